@@ -1,0 +1,151 @@
+import { Decimal, ZERO, sum } from '../decimal.ts';
+import { todayUtc } from '../calendar.ts';
+import { InputError, parseOrThrow } from '../errors.ts';
+import { accountSchema, modelName, type Account, type ModelName } from '../schemas/account.ts';
+import { positionsSchema, type Position } from '../schemas/position.ts';
+import { nearestScale, rootsToMove, solveScale, type ScaleProblem } from './distance.ts';
+import type { Evaluation, PositionEvaluation } from './evaluation.ts';
+import type { Book, CommonParams, MarginModel } from './model.ts';
+import { MODELS } from './registry.ts';
+
+export interface EvaluateOptions {
+  /** Overrides the account's model (what-if). */
+  model?: ModelName;
+  /** Evaluation date (YYYY-MM-DD) when the account does not carry one. */
+  asOf?: string;
+}
+
+export interface ValidatedInput {
+  account: Account;
+  positions: Position[];
+}
+
+/** Validates raw input (decimal strings) into domain values; every problem names its field. */
+export function parseEvaluationInput(raw: unknown): ValidatedInput {
+  if (typeof raw !== 'object' || raw === null) throw InputError.single('(root)', 'expected an object with account and positions');
+  const { account, positions } = raw as Record<string, unknown>;
+  const issues = [];
+  let parsedAccount: Account | undefined;
+  let parsedPositions: Position[] | undefined;
+  try {
+    parsedAccount = parseOrThrow(accountSchema, account, ['account']);
+  } catch (e) {
+    if (!(e instanceof InputError)) throw e;
+    issues.push(...e.issues);
+  }
+  try {
+    parsedPositions = parseOrThrow(positionsSchema, positions ?? [], ['positions']);
+  } catch (e) {
+    if (!(e instanceof InputError)) throw e;
+    issues.push(...e.issues);
+  }
+  if (issues.length > 0) throw new InputError(issues);
+  return { account: parsedAccount!, positions: parsedPositions! };
+}
+
+/** Builds the model's book: params parsed by the model itself, then the model's own rules checked. */
+export function buildBook(input: ValidatedInput, options: EvaluateOptions = {}): { model: MarginModel<CommonParams>; book: Book<CommonParams> } {
+  const name = options.model === undefined ? input.account.model : parseOrThrow(modelName, options.model, ['model']);
+  const model = MODELS[name] as unknown as MarginModel<CommonParams>;
+  const params = parseOrThrow(model.paramsSchema, input.account.params, ['account', 'params']);
+  const book: Book<CommonParams> = {
+    account: input.account,
+    positions: input.positions,
+    params,
+    asOf: input.account.asOf ?? options.asOf ?? todayUtc(),
+  };
+  const issues = model.validate(book);
+  if (issues.length > 0) throw new InputError(issues);
+  return { model, book };
+}
+
+function exposureOf(p: Position): Decimal {
+  return p.quantity.times(p.multiplier);
+}
+
+/** Equity independent of prices: cash, less entry value for contracts (their cash never moved). */
+function equityConstant(model: MarginModel<CommonParams>, book: Book<CommonParams>): Decimal {
+  if (model.valuation === 'spot') return book.account.cash;
+  return book.account.cash.minus(sum(book.positions.map((p) => exposureOf(p).times(p.avgCost ?? p.price))));
+}
+
+export function evaluateBook(model: MarginModel<CommonParams>, book: Book<CommonParams>): Evaluation {
+  const { positions, params, account } = book;
+  const values = positions.map((p) => exposureOf(p).times(p.price));
+  const constant = equityConstant(model, book);
+  const equity = constant.plus(sum(values));
+  const longMarketValue = sum(values.filter((v) => v.isPositive()));
+  const shortMarketValue = sum(values.filter((v) => v.isNegative())).negated();
+  const grossExposure = longMarketValue.plus(shortMarketValue);
+  const requirements = model.requirements(book);
+  const maintenance = requirements.maintenance;
+  const excessLiquidity = equity.minus(maintenance);
+  const funds = model.funds(book, {
+    equity,
+    initialRequirement: requirements.initial,
+    maintenanceRequirement: maintenance,
+    excessLiquidity,
+  });
+
+  const everyIndex = positions.map((_, i) => i);
+  const uniform = { equityConstant: constant, equitySlope: sum(values), curve: model.curve(book, everyIndex) };
+  const move = (threshold: Decimal) => rootsToMove(solveScale({ ...uniform, threshold }));
+
+  const positionEvaluations: PositionEvaluation[] = positions.map((p, i) => {
+    const single: Omit<ScaleProblem, 'threshold'> = {
+      equityConstant: equity.minus(values[i]!),
+      equitySlope: values[i]!,
+      curve: model.curve(book, [i]),
+    };
+    const priceAt = (threshold: Decimal) => {
+      if (values[i]!.isZero()) return null;
+      const scale = nearestScale(solveScale({ ...single, threshold }));
+      return scale === null ? null : p.price.times(scale);
+    };
+    return {
+      instrument: p.instrument,
+      quantity: p.quantity,
+      price: p.price,
+      marketValue: values[i]!,
+      initialRequirement: requirements.perPosition[i]!.initial,
+      maintenanceRequirement: requirements.perPosition[i]!.maintenance,
+      callPrice: priceAt(params.callRatio),
+      zeroEquityPrice: priceAt(ZERO),
+      ...(model.positionExtras ? model.positionExtras(book, i) : {}),
+    };
+  });
+
+  const marginRatio = maintenance.isZero() ? null : equity.dividedBy(maintenance);
+  return {
+    accountId: account.id,
+    model: model.name,
+    asOf: book.asOf,
+    cash: account.cash,
+    equity,
+    longMarketValue,
+    shortMarketValue,
+    grossExposure,
+    netExposure: longMarketValue.minus(shortMarketValue),
+    leverage: equity.isPositive() ? grossExposure.dividedBy(equity) : null,
+    initialRequirement: requirements.initial,
+    maintenanceRequirement: maintenance,
+    excessLiquidity,
+    availableFunds: funds.availableFunds,
+    buyingPower: funds.buyingPower,
+    marginRatio,
+    marginLevelPct: grossExposure.isZero() ? null : equity.dividedBy(grossExposure).times(100),
+    callRatio: params.callRatio,
+    inMarginCall: equity.lessThan(maintenance.times(params.callRatio)) || (maintenance.isZero() && equity.isNegative()),
+    distanceToCall: { call: move(params.callRatio), zeroEquity: move(ZERO) },
+    positions: positionEvaluations,
+    details: funds.details,
+    violations: funds.violations,
+  };
+}
+
+/** Raw input (decimal strings) → evaluation. Throws InputError naming the field on bad input. */
+export function evaluate(raw: unknown, options: EvaluateOptions = {}): Evaluation {
+  const { model, book } = buildBook(parseEvaluationInput(raw), options);
+  return evaluateBook(model, book);
+}
+

@@ -1,0 +1,49 @@
+import type { Decimal } from '../decimal.ts';
+import type { ModelName } from '../schemas/account.ts';
+import type { Move } from './distance.ts';
+
+export interface PositionEvaluation {
+  instrument: string;
+  quantity: Decimal;
+  price: Decimal;
+  /** Signed: negative for shorts. */
+  marketValue: Decimal;
+  initialRequirement: Decimal;
+  maintenanceRequirement: Decimal;
+  /** This price alone (others unchanged) triggers the margin call; null if no price does. */
+  callPrice: Decimal | null;
+  /** This price alone (others unchanged) takes equity to zero; null if no price does. */
+  zeroEquityPrice: Decimal | null;
+  liquidationPrice?: Decimal | null;
+  bankruptcyPrice?: Decimal | null;
+}
+
+export interface Evaluation {
+  accountId: string;
+  model: ModelName;
+  asOf: string;
+  cash: Decimal;
+  equity: Decimal;
+  longMarketValue: Decimal;
+  /** Positive size of short market value. */
+  shortMarketValue: Decimal;
+  grossExposure: Decimal;
+  netExposure: Decimal;
+  /** Gross exposure / equity; null when equity ≤ 0 (leverage is unbounded). */
+  leverage: Decimal | null;
+  initialRequirement: Decimal;
+  maintenanceRequirement: Decimal;
+  excessLiquidity: Decimal;
+  availableFunds: Decimal;
+  buyingPower: Decimal;
+  /** Equity / maintenance requirement; null when there is no requirement. */
+  marginRatio: Decimal | null;
+  /** Equity as a percentage of gross exposure; null when flat. */
+  marginLevelPct: Decimal | null;
+  callRatio: Decimal;
+  inMarginCall: boolean;
+  distanceToCall: { call: Move; zeroEquity: Move };
+  positions: PositionEvaluation[];
+  details: Record<string, Decimal | boolean | string | number | null>;
+  violations: string[];
+}

@@ -1,0 +1,80 @@
+import type { z } from 'zod';
+import type { Decimal } from '../decimal.ts';
+import type { FieldIssue } from '../errors.ts';
+import type { Account, ModelName } from '../schemas/account.ts';
+import type { Position } from '../schemas/position.ts';
+
+/** Everything a model needs to price a book: validated account, positions and the model's own params. */
+export interface Book<P = unknown> {
+  account: Account;
+  positions: readonly Position[];
+  params: P;
+  /** The evaluation date (YYYY-MM-DD), for settlement rules. */
+  asOf: string;
+}
+
+export interface Requirement {
+  initial: Decimal;
+  maintenance: Decimal;
+}
+
+export interface BookRequirements {
+  perPosition: Requirement[];
+  initial: Decimal;
+  maintenance: Decimal;
+}
+
+/** What the engine has computed before asking the model for funds. */
+export interface CoreFigures {
+  equity: Decimal;
+  initialRequirement: Decimal;
+  maintenanceRequirement: Decimal;
+  excessLiquidity: Decimal;
+}
+
+export interface Funds {
+  availableFunds: Decimal;
+  buyingPower: Decimal;
+  /** Model-specific figures (SMA, day-trading buying power, settled cash…), decimal or plain values. */
+  details: Record<string, Decimal | boolean | string | number | null>;
+  /** Rule breaches that are facts about the account, not bad input (e.g. a cash-account debit). */
+  violations: string[];
+}
+
+/**
+ * Maintenance requirement as a function of a price scale factor `s` applied to the moving positions.
+ * Between consecutive breakpoints the function is affine in `s`, which is what lets the distance
+ * solver find the exact move instead of scanning.
+ */
+export interface MaintenanceCurve {
+  at(scale: Decimal): Decimal;
+  /** Scale factors (> 0) where the requirement's slope may change. */
+  breakpoints: Decimal[];
+}
+
+export interface PositionExtras {
+  liquidationPrice?: Decimal | null;
+  bankruptcyPrice?: Decimal | null;
+}
+
+export interface MarginModel<P extends CommonParams = CommonParams> {
+  readonly name: ModelName;
+  /**
+   * spot: positions are owned, equity = cash + Σ qty·price·multiplier.
+   * derivative: positions are contracts, cash is collateral, equity = cash + Σ qty·multiplier·(price − avgCost).
+   */
+  readonly valuation: 'spot' | 'derivative';
+  readonly paramsSchema: z.ZodType<P, unknown>;
+  /** Model rules that a schema cannot express (e.g. no shorts in cash accounts). */
+  validate(book: Book<P>): FieldIssue[];
+  requirements(book: Book<P>): BookRequirements;
+  curve(book: Book<P>, moving: readonly number[]): MaintenanceCurve;
+  funds(book: Book<P>, core: CoreFigures): Funds;
+  positionExtras?(book: Book<P>, index: number): PositionExtras;
+}
+
+/** Parameters every model accepts. */
+export interface CommonParams {
+  /** Margin call when equity / maintenance falls below this (1 = equity below maintenance). */
+  callRatio: Decimal;
+}

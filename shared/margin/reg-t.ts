@@ -1,0 +1,124 @@
+import { z } from 'zod';
+import { Decimal, ZERO, ONE, max, min } from '../decimal.ts';
+import type { Position } from '../schemas/position.ts';
+import { commonParamsShape, moneyParam, rateParam } from './common-params.ts';
+import type { CommonParams, MarginModel } from './model.ts';
+import { notionalAt, separableCurve, separableRequirements, units, type PositionRule } from './separable.ts';
+
+/**
+ * Regulation T initial margin with FINRA Rule 4210 maintenance:
+ * - long: 25% of market value;
+ * - short at $5 or more: max(30% of market value, $5 per share);
+ * - short under $5: max(100% of market value, $2.50 per share);
+ * - leveraged ETFs: the percentage times |leverage factor|, capped at 100%;
+ * - house rates (per account or instrument) can only raise a requirement.
+ * At exactly $5 the two short rules agree ($5/share), so the requirement is continuous in price.
+ */
+export const regTParamsSchema = z
+  .object({
+    ...commonParamsShape,
+    initialRate: rateParam('0.5'),
+    /** Long maintenance rate (FINRA 4210: 25%). */
+    maintenanceRate: rateParam('0.25'),
+    shortMaintenanceRate: rateParam('0.30'),
+    shortPerShareMinimum: moneyParam('5'),
+    lowPriceThreshold: moneyParam('5'),
+    lowPricedShortRate: rateParam('1'),
+    lowPricedShortPerShare: moneyParam('2.5'),
+    /** Account-wide house maintenance rate; can only raise requirements. */
+    houseMaintenanceRate: rateParam('0'),
+    /** Pattern-day-trader minimum equity (FINRA 4210(f)(8)(B)). */
+    patternDayTraderMinimumEquity: moneyParam('25000'),
+    /** Day-trading buying power as a multiple of maintenance excess. */
+    dayTradingMultiple: moneyParam('4'),
+    /** Day trades within five business days that make a pattern day trader. */
+    patternDayTradeCount: z.number().int().positive().default(4),
+  })
+  .strict()
+  .refine((p) => p.initialRate.greaterThan(0), { path: ['initialRate'], error: 'must be greater than 0' })
+  .refine((p) => p.maintenanceRate.lessThanOrEqualTo(p.initialRate), {
+    path: ['maintenanceRate'],
+    error: 'must not exceed initialRate',
+  });
+
+export type RegTParams = z.output<typeof regTParamsSchema> & CommonParams;
+
+function leveraged(rate: Decimal, position: Position): Decimal {
+  return min(ONE, rate.times(position.leverageFactor.abs()));
+}
+
+function ruleFor(params: RegTParams): PositionRule {
+  return {
+    requirement(position, price) {
+      const value = notionalAt(position, price);
+      const house = max(params.houseMaintenanceRate, position.maintenanceRate ?? ZERO).times(value);
+      let regulatory: Decimal;
+      if (position.quantity.greaterThanOrEqualTo(0)) {
+        regulatory = value.times(leveraged(params.maintenanceRate, position));
+      } else if (price.greaterThanOrEqualTo(params.lowPriceThreshold)) {
+        regulatory = max(
+          value.times(leveraged(params.shortMaintenanceRate, position)),
+          units(position).times(params.shortPerShareMinimum),
+        );
+      } else {
+        regulatory = max(
+          value.times(params.lowPricedShortRate),
+          units(position).times(params.lowPricedShortPerShare),
+        );
+      }
+      const maintenance = max(regulatory, house);
+      const initialRate = max(params.initialRate, position.initialRate ?? ZERO);
+      return { initial: max(value.times(initialRate), maintenance), maintenance };
+    },
+    priceBreakpoints(position) {
+      if (position.quantity.greaterThanOrEqualTo(0)) return [];
+      const points = [params.lowPriceThreshold];
+      const shortRate = leveraged(params.shortMaintenanceRate, position);
+      if (shortRate.greaterThan(0)) points.push(params.shortPerShareMinimum.dividedBy(shortRate));
+      if (params.lowPricedShortRate.greaterThan(0)) {
+        points.push(params.lowPricedShortPerShare.dividedBy(params.lowPricedShortRate));
+      }
+      return points;
+    },
+  };
+}
+
+export const regTModel: MarginModel<RegTParams> = {
+  name: 'reg-t',
+  valuation: 'spot',
+  paramsSchema: regTParamsSchema as z.ZodType<RegTParams, unknown>,
+  validate: () => [],
+  requirements: (book) => separableRequirements(book.positions, ruleFor(book.params)),
+  curve: (book, moving) => separableCurve(book.positions, ruleFor(book.params), moving),
+  funds(book, core) {
+    const { params, account } = book;
+    const availableFunds = core.equity.minus(core.initialRequirement);
+    // SMA only ratchets up with excess equity; a broker-supplied balance is kept if higher.
+    const sma = max(account.sma ?? ZERO, availableFunds);
+    const bySma = max(ZERO, sma).dividedBy(params.initialRate);
+    const byMaintenance = params.maintenanceRate.isZero()
+      ? bySma
+      : max(ZERO, core.excessLiquidity).dividedBy(params.maintenanceRate);
+    const buyingPower = min(bySma, byMaintenance);
+
+    const patternDayTrader = account.patternDayTrader ?? account.dayTrades5d >= params.patternDayTradeCount;
+    const pdtRestricted = patternDayTrader && core.equity.lessThan(params.patternDayTraderMinimumEquity);
+    let dayTradingBuyingPower = buyingPower;
+    if (patternDayTrader) {
+      dayTradingBuyingPower = pdtRestricted
+        ? ZERO
+        : max(ZERO, core.excessLiquidity).times(params.dayTradingMultiple);
+    }
+    const violations = pdtRestricted
+      ? [
+          `pattern day trader with equity ${core.equity.toFixed()} below the ${params.patternDayTraderMinimumEquity.toFixed()} minimum: day trading suspended until restored`,
+        ]
+      : [];
+    return {
+      availableFunds,
+      buyingPower,
+      details: { sma, dayTradingBuyingPower, patternDayTrader, pdtRestricted },
+      violations,
+    };
+  },
+};
