@@ -49,8 +49,8 @@ export function formatEvaluationTable(e: EvaluationJson): string {
       p.price,
       money(p.marketValue),
       money(p.maintenanceRequirement),
-      p.callPrice,
-      p.zeroEquityPrice,
+      p.callPrice ?? null,
+      p.zeroEquityPrice ?? null,
     ]),
   );
   const violations = e.violations.length ? `\n\nviolations:\n${e.violations.map((v) => `  - ${v}`).join('\n')}` : '';

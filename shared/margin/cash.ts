@@ -66,7 +66,7 @@ export const cashModel: MarginModel<CashParams> = {
     return issues;
   },
   requirements: (book) => separableRequirements(book.positions, fullyPaid, debit(book)),
-  curve: (book, moving) => separableCurve(book.positions, fullyPaid, moving, debit(book)),
+  curve: (book, moving, axis) => separableCurve(book.positions, fullyPaid, moving, axis, debit(book)),
   funds(book) {
     const { settledCash, unsettled } = settlement(book);
     const available = max(ZERO, settledCash);

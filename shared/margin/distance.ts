@@ -1,4 +1,5 @@
 import { Decimal, ONE, ZERO } from '../decimal.ts';
+import { samplePoints } from './axis-points.ts';
 import type { MaintenanceCurve } from './model.ts';
 
 /**
@@ -12,14 +13,17 @@ export interface ScaleProblem {
   equitySlope: Decimal;
   curve: MaintenanceCurve;
   threshold: Decimal;
+  /** Where today is on the axis: 1 for a scale factor, the current price when solving in price. */
+  origin?: Decimal;
 }
 
 export interface ScaleRoots {
-  /** True when gap(1) ≤ 0: already at or past the threshold; both roots are then 1. */
+  /** True when gap(origin) ≤ 0: already at or past the threshold; both roots are then the origin. */
   breached: boolean;
-  /** The highest s ≤ 1 with gap ≤ 0 (prices falling), or null if no fall to zero reaches it. */
+  origin: Decimal;
+  /** The highest point ≤ origin with gap ≤ 0 (prices falling), or null if no fall to zero reaches it. */
   down: Decimal | null;
-  /** The lowest s ≥ 1 with gap ≤ 0 (prices rising), or null if no rise reaches it. */
+  /** The lowest point ≥ origin with gap ≤ 0 (prices rising), or null if no rise reaches it. */
   up: Decimal | null;
 }
 
@@ -29,18 +33,34 @@ function gap(problem: ScaleProblem, s: Decimal): Decimal {
     .minus(problem.threshold.times(problem.curve.at(s)));
 }
 
-/** The affine piece of gap() inside (a, b), found from two interior points so breakpoint rules never leak in. */
-function affinePiece(problem: ScaleProblem, x1: Decimal, x2: Decimal): { alpha: Decimal; beta: Decimal } {
+/** gap() on one segment, as alpha + beta·x. */
+interface Piece {
+  alpha: Decimal;
+  beta: Decimal;
+}
+
+/**
+ * gap() is affine inside a segment. From the model's own affine form when it has one; otherwise from
+ * two samples at few-digit points, so the samples are exact and the root needs a single division.
+ */
+function pieceOn(problem: ScaleProblem, lo: Decimal, hi: Decimal | undefined): Piece {
+  const { equityConstant, equitySlope, threshold, curve } = problem;
+  if (curve.affineAfter) {
+    const { a, b } = curve.affineAfter(lo);
+    return { alpha: equityConstant.minus(threshold.times(a)), beta: equitySlope.minus(threshold.times(b)) };
+  }
+  const [x1, x2] = samplePoints(lo, hi);
   const g1 = gap(problem, x1);
-  const g2 = gap(problem, x2);
-  const beta = g2.minus(g1).dividedBy(x2.minus(x1));
+  const beta = gap(problem, x2).minus(g1).dividedBy(x2.minus(x1));
   return { alpha: g1.minus(beta.times(x1)), beta };
 }
 
-/** Two points strictly inside (lo, hi); halves and quarters stay exact in decimal. */
-function interiorPoints(lo: Decimal, hi: Decimal): readonly [Decimal, Decimal] {
-  const width = hi.minus(lo);
-  return [lo.plus(width.dividedBy(2)), lo.plus(width.times(3).dividedBy(4))];
+function reachedAt(p: Piece, x: Decimal): boolean {
+  return p.alpha.plus(p.beta.times(x)).lessThanOrEqualTo(0);
+}
+
+function rootOf(p: Piece): Decimal {
+  return p.alpha.negated().dividedBy(p.beta);
 }
 
 function uniqueSorted(points: Decimal[], ascending: boolean): Decimal[] {
@@ -48,38 +68,56 @@ function uniqueSorted(points: Decimal[], ascending: boolean): Decimal[] {
   return sorted.filter((p, i) => i === 0 || !p.equals(sorted[i - 1]!));
 }
 
-function searchDown(problem: ScaleProblem): Decimal | null {
-  const inside = problem.curve.breakpoints.filter((b) => b.greaterThan(0) && b.lessThan(1));
-  const bounds = [ONE, ...uniqueSorted(inside, false), ZERO];
+function searchDown(problem: ScaleProblem, origin: Decimal): Decimal | null {
+  const inside = problem.curve.breakpoints.filter((b) => b.greaterThan(0) && b.lessThan(origin));
+  const bounds = [origin, ...uniqueSorted(inside, false), ZERO];
   for (let k = 0; k + 1 < bounds.length; k++) {
     const hi = bounds[k]!;
     const lo = bounds[k + 1]!;
-    const { alpha, beta } = affinePiece(problem, ...interiorPoints(lo, hi));
+    const p = pieceOn(problem, lo, hi);
     // A requirement that jumps at a breakpoint can cross the threshold right at the boundary.
-    if (alpha.plus(beta.times(hi)).lessThanOrEqualTo(0)) return hi;
-    if (alpha.plus(beta.times(lo)).lessThanOrEqualTo(0)) return alpha.negated().dividedBy(beta);
+    if (reachedAt(p, hi)) return hi;
+    if (reachedAt(p, lo)) return rootOf(p);
   }
   return null;
 }
 
-function searchUp(problem: ScaleProblem): Decimal | null {
-  const inside = problem.curve.breakpoints.filter((b) => b.greaterThan(1));
-  const bounds = [ONE, ...uniqueSorted(inside, true)];
+function searchUp(problem: ScaleProblem, origin: Decimal): Decimal | null {
+  const inside = problem.curve.breakpoints.filter((b) => b.greaterThan(origin));
+  const bounds = [origin, ...uniqueSorted(inside, true)];
   for (let k = 0; k < bounds.length; k++) {
     const lo = bounds[k]!;
     const hi = bounds[k + 1];
-    const { alpha, beta } = affinePiece(problem, ...(hi ? interiorPoints(lo, hi) : ([lo.times(2), lo.times(3)] as const)));
-    if (alpha.plus(beta.times(lo)).lessThanOrEqualTo(0)) return lo;
-    if (hi ? alpha.plus(beta.times(hi)).lessThanOrEqualTo(0) : beta.isNegative()) {
-      return alpha.negated().dividedBy(beta);
-    }
+    const p = pieceOn(problem, lo, hi);
+    if (reachedAt(p, lo)) return lo;
+    if (hi ? reachedAt(p, hi) : p.beta.isNegative()) return rootOf(p);
   }
   return null;
 }
 
+/** Caches a curve's samples and pieces: the call and zero-equity searches visit the same ones. */
+export function sharedSamples(curve: MaintenanceCurve): MaintenanceCurve {
+  const memo = <T>(fn: (x: Decimal) => T) => {
+    const seen = new Map<string, T>();
+    return (x: Decimal): T => {
+      const key = x.toString();
+      let value = seen.get(key);
+      if (value === undefined) seen.set(key, (value = fn(x)));
+      return value;
+    };
+  };
+  const affineAfter = curve.affineAfter;
+  return {
+    breakpoints: curve.breakpoints,
+    at: memo((x) => curve.at(x)),
+    ...(affineAfter ? { affineAfter: memo((x) => affineAfter(x)) } : {}),
+  };
+}
+
 export function solveScale(problem: ScaleProblem): ScaleRoots {
-  if (gap(problem, ONE).lessThanOrEqualTo(0)) return { breached: true, down: ONE, up: ONE };
-  return { breached: false, down: searchDown(problem), up: searchUp(problem) };
+  const origin = problem.origin ?? ONE;
+  if (gap(problem, origin).lessThanOrEqualTo(0)) return { breached: true, origin, down: origin, up: origin };
+  return { breached: false, origin, down: searchDown(problem, origin), up: searchUp(problem, origin) };
 }
 
 /** A uniform move, as a signed fraction (−0.2 = every price 20% lower). */
@@ -102,11 +140,10 @@ export function rootsToMove(roots: ScaleRoots): Move {
   return { move, fall, rise };
 }
 
-/** The price a single position must reach (others unchanged) for the threshold, nearest side first. */
-export function nearestScale(roots: ScaleRoots): Decimal | null {
-  if (roots.breached) return ONE;
-  const { down, up } = roots;
+/** The nearest point on either side of the origin that reaches the threshold. */
+export function nearestRoot(roots: ScaleRoots): Decimal | null {
+  const { down, up, origin } = roots;
   if (down === null) return up;
   if (up === null) return down;
-  return ONE.minus(down).lessThanOrEqualTo(up.minus(ONE)) ? down : up;
+  return origin.minus(down).lessThanOrEqualTo(up.minus(origin)) ? down : up;
 }

@@ -3,12 +3,13 @@ import { todayUtc } from '../calendar.ts';
 import { InputError, parseOrThrow } from '../errors.ts';
 import { accountSchema, modelName, type Account, type ModelName } from '../schemas/account.ts';
 import { positionsSchema, type Position } from '../schemas/position.ts';
-import { nearestScale, rootsToMove, solveScale, type ScaleProblem } from './distance.ts';
+import { rootsToMove, sharedSamples, solveScale } from './distance.ts';
 import type { Evaluation, PositionEvaluation } from './evaluation.ts';
 import type { Book, CommonParams, MarginModel } from './model.ts';
 import { MODELS } from './registry.ts';
+import { thresholdPrices } from './single-position.ts';
 
-export interface EvaluateOptions {
+export interface EvaluateOptions extends BookOptions {
   /** Overrides the account's model (what-if). */
   model?: ModelName;
   /** Evaluation date (YYYY-MM-DD) when the account does not carry one. */
@@ -47,7 +48,7 @@ export function parseEvaluationInput(raw: unknown): ValidatedInput {
 export function buildBook(input: ValidatedInput, options: EvaluateOptions = {}): { model: MarginModel<CommonParams>; book: Book<CommonParams> } {
   const name = options.model === undefined ? input.account.model : parseOrThrow(modelName, options.model, ['model']);
   const model = MODELS[name] as unknown as MarginModel<CommonParams>;
-  const params = parseOrThrow(model.paramsSchema, input.account.params, ['account', 'params']);
+  const params = parseOrThrow(model.paramsSchema, paramsFor(model, input.account), ['account', 'params']);
   const book: Book<CommonParams> = {
     account: input.account,
     positions: input.positions,
@@ -57,6 +58,23 @@ export function buildBook(input: ValidatedInput, options: EvaluateOptions = {}):
   const issues = model.validate(book);
   if (issues.length > 0) throw new InputError(issues);
   return { model, book };
+}
+
+/**
+ * A what-if under another model keeps the params that model accepts (callRatio, initialRate…) and drops
+ * the ones it does not know or allow (e.g. a 20% initial rate under Reg T); for the account's own model
+ * every key must be known and valid.
+ */
+function paramsFor(model: MarginModel<CommonParams>, account: Account): Record<string, unknown> {
+  if (model.name === account.model) return account.params;
+  const result = model.paramsSchema.safeParse(account.params);
+  if (result.success) return account.params;
+  const foreign = new Set(
+    result.error.issues.flatMap((issue) =>
+      issue.code === 'unrecognized_keys' && issue.path.length === 0 ? issue.keys : [String(issue.path[0])],
+    ),
+  );
+  return Object.fromEntries(Object.entries(account.params).filter(([key]) => !foreign.has(key)));
 }
 
 function exposureOf(p: Position): Decimal {
@@ -69,7 +87,12 @@ function equityConstant(model: MarginModel<CommonParams>, book: Book<CommonParam
   return book.account.cash.minus(sum(book.positions.map((p) => exposureOf(p).times(p.avgCost ?? p.price))));
 }
 
-export function evaluateBook(model: MarginModel<CommonParams>, book: Book<CommonParams>): Evaluation {
+export interface BookOptions {
+  /** Per-position call / zero-equity (and liquidation) prices; the costliest part, skippable in hot paths. */
+  positionPrices?: boolean;
+}
+
+export function evaluateBook(model: MarginModel<CommonParams>, book: Book<CommonParams>, options: BookOptions = {}): Evaluation {
   const { positions, params, account } = book;
   const values = positions.map((p) => exposureOf(p).times(p.price));
   const constant = equityConstant(model, book);
@@ -88,20 +111,13 @@ export function evaluateBook(model: MarginModel<CommonParams>, book: Book<Common
   });
 
   const everyIndex = positions.map((_, i) => i);
-  const uniform = { equityConstant: constant, equitySlope: sum(values), curve: model.curve(book, everyIndex) };
+  const uniform = { equityConstant: constant, equitySlope: sum(values), curve: sharedSamples(model.curve(book, everyIndex)) };
   const move = (threshold: Decimal) => rootsToMove(solveScale({ ...uniform, threshold }));
 
   const positionEvaluations: PositionEvaluation[] = positions.map((p, i) => {
-    const single: Omit<ScaleProblem, 'threshold'> = {
-      equityConstant: equity.minus(values[i]!),
-      equitySlope: values[i]!,
-      curve: model.curve(book, [i]),
-    };
-    const priceAt = (threshold: Decimal) => {
-      if (values[i]!.isZero()) return null;
-      const scale = nearestScale(solveScale({ ...single, threshold }));
-      return scale === null ? null : p.price.times(scale);
-    };
+    const [callPrice, zeroEquityPrice] = options.positionPrices === false
+      ? [undefined, undefined]
+      : thresholdPrices((b, moving, axis) => model.curve(b, moving, axis), book, i, equity.minus(values[i]!), [params.callRatio, ZERO]);
     return {
       instrument: p.instrument,
       quantity: p.quantity,
@@ -109,9 +125,9 @@ export function evaluateBook(model: MarginModel<CommonParams>, book: Book<Common
       marketValue: values[i]!,
       initialRequirement: requirements.perPosition[i]!.initial,
       maintenanceRequirement: requirements.perPosition[i]!.maintenance,
-      callPrice: priceAt(params.callRatio),
-      zeroEquityPrice: priceAt(ZERO),
-      ...(model.positionExtras ? model.positionExtras(book, i) : {}),
+      callPrice,
+      zeroEquityPrice,
+      ...(model.positionExtras && options.positionPrices !== false ? model.positionExtras(book, i) : {}),
     };
   });
 
@@ -146,6 +162,6 @@ export function evaluateBook(model: MarginModel<CommonParams>, book: Book<Common
 /** Raw input (decimal strings) → evaluation. Throws InputError naming the field on bad input. */
 export function evaluate(raw: unknown, options: EvaluateOptions = {}): Evaluation {
   const { model, book } = buildBook(parseEvaluationInput(raw), options);
-  return evaluateBook(model, book);
+  return evaluateBook(model, book, options);
 }
 

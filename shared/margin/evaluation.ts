@@ -10,10 +10,10 @@ export interface PositionEvaluation {
   marketValue: Decimal;
   initialRequirement: Decimal;
   maintenanceRequirement: Decimal;
-  /** This price alone (others unchanged) triggers the margin call; null if no price does. */
-  callPrice: Decimal | null;
-  /** This price alone (others unchanged) takes equity to zero; null if no price does. */
-  zeroEquityPrice: Decimal | null;
+  /** This price alone (others unchanged) triggers the margin call; null if no price does; absent if not asked. */
+  callPrice?: Decimal | null;
+  /** This price alone (others unchanged) takes equity to zero; null if no price does; absent if not asked. */
+  zeroEquityPrice?: Decimal | null;
   liquidationPrice?: Decimal | null;
   bankruptcyPrice?: Decimal | null;
 }

@@ -4,7 +4,7 @@ import type { FieldIssue } from '../errors.ts';
 import type { Position } from '../schemas/position.ts';
 import { commonParamsShape, rateParam } from './common-params.ts';
 import type { CommonParams, MarginModel } from './model.ts';
-import { notionalAt, separableCurve, separableRequirements, type PositionRule } from './separable.ts';
+import { memoizeRule, notionalAt, separableCurve, separableRequirements, type PositionRule } from './separable.ts';
 
 /**
  * Gross "capital basis": every position, long or short, consumes capital on its own (no hedge
@@ -28,7 +28,7 @@ export const grossParamsSchema = z
 
 export type GrossParams = z.output<typeof grossParamsSchema> & CommonParams;
 
-function ruleFor(params: GrossParams): PositionRule {
+const ruleFor = memoizeRule((params: GrossParams): PositionRule => {
   return {
     requirement(position: Position, price: Decimal) {
       const cost = position.avgCost ?? ZERO;
@@ -42,7 +42,7 @@ function ruleFor(params: GrossParams): PositionRule {
     },
     priceBreakpoints: () => [],
   };
-}
+});
 
 export const grossModel: MarginModel<GrossParams> = {
   name: 'gross',
@@ -58,7 +58,7 @@ export const grossModel: MarginModel<GrossParams> = {
     return issues;
   },
   requirements: (book) => separableRequirements(book.positions, ruleFor(book.params)),
-  curve: (book, moving) => separableCurve(book.positions, ruleFor(book.params), moving),
+  curve: (book, moving, axis) => separableCurve(book.positions, ruleFor(book.params), moving, axis),
   funds(book, core) {
     // Capital not yet committed at cost, grossed up by the initial rate.
     const availableFunds = core.equity.minus(core.initialRequirement);

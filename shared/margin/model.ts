@@ -42,14 +42,30 @@ export interface Funds {
 }
 
 /**
- * Maintenance requirement as a function of a price scale factor `s` applied to the moving positions.
+ * scale: x multiplies the moving positions' prices (x = 1 is today).
+ * price: x is the price of the single moving position (solving on the price axis keeps roots exact).
+ */
+export type CurveAxis = 'scale' | 'price';
+
+/**
+ * Maintenance requirement as a function of x on an axis (see CurveAxis) for the moving positions.
  * Between consecutive breakpoints the function is affine in `s`, which is what lets the distance
  * solver find the exact move instead of scanning.
  */
 export interface MaintenanceCurve {
-  at(scale: Decimal): Decimal;
-  /** Scale factors (> 0) where the requirement's slope may change. */
+  at(x: Decimal): Decimal;
+  /** Points (> 0) on the axis where the requirement's slope may change. */
   breakpoints: Decimal[];
+  /**
+   * The requirement as a + b·x on the open segment right of `lo` up to the next breakpoint, for models
+   * that can say it without re-pricing the whole book (the solver samples `at` otherwise).
+   */
+  affineAfter?(lo: Decimal): Affine;
+}
+
+export interface Affine {
+  a: Decimal;
+  b: Decimal;
 }
 
 export interface PositionExtras {
@@ -68,7 +84,7 @@ export interface MarginModel<P extends CommonParams = CommonParams> {
   /** Model rules that a schema cannot express (e.g. no shorts in cash accounts). */
   validate(book: Book<P>): FieldIssue[];
   requirements(book: Book<P>): BookRequirements;
-  curve(book: Book<P>, moving: readonly number[]): MaintenanceCurve;
+  curve(book: Book<P>, moving: readonly number[], axis?: CurveAxis): MaintenanceCurve;
   funds(book: Book<P>, core: CoreFigures): Funds;
   positionExtras?(book: Book<P>, index: number): PositionExtras;
 }

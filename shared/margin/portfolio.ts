@@ -4,7 +4,6 @@ import { decimalString } from '../schemas/decimal-string.ts';
 import { ASSET_CLASSES, type AssetClass, type Position } from '../schemas/position.ts';
 import { commonParamsShape, rateParam } from './common-params.ts';
 import type { Book, CommonParams, MarginModel, Requirement } from './model.ts';
-import { notionalAt } from './separable.ts';
 
 /**
  * Scenario-based portfolio margin: the requirement is the worst loss of the whole book over a set of
@@ -85,9 +84,36 @@ function presentClasses(positions: readonly Position[]): AssetClass[] {
   return ASSET_CLASSES.filter((c) => present.has(c));
 }
 
-/** Loss of one position in one scenario at a given price (positive = loss). */
-function positionLoss(position: Position, price: Decimal, scenario: Scenario): Decimal {
-  return position.quantity.times(position.multiplier).times(price).times(scenario.moveOf(position)).negated();
+/**
+ * Loss per unit of price for every (scenario, position), plus the floor's: losses are linear in each
+ * price, so every requirement question is a few multiply-adds on this table. Built once per book.
+ */
+interface LossTable {
+  scenarios: string[];
+  /** coefficient[j][i]: loss of position i in scenario j per 1 of its price; the last row is the floor. */
+  coefficient: Decimal[][];
+}
+
+const tables = new WeakMap<Book<PortfolioParams>['positions'], WeakMap<PortfolioParams, LossTable>>();
+
+function lossTable(book: Book<PortfolioParams>): LossTable {
+  let byParams = tables.get(book.positions);
+  if (!byParams) tables.set(book.positions, (byParams = new WeakMap()));
+  let table = byParams.get(book.params);
+  if (!table) {
+    const { positions, params } = book;
+    const scenarios = scenariosFor(params, presentClasses(positions));
+    const exposure = positions.map((p) => p.quantity.times(p.multiplier));
+    table = {
+      scenarios: scenarios.map((s) => s.name),
+      coefficient: [
+        ...scenarios.map((s) => positions.map((p, i) => exposure[i]!.times(s.moveOf(p)).negated())),
+        positions.map((_, i) => exposure[i]!.abs().times(params.minimumRate)),
+      ],
+    };
+    byParams.set(book.params, table);
+  }
+  return table;
 }
 
 interface Assessment {
@@ -96,41 +122,24 @@ interface Assessment {
   perPosition: Decimal[];
 }
 
-function assess(book: Book<PortfolioParams>, prices: readonly Decimal[]): Assessment {
-  const { positions, params } = book;
-  const scenarios = scenariosFor(params, presentClasses(positions));
-  const floors = positions.map((p, i) => notionalAt(p, prices[i]!).times(params.minimumRate));
-  const floor = sum(floors);
-  let worst: { loss: Decimal; scenario: Scenario; losses: Decimal[] } | null = null;
-  for (const scenario of scenarios) {
-    const losses = positions.map((p, i) => positionLoss(p, prices[i]!, scenario));
-    const loss = sum(losses);
-    if (!worst || loss.greaterThan(worst.loss)) worst = { loss, scenario, losses };
+function assess(book: Book<PortfolioParams>): Assessment {
+  const { scenarios, coefficient } = lossTable(book);
+  const prices = book.positions.map((p) => p.price);
+  const rows = coefficient.map((row) => row.map((c, i) => c.times(prices[i]!)));
+  const floorRow = rows[rows.length - 1]!;
+  const floor = sum(floorRow);
+  let worst = -1;
+  let worstLoss = floor;
+  for (let j = 0; j < scenarios.length; j++) {
+    const loss = sum(rows[j]!);
+    if (loss.greaterThan(worstLoss)) {
+      worst = j;
+      worstLoss = loss;
+    }
   }
-  if (worst && worst.loss.greaterThan(floor)) {
-    return { maintenance: worst.loss, worstScenario: worst.scenario.name, perPosition: worst.losses };
-  }
-  return { maintenance: floor, worstScenario: null, perPosition: floors };
-}
-
-/** Each scenario's loss (and the floor) is affine in a scale applied to the moving positions. */
-function affineCandidates(book: Book<PortfolioParams>, moving: ReadonlySet<number>): { a: Decimal; b: Decimal }[] {
-  const { positions, params } = book;
-  const split = (term: (p: Position) => Decimal) => {
-    let a = ZERO;
-    let b = ZERO;
-    positions.forEach((p, i) => {
-      const value = term(p);
-      if (moving.has(i)) b = b.plus(value);
-      else a = a.plus(value);
-    });
-    return { a, b };
-  };
-  const scenarios = scenariosFor(params, presentClasses(positions));
-  return [
-    split((p) => notionalAt(p, p.price).times(params.minimumRate)),
-    ...scenarios.map((s) => split((p) => positionLoss(p, p.price, s))),
-  ];
+  return worst < 0
+    ? { maintenance: floor, worstScenario: null, perPosition: floorRow }
+    : { maintenance: worstLoss, worstScenario: scenarios[worst]!, perPosition: rows[worst]! };
 }
 
 export const portfolioModel: MarginModel<PortfolioParams> = {
@@ -139,41 +148,50 @@ export const portfolioModel: MarginModel<PortfolioParams> = {
   paramsSchema: portfolioParamsSchema as z.ZodType<PortfolioParams, unknown>,
   validate: () => [],
   requirements(book) {
-    const { maintenance, perPosition } = assess(book, book.positions.map((p) => p.price));
+    const { maintenance, perPosition } = assess(book);
     const multiplier = book.params.initialMultiplier;
     const requirements: Requirement[] = perPosition.map((m) => ({ initial: m.times(multiplier), maintenance: m }));
     return { perPosition: requirements, initial: maintenance.times(multiplier), maintenance };
   },
-  curve(book, moving) {
+  curve(book, moving, axis = 'scale') {
     const movingSet = new Set(moving);
-    const candidates = affineCandidates(book, movingSet);
-    // The worst-case switches where two candidate lines cross.
+    // Each candidate (scenario loss or floor) is a + b·x on the axis.
+    const candidates = lossTable(book).coefficient.map((row) => {
+      let a = ZERO;
+      let b = ZERO;
+      row.forEach((c, i) => {
+        const price = book.positions[i]!.price;
+        if (!movingSet.has(i)) a = a.plus(c.times(price));
+        else b = b.plus(axis === 'price' ? c : c.times(price));
+      });
+      return { a, b };
+    });
+    // The worst case switches where two candidate lines cross.
     const breakpoints: Decimal[] = [];
     for (let i = 0; i < candidates.length; i++) {
       for (let j = i + 1; j < candidates.length; j++) {
         const { a: a1, b: b1 } = candidates[i]!;
         const { a: a2, b: b2 } = candidates[j]!;
         if (!b1.equals(b2)) {
-          const s = a2.minus(a1).dividedBy(b1.minus(b2));
-          if (s.greaterThan(0)) breakpoints.push(s);
+          const x = a2.minus(a1).dividedBy(b1.minus(b2));
+          if (x.greaterThan(0)) breakpoints.push(x);
         }
       }
     }
     return {
-      at: (scale) => candidates.reduce((worst, c) => max(worst, c.a.plus(c.b.times(scale))), ZERO),
+      at: (x) => candidates.reduce((worst, c) => max(worst, c.a.plus(c.b.times(x))), ZERO),
       breakpoints,
     };
   },
   funds(book, core) {
     const availableFunds = core.equity.minus(core.initialRequirement);
-    const worstScenario = assess(book, book.positions.map((p) => p.price)).worstScenario;
     return {
       availableFunds,
       // A new long equity position costs its equity shock range per dollar.
       buyingPower: book.params.ranges.equity.isZero()
         ? ZERO
         : max(ZERO, availableFunds).dividedBy(book.params.ranges.equity),
-      details: { worstScenario: worstScenario ?? 'per-position minimum' },
+      details: { worstScenario: assess(book).worstScenario ?? 'per-position minimum' },
       violations: [],
     };
   },

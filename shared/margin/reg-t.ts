@@ -3,7 +3,7 @@ import { Decimal, ZERO, ONE, max, min } from '../decimal.ts';
 import type { Position } from '../schemas/position.ts';
 import { commonParamsShape, moneyParam, rateParam } from './common-params.ts';
 import type { CommonParams, MarginModel } from './model.ts';
-import { notionalAt, separableCurve, separableRequirements, units, type PositionRule } from './separable.ts';
+import { memoizeRule, notionalAt, separableCurve, separableRequirements, units, type PositionRule } from './separable.ts';
 
 /**
  * Regulation T initial margin with FINRA Rule 4210 maintenance:
@@ -14,6 +14,16 @@ import { notionalAt, separableCurve, separableRequirements, units, type Position
  * - house rates (per account or instrument) can only raise a requirement.
  * At exactly $5 the two short rules agree ($5/share), so the requirement is continuous in price.
  */
+/** Reg T initial and FINRA 4210 maintenance floors. */
+const REGULATORY_MINIMUMS = {
+  initialRate: '0.5',
+  maintenanceRate: '0.25',
+  shortMaintenanceRate: '0.30',
+  shortPerShareMinimum: '5',
+  lowPricedShortRate: '1',
+  lowPricedShortPerShare: '2.5',
+} as const;
+
 export const regTParamsSchema = z
   .object({
     ...commonParamsShape,
@@ -35,10 +45,17 @@ export const regTParamsSchema = z
     patternDayTradeCount: z.number().int().positive().default(4),
   })
   .strict()
-  .refine((p) => p.initialRate.greaterThan(0), { path: ['initialRate'], error: 'must be greater than 0' })
-  .refine((p) => p.maintenanceRate.lessThanOrEqualTo(p.initialRate), {
-    path: ['maintenanceRate'],
-    error: 'must not exceed initialRate',
+  .superRefine((p, ctx) => {
+    // Brokers may be stricter than the rules, never looser.
+    for (const [key, floor] of Object.entries(REGULATORY_MINIMUMS)) {
+      const value = p[key as keyof typeof REGULATORY_MINIMUMS];
+      if (value.lessThan(floor)) {
+        ctx.addIssue({ code: 'custom', path: [key], message: `must not be below the regulatory minimum ${floor}` });
+      }
+    }
+    if (p.maintenanceRate.greaterThan(p.initialRate)) {
+      ctx.addIssue({ code: 'custom', path: ['maintenanceRate'], message: 'must not exceed initialRate' });
+    }
   });
 
 export type RegTParams = z.output<typeof regTParamsSchema> & CommonParams;
@@ -47,7 +64,7 @@ function leveraged(rate: Decimal, position: Position): Decimal {
   return min(ONE, rate.times(position.leverageFactor.abs()));
 }
 
-function ruleFor(params: RegTParams): PositionRule {
+const ruleFor = memoizeRule((params: RegTParams): PositionRule => {
   return {
     requirement(position, price) {
       const value = notionalAt(position, price);
@@ -81,7 +98,7 @@ function ruleFor(params: RegTParams): PositionRule {
       return points;
     },
   };
-}
+});
 
 export const regTModel: MarginModel<RegTParams> = {
   name: 'reg-t',
@@ -89,7 +106,7 @@ export const regTModel: MarginModel<RegTParams> = {
   paramsSchema: regTParamsSchema as z.ZodType<RegTParams, unknown>,
   validate: () => [],
   requirements: (book) => separableRequirements(book.positions, ruleFor(book.params)),
-  curve: (book, moving) => separableCurve(book.positions, ruleFor(book.params), moving),
+  curve: (book, moving, axis) => separableCurve(book.positions, ruleFor(book.params), moving, axis),
   funds(book, core) {
     const { params, account } = book;
     const availableFunds = core.equity.minus(core.initialRequirement);

@@ -17,8 +17,8 @@ function positionToJson(p: PositionEvaluation) {
     marketValue: toEdge(p.marketValue),
     initialRequirement: toEdge(p.initialRequirement),
     maintenanceRequirement: toEdge(p.maintenanceRequirement),
-    callPrice: toEdgeOrNull(p.callPrice),
-    zeroEquityPrice: toEdgeOrNull(p.zeroEquityPrice),
+    ...(p.callPrice !== undefined ? { callPrice: toEdgeOrNull(p.callPrice) } : {}),
+    ...(p.zeroEquityPrice !== undefined ? { zeroEquityPrice: toEdgeOrNull(p.zeroEquityPrice) } : {}),
     ...(p.liquidationPrice !== undefined ? { liquidationPrice: toEdgeOrNull(p.liquidationPrice) } : {}),
     ...(p.bankruptcyPrice !== undefined ? { bankruptcyPrice: toEdgeOrNull(p.bankruptcyPrice) } : {}),
   };

@@ -4,9 +4,9 @@ import type { FieldIssue } from '../errors.ts';
 import { decimalString } from '../schemas/decimal-string.ts';
 import type { Position } from '../schemas/position.ts';
 import { commonParamsShape, rateParam } from './common-params.ts';
-import { nearestScale, solveScale } from './distance.ts';
-import type { Book, CommonParams, MarginModel } from './model.ts';
-import { notionalAt, separableCurve, separableRequirements, type PositionRule } from './separable.ts';
+import { thresholdPrices } from './single-position.ts';
+import type { Book, CommonParams, CurveAxis, MarginModel } from './model.ts';
+import { memoizeRule, notionalAt, separableCurve, separableRequirements, type PositionRule } from './separable.ts';
 
 /**
  * Futures and crypto perpetuals: the maintenance rate steps up with the position's notional.
@@ -100,7 +100,7 @@ function isolatedMargin(position: Position, params: TieredParams): Decimal {
   return position.isolatedMargin ?? notionalAt(position, position.avgCost ?? position.price).dividedBy(leverageOf(position, params));
 }
 
-function ruleFor(params: TieredParams): PositionRule {
+const ruleFor = memoizeRule((params: TieredParams): PositionRule => {
   const tiers = resolveTiers(params.tiers);
   return {
     requirement(position, price) {
@@ -116,35 +116,39 @@ function ruleFor(params: TieredParams): PositionRule {
       return tiers.filter((t) => t.upTo !== null).map((t) => t.upTo!.dividedBy(perUnit));
     },
   };
+});
+
+function tieredCurve(book: Book<TieredParams>, moving: readonly number[], axis?: CurveAxis) {
+  return separableCurve(book.positions, ruleFor(book.params), moving, axis);
 }
 
 /** Liquidation (equity = maintenance) and bankruptcy (equity = 0) prices of one position. */
 function positionExtras(book: Book<TieredParams>, index: number) {
   const position = book.positions[index]!;
-  const rule = ruleFor(book.params);
-  const exposure = position.quantity.times(position.multiplier);
-  const entry = position.avgCost ?? position.price;
-  let equityConstant: Decimal;
-  let curve;
+  let equityOtherwise: Decimal;
+  let scope: Book<TieredParams>;
+  let scopeIndex: number;
   if (book.params.mode === 'isolated') {
     // Only the position's own margin backs it: margin + qty·mult·(p − entry).
-    equityConstant = isolatedMargin(position, book.params).minus(exposure.times(entry));
-    curve = separableCurve([position], rule, [0]);
+    const exposure = position.quantity.times(position.multiplier);
+    equityOtherwise = isolatedMargin(position, book.params).minus(exposure.times(position.avgCost ?? position.price));
+    scope = { ...book, positions: [position] };
+    scopeIndex = 0;
   } else {
-    equityConstant = book.account.cash;
+    equityOtherwise = book.account.cash;
     book.positions.forEach((p, i) => {
-      const value = p.quantity.times(p.multiplier);
-      equityConstant = equityConstant.minus(value.times(p.avgCost ?? p.price));
-      if (i !== index) equityConstant = equityConstant.plus(value.times(p.price));
+      const exposure = p.quantity.times(p.multiplier);
+      equityOtherwise = equityOtherwise.minus(exposure.times(p.avgCost ?? p.price));
+      if (i !== index) equityOtherwise = equityOtherwise.plus(exposure.times(p.price));
     });
-    curve = separableCurve(book.positions, rule, [index]);
+    scope = book;
+    scopeIndex = index;
   }
-  const base = { equityConstant, equitySlope: exposure.times(position.price), curve };
-  const priceAt = (threshold: Decimal) => {
-    const scale = nearestScale(solveScale({ ...base, threshold }));
-    return scale === null ? null : position.price.times(scale);
-  };
-  return { liquidationPrice: priceAt(new Decimal(1)), bankruptcyPrice: priceAt(ZERO) };
+  const [liquidationPrice, bankruptcyPrice] = thresholdPrices(tieredCurve, scope, scopeIndex, equityOtherwise, [
+    new Decimal(1),
+    ZERO,
+  ]);
+  return { liquidationPrice, bankruptcyPrice };
 }
 
 export const tieredModel: MarginModel<TieredParams> = {
@@ -170,7 +174,7 @@ export const tieredModel: MarginModel<TieredParams> = {
     return issues;
   },
   requirements: (book) => separableRequirements(book.positions, ruleFor(book.params)),
-  curve: (book, moving) => separableCurve(book.positions, ruleFor(book.params), moving),
+  curve: tieredCurve,
   funds(book, core) {
     const availableFunds = core.equity.minus(core.initialRequirement);
     const posted = book.params.mode === 'isolated'
