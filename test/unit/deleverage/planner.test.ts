@@ -113,8 +113,8 @@ describe('deleverage planner, by hand', () => {
     };
     const p = plan(hedged, '5', 'risk-based');
     expect(orders(p)).toEqual(['SELL 40 SPY']);
-    // Oldest first would start with SH: it is skipped, not sold.
-    expect(orders(plan(hedged, '5', 'time-based'))).toEqual(['SELL 40 SPY']);
+    // Oldest first starts with SH: it is skipped, not sold; then undated QQQ (by name): 40 × 15% cut = 600.
+    expect(orders(plan(hedged, '5', 'time-based'))).toEqual(['SELL 40 QQQ']);
     expect(p.restoresTarget).toBe(true);
   });
 });
