@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { Decimal, ZERO, max } from '../decimal.ts';
 import type { FieldIssue } from '../errors.ts';
 import type { Position } from '../schemas/position.ts';
+import { allDecimal } from '../schemas/decimal-string.ts';
 import { commonParamsShape, rateParam } from './common-params.ts';
 import type { CommonParams, MarginModel } from './model.ts';
 import { memoizeRule, notionalAt, separableCurve, separableRequirements, type PositionRule } from './separable.ts';
@@ -20,8 +21,8 @@ export const grossParamsSchema = z
     maintenanceBasis: z.enum(['market', 'entry']).default('market'),
   })
   .strict()
-  .refine((p) => p.initialRate.greaterThan(0), { path: ['initialRate'], error: 'must be greater than 0' })
-  .refine((p) => p.maintenanceRate.lessThanOrEqualTo(p.initialRate), {
+  .refine((p) => !allDecimal(p.initialRate) || p.initialRate.greaterThan(0), { path: ['initialRate'], error: 'must be greater than 0' })
+  .refine((p) => !allDecimal(p.initialRate, p.maintenanceRate) || p.maintenanceRate.lessThanOrEqualTo(p.initialRate), {
     path: ['maintenanceRate'],
     error: 'must not exceed initialRate',
   });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { Decimal, ZERO, ONE, max, min } from '../decimal.ts';
 import type { Position } from '../schemas/position.ts';
+import { allDecimal } from '../schemas/decimal-string.ts';
 import { commonParamsShape, moneyParam, rateParam } from './common-params.ts';
 import type { CommonParams, MarginModel } from './model.ts';
 import { memoizeRule, notionalAt, separableCurve, separableRequirements, units, type PositionRule } from './separable.ts';
@@ -49,11 +50,11 @@ export const regTParamsSchema = z
     // Brokers may be stricter than the rules, never looser.
     for (const [key, floor] of Object.entries(REGULATORY_MINIMUMS)) {
       const value = p[key as keyof typeof REGULATORY_MINIMUMS];
-      if (value.lessThan(floor)) {
+      if (allDecimal(value) && value.lessThan(floor)) {
         ctx.addIssue({ code: 'custom', path: [key], message: `must not be below the regulatory minimum ${floor}` });
       }
     }
-    if (p.maintenanceRate.greaterThan(p.initialRate)) {
+    if (allDecimal(p.maintenanceRate, p.initialRate) && p.maintenanceRate.greaterThan(p.initialRate)) {
       ctx.addIssue({ code: 'custom', path: ['maintenanceRate'], message: 'must not exceed initialRate' });
     }
   });

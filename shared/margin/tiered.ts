@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { Decimal, ZERO, max } from '../decimal.ts';
 import type { FieldIssue } from '../errors.ts';
-import { decimalString } from '../schemas/decimal-string.ts';
+import { allDecimal, decimalString } from '../schemas/decimal-string.ts';
 import type { Position } from '../schemas/position.ts';
 import { commonParamsShape, rateParam } from './common-params.ts';
 import { thresholdPrices } from './single-position.ts';
@@ -55,6 +55,7 @@ export const tieredParamsSchema = z
   })
   .strict()
   .superRefine((p, ctx) => {
+    if (!Array.isArray(p.tiers) || !p.tiers.every((t) => t && allDecimal(t.maintenanceRate) && (t.upTo === null || allDecimal(t.upTo)))) return;
     p.tiers.forEach((tier, i) => {
       const last = i === p.tiers.length - 1;
       if (last !== (tier.upTo === null)) {

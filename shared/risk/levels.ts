@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { Decimal } from '../decimal.ts';
-import { decimalString } from '../schemas/decimal-string.ts';
+import { allDecimal, decimalString } from '../schemas/decimal-string.ts';
 
 export const RISK_LEVELS = ['SAFE', 'WARNING', 'CRITICAL', 'LIQUIDATION'] as const;
 export type RiskLevel = (typeof RISK_LEVELS)[number];
@@ -32,6 +32,7 @@ export const thresholdsSchema = z
   })
   .strict()
   .superRefine((t, ctx) => {
+    if (!allDecimal(t.warning, t.critical, t.liquidation, t.hysteresis)) return;
     if (!t.warning.greaterThan(t.critical)) {
       ctx.addIssue({ code: 'custom', path: ['critical'], message: `must be below warning (${t.warning.toFixed()})` });
     }

@@ -27,3 +27,11 @@ export const rate = decimalString.refine((d) => d.greaterThanOrEqualTo(0) && d.l
   error: 'must be a fraction between 0 and 1 (e.g. "0.25" for 25%)',
 });
 export const positiveRate = rate.refine((d) => d.greaterThan(0), { error: 'must be greater than 0' });
+
+/**
+ * Cross-field checks run even when a field failed to parse (zod reports every issue at once); they
+ * must only compare values that did parse, or a typo would crash instead of naming its field.
+ */
+export function allDecimal(...values: unknown[]): boolean {
+  return values.every((v) => v instanceof Decimal);
+}

@@ -30,6 +30,9 @@ describe('bad input names the field', () => {
     ['rate above 1', { account: { ...account, params: { maintenanceRate: '25' } }, positions: [] }, 'account.params.maintenanceRate: must be a fraction between 0 and 1 (e.g. "0.25" for 25%)'],
     ['maintenance above initial', { account: { ...account, model: 'gross', params: { initialRate: '0.2', maintenanceRate: '0.3' } }, positions: [] }, 'account.params.maintenanceRate: must not exceed initialRate'],
     ['gross without cost basis', { account: { ...account, model: 'gross' }, positions: [{ instrument: 'X', quantity: '1', price: '1' }] }, 'positions[0].avgCost: required by the gross model (cost basis)'],
+    ['a bad param next to a cross-field check', { account: { ...account, model: 'gross', params: { initialRate: 'x' } }, positions: [] }, 'account.params.initialRate: not a decimal number: "x"'],
+    ['a bad Reg T param', { account: { ...account, params: { maintenanceRate: 'x' } }, positions: [] }, 'account.params.maintenanceRate: not a decimal number: "x"'],
+    ['a bad tier', { account: { ...account, model: 'tiered', params: { tiers: [{ upTo: null, maintenanceRate: 'y', maxLeverage: '1' }] } }, positions: [] }, 'account.params.tiers[0].maintenanceRate: not a decimal number: "y"'],
     ['bad account id', { account: { ...account, id: 'a b' }, positions: [] }, 'account.id: may contain only letters, digits and . _ : @ -'],
   ])('%s', (_name, raw, expected) => {
     expect(fieldsOf(raw)).toContain(expected);
