@@ -1,9 +1,14 @@
 import { parseArgs } from 'node:util';
 import { InputError } from '../shared/errors.ts';
 import { runEvaluate } from './evaluate-command.ts';
+import { runReplay } from './replay-command.ts';
 
 const USAGE = `usage:
   margin-guard evaluate FILE.json [--model gross|reg-t|cash|tiered|portfolio] [--format json|table]
+  margin-guard replay --portfolio FILE.json --prices PRICES.csv [--model NAME] [--policy full|monitor]
+                      [--strategy proportional|risk-based|liquidity-aware|time-based]
+                      [--priority risk|size|liquidity|time] [--target-ratio R] [--instrument NAME]
+                      [--format json|table]
 
 Exit codes: 0 success, 2 invalid input (the field is named on stderr), 1 unexpected failure.`;
 
@@ -34,6 +39,29 @@ export function runCli(argv: string[]): CliResult {
       });
       if (positionals.length !== 1) return usageError('evaluate: expected exactly one FILE.json');
       const stdout = runEvaluate({ file: positionals[0]!, model: values.model, format: formatOption(values.format) });
+      return { code: 0, stdout: `${stdout}\n`, stderr: '' };
+    }
+    if (command === 'replay') {
+      const { values, positionals } = parseArgs({
+        args: rest,
+        allowPositionals: true,
+        options: Object.fromEntries(
+          ['portfolio', 'prices', 'model', 'instrument', 'policy', 'strategy', 'priority', 'target-ratio', 'format'].map((o) => [o, { type: 'string' as const }]),
+        ),
+      });
+      if (positionals.length > 0) return usageError(`replay: unexpected argument ${JSON.stringify(positionals[0])}`);
+      if (!values.portfolio || !values.prices) return usageError('replay: --portfolio and --prices are required');
+      const stdout = runReplay({
+        portfolio: values.portfolio as string,
+        prices: values.prices as string,
+        model: values.model as string | undefined,
+        instrument: values.instrument as string | undefined,
+        policy: values.policy as string | undefined,
+        strategy: values.strategy as string | undefined,
+        priority: values.priority as string | undefined,
+        targetRatio: values['target-ratio'] as string | undefined,
+        format: formatOption(values.format as string | undefined),
+      });
       return { code: 0, stdout: `${stdout}\n`, stderr: '' };
     }
     if (command === undefined || command === '--help' || command === '-h') return { code: command ? 0 : 2, stdout: command ? `${USAGE}\n` : '', stderr: command ? '' : `${USAGE}\n` };

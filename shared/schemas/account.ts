@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { riskContextSchema } from '../risk/dynamic-thresholds.ts';
+import { thresholdsSchema } from '../risk/levels.ts';
 import { decimalString, positiveDecimal } from './decimal-string.ts';
 
 export const MODEL_NAMES = ['gross', 'reg-t', 'cash', 'tiered', 'portfolio'] as const;
@@ -42,6 +44,10 @@ export const accountSchema = z.object({
   asOf: isoDate.optional(),
   /** Model parameters; each model validates its own. */
   params: z.record(z.string(), z.unknown()).default({}),
+  /** Risk-level thresholds for this account (defaults: 2.0 / 1.5 / 1.2, hysteresis 0.05). */
+  thresholds: thresholdsSchema.optional(),
+  /** When given, thresholds are raised for strategy risk, market regime and account size. */
+  riskContext: riskContextSchema.optional(),
   /** Deposits made at risk: initial capital; informational, used by reports. */
   capital: positiveDecimal.optional(),
 });
