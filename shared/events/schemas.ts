@@ -1,0 +1,91 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { RISK_LEVELS } from '../risk/levels.ts';
+
+/**
+ * Events on the Margin Guard bus (source `margin-guard`). The EventBridge detail-type is the event name;
+ * `schemaVersion` inside the detail is the contract version: additive changes keep it, breaking changes
+ * bump it. Decimals are strings. `eventId` is derived from what the event is about, so a re-delivery
+ * carries the same id and consumers can drop duplicates.
+ */
+export const EVENT_SOURCE = 'margin-guard';
+export const SCHEMA_VERSION = '1';
+
+const decimal = z.string().regex(/^-?\d+(\.\d+)?$/, 'a decimal string');
+const level = z.enum(RISK_LEVELS);
+
+const envelope = {
+  schemaVersion: z.literal(SCHEMA_VERSION),
+  eventId: z.string().min(1),
+  accountId: z.string().min(1),
+  occurredAt: z.iso.datetime({ offset: true }),
+};
+
+export const riskLevelChangedSchema = z
+  .object({
+    ...envelope,
+    from: level.nullable(),
+    to: level,
+    marginRatio: decimal.nullable(),
+    equity: decimal,
+    maintenanceRequirement: decimal,
+    excessLiquidity: decimal,
+    /** Nearest uniform price move (fraction, negative = fall) to the margin call; null if none reaches it. */
+    callMove: decimal.nullable(),
+    zeroEquityMove: decimal.nullable(),
+    /** The risk incident this change belongs to (or closes); escalation keys on it. */
+    incidentId: z.string().nullable(),
+    staleInstruments: z.array(z.string()),
+  })
+  .meta({ title: 'RiskLevelChanged', description: 'An account moved between SAFE, WARNING, CRITICAL and LIQUIDATION.' });
+
+export const marginCallTriggeredSchema = z
+  .object({
+    ...envelope,
+    incidentId: z.string(),
+    marginRatio: decimal.nullable(),
+    callRatio: decimal,
+    equity: decimal,
+    maintenanceRequirement: decimal,
+    /** Funds needed to be back at the call ratio: callRatio · maintenance − equity. */
+    shortfall: decimal,
+  })
+  .meta({ title: 'MarginCallTriggered', description: 'Equity fell below callRatio × maintenance requirement.' });
+
+export const marginCallResolvedSchema = z
+  .object({
+    ...envelope,
+    incidentId: z.string(),
+    marginRatio: decimal.nullable(),
+    durationMs: z.number().int().nonnegative(),
+    worstRatio: decimal.nullable(),
+  })
+  .meta({ title: 'MarginCallResolved', description: 'The ratio is back above the call ratio plus hysteresis.' });
+
+export const riskDataProblemSchema = z
+  .object({
+    ...envelope,
+    kind: z.enum(['stale-prices', 'missing-prices', 'invalid-data', 'resolved']),
+    instruments: z.array(z.string()),
+    message: z.string(),
+  })
+  .meta({
+    title: 'RiskDataProblem',
+    description: 'Margin cannot be trusted: prices stale or missing, or stored data invalid; `resolved` when it clears.',
+  });
+
+export const EVENT_SCHEMAS = {
+  RiskLevelChanged: riskLevelChangedSchema,
+  MarginCallTriggered: marginCallTriggeredSchema,
+  MarginCallResolved: marginCallResolvedSchema,
+  RiskDataProblem: riskDataProblemSchema,
+} as const;
+
+export type DetailType = keyof typeof EVENT_SCHEMAS;
+export type EventDetail<T extends DetailType> = z.output<(typeof EVENT_SCHEMAS)[T]>;
+
+export type DomainEvent = { [T in DetailType]: { detailType: T; detail: EventDetail<T> } }[DetailType];
+
+export function eventId(detailType: DetailType, accountId: string, key: string): string {
+  return createHash('sha256').update([detailType, accountId, key].join('\u0000')).digest('hex').slice(0, 32);
+}

@@ -1,0 +1,210 @@
+import { Decimal, toEdge, toEdgeOrNull } from '../decimal.ts';
+import { InputError } from '../errors.ts';
+import { eventId, SCHEMA_VERSION, type DomainEvent } from '../events/schemas.ts';
+import { buildBook, evaluateBook, parseEvaluationInput } from '../margin/evaluate.ts';
+import type { Account } from '../schemas/account.ts';
+import type { Evaluation } from '../margin/evaluation.ts';
+import { evaluationToJson } from '../margin/serialize.ts';
+import { thresholdsFor } from '../risk/account-thresholds.ts';
+import { initialRiskState, track, type RiskEvent } from '../risk/tracker.ts';
+import { riskStateFromJson, riskStateToJson } from '../risk/tracker-json.ts';
+import type { PipelineConfig } from './config.ts';
+import { toEngineAccount, toEnginePosition, type AccountItem, type PositionItem, type PriceItem } from './records.ts';
+import type { DataProblem, HistoryItem, HistoryReason, StoredRiskState } from './stored-state.ts';
+
+export interface AssessmentInput {
+  account: AccountItem;
+  positions: readonly PositionItem[];
+  prices: ReadonlyMap<string, PriceItem>;
+  previous: StoredRiskState | null;
+  now: Date;
+  config: PipelineConfig;
+}
+
+export interface Assessment {
+  /** False when nothing material changed since the last write: skip the write (and the cost). */
+  write: boolean;
+  next: StoredRiskState;
+  history: HistoryItem | null;
+  /** New events, also appended to `next.outbox`. */
+  events: DomainEvent[];
+  /** Set when the stored data itself is invalid: the caller dead-letters it. */
+  invalid: InputError | null;
+}
+
+function sameProblem(a: DataProblem | null, b: DataProblem | null): boolean {
+  return a?.kind === b?.kind && (a?.instruments ?? []).join() === (b?.instruments ?? []).join();
+}
+
+function problemEvent(accountId: string, at: string, problem: DataProblem | null, previous: DataProblem | null): DomainEvent {
+  const kind = problem?.kind ?? 'resolved';
+  return {
+    detailType: 'RiskDataProblem',
+    detail: {
+      schemaVersion: SCHEMA_VERSION,
+      eventId: eventId('RiskDataProblem', accountId, `${kind}:${at}`),
+      accountId,
+      occurredAt: at,
+      kind,
+      instruments: problem?.instruments ?? previous?.instruments ?? [],
+      message: problem?.message ?? `resolved: ${previous?.message ?? ''}`,
+    },
+  };
+}
+
+function riskEventToDomain(e: RiskEvent, ev: Evaluation, stale: string[]): DomainEvent {
+  const base = { schemaVersion: SCHEMA_VERSION, accountId: e.accountId, occurredAt: e.at } as const;
+  switch (e.type) {
+    case 'RiskLevelChanged':
+      return {
+        detailType: e.type,
+        detail: {
+          ...base,
+          eventId: eventId(e.type, e.accountId, `${e.at}:${e.to}`),
+          from: e.from,
+          to: e.to,
+          marginRatio: toEdgeOrNull(e.ratio),
+          equity: toEdge(ev.equity),
+          maintenanceRequirement: toEdge(ev.maintenanceRequirement),
+          excessLiquidity: toEdge(ev.excessLiquidity),
+          callMove: toEdgeOrNull(ev.distanceToCall.call.move),
+          zeroEquityMove: toEdgeOrNull(ev.distanceToCall.zeroEquity.move),
+          incidentId: e.incidentId,
+          staleInstruments: stale,
+        },
+      };
+    case 'MarginCallTriggered':
+      return {
+        detailType: e.type,
+        detail: {
+          ...base,
+          eventId: eventId(e.type, e.accountId, e.incidentId),
+          incidentId: e.incidentId,
+          marginRatio: toEdgeOrNull(e.ratio),
+          callRatio: toEdge(e.callRatio),
+          equity: toEdge(ev.equity),
+          maintenanceRequirement: toEdge(ev.maintenanceRequirement),
+          shortfall: toEdge(Decimal.max(0, ev.maintenanceRequirement.times(e.callRatio).minus(ev.equity))),
+        },
+      };
+    case 'MarginCallResolved':
+      return {
+        detailType: e.type,
+        detail: {
+          ...base,
+          eventId: eventId(e.type, e.accountId, e.incidentId),
+          incidentId: e.incidentId,
+          marginRatio: toEdgeOrNull(e.ratio),
+          durationMs: e.durationMs,
+          worstRatio: toEdgeOrNull(e.worstRatio),
+        },
+      };
+  }
+}
+
+/**
+ * One account, one evaluation: prices joined to positions, the engine, the risk tracker, and the decision
+ * of what to store and publish. Pure; the handler does the reading and writing.
+ */
+export function assessAccount(input: AssessmentInput): Assessment {
+  const { account, positions, prices, previous, now, config } = input;
+  const accountId = account.accountId;
+  const at = now.toISOString();
+  const tracker = previous ? riskStateFromJson(previous.tracker) : initialRiskState(accountId);
+  // A flat position needs no price; anything else (including unparsable quantities) does.
+  const held = positions.filter((p) => !/^[+-]?0*(\.0*)?$/.test(String(p.quantity ?? '')));
+  const missing = held.filter((p) => !prices.has(p.instrument)).map((p) => p.instrument).sort();
+  const stale = held
+    .filter((p) => prices.has(p.instrument) && now.getTime() - Date.parse(prices.get(p.instrument)!.priceTime) > config.staleAfterMs)
+    .map((p) => p.instrument)
+    .sort();
+
+  let evaluation: Evaluation | null = null;
+  let parsedAccount: Account | null = null;
+  let problem: DataProblem | null = null;
+  let invalid: InputError | null = null;
+  if (missing.length > 0) {
+    problem = { kind: 'missing-prices', instruments: missing, message: `no price for ${missing.join(', ')}: margin cannot be computed` };
+  } else {
+    try {
+      const validated = parseEvaluationInput({
+        account: toEngineAccount(account),
+        positions: positions.map((p) => toEnginePosition(p, prices.get(p.instrument))),
+      });
+      const { model, book } = buildBook(validated, { asOf: at.slice(0, 10) });
+      evaluation = evaluateBook(model, book);
+      parsedAccount = validated.account;
+    } catch (e) {
+      if (!(e instanceof InputError)) throw e;
+      invalid = e;
+      problem = { kind: 'invalid-data', instruments: [], message: e.message };
+    }
+    if (evaluation && stale.length > 0) {
+      problem = { kind: 'stale-prices', instruments: stale, message: `prices older than ${config.staleAfterMs / 1000}s for ${stale.join(', ')}` };
+    }
+  }
+
+  const events: DomainEvent[] = [];
+  const reasons: HistoryReason[] = [];
+  const previousProblem = previous?.dataProblem ?? null;
+  if (!sameProblem(problem, previousProblem) && (problem !== null || previousProblem !== null)) {
+    events.push(problemEvent(accountId, at, problem, previousProblem));
+    reasons.push('data-problem');
+  }
+
+  let nextTracker = tracker;
+  if (evaluation && parsedAccount) {
+    const out = track(
+      tracker,
+      { at, ratio: evaluation.marginRatio, equity: evaluation.equity, inMarginCall: evaluation.inMarginCall, callRatio: evaluation.callRatio },
+      thresholdsFor(parsedAccount, evaluation.equity),
+    );
+    nextTracker = out.state;
+    for (const e of out.events) {
+      events.push(riskEventToDomain(e, evaluation, stale));
+      if (e.type === 'RiskLevelChanged') reasons.push('level-change');
+      else reasons.push('margin-call');
+    }
+  }
+
+  const ratio = evaluation?.marginRatio ?? null;
+  const previousRatio = previous?.marginRatio == null ? null : new Decimal(previous.marginRatio);
+  if (previous === null) reasons.unshift('first');
+  else if (evaluation) {
+    if ((ratio === null) !== (previousRatio === null) || (ratio && previousRatio && ratio.minus(previousRatio).abs().greaterThanOrEqualTo(config.ratioDelta))) {
+      reasons.push('ratio-move');
+    }
+    if (now.getTime() - Date.parse(previous.evaluatedAt) >= config.heartbeatMs) reasons.push('heartbeat');
+  }
+  const write = reasons.length > 0;
+  const json = evaluation ? evaluationToJson(evaluation) : null;
+  const next: StoredRiskState = {
+    accountId,
+    version: (previous?.version ?? 0) + (write ? 1 : 0),
+    evaluatedAt: write ? at : previous!.evaluatedAt,
+    level: nextTracker.level,
+    marginRatio: json ? json.marginRatio : (previous?.marginRatio ?? null),
+    equity: json ? json.equity : (previous?.equity ?? null),
+    maintenanceRequirement: json ? json.maintenanceRequirement : (previous?.maintenanceRequirement ?? null),
+    inMarginCall: evaluation ? evaluation.inMarginCall : (previous?.inMarginCall ?? false),
+    staleInstruments: stale,
+    dataProblem: problem,
+    evaluation: json ?? previous?.evaluation ?? null,
+    tracker: riskStateToJson(nextTracker),
+    outbox: [...(previous?.outbox ?? []), ...events],
+  };
+  const history: HistoryItem | null = write
+    ? {
+        accountId,
+        at,
+        level: next.level,
+        marginRatio: next.marginRatio,
+        equity: next.equity,
+        maintenanceRequirement: next.maintenanceRequirement,
+        inMarginCall: next.inMarginCall,
+        reasons,
+        expiresAt: Math.floor(now.getTime() / 1000) + config.historyTtlDays * 86_400,
+      }
+    : null;
+  return { write, next, history, events, invalid };
+}

@@ -1,0 +1,34 @@
+import { z } from 'zod';
+
+/**
+ * What the tables hold. Items keep the engine's edge shape (decimal strings), so an item is an engine
+ * input plus its keys; these schemas only check the keys and the few fields the pipeline itself reads —
+ * the engine validates the rest and names any bad field.
+ */
+export const accountItemSchema = z
+  .object({ accountId: z.string().min(1), model: z.string() })
+  .passthrough();
+export type AccountItem = z.output<typeof accountItemSchema> & Record<string, unknown>;
+
+export const positionItemSchema = z.object({ accountId: z.string().min(1), instrument: z.string().min(1) }).passthrough();
+export type PositionItem = z.output<typeof positionItemSchema> & Record<string, unknown>;
+
+export const priceItemSchema = z.object({
+  instrument: z.string().min(1),
+  price: z.string(),
+  /** When the price was observed at its source (ISO-8601). */
+  priceTime: z.iso.datetime({ offset: true }),
+  source: z.string().optional(),
+});
+export type PriceItem = z.output<typeof priceItemSchema>;
+
+/** Position item → engine position input: drop the keys and bookkeeping, add the latest price. */
+export function toEnginePosition(item: PositionItem, price: PriceItem | undefined): Record<string, unknown> {
+  const { accountId: _a, updatedAt: _u, ...rest } = item;
+  return price ? { ...rest, price: price.price, priceTime: price.priceTime } : rest;
+}
+
+export function toEngineAccount(item: AccountItem): Record<string, unknown> {
+  const { accountId, updatedAt: _u, ...rest } = item;
+  return { ...rest, id: accountId };
+}
