@@ -1,0 +1,48 @@
+import { z } from 'zod';
+import { parseOrThrow } from '../../shared/errors.ts';
+import { pipelineConfigSchema, type PipelineConfig } from '../../shared/pipeline/config.ts';
+import { TABLES, tableEnvName, type TableKey } from '../../infra/table-definitions.ts';
+
+const tableNamesSchema = z.object(
+  Object.fromEntries(Object.keys(TABLES).map((k) => [tableEnvName(k as TableKey), z.string().min(1)])) as Record<string, z.ZodString>,
+);
+
+export interface RuntimeEnv {
+  tables: Record<TableKey, string>;
+  busName: string;
+  deadLetterQueueUrl: string;
+  workQueueUrl: string;
+  sweepSegments: number;
+  inlineFanoutLimit: number;
+  pipeline: PipelineConfig;
+}
+
+/** Reads the Lambda environment; a missing or bad variable is named in the error. */
+export function readEnv(env: NodeJS.ProcessEnv = process.env): RuntimeEnv {
+  const names = parseOrThrow(tableNamesSchema, env, ['env']);
+  const rest = parseOrThrow(
+    z.object({
+      EVENT_BUS_NAME: z.string().min(1),
+      DEAD_LETTER_QUEUE_URL: z.string().min(1),
+      WORK_QUEUE_URL: z.string().min(1),
+      SWEEP_SEGMENTS: z.coerce.number().int().min(1).max(1000).default(8),
+      INLINE_FANOUT_LIMIT: z.coerce.number().int().min(0).default(200),
+    }),
+    env,
+    ['env'],
+  );
+  const pipeline = parseOrThrow(
+    pipelineConfigSchema,
+    { staleAfterMs: env.STALE_AFTER_MS, heartbeatMs: env.HEARTBEAT_MS, ratioDelta: env.RATIO_DELTA, historyTtlDays: env.HISTORY_TTL_DAYS },
+    ['env'],
+  );
+  return {
+    tables: Object.fromEntries(Object.keys(TABLES).map((k) => [k, names[tableEnvName(k as TableKey)]])) as Record<TableKey, string>,
+    busName: rest.EVENT_BUS_NAME,
+    deadLetterQueueUrl: rest.DEAD_LETTER_QUEUE_URL,
+    workQueueUrl: rest.WORK_QUEUE_URL,
+    sweepSegments: rest.SWEEP_SEGMENTS,
+    inlineFanoutLimit: rest.INLINE_FANOUT_LIMIT,
+    pipeline,
+  };
+}

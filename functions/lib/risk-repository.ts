@@ -1,0 +1,179 @@
+import { TransactionCanceledException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  BatchGetCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  QueryCommand,
+  ScanCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+  PutCommand,
+} from '@aws-sdk/lib-dynamodb';
+import type { AccountItem, PositionItem, PriceItem } from '../../shared/pipeline/records.ts';
+import type { HistoryItem, StoredRiskState } from '../../shared/pipeline/stored-state.ts';
+import type { TableKey } from '../../infra/table-definitions.ts';
+
+/** Thrown when another evaluation wrote the account's state first: re-read and try again. */
+export class VersionConflict extends Error {
+  constructor(accountId: string, expected: number) {
+    super(`risk state of ${accountId} changed under us (expected version ${expected})`);
+    this.name = 'VersionConflict';
+  }
+}
+
+export type Key = Record<string, unknown>;
+
+/** Everything the evaluator reads and writes, over DynamoDB. */
+export class RiskRepository {
+  private readonly doc: DynamoDBDocumentClient;
+
+  constructor(
+    client: DynamoDBClient,
+    private readonly tables: Record<TableKey, string>,
+  ) {
+    this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  }
+
+  async getAccount(accountId: string): Promise<AccountItem | null> {
+    const out = await this.doc.send(new GetCommand({ TableName: this.tables.accounts, Key: { accountId }, ConsistentRead: true }));
+    return (out.Item as AccountItem | undefined) ?? null;
+  }
+
+  async getPositions(accountId: string): Promise<PositionItem[]> {
+    const items: PositionItem[] = [];
+    let start: Key | undefined;
+    do {
+      const out = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tables.positions,
+          KeyConditionExpression: 'accountId = :a',
+          ExpressionAttributeValues: { ':a': accountId },
+          ConsistentRead: true,
+          ExclusiveStartKey: start,
+        }),
+      );
+      items.push(...((out.Items ?? []) as PositionItem[]));
+      start = out.LastEvaluatedKey;
+    } while (start);
+    return items;
+  }
+
+  /** Latest prices; BatchGet's unprocessed keys are retried with backoff, never dropped. */
+  async getPrices(instruments: readonly string[]): Promise<Map<string, PriceItem>> {
+    const prices = new Map<string, PriceItem>();
+    const unique = [...new Set(instruments)];
+    for (let i = 0; i < unique.length; i += 100) {
+      let keys: Key[] = unique.slice(i, i + 100).map((instrument) => ({ instrument }));
+      for (let attempt = 0; keys.length > 0; attempt++) {
+        if (attempt > 0) await sleep(Math.min(1000, 25 * 2 ** attempt));
+        if (attempt > 8) throw new Error(`prices still unprocessed after ${attempt} attempts`);
+        const out = await this.doc.send(new BatchGetCommand({ RequestItems: { [this.tables.prices]: { Keys: keys } } }));
+        for (const item of out.Responses?.[this.tables.prices] ?? []) prices.set(item.instrument as string, item as PriceItem);
+        keys = (out.UnprocessedKeys?.[this.tables.prices]?.Keys as Key[] | undefined) ?? [];
+      }
+    }
+    return prices;
+  }
+
+  async getRiskState(accountId: string): Promise<StoredRiskState | null> {
+    const out = await this.doc.send(new GetCommand({ TableName: this.tables.riskState, Key: { accountId }, ConsistentRead: true }));
+    return (out.Item as StoredRiskState | undefined) ?? null;
+  }
+
+  /** State and its history entry in one transaction, only if the state is still at `expectedVersion`. */
+  async saveRiskState(state: StoredRiskState, expectedVersion: number, history: HistoryItem | null): Promise<void> {
+    try {
+      await this.doc.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: this.tables.riskState,
+                Item: state,
+                ConditionExpression: expectedVersion === 0 ? 'attribute_not_exists(accountId)' : 'version = :v',
+                ...(expectedVersion === 0 ? {} : { ExpressionAttributeValues: { ':v': expectedVersion } }),
+              },
+            },
+            ...(history ? [{ Put: { TableName: this.tables.riskHistory, Item: history } }] : []),
+          ],
+        }),
+      );
+    } catch (e) {
+      if (e instanceof TransactionCanceledException && e.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed') {
+        throw new VersionConflict(state.accountId, expectedVersion);
+      }
+      throw e;
+    }
+  }
+
+  /** Empties the outbox once its events are published; a no-op if the state moved on meanwhile. */
+  async clearOutbox(accountId: string, version: number, published: number): Promise<void> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tables.riskState,
+          Key: { accountId },
+          UpdateExpression: 'SET outbox = :empty',
+          ConditionExpression: 'version = :v AND size(outbox) = :n',
+          ExpressionAttributeValues: { ':empty': [], ':v': version, ':n': published },
+        }),
+      );
+    } catch (e) {
+      if ((e as { name?: string }).name !== 'ConditionalCheckFailedException') throw e;
+    }
+  }
+
+  /** Accounts holding an instrument, a page at a time (the holdings index). */
+  async *holders(instrument: string): AsyncGenerator<string[]> {
+    let start: Key | undefined;
+    do {
+      const out = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tables.positions,
+          IndexName: 'byInstrument',
+          KeyConditionExpression: 'instrument = :i',
+          ExpressionAttributeValues: { ':i': instrument },
+          ExclusiveStartKey: start,
+        }),
+      );
+      yield (out.Items ?? []).map((i) => i.accountId as string);
+      start = out.LastEvaluatedKey;
+    } while (start);
+  }
+
+  /** One page of one parallel-scan segment of the accounts table (ids only). */
+  async scanAccounts(segment: number, totalSegments: number, start?: Key): Promise<{ accountIds: string[]; next?: Key }> {
+    const out = await this.doc.send(
+      new ScanCommand({
+        TableName: this.tables.accounts,
+        Segment: segment,
+        TotalSegments: totalSegments,
+        ProjectionExpression: 'accountId',
+        ExclusiveStartKey: start,
+      }),
+    );
+    return { accountIds: (out.Items ?? []).map((i) => i.accountId as string), next: out.LastEvaluatedKey };
+  }
+
+  /** Stores a price only if it is newer than the stored one: late ticks never overwrite fresh ones. */
+  async putPriceIfNewer(price: PriceItem): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tables.prices,
+          Item: price,
+          ConditionExpression: 'attribute_not_exists(instrument) OR priceTime < :t',
+          ExpressionAttributeValues: { ':t': price.priceTime },
+        }),
+      );
+      return true;
+    } catch (e) {
+      if ((e as { name?: string }).name === 'ConditionalCheckFailedException') return false;
+      throw e;
+    }
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

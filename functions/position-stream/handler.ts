@@ -1,0 +1,46 @@
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
+import { z } from 'zod';
+import { forEachLimit } from '../lib/concurrency.ts';
+import { evaluateAccount } from '../lib/evaluate-account.ts';
+import { lambdaDeps, metrics, type HandlerDeps } from '../lib/runtime.ts';
+
+/** Positions are keyed by account and instrument, accounts by account alone: both streams come here. */
+const positionKeys = z.object({ accountId: z.string().min(1), instrument: z.string().min(1).optional() });
+
+/**
+ * Position (or account) changes → recompute each affected account once per batch. A failed account reports all of its
+ * records as failures (the stream retries from the earliest); a record without valid keys is dead-lettered.
+ */
+export function makePositionStreamHandler(deps: () => HandlerDeps) {
+  return async (event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> => {
+    const d = deps();
+    const byAccount = new Map<string, string[]>();
+    for (const record of event.Records) {
+      const keys = positionKeys.safeParse(record.dynamodb?.Keys ? unmarshall(record.dynamodb.Keys as Record<string, AttributeValue>) : {});
+      if (!keys.success) {
+        await d.deadLetter.send('invalid-position-record', record, keys.error.issues);
+        d.telemetry.count('DeadLettered');
+        continue;
+      }
+      const seq = record.dynamodb!.SequenceNumber ?? record.eventID ?? '';
+      byAccount.set(keys.data.accountId, [...(byAccount.get(keys.data.accountId) ?? []), seq]);
+    }
+    const failures = await forEachLimit([...byAccount.keys()], d.concurrency, async (accountId) => {
+      await evaluateAccount(accountId, d);
+    });
+    for (const f of failures) d.log.error('evaluation failed', { accountId: f.item, error: (f.error as Error).message });
+    d.telemetry.count('AccountsCoalesced', event.Records.length - byAccount.size);
+    return { batchItemFailures: failures.flatMap((f) => byAccount.get(f.item)!.map((id) => ({ itemIdentifier: id }))) };
+  };
+}
+
+const inner = makePositionStreamHandler(lambdaDeps);
+export const handler = async (event: DynamoDBStreamEvent) => {
+  try {
+    return await inner(event);
+  } finally {
+    metrics.publishStoredMetrics();
+  }
+};

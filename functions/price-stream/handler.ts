@@ -1,0 +1,97 @@
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import { positiveDecimal } from '../../shared/schemas/decimal-string.ts';
+import { priceItemSchema, type PriceItem } from '../../shared/pipeline/records.ts';
+import { forEachLimit } from '../lib/concurrency.ts';
+import { evaluateAccount } from '../lib/evaluate-account.ts';
+import { lambdaDeps, metrics, type HandlerDeps } from '../lib/runtime.ts';
+
+const ACCOUNTS_PER_MESSAGE = 25;
+const validPrice = priceItemSchema.refine((p) => positiveDecimal.safeParse(p.price).success, { path: ['price'], error: 'must be a positive decimal string' });
+
+function image(record: DynamoDBRecord, which: 'NewImage' | 'OldImage'): Record<string, unknown> | null {
+  const raw = record.dynamodb?.[which];
+  return raw ? unmarshall(raw as Record<string, AttributeValue>) : null;
+}
+
+/**
+ * Price changes → every account holding the instrument, found through the holdings index page by page.
+ * A tick older than the stored price is ignored. Small fan-outs are evaluated here, coalesced across
+ * the batch; large ones go to the work queue in batches, so one hot instrument cannot time this out.
+ */
+export function makePriceStreamHandler(deps: () => HandlerDeps) {
+  return async (event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> => {
+    const d = deps();
+    const latest = new Map<string, { price: PriceItem; records: string[] }>();
+    for (const record of event.Records) {
+      const seq = record.dynamodb?.SequenceNumber ?? record.eventID ?? '';
+      if (record.eventName === 'REMOVE') continue; // a deleted price leaves accounts to the sweep, which flags it missing
+      const parsed = validPrice.safeParse(image(record, 'NewImage'));
+      if (!parsed.success) {
+        await d.deadLetter.send('invalid-price-record', record, parsed.error.issues);
+        d.telemetry.count('DeadLettered');
+        continue;
+      }
+      const old = image(record, 'OldImage');
+      if (old && typeof old.priceTime === 'string' && old.priceTime >= parsed.data.priceTime) {
+        d.telemetry.count('StaleTicksIgnored');
+        continue;
+      }
+      const current = latest.get(parsed.data.instrument);
+      if (!current || current.price.priceTime < parsed.data.priceTime) {
+        latest.set(parsed.data.instrument, { price: parsed.data, records: [...(current?.records ?? []), seq] });
+      } else current.records.push(seq);
+    }
+
+    const accountsToRecords = new Map<string, Set<string>>();
+    const failedRecords = new Set<string>();
+    for (const [instrument, { records }] of latest) {
+      try {
+        for await (const page of d.repo.holders(instrument)) {
+          for (const accountId of page) {
+            const set = accountsToRecords.get(accountId) ?? new Set<string>();
+            records.forEach((r) => set.add(r));
+            accountsToRecords.set(accountId, set);
+          }
+        }
+      } catch (e) {
+        d.log.error('holdings query failed', { instrument, error: (e as Error).message });
+        records.forEach((r) => failedRecords.add(r));
+      }
+    }
+
+    const accounts = [...accountsToRecords.keys()];
+    if (accounts.length <= d.env.inlineFanoutLimit) {
+      const failures = await forEachLimit(accounts, d.concurrency, async (accountId) => {
+        await evaluateAccount(accountId, d);
+      });
+      for (const f of failures) {
+        d.log.error('evaluation failed', { accountId: f.item, error: (f.error as Error).message });
+        accountsToRecords.get(f.item)!.forEach((r) => failedRecords.add(r));
+      }
+    } else {
+      const messages = [];
+      for (let i = 0; i < accounts.length; i += ACCOUNTS_PER_MESSAGE) {
+        messages.push({ kind: 'accounts' as const, accountIds: accounts.slice(i, i + ACCOUNTS_PER_MESSAGE), reason: `prices:${[...latest.keys()].join(',')}` });
+      }
+      try {
+        await d.workQueue.enqueue(messages);
+        d.telemetry.count('FanoutEnqueued', accounts.length);
+      } catch (e) {
+        d.log.error('fan-out enqueue failed', { error: (e as Error).message });
+        for (const r of accountsToRecords.values()) r.forEach((id) => failedRecords.add(id));
+      }
+    }
+    return { batchItemFailures: [...failedRecords].map((id) => ({ itemIdentifier: id })) };
+  };
+}
+
+const inner = makePriceStreamHandler(lambdaDeps);
+export const handler = async (event: DynamoDBStreamEvent) => {
+  try {
+    return await inner(event);
+  } finally {
+    metrics.publishStoredMetrics();
+  }
+};
