@@ -1,0 +1,101 @@
+import { Duration } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { Rule, Schedule, type IEventBus } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
+import { StartingPosition } from 'aws-cdk-lib/aws-lambda';
+import { DynamoEventSource, SqsDlq, SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import type { DeployConfig } from '../config.ts';
+import { tableEnvName, type TableKey } from '../table-definitions.ts';
+import { MarginGuardFunction } from './lambda-function.ts';
+
+export interface EvaluationProps {
+  config: DeployConfig;
+  tables: Record<TableKey, ITable>;
+  bus: IEventBus;
+  key: IKey;
+}
+
+/**
+ * The evaluation pipeline: stream Lambdas on positions/accounts and prices, the scheduled sweep, and the
+ * work-queue Lambda that runs sweep segments and wide price fan-outs. Records that cannot be processed
+ * land in the dead-letter queue, never dropped.
+ */
+export class Evaluation extends Construct {
+  readonly deadLetterQueue: Queue;
+  readonly workQueue: Queue;
+  readonly workDeadLetterQueue: Queue;
+  readonly functions: Record<'positionStream' | 'priceStream' | 'sweep' | 'workQueue', MarginGuardFunction>;
+
+  constructor(scope: Construct, id: string, props: EvaluationProps) {
+    super(scope, id);
+    const { config, tables, bus, key } = props;
+    const queueDefaults = { encryption: QueueEncryption.KMS, encryptionMasterKey: key, enforceSSL: true, retentionPeriod: Duration.days(14) };
+    this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', queueDefaults);
+    this.workDeadLetterQueue = new Queue(this, 'WorkDeadLetterQueue', queueDefaults);
+    this.workQueue = new Queue(this, 'WorkQueue', {
+      ...queueDefaults,
+      retentionPeriod: Duration.days(1),
+      visibilityTimeout: Duration.minutes(6),
+      deadLetterQueue: { queue: this.workDeadLetterQueue, maxReceiveCount: 5 },
+    });
+
+    const environment = {
+      ...Object.fromEntries((Object.keys(tables) as TableKey[]).map((k) => [tableEnvName(k), tables[k].tableName])),
+      EVENT_BUS_NAME: bus.eventBusName,
+      DEAD_LETTER_QUEUE_URL: this.deadLetterQueue.queueUrl,
+      WORK_QUEUE_URL: this.workQueue.queueUrl,
+      SWEEP_SEGMENTS: String(config.sweepSegments),
+      INLINE_FANOUT_LIMIT: String(config.inlineFanoutLimit),
+      STALE_AFTER_MS: String(config.staleAfterSeconds * 1000),
+      HEARTBEAT_MS: String(config.heartbeatMinutes * 60_000),
+      RATIO_DELTA: config.ratioDelta,
+      HISTORY_TTL_DAYS: String(config.historyTtlDays),
+    };
+    const make = (id: string, name: string, description: string, timeout: Duration) =>
+      new MarginGuardFunction(this, id, { name, description, environment, timeout, logRetentionDays: config.logRetentionDays });
+    this.functions = {
+      positionStream: make('PositionStream', 'position-stream', 'Recomputes accounts whose positions or cash changed', Duration.minutes(1)),
+      priceStream: make('PriceStream', 'price-stream', 'Fans price changes out to holding accounts', Duration.minutes(1)),
+      sweep: make('Sweep', 'sweep', 'Enqueues one work message per sweep segment', Duration.seconds(30)),
+      workQueue: make('WorkQueueWorker', 'work-queue', 'Evaluates sweep segments and fanned-out account batches', Duration.minutes(5)),
+    };
+
+    // Least privilege: each function gets exactly the tables and actions its code uses.
+    const evaluators = [this.functions.positionStream, this.functions.priceStream, this.functions.workQueue];
+    for (const f of evaluators) {
+      for (const t of ['accounts', 'positions', 'prices'] as const) tables[t].grantReadData(f.role);
+      tables.riskState.grantReadWriteData(f.role);
+      tables.riskHistory.grantWriteData(f.role);
+      bus.grantPutEventsTo(f.role);
+      this.deadLetterQueue.grantSendMessages(f.role);
+    }
+    this.workQueue.grantSendMessages(this.functions.priceStream.role);
+    this.workQueue.grantSendMessages(this.functions.workQueue.role);
+    this.workQueue.grantSendMessages(this.functions.sweep.role);
+
+    const streamOptions = {
+      startingPosition: StartingPosition.TRIM_HORIZON,
+      batchSize: 100,
+      maxBatchingWindow: Duration.seconds(1),
+      bisectBatchOnError: true,
+      reportBatchItemFailures: true,
+      retryAttempts: 5,
+      maxRecordAge: Duration.hours(1),
+      parallelizationFactor: 4,
+      onFailure: new SqsDlq(this.deadLetterQueue),
+    };
+    this.functions.positionStream.fn.addEventSource(new DynamoEventSource(tables.positions, streamOptions));
+    this.functions.positionStream.fn.addEventSource(new DynamoEventSource(tables.accounts, streamOptions));
+    this.functions.priceStream.fn.addEventSource(new DynamoEventSource(tables.prices, streamOptions));
+    this.functions.workQueue.fn.addEventSource(new SqsEventSource(this.workQueue, { batchSize: 1, reportBatchItemFailures: true, maxConcurrency: 50 }));
+
+    new Rule(this, 'SweepSchedule', {
+      description: `Re-evaluates every account every ${config.sweepRateMinutes} minute(s)`,
+      schedule: Schedule.rate(Duration.minutes(config.sweepRateMinutes)),
+      targets: [new LambdaFunction(this.functions.sweep.fn, { retryAttempts: 2, maxEventAge: Duration.minutes(5) })],
+    });
+  }
+}

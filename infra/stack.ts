@@ -1,0 +1,34 @@
+import { Stack, type StackProps } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import type { DeployConfig } from './config.ts';
+import { Evaluation } from './constructs/evaluation.ts';
+import { RiskEventBus } from './constructs/event-bus.ts';
+import { Observability } from './constructs/observability.ts';
+import { Storage } from './constructs/storage.ts';
+import { applyNagSuppressions } from './nag-suppressions.ts';
+
+/** The whole system in one stack, composed of one construct per capability. */
+export class MarginGuardStack extends Stack {
+  readonly storage: Storage;
+  readonly events: RiskEventBus;
+  readonly evaluation: Evaluation;
+  readonly observability: Observability;
+
+  constructor(scope: Construct, id: string, config: DeployConfig, props?: StackProps) {
+    super(scope, id, props);
+    this.storage = new Storage(this, 'Storage', config);
+    this.events = new RiskEventBus(this, 'Events', config.stage);
+    this.evaluation = new Evaluation(this, 'Evaluation', { config, tables: this.storage.tables, bus: this.events.bus, key: this.storage.key });
+    const fns = this.evaluation.functions;
+    this.observability = new Observability(this, 'Observability', {
+      stage: config.stage,
+      key: this.storage.key,
+      alarmEmail: config.alarmEmail,
+      streamFunctions: [fns.positionStream, fns.priceStream],
+      functions: Object.values(fns),
+      deadLetterQueues: [this.evaluation.deadLetterQueue, this.evaluation.workDeadLetterQueue],
+      workQueue: this.evaluation.workQueue,
+    });
+    applyNagSuppressions(this);
+  }
+}

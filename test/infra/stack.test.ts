@@ -1,0 +1,140 @@
+import { App, Aspects, Stack } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { readDeployConfig } from '../../infra/config.ts';
+import { MarginGuardStack } from '../../infra/stack.ts';
+
+function synth(context: Record<string, unknown> = {}): { stack: Stack; template: Template } {
+  const app = new App();
+  const stack = new MarginGuardStack(app, 'Test', readDeployConfig(context), { env: { account: '123456789012', region: 'eu-west-1' } });
+  Aspects.of(stack).add(new AwsSolutionsChecks({ verbose: true }));
+  app.synth();
+  return { stack, template: Template.fromStack(stack) };
+}
+
+let dev: { stack: Stack; template: Template };
+let prod: { stack: Stack; template: Template };
+beforeAll(() => {
+  dev = synth();
+  prod = synth({ stage: 'prod', sweepRateMinutes: 2, alarmEmail: 'oncall@example.com' });
+}, 120_000);
+
+describe('storage', () => {
+  it('seven on-demand tables with PITR and customer-managed encryption', () => {
+    const tables = dev.template.findResources('AWS::DynamoDB::Table');
+    expect(Object.keys(tables)).toHaveLength(7);
+    for (const t of Object.values(tables)) {
+      expect(t.Properties.BillingMode).toBe('PAY_PER_REQUEST');
+      expect(t.Properties.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
+      expect(t.Properties.SSESpecification).toMatchObject({ SSEEnabled: true, SSEType: 'KMS' });
+    }
+    dev.template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+  });
+
+  it('streams on positions, accounts and prices; the holdings index; TTL on history', () => {
+    dev.template.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: [{ AttributeName: 'accountId', KeyType: 'HASH' }, { AttributeName: 'instrument', KeyType: 'RANGE' }],
+      StreamSpecification: { StreamViewType: 'NEW_AND_OLD_IMAGES' },
+      GlobalSecondaryIndexes: [Match.objectLike({ IndexName: 'byInstrument', Projection: { ProjectionType: 'KEYS_ONLY' } })],
+    });
+    dev.template.hasResourceProperties('AWS::DynamoDB::Table', { KeySchema: [{ AttributeName: 'instrument', KeyType: 'HASH' }], StreamSpecification: { StreamViewType: 'NEW_AND_OLD_IMAGES' } });
+    dev.template.hasResourceProperties('AWS::DynamoDB::Table', { KeySchema: Match.arrayWith([{ AttributeName: 'at', KeyType: 'RANGE' }]), TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true } });
+  });
+
+  it('deletion protection and retention on prod only', () => {
+    for (const t of Object.values(prod.template.findResources('AWS::DynamoDB::Table'))) {
+      expect(t.Properties.DeletionProtectionEnabled).toBe(true);
+      expect(t.DeletionPolicy).toBe('Retain');
+    }
+    for (const t of Object.values(dev.template.findResources('AWS::DynamoDB::Table'))) {
+      expect(t.Properties.DeletionProtectionEnabled).toBe(false);
+      expect(t.DeletionPolicy).toBe('Delete');
+    }
+  });
+});
+
+describe('evaluation', () => {
+  it('four arm64 Node 24 functions with their configuration', () => {
+    const fns = dev.template.findResources('AWS::Lambda::Function');
+    expect(Object.keys(fns)).toHaveLength(4);
+    for (const f of Object.values(fns)) {
+      expect(f.Properties.Architectures).toEqual(['arm64']);
+      expect(f.Properties.Runtime).toBe('nodejs24.x');
+      expect(f.Properties.Environment.Variables).toMatchObject({ SWEEP_SEGMENTS: '8', STALE_AFTER_MS: '300000', RATIO_DELTA: '0.05', TABLE_RISK_STATE: { Ref: expect.stringMatching(/^StorageRiskState/) } });
+    }
+  });
+
+  it('stream sources bisect on error, report partial failures, and dead-letter to SQS', () => {
+    const mappings = Object.values(dev.template.findResources('AWS::Lambda::EventSourceMapping')).map((m) => m.Properties);
+    const streams = mappings.filter((m) => m.StartingPosition);
+    expect(streams).toHaveLength(3); // positions, accounts, prices
+    for (const m of streams) {
+      expect(m).toMatchObject({ BisectBatchOnFunctionError: true, FunctionResponseTypes: ['ReportBatchItemFailures'], MaximumRetryAttempts: 5 });
+      expect(m.DestinationConfig.OnFailure.Destination).toBeDefined();
+    }
+    expect(mappings.find((m) => !m.StartingPosition)).toMatchObject({ FunctionResponseTypes: ['ReportBatchItemFailures'], BatchSize: 1 });
+  });
+
+  it('sweeps on a schedule from config', () => {
+    dev.template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(1 minute)' });
+    prod.template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(2 minutes)' });
+  });
+
+  it('queues are KMS-encrypted; the work queue redrives to its own DLQ', () => {
+    const queues = Object.values(dev.template.findResources('AWS::SQS::Queue')).map((q) => q.Properties);
+    expect(queues).toHaveLength(3);
+    for (const q of queues) expect(q.KmsMasterKeyId).toBeDefined();
+    expect(queues.some((q) => q.RedrivePolicy?.maxReceiveCount === 5)).toBe(true);
+  });
+
+  it('grants no wildcard actions on data, and no managed policies', () => {
+    for (const p of Object.values(dev.template.findResources('AWS::IAM::Policy'))) {
+      for (const statement of p.Properties.PolicyDocument.Statement) {
+        const actions = [statement.Action].flat() as string[];
+        for (const a of actions) expect(a === '*' || /^dynamodb:\*$|^sqs:\*$|^events:\*$/.test(a)).toBe(false);
+      }
+    }
+    for (const r of Object.values(dev.template.findResources('AWS::IAM::Role'))) expect(r.Properties.ManagedPolicyArns).toBeUndefined();
+  });
+});
+
+describe('events and observability', () => {
+  it('a custom bus with an archive', () => {
+    dev.template.hasResourceProperties('AWS::Events::EventBus', { Name: 'margin-guard-dev' });
+    dev.template.hasResourceProperties('AWS::Events::Archive', { EventPattern: { source: ['margin-guard'] } });
+  });
+
+  it('alarms on DLQ depth, iterator age, errors and throttles, to an encrypted ops topic', () => {
+    const alarms = Object.values(dev.template.findResources('AWS::CloudWatch::Alarm')).map((a) => a.Properties);
+    const names = alarms.map((a) => a.MetricName);
+    expect(names.filter((n) => n === 'ApproximateNumberOfMessagesVisible')).toHaveLength(2);
+    expect(names.filter((n) => n === 'IteratorAge')).toHaveLength(2);
+    expect(names.filter((n) => n === 'Errors')).toHaveLength(4);
+    expect(names.filter((n) => n === 'Throttles')).toHaveLength(4);
+    for (const a of alarms) expect(a.AlarmActions).toHaveLength(1);
+    dev.template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+    dev.template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+    prod.template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'oncall@example.com' });
+  });
+});
+
+describe('cdk-nag AwsSolutions', () => {
+  it('has zero unsuppressed findings', () => {
+    for (const { stack } of [dev, prod]) {
+      const findings = [
+        ...Annotations.fromStack(stack).findError('*', Match.stringLikeRegexp('AwsSolutions-.*')),
+        ...Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('AwsSolutions-.*')),
+      ];
+      expect(findings.map((f) => `${f.id}: ${String(f.entry.data).slice(0, 120)}`)).toEqual([]);
+    }
+  });
+});
+
+describe('config', () => {
+  it('names a bad context value', () => {
+    expect(() => readDeployConfig({ sweepRateMinutes: 0 })).toThrow(/context\.sweepRateMinutes/);
+    expect(() => readDeployConfig({ stage: 'Prod!' })).toThrow(/context\.stage/);
+    expect(() => readDeployConfig({ alarmEmail: 'nope' })).toThrow(/context\.alarmEmail/);
+  });
+});

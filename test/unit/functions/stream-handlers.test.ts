@@ -1,0 +1,109 @@
+import { marshall } from '@aws-sdk/util-dynamodb';
+import type { DynamoDBRecord } from 'aws-lambda';
+import { describe, expect, it } from 'vitest';
+import { makePositionStreamHandler } from '../../../functions/position-stream/handler.ts';
+import { makePriceStreamHandler } from '../../../functions/price-stream/handler.ts';
+import type { HandlerDeps } from '../../../functions/lib/runtime.ts';
+import { Tally } from '../../../functions/lib/telemetry.ts';
+import { DEFAULT_PIPELINE_CONFIG } from '../../../shared/pipeline/config.ts';
+import { CapturedDeadLetter, CapturedPublisher, CapturedWorkQueue } from '../../helpers/capture.ts';
+
+function deps(holders: Record<string, string[]> = {}, failing = new Set<string>()) {
+  const evaluated: string[] = [];
+  const deadLetter = new CapturedDeadLetter();
+  const store = {
+    getAccount: async (id: string) => {
+      evaluated.push(id);
+      if (failing.has(id)) throw new Error('throttled');
+      return null;
+    },
+    getPositions: async () => [],
+    getPrices: async () => new Map(),
+    getRiskState: async () => null,
+    saveRiskState: async () => {},
+    clearOutbox: async () => {},
+  };
+  const d = {
+    store,
+    repo: {
+      ...store,
+      async *holders(instrument: string) {
+        yield holders[instrument] ?? [];
+      },
+    },
+    publisher: new CapturedPublisher(),
+    deadLetter,
+    workQueue: new CapturedWorkQueue(),
+    config: DEFAULT_PIPELINE_CONFIG,
+    telemetry: new Tally(),
+    env: { sweepSegments: 2, inlineFanoutLimit: 10 },
+    log: { info: () => {}, warn: () => {}, error: () => {} },
+    concurrency: 2,
+  } as unknown as HandlerDeps;
+  return { d, evaluated, deadLetter };
+}
+
+const record = (seq: string, name: 'INSERT' | 'MODIFY' | 'REMOVE', keys: object, newImage?: object, oldImage?: object): DynamoDBRecord =>
+  ({
+    eventID: `ev${seq}`,
+    eventName: name,
+    dynamodb: {
+      SequenceNumber: seq,
+      Keys: marshall(keys),
+      ...(newImage ? { NewImage: marshall(newImage) } : {}),
+      ...(oldImage ? { OldImage: marshall(oldImage) } : {}),
+    },
+  }) as unknown as DynamoDBRecord;
+
+describe('position-stream handler', () => {
+  it('coalesces records per account and reports every record of a failed account', async () => {
+    const { d, evaluated } = deps({}, new Set(['B']));
+    const out = await makePositionStreamHandler(() => d)({
+      Records: [record('1', 'INSERT', { accountId: 'A', instrument: 'X' }), record('2', 'MODIFY', { accountId: 'B', instrument: 'X' }), record('3', 'REMOVE', { accountId: 'A', instrument: 'Y' }), record('4', 'MODIFY', { accountId: 'B', instrument: 'Z' })],
+    });
+    expect(evaluated.sort()).toEqual(['A', 'B']);
+    expect(out.batchItemFailures).toEqual([{ itemIdentifier: '2' }, { itemIdentifier: '4' }]);
+  });
+
+  it('dead-letters a poison record instead of blocking the shard', async () => {
+    const { d, deadLetter } = deps();
+    const out = await makePositionStreamHandler(() => d)({ Records: [record('1', 'INSERT', { wrong: 'key' })] });
+    expect(out.batchItemFailures).toEqual([]);
+    expect(deadLetter.records.map((r) => r.reason)).toEqual(['invalid-position-record']);
+  });
+});
+
+describe('price-stream handler', () => {
+  const tick = (seq: string, price: string, time: string, old?: string) =>
+    record(seq, 'MODIFY', { instrument: 'SPY' }, { instrument: 'SPY', price, priceTime: time }, old ? { instrument: 'SPY', price: '1', priceTime: old } : undefined);
+
+  it('fans a price out to the holders, once per account across the batch', async () => {
+    const { d, evaluated } = deps({ SPY: ['A', 'B'], QQQ: ['B'] });
+    await makePriceStreamHandler(() => d)({
+      Records: [tick('1', '400', '2026-01-01T00:00:01Z'), tick('2', '401', '2026-01-01T00:00:02Z'), record('3', 'MODIFY', { instrument: 'QQQ' }, { instrument: 'QQQ', price: '5', priceTime: '2026-01-01T00:00:02Z' })],
+    });
+    expect(evaluated.sort()).toEqual(['A', 'B']);
+  });
+
+  it('ignores a tick older than the stored price and deleted prices', async () => {
+    const { d, evaluated } = deps({ SPY: ['A'] });
+    await makePriceStreamHandler(() => d)({ Records: [tick('1', '400', '2026-01-01T00:00:01Z', '2026-01-01T00:00:05Z'), record('2', 'REMOVE', { instrument: 'SPY' })] });
+    expect(evaluated).toEqual([]);
+    expect((d.telemetry as Tally).counts.get('StaleTicksIgnored')).toBe(1);
+  });
+
+  it('dead-letters zero, negative and malformed prices', async () => {
+    const { d, deadLetter, evaluated } = deps({ SPY: ['A'] });
+    await makePriceStreamHandler(() => d)({ Records: [tick('1', '0', '2026-01-01T00:00:01Z'), tick('2', '-5', '2026-01-01T00:00:02Z'), tick('3', '400', 'yesterday')] });
+    expect(deadLetter.records.map((r) => r.reason)).toEqual(['invalid-price-record', 'invalid-price-record', 'invalid-price-record']);
+    expect(evaluated).toEqual([]);
+  });
+
+  it('sends a wide fan-out to the work queue in batches of 25', async () => {
+    const many = Array.from({ length: 60 }, (_, i) => `A${i}`);
+    const { d, evaluated } = deps({ SPY: many });
+    await makePriceStreamHandler(() => d)({ Records: [tick('1', '400', '2026-01-01T00:00:01Z')] });
+    expect(evaluated).toEqual([]);
+    expect((d.workQueue as CapturedWorkQueue).messages.map((m) => (m.kind === 'accounts' ? m.accountIds.length : 0))).toEqual([25, 25, 10]);
+  });
+});
