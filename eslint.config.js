@@ -13,7 +13,10 @@ export default tseslint.config(
       // Money must never pass through a float: Number() on a Decimal or decimal string is banned in the domain.
       'no-restricted-syntax': [
         'error',
-        { selector: "CallExpression[callee.name='parseFloat']", message: 'Use Decimal for money, never floats.' },
+        {
+          selector: "CallExpression[callee.name='parseFloat']",
+          message: 'Use Decimal for money, never floats.',
+        },
       ],
     },
   },
@@ -22,7 +25,14 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['@aws-sdk/*', 'aws-cdk-lib', 'aws-cdk-lib/*', '@aws-lambda-powertools/*'], message: 'shared/ is the pure domain: no AWS imports.' }] },
+        {
+          patterns: [
+            {
+              group: ['@aws-sdk/*', 'aws-cdk-lib', 'aws-cdk-lib/*', '@aws-lambda-powertools/*'],
+              message: 'shared/ is the pure domain: no AWS imports.',
+            },
+          ],
+        },
       ],
     },
   },

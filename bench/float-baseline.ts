@@ -20,7 +20,14 @@ function breakpoints(q: number): number[] {
 }
 
 /** Nearest root of cash + slope·x − θ·M(x) around origin, by affine pieces between breakpoints. */
-function solve(constant: number, slope: number, at: (x: number) => number, bps: number[], theta: number, origin: number): number | null {
+function solve(
+  constant: number,
+  slope: number,
+  at: (x: number) => number,
+  bps: number[],
+  theta: number,
+  origin: number,
+): number | null {
   const gap = (x: number) => constant + slope * x - theta * at(x);
   if (gap(origin) <= 0) return origin;
   const down = [origin, ...bps.filter((b) => b > 0 && b < origin).sort((a, b) => b - a), 0];
@@ -33,8 +40,14 @@ function solve(constant: number, slope: number, at: (x: number) => number, bps: 
     const g1 = gap(x1);
     const dg = gap(x2) - g1;
     const dx = x2 - x1;
-    if (g1 * dx + (hi - x1) * dg <= 0) { best = hi; break; }
-    if (g1 * dx + (lo - x1) * dg <= 0) { best = x1 - (g1 * dx) / dg; break; }
+    if (g1 * dx + (hi - x1) * dg <= 0) {
+      best = hi;
+      break;
+    }
+    if (g1 * dx + (lo - x1) * dg <= 0) {
+      best = x1 - (g1 * dx) / dg;
+      break;
+    }
   }
   const up = [origin, ...bps.filter((b) => b > origin).sort((a, b) => a - b)];
   for (let k = 0; k < up.length; k++) {
@@ -45,7 +58,12 @@ function solve(constant: number, slope: number, at: (x: number) => number, bps: 
     const g1 = gap(x1);
     const dg = gap(x2) - g1;
     const dx = x2 - x1;
-    const root = g1 * dx + (lo - x1) * dg <= 0 ? lo : (up[k + 1] !== undefined ? g1 * dx + (hi - x1) * dg <= 0 : dg < 0) ? x1 - (g1 * dx) / dg : null;
+    const root =
+      g1 * dx + (lo - x1) * dg <= 0
+        ? lo
+        : (up[k + 1] !== undefined ? g1 * dx + (hi - x1) * dg <= 0 : dg < 0)
+          ? x1 - (g1 * dx) / dg
+          : null;
     if (root !== null) return best === null || root - origin < origin - best ? root : best;
   }
   return best;
@@ -58,7 +76,8 @@ export function evaluateFloat(cash: number, positions: FloatPosition[], withPosi
   const maintenance = reqs.reduce((a, b) => a + b, 0);
   const slope = values.reduce((a, b) => a + b, 0);
   const allBps = positions.flatMap((p) => breakpoints(p.quantity).map((b) => b / p.price));
-  const uniformAt = (x: number) => positions.reduce((acc, p) => acc + requirement(p.quantity, p.price * x), 0);
+  const uniformAt = (x: number) =>
+    positions.reduce((acc, p) => acc + requirement(p.quantity, p.price * x), 0);
   const call = solve(cash, slope, uniformAt, allBps, 1, 1);
   const zero = solve(cash, slope, uniformAt, allBps, 0, 1);
   const prices = withPositionPrices
@@ -66,7 +85,10 @@ export function evaluateFloat(cash: number, positions: FloatPosition[], withPosi
         const fixed = maintenance - reqs[i]!;
         const at = (x: number) => fixed + requirement(p.quantity, x);
         const other = equity - values[i]!;
-        return [solve(other, p.quantity, at, breakpoints(p.quantity), 1, p.price), solve(other, p.quantity, at, breakpoints(p.quantity), 0, p.price)];
+        return [
+          solve(other, p.quantity, at, breakpoints(p.quantity), 1, p.price),
+          solve(other, p.quantity, at, breakpoints(p.quantity), 0, p.price),
+        ];
       })
     : [];
   return { equity, maintenance, ratio: maintenance === 0 ? null : equity / maintenance, call, zero, prices };

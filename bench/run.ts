@@ -20,10 +20,17 @@ function syntheticAccount(n: number) {
       price: `${2 + ((seed * 7) % 300)}.${String((seed * 3) % 100).padStart(2, '0')}`,
     };
   });
-  return { account: { id: `ACC${n}`, model: 'reg-t', cash: `-${10_000 + (n % 50_000)}.00`, asOf: '2026-01-05' }, positions };
+  return {
+    account: { id: `ACC${n}`, model: 'reg-t', cash: `-${10_000 + (n % 50_000)}.00`, asOf: '2026-01-05' },
+    positions,
+  };
 }
 
-function time<T>(label: string, count: number, run: () => T): { label: string; seconds: number; perSecond: number } {
+function time<T>(
+  label: string,
+  count: number,
+  run: () => T,
+): { label: string; seconds: number; perSecond: number } {
   const start = process.hrtime.bigint();
   run();
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
@@ -45,27 +52,49 @@ for (let i = 0; i < 200; i++) {
 
 const rows: { label: string; seconds: number; perSecond: number }[] = [];
 let sink = 0;
-rows.push(time('decimal, summary (ratio, requirements, uniform distance)', ACCOUNTS, () => {
-  for (const { model, book } of books) sink += evaluateBook(model, book, { positionPrices: false }).positions.length;
-}));
-rows.push(time('float64, summary', ACCOUNTS, () => {
-  for (const f of floats) sink += evaluateFloat(f.cash, f.positions, false).equity > 0 ? 1 : 0;
-}));
-rows.push(time('decimal, full (+ per-position call and zero-equity prices)', ACCOUNTS, () => {
-  for (const { model, book } of books) sink += evaluateBook(model, book).positions.length;
-}));
-rows.push(time('float64, full', ACCOUNTS, () => {
-  for (const f of floats) sink += evaluateFloat(f.cash, f.positions, true).prices.length;
-}));
-rows.push(time('decimal, parse + validate input (zod)', ACCOUNTS, () => {
-  for (const raw of inputs) sink += parseEvaluationInput(raw).positions.length;
-}));
+rows.push(
+  time('decimal, summary (ratio, requirements, uniform distance)', ACCOUNTS, () => {
+    for (const { model, book } of books)
+      sink += evaluateBook(model, book, { positionPrices: false }).positions.length;
+  }),
+);
+rows.push(
+  time('float64, summary', ACCOUNTS, () => {
+    for (const f of floats) sink += evaluateFloat(f.cash, f.positions, false).equity > 0 ? 1 : 0;
+  }),
+);
+rows.push(
+  time('decimal, full (+ per-position call and zero-equity prices)', ACCOUNTS, () => {
+    for (const { model, book } of books) sink += evaluateBook(model, book).positions.length;
+  }),
+);
+rows.push(
+  time('float64, full', ACCOUNTS, () => {
+    for (const f of floats) sink += evaluateFloat(f.cash, f.positions, true).prices.length;
+  }),
+);
+rows.push(
+  time('decimal, parse + validate input (zod)', ACCOUNTS, () => {
+    for (const raw of inputs) sink += parseEvaluationInput(raw).positions.length;
+  }),
+);
 
-console.log(`engine benchmark: ${ACCOUNTS} accounts × ${POSITIONS} positions (Reg T), one run, node ${process.version}`);
-for (const r of rows) console.log(`  ${r.label.padEnd(62)} ${r.perSecond.toFixed(0).padStart(9)} evals/s  (${r.seconds.toFixed(2)} s)`);
+console.log(
+  `engine benchmark: ${ACCOUNTS} accounts × ${POSITIONS} positions (Reg T), one run, node ${process.version}`,
+);
+for (const r of rows)
+  console.log(
+    `  ${r.label.padEnd(62)} ${r.perSecond.toFixed(0).padStart(9)} evals/s  (${r.seconds.toFixed(2)} s)`,
+  );
 const [decSummary, floatSummary, decFull, floatFull] = rows;
-console.log(`  ratio float64 / decimal, summary: ${(floatSummary!.perSecond / decSummary!.perSecond).toFixed(1)}x slower for exactness`);
-console.log(`  ratio float64 / decimal, full:    ${(floatFull!.perSecond / decFull!.perSecond).toFixed(1)}x slower for exactness`);
+console.log(
+  `  ratio float64 / decimal, summary: ${(floatSummary!.perSecond / decSummary!.perSecond).toFixed(1)}x slower for exactness`,
+);
+console.log(
+  `  ratio float64 / decimal, full:    ${(floatFull!.perSecond / decFull!.perSecond).toFixed(1)}x slower for exactness`,
+);
 const heap = process.memoryUsage();
-console.log(`  memory: heap used ${(heap.heapUsed / 2 ** 20).toFixed(0)} MiB, rss ${(heap.rss / 2 ** 20).toFixed(0)} MiB`);
+console.log(
+  `  memory: heap used ${(heap.heapUsed / 2 ** 20).toFixed(0)} MiB, rss ${(heap.rss / 2 ** 20).toFixed(0)} MiB`,
+);
 if (sink === -1) console.log('');

@@ -11,6 +11,8 @@ export interface EvaluateArgs {
 }
 
 export function runEvaluate(args: EvaluateArgs): string {
-  const evaluation = evaluationToJson(evaluate(readJsonFile(args.file), { model: args.model as ModelName | undefined }));
+  const evaluation = evaluationToJson(
+    evaluate(readJsonFile(args.file), { model: args.model as ModelName | undefined }),
+  );
   return args.format === 'table' ? formatEvaluationTable(evaluation) : JSON.stringify(evaluation, null, 2);
 }

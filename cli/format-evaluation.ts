@@ -53,6 +53,8 @@ export function formatEvaluationTable(e: EvaluationJson): string {
       p.zeroEquityPrice ?? null,
     ]),
   );
-  const violations = e.violations.length ? `\n\nviolations:\n${e.violations.map((v) => `  - ${v}`).join('\n')}` : '';
+  const violations = e.violations.length
+    ? `\n\nviolations:\n${e.violations.map((v) => `  - ${v}`).join('\n')}`
+    : '';
   return `${summary}\n\n${positions}${violations}`;
 }

@@ -38,7 +38,11 @@ export function runCli(argv: string[]): CliResult {
         options: { model: { type: 'string' }, format: { type: 'string' } },
       });
       if (positionals.length !== 1) return usageError('evaluate: expected exactly one FILE.json');
-      const stdout = runEvaluate({ file: positionals[0]!, model: values.model, format: formatOption(values.format) });
+      const stdout = runEvaluate({
+        file: positionals[0]!,
+        model: values.model,
+        format: formatOption(values.format),
+      });
       return { code: 0, stdout: `${stdout}\n`, stderr: '' };
     }
     if (command === 'replay') {
@@ -46,11 +50,23 @@ export function runCli(argv: string[]): CliResult {
         args: rest,
         allowPositionals: true,
         options: Object.fromEntries(
-          ['portfolio', 'prices', 'model', 'instrument', 'policy', 'strategy', 'priority', 'target-ratio', 'format'].map((o) => [o, { type: 'string' as const }]),
+          [
+            'portfolio',
+            'prices',
+            'model',
+            'instrument',
+            'policy',
+            'strategy',
+            'priority',
+            'target-ratio',
+            'format',
+          ].map((o) => [o, { type: 'string' as const }]),
         ),
       });
-      if (positionals.length > 0) return usageError(`replay: unexpected argument ${JSON.stringify(positionals[0])}`);
-      if (!values.portfolio || !values.prices) return usageError('replay: --portfolio and --prices are required');
+      if (positionals.length > 0)
+        return usageError(`replay: unexpected argument ${JSON.stringify(positionals[0])}`);
+      if (!values.portfolio || !values.prices)
+        return usageError('replay: --portfolio and --prices are required');
       const stdout = runReplay({
         portfolio: values.portfolio as string,
         prices: values.prices as string,
@@ -64,11 +80,22 @@ export function runCli(argv: string[]): CliResult {
       });
       return { code: 0, stdout: `${stdout}\n`, stderr: '' };
     }
-    if (command === undefined || command === '--help' || command === '-h') return { code: command ? 0 : 2, stdout: command ? `${USAGE}\n` : '', stderr: command ? '' : `${USAGE}\n` };
+    if (command === undefined || command === '--help' || command === '-h')
+      return {
+        code: command ? 0 : 2,
+        stdout: command ? `${USAGE}\n` : '',
+        stderr: command ? '' : `${USAGE}\n`,
+      };
     return usageError(`unknown command ${JSON.stringify(command)}`);
   } catch (e) {
-    if (e instanceof InputError) return { code: 2, stdout: '', stderr: `invalid input:\n${e.issues.map((i) => `  ${i.field}: ${i.message}`).join('\n')}\n` };
-    if (e instanceof TypeError && (e as NodeJS.ErrnoException).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return usageError(e.message);
+    if (e instanceof InputError)
+      return {
+        code: 2,
+        stdout: '',
+        stderr: `invalid input:\n${e.issues.map((i) => `  ${i.field}: ${i.message}`).join('\n')}\n`,
+      };
+    if (e instanceof TypeError && (e as NodeJS.ErrnoException).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION')
+      return usageError(e.message);
     return { code: 1, stdout: '', stderr: `unexpected failure: ${(e as Error).stack ?? String(e)}\n` };
   }
 }

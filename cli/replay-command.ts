@@ -52,7 +52,11 @@ export function runReplay(args: ReplayArgs): string {
     },
     ['policy'],
   );
-  const bars = parsePricesCsv(readText(args.prices), args.prices, args.instrument ?? instrumentFromFileName(args.prices));
+  const bars = parsePricesCsv(
+    readText(args.prices),
+    args.prices,
+    args.instrument ?? instrumentFromFileName(args.prices),
+  );
   const result = replayToJson(replay(input, bars, policy, args.model as ModelName | undefined));
   return args.format === 'table' ? formatReplayTable(result) : JSON.stringify(result, null, 2);
 }
@@ -64,36 +68,75 @@ function fixed(value: string | null, places: number): string | null {
 export function formatReplayTable(r: ReplayJson): string {
   const rows = r.timeline.map((t) => [
     t.date,
-    Object.values(t.prices).map((p) => fixed(p, 2)).join(' '),
+    Object.values(t.prices)
+      .map((p) => fixed(p, 2))
+      .join(' '),
     fixed(t.equity, 2),
     fixed(t.marginRatio, 4),
     // Every level the bar passed through: e.g. CRITICAL → SAFE when a deleverage restored the ratio.
     t.events.flatMap((e) => (e.type === 'RiskLevelChanged' ? [e.to] : [])).join(' → ') || t.level,
     [
-      ...t.events.flatMap((e) => (e.type === 'MarginCallTriggered' ? ['MARGIN CALL'] : e.type === 'MarginCallResolved' ? ['call resolved'] : [])),
-      ...t.actions.map((a) => (a.plan ? `${a.kind}: ${a.plan.orders.map((o) => `${o.side} ${o.quantity} ${o.instrument}`).join(', ') || 'no orders'}` : a.kind)),
+      ...t.events.flatMap((e) =>
+        e.type === 'MarginCallTriggered'
+          ? ['MARGIN CALL']
+          : e.type === 'MarginCallResolved'
+            ? ['call resolved']
+            : [],
+      ),
+      ...t.actions.map((a) =>
+        a.plan
+          ? `${a.kind}: ${a.plan.orders.map((o) => `${o.side} ${o.quantity} ${o.instrument}`).join(', ') || 'no orders'}`
+          : a.kind,
+      ),
     ].join('; '),
   ]);
   const timeline = renderTable(['date', 'prices', 'equity', 'ratio', 'level', 'events and actions'], rows);
   const calls = r.marginCalls.length
     ? renderTable(
         ['margin call', 'triggered', 'at prices', 'resolved', 'worst ratio'],
-        r.marginCalls.map((m) => [m.incidentId, m.triggeredOn, Object.entries(m.pricesAtTrigger).map(([k, v]) => `${k} ${v}`).join(' '), m.resolvedOn ?? 'open', fixed(m.worstRatio, 4)]),
+        r.marginCalls.map((m) => [
+          m.incidentId,
+          m.triggeredOn,
+          Object.entries(m.pricesAtTrigger)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(' '),
+          m.resolvedOn ?? 'open',
+          fixed(m.worstRatio, 4),
+        ]),
       )
     : 'no margin call';
-  const callPrices = r.start.positions.map((p) => `${p.instrument} ${fixed(p.callPrice ?? null, 2) ?? '—'}`).join(', ');
-  const zeroPrices = r.start.positions.map((p) => `${p.instrument} ${fixed(p.zeroEquityPrice ?? null, 2) ?? '—'}`).join(', ');
+  const callPrices = r.start.positions
+    .map((p) => `${p.instrument} ${fixed(p.callPrice ?? null, 2) ?? '—'}`)
+    .join(', ');
+  const zeroPrices = r.start.positions
+    .map((p) => `${p.instrument} ${fixed(p.zeroEquityPrice ?? null, 2) ?? '—'}`)
+    .join(', ');
   const summary = renderPairs([
     ['account', `${r.accountId} (${r.model}, policy ${r.policy})`],
-    ['start equity / ratio', `${fixed(r.start.equity, 2)} / ${fixed(r.start.marginRatio, 4) ?? 'no requirement'}`],
+    [
+      'start equity / ratio',
+      `${fixed(r.start.equity, 2)} / ${fixed(r.start.marginRatio, 4) ?? 'no requirement'}`,
+    ],
     ['call price at start', callPrices],
     ['zero-equity price at start', zeroPrices],
-    ['margin calls', `${r.stats.triggered} triggered, ${r.stats.resolved} resolved, worst ratio ${fixed(r.stats.worstRatio, 4) ?? '—'}, average in call ${fixed(r.stats.averageRatioInCall, 4) ?? '—'}`],
+    [
+      'margin calls',
+      `${r.stats.triggered} triggered, ${r.stats.resolved} resolved, worst ratio ${fixed(r.stats.worstRatio, 4) ?? '—'}, average in call ${fixed(r.stats.averageRatioInCall, 4) ?? '—'}`,
+    ],
     ['equity reached zero', r.zeroEquityOn ?? 'never'],
-    ['actions', `${r.actions.alert} alert(s), ${r.actions.deleverage} deleverage(s), ${r.actions.liquidation} liquidation(s)`],
-    ['end equity / ratio / level', `${fixed(r.end.equity, 2)} / ${fixed(r.end.marginRatio, 4) ?? 'no requirement'} / ${r.end.level}`],
+    [
+      'actions',
+      `${r.actions.alert} alert(s), ${r.actions.deleverage} deleverage(s), ${r.actions.liquidation} liquidation(s)`,
+    ],
+    [
+      'end equity / ratio / level',
+      `${fixed(r.end.equity, 2)} / ${fixed(r.end.marginRatio, 4) ?? 'no requirement'} / ${r.end.level}`,
+    ],
     ['P&L', fixed(r.end.pnl, 2)],
-    ['max drawdown', `${fixed(new Decimal(r.maxDrawdown.fraction).times(100).toFixed(), 2)}% (${fixed(r.maxDrawdown.amount, 2)})`],
+    [
+      'max drawdown',
+      `${fixed(new Decimal(r.maxDrawdown.fraction).times(100).toFixed(), 2)}% (${fixed(r.maxDrawdown.amount, 2)})`,
+    ],
   ]);
   return `${summary}\n\n${timeline}\n\n${calls}`;
 }

@@ -24,7 +24,8 @@ export function applyNagSuppressions(stack: Stack): void {
     },
     {
       id: 'AwsSolutions-SQS3',
-      reason: 'These queues are dead-letter queues themselves (stream on-failure destination and work-queue redrive target).',
+      reason:
+        'These queues are dead-letter queues themselves (stream on-failure destination and work-queue redrive target).',
     },
   ]);
 }

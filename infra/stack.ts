@@ -18,7 +18,12 @@ export class MarginGuardStack extends Stack {
     super(scope, id, props);
     this.storage = new Storage(this, 'Storage', config);
     this.events = new RiskEventBus(this, 'Events', config.stage);
-    this.evaluation = new Evaluation(this, 'Evaluation', { config, tables: this.storage.tables, bus: this.events.bus, key: this.storage.key });
+    this.evaluation = new Evaluation(this, 'Evaluation', {
+      config,
+      tables: this.storage.tables,
+      bus: this.events.bus,
+      key: this.storage.key,
+    });
     const fns = this.evaluation.functions;
     this.observability = new Observability(this, 'Observability', {
       stage: config.stage,

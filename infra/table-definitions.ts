@@ -19,16 +19,31 @@ export interface TableDef {
 
 export const TABLES = {
   // Streamed too: a cash movement (a withdrawal) changes margin as much as a trade does.
-  accounts: { logicalName: 'Accounts', partitionKey: { name: 'accountId', type: 'S' }, stream: 'NEW_AND_OLD_IMAGES' },
+  accounts: {
+    logicalName: 'Accounts',
+    partitionKey: { name: 'accountId', type: 'S' },
+    stream: 'NEW_AND_OLD_IMAGES',
+  },
   positions: {
     logicalName: 'Positions',
     partitionKey: { name: 'accountId', type: 'S' },
     sortKey: { name: 'instrument', type: 'S' },
     stream: 'NEW_AND_OLD_IMAGES',
     // The holdings index: instrument → accounts, for fanning a price change out.
-    indexes: [{ name: 'byInstrument', partitionKey: { name: 'instrument', type: 'S' }, sortKey: { name: 'accountId', type: 'S' }, projection: 'KEYS_ONLY' }],
+    indexes: [
+      {
+        name: 'byInstrument',
+        partitionKey: { name: 'instrument', type: 'S' },
+        sortKey: { name: 'accountId', type: 'S' },
+        projection: 'KEYS_ONLY',
+      },
+    ],
   },
-  prices: { logicalName: 'Prices', partitionKey: { name: 'instrument', type: 'S' }, stream: 'NEW_AND_OLD_IMAGES' },
+  prices: {
+    logicalName: 'Prices',
+    partitionKey: { name: 'instrument', type: 'S' },
+    stream: 'NEW_AND_OLD_IMAGES',
+  },
   riskState: { logicalName: 'RiskState', partitionKey: { name: 'accountId', type: 'S' } },
   riskHistory: {
     logicalName: 'RiskHistory',
@@ -41,7 +56,11 @@ export const TABLES = {
     partitionKey: { name: 'accountId', type: 'S' },
     sortKey: { name: 'actionKey', type: 'S' },
   },
-  idempotency: { logicalName: 'Idempotency', partitionKey: { name: 'id', type: 'S' }, ttlAttribute: 'expiration' },
+  idempotency: {
+    logicalName: 'Idempotency',
+    partitionKey: { name: 'id', type: 'S' },
+    ttlAttribute: 'expiration',
+  },
 } as const satisfies Record<string, TableDef>;
 
 export type TableKey = keyof typeof TABLES;

@@ -17,7 +17,9 @@ export function dynamoDbLocalDir(): string {
 
 export class JavaMissingError extends Error {
   constructor() {
-    super('DynamoDB Local needs Java 17 or newer on PATH (`java -version` failed). Install a JRE (e.g. `apt-get install openjdk-17-jre-headless`) and retry.');
+    super(
+      'DynamoDB Local needs Java 17 or newer on PATH (`java -version` failed). Install a JRE (e.g. `apt-get install openjdk-17-jre-headless`) and retry.',
+    );
     this.name = 'JavaMissingError';
   }
 }
@@ -29,7 +31,9 @@ function freePort(): Promise<number> {
     server.on('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -71,7 +75,15 @@ export async function startDynamoDbLocal(options: { timeoutMs?: number } = {}): 
   const port = await freePort();
   const child = spawn(
     'java',
-    [`-Djava.library.path=${join(dir, 'DynamoDBLocal_lib')}`, '-jar', join(dir, 'DynamoDBLocal.jar'), '-inMemory', '-port', String(port), '-disableTelemetry'],
+    [
+      `-Djava.library.path=${join(dir, 'DynamoDBLocal_lib')}`,
+      '-jar',
+      join(dir, 'DynamoDBLocal.jar'),
+      '-inMemory',
+      '-port',
+      String(port),
+      '-disableTelemetry',
+    ],
     { stdio: 'ignore' },
   );
   running.add(child);

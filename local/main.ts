@@ -8,7 +8,9 @@ import { runCli } from '../cli/main.ts';
 
 const dir = join(import.meta.dirname, '..', 'examples');
 let failed = 0;
-for (const name of readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
+for (const name of readdirSync(dir)
+  .filter((f) => f.endsWith('.json'))
+  .sort()) {
   const result = runCli(['evaluate', join(dir, name), '--format', 'table']);
   console.log(`\n=== ${name} ===\n${result.stdout}${result.stderr}`);
   if (result.code !== 0) failed += 1;

@@ -1,5 +1,10 @@
 import { DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DescribeStreamCommand, DynamoDBStreamsClient, GetRecordsCommand, GetShardIteratorCommand } from '@aws-sdk/client-dynamodb-streams';
+import {
+  DescribeStreamCommand,
+  DynamoDBStreamsClient,
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+} from '@aws-sdk/client-dynamodb-streams';
 import type { DynamoDBRecord } from 'aws-lambda';
 
 /**
@@ -17,7 +22,11 @@ export class StreamTail {
   ) {}
 
   static forEndpoint(dynamo: DynamoDBClient, endpoint: string, tableName: string): StreamTail {
-    const streams = new DynamoDBStreamsClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    const streams = new DynamoDBStreamsClient({
+      endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
     return new StreamTail(dynamo, streams, tableName);
   }
 
@@ -33,7 +42,13 @@ export class StreamTail {
     for (const shard of description.StreamDescription?.Shards ?? []) {
       const id = shard.ShardId!;
       if (!this.iterators.has(id)) {
-        const it = await this.streams.send(new GetShardIteratorCommand({ StreamArn: this.streamArn, ShardId: id, ShardIteratorType: 'TRIM_HORIZON' }));
+        const it = await this.streams.send(
+          new GetShardIteratorCommand({
+            StreamArn: this.streamArn,
+            ShardId: id,
+            ShardIteratorType: 'TRIM_HORIZON',
+          }),
+        );
         this.iterators.set(id, it.ShardIterator ?? null);
       }
       let iterator = this.iterators.get(id) ?? null;
@@ -45,6 +60,8 @@ export class StreamTail {
       }
       this.iterators.set(id, iterator);
     }
-    return records.sort((a, b) => (BigInt(a.dynamodb?.SequenceNumber ?? '0') < BigInt(b.dynamodb?.SequenceNumber ?? '0') ? -1 : 1));
+    return records.sort((a, b) =>
+      BigInt(a.dynamodb?.SequenceNumber ?? '0') < BigInt(b.dynamodb?.SequenceNumber ?? '0') ? -1 : 1,
+    );
   }
 }

@@ -24,6 +24,7 @@ export function renderEventSchemas(): Record<string, string> {
 
 if (process.argv[1] && import.meta.filename === process.argv[1]) {
   mkdirSync(EVENTS_DIR, { recursive: true });
-  for (const [file, text] of Object.entries(renderEventSchemas())) writeFileSync(join(EVENTS_DIR, file), text);
+  for (const [file, text] of Object.entries(renderEventSchemas()))
+    writeFileSync(join(EVENTS_DIR, file), text);
   console.log(`wrote ${Object.keys(EVENT_SCHEMAS).length} schemas to ${EVENTS_DIR}`);
 }

@@ -5,7 +5,12 @@ import { Decimal as DecimalJs } from 'decimal.js';
  * realistic money exact and leaves divisions (ratios, solved moves) accurate far below a cent.
  * Banker's rounding so repeated rounding does not drift one way.
  */
-export const Decimal = DecimalJs.clone({ precision: 40, rounding: DecimalJs.ROUND_HALF_EVEN, toExpNeg: -30, toExpPos: 40 });
+export const Decimal = DecimalJs.clone({
+  precision: 40,
+  rounding: DecimalJs.ROUND_HALF_EVEN,
+  toExpNeg: -30,
+  toExpPos: 40,
+});
 export type Decimal = InstanceType<typeof Decimal>;
 
 export const ZERO = new Decimal(0);

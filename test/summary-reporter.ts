@@ -22,7 +22,9 @@ export default class SummaryReporter implements Reporter {
     const totals = { passed: 0, failed: errors.length, skipped: 0 };
     count(files, totals);
     process.on('exit', () => {
-      process.stdout.write(`\ntests: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped\n`);
+      process.stdout.write(
+        `\ntests: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped\n`,
+      );
     });
   }
 }

@@ -1,5 +1,9 @@
 /** Runs `work` over items with at most `limit` in flight; every item is attempted, failures collected. */
-export async function forEachLimit<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<{ item: T; error: unknown }[]> {
+export async function forEachLimit<T>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<void>,
+): Promise<{ item: T; error: unknown }[]> {
   const failures: { item: T; error: unknown }[] = [];
   let next = 0;
   const worker = async () => {

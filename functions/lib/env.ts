@@ -4,7 +4,9 @@ import { pipelineConfigSchema, type PipelineConfig } from '../../shared/pipeline
 import { TABLES, tableEnvName, type TableKey } from '../../infra/table-definitions.ts';
 
 const tableNamesSchema = z.object(
-  Object.fromEntries(Object.keys(TABLES).map((k) => [tableEnvName(k as TableKey), z.string().min(1)])) as Record<string, z.ZodString>,
+  Object.fromEntries(
+    Object.keys(TABLES).map((k) => [tableEnvName(k as TableKey), z.string().min(1)]),
+  ) as Record<string, z.ZodString>,
 );
 
 export interface RuntimeEnv {
@@ -33,11 +35,18 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): RuntimeEnv {
   );
   const pipeline = parseOrThrow(
     pipelineConfigSchema,
-    { staleAfterMs: env.STALE_AFTER_MS, heartbeatMs: env.HEARTBEAT_MS, ratioDelta: env.RATIO_DELTA, historyTtlDays: env.HISTORY_TTL_DAYS },
+    {
+      staleAfterMs: env.STALE_AFTER_MS,
+      heartbeatMs: env.HEARTBEAT_MS,
+      ratioDelta: env.RATIO_DELTA,
+      historyTtlDays: env.HISTORY_TTL_DAYS,
+    },
     ['env'],
   );
   return {
-    tables: Object.fromEntries(Object.keys(TABLES).map((k) => [k, names[tableEnvName(k as TableKey)]])) as Record<TableKey, string>,
+    tables: Object.fromEntries(
+      Object.keys(TABLES).map((k) => [k, names[tableEnvName(k as TableKey)]]),
+    ) as Record<TableKey, string>,
     busName: rest.EVENT_BUS_NAME,
     deadLetterQueueUrl: rest.DEAD_LETTER_QUEUE_URL,
     workQueueUrl: rest.WORK_QUEUE_URL,

@@ -5,7 +5,10 @@ import type { DeadLetter } from './queues.ts';
 import { VersionConflict, type RiskRepository } from './risk-repository.ts';
 import type { Telemetry } from './telemetry.ts';
 
-export type RiskStore = Pick<RiskRepository, 'getAccount' | 'getPositions' | 'getPrices' | 'getRiskState' | 'saveRiskState' | 'clearOutbox'>;
+export type RiskStore = Pick<
+  RiskRepository,
+  'getAccount' | 'getPositions' | 'getPrices' | 'getRiskState' | 'saveRiskState' | 'clearOutbox'
+>;
 
 export interface EvaluatorDeps {
   store: RiskStore;
@@ -34,12 +37,23 @@ export async function evaluateAccount(accountId: string, deps: EvaluatorDeps): P
       store.getRiskState(accountId),
     ]);
     if (!account) {
-      if (positions.length > 0) await deps.deadLetter.send('positions-without-account', { accountId, instruments: positions.map((p) => p.instrument) });
+      if (positions.length > 0)
+        await deps.deadLetter.send('positions-without-account', {
+          accountId,
+          instruments: positions.map((p) => p.instrument),
+        });
       telemetry.count('AccountMissing');
       return 'no-account';
     }
     const prices = await store.getPrices(positions.map((p) => p.instrument));
-    const assessment = assessAccount({ account, positions, prices, previous, now: (deps.now ?? (() => new Date()))(), config: deps.config });
+    const assessment = assessAccount({
+      account,
+      positions,
+      prices,
+      previous,
+      now: (deps.now ?? (() => new Date()))(),
+      config: deps.config,
+    });
     telemetry.count('Evaluations');
     let outbox = previous?.outbox ?? [];
     let version = previous?.version ?? 0;
@@ -55,7 +69,8 @@ export async function evaluateAccount(accountId: string, deps: EvaluatorDeps): P
       }
       telemetry.count('StateWrites');
       // Bad stored data goes to the dead-letter queue once, when the problem is first recorded.
-      if (assessment.invalid) await deps.deadLetter.send('invalid-account-data', { accountId }, assessment.invalid.issues);
+      if (assessment.invalid)
+        await deps.deadLetter.send('invalid-account-data', { accountId }, assessment.invalid.issues);
       outbox = assessment.next.outbox;
       version = assessment.next.version;
     }

@@ -1,4 +1,8 @@
-import { PutEventsCommand, type EventBridgeClient, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
+import {
+  PutEventsCommand,
+  type EventBridgeClient,
+  type PutEventsRequestEntry,
+} from '@aws-sdk/client-eventbridge';
 import { EVENT_SCHEMAS, EVENT_SOURCE, type DomainEvent } from '../../shared/events/schemas.ts';
 import { sleep } from './risk-repository.ts';
 
@@ -37,7 +41,9 @@ export class EventBridgePublisher implements Publisher {
       const failed = pending.filter((_, i) => out.Entries?.[i]?.ErrorCode);
       if (attempt >= this.maxAttempts) {
         const codes = [...new Set(out.Entries?.map((e) => e.ErrorCode).filter(Boolean))].join(', ');
-        throw new Error(`${failed.length} event(s) not accepted by EventBridge after ${attempt} attempts (${codes})`);
+        throw new Error(
+          `${failed.length} event(s) not accepted by EventBridge after ${attempt} attempts (${codes})`,
+        );
       }
       pending = failed;
       await sleep(Math.min(2000, 50 * 2 ** attempt));

@@ -23,7 +23,13 @@ export class SqsDeadLetter implements DeadLetter {
 }
 
 export type WorkMessage =
-  | { kind: 'segment'; segment: number; totalSegments: number; startKey?: Record<string, unknown>; sweepId: string }
+  | {
+      kind: 'segment';
+      segment: number;
+      totalSegments: number;
+      startKey?: Record<string, unknown>;
+      sweepId: string;
+    }
   | { kind: 'accounts'; accountIds: string[]; reason: string };
 
 export interface WorkQueue {
@@ -39,12 +45,17 @@ export class SqsWorkQueue implements WorkQueue {
 
   async enqueue(messages: readonly WorkMessage[]): Promise<void> {
     for (let i = 0; i < messages.length; i += 10) {
-      let batch = messages.slice(i, i + 10).map((m, j) => ({ Id: String(j), MessageBody: JSON.stringify(m) }));
+      let batch = messages
+        .slice(i, i + 10)
+        .map((m, j) => ({ Id: String(j), MessageBody: JSON.stringify(m) }));
       for (let attempt = 1; batch.length > 0; attempt++) {
-        const out = await this.client.send(new SendMessageBatchCommand({ QueueUrl: this.queueUrl, Entries: batch }));
+        const out = await this.client.send(
+          new SendMessageBatchCommand({ QueueUrl: this.queueUrl, Entries: batch }),
+        );
         const failedIds = new Set((out.Failed ?? []).map((f) => f.Id));
         batch = batch.filter((e) => failedIds.has(e.Id));
-        if (batch.length > 0 && attempt >= 5) throw new Error(`${batch.length} work message(s) not accepted by SQS`);
+        if (batch.length > 0 && attempt >= 5)
+          throw new Error(`${batch.length} work message(s) not accepted by SQS`);
       }
     }
   }

@@ -35,7 +35,9 @@ export class RiskRepository {
   }
 
   async getAccount(accountId: string): Promise<AccountItem | null> {
-    const out = await this.doc.send(new GetCommand({ TableName: this.tables.accounts, Key: { accountId }, ConsistentRead: true }));
+    const out = await this.doc.send(
+      new GetCommand({ TableName: this.tables.accounts, Key: { accountId }, ConsistentRead: true }),
+    );
     return (out.Item as AccountItem | undefined) ?? null;
   }
 
@@ -67,8 +69,11 @@ export class RiskRepository {
       for (let attempt = 0; keys.length > 0; attempt++) {
         if (attempt > 0) await sleep(Math.min(1000, 25 * 2 ** attempt));
         if (attempt > 8) throw new Error(`prices still unprocessed after ${attempt} attempts`);
-        const out = await this.doc.send(new BatchGetCommand({ RequestItems: { [this.tables.prices]: { Keys: keys } } }));
-        for (const item of out.Responses?.[this.tables.prices] ?? []) prices.set(item.instrument as string, item as PriceItem);
+        const out = await this.doc.send(
+          new BatchGetCommand({ RequestItems: { [this.tables.prices]: { Keys: keys } } }),
+        );
+        for (const item of out.Responses?.[this.tables.prices] ?? [])
+          prices.set(item.instrument as string, item as PriceItem);
         keys = (out.UnprocessedKeys?.[this.tables.prices]?.Keys as Key[] | undefined) ?? [];
       }
     }
@@ -76,12 +81,18 @@ export class RiskRepository {
   }
 
   async getRiskState(accountId: string): Promise<StoredRiskState | null> {
-    const out = await this.doc.send(new GetCommand({ TableName: this.tables.riskState, Key: { accountId }, ConsistentRead: true }));
+    const out = await this.doc.send(
+      new GetCommand({ TableName: this.tables.riskState, Key: { accountId }, ConsistentRead: true }),
+    );
     return (out.Item as StoredRiskState | undefined) ?? null;
   }
 
   /** State and its history entry in one transaction, only if the state is still at `expectedVersion`. */
-  async saveRiskState(state: StoredRiskState, expectedVersion: number, history: HistoryItem | null): Promise<void> {
+  async saveRiskState(
+    state: StoredRiskState,
+    expectedVersion: number,
+    history: HistoryItem | null,
+  ): Promise<void> {
     try {
       await this.doc.send(
         new TransactWriteCommand({
@@ -90,7 +101,8 @@ export class RiskRepository {
               Put: {
                 TableName: this.tables.riskState,
                 Item: state,
-                ConditionExpression: expectedVersion === 0 ? 'attribute_not_exists(accountId)' : 'version = :v',
+                ConditionExpression:
+                  expectedVersion === 0 ? 'attribute_not_exists(accountId)' : 'version = :v',
                 ...(expectedVersion === 0 ? {} : { ExpressionAttributeValues: { ':v': expectedVersion } }),
               },
             },
@@ -99,7 +111,10 @@ export class RiskRepository {
         }),
       );
     } catch (e) {
-      if (e instanceof TransactionCanceledException && e.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed') {
+      if (
+        e instanceof TransactionCanceledException &&
+        e.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed'
+      ) {
         throw new VersionConflict(state.accountId, expectedVersion);
       }
       throw e;
@@ -142,7 +157,11 @@ export class RiskRepository {
   }
 
   /** One page of one parallel-scan segment of the accounts table (ids only). */
-  async scanAccounts(segment: number, totalSegments: number, start?: Key): Promise<{ accountIds: string[]; next?: Key }> {
+  async scanAccounts(
+    segment: number,
+    totalSegments: number,
+    start?: Key,
+  ): Promise<{ accountIds: string[]; next?: Key }> {
     const out = await this.doc.send(
       new ScanCommand({
         TableName: this.tables.accounts,

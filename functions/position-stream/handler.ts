@@ -18,7 +18,9 @@ export function makePositionStreamHandler(deps: () => HandlerDeps) {
     const d = deps();
     const byAccount = new Map<string, string[]>();
     for (const record of event.Records) {
-      const keys = positionKeys.safeParse(record.dynamodb?.Keys ? unmarshall(record.dynamodb.Keys as Record<string, AttributeValue>) : {});
+      const keys = positionKeys.safeParse(
+        record.dynamodb?.Keys ? unmarshall(record.dynamodb.Keys as Record<string, AttributeValue>) : {},
+      );
       if (!keys.success) {
         await d.deadLetter.send('invalid-position-record', record, keys.error.issues);
         d.telemetry.count('DeadLettered');
@@ -30,9 +32,14 @@ export function makePositionStreamHandler(deps: () => HandlerDeps) {
     const failures = await forEachLimit([...byAccount.keys()], d.concurrency, async (accountId) => {
       await evaluateAccount(accountId, d);
     });
-    for (const f of failures) d.log.error('evaluation failed', { accountId: f.item, error: (f.error as Error).message });
+    for (const f of failures)
+      d.log.error('evaluation failed', { accountId: f.item, error: (f.error as Error).message });
     d.telemetry.count('AccountsCoalesced', event.Records.length - byAccount.size);
-    return { batchItemFailures: failures.flatMap((f) => byAccount.get(f.item)!.map((id) => ({ itemIdentifier: id }))) };
+    return {
+      batchItemFailures: failures.flatMap((f) =>
+        byAccount.get(f.item)!.map((id) => ({ itemIdentifier: id })),
+      ),
+    };
   };
 }
 

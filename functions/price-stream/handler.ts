@@ -8,7 +8,10 @@ import { evaluateAccount } from '../lib/evaluate-account.ts';
 import { lambdaDeps, metrics, type HandlerDeps } from '../lib/runtime.ts';
 
 const ACCOUNTS_PER_MESSAGE = 25;
-const validPrice = priceItemSchema.refine((p) => positiveDecimal.safeParse(p.price).success, { path: ['price'], error: 'must be a positive decimal string' });
+const validPrice = priceItemSchema.refine((p) => positiveDecimal.safeParse(p.price).success, {
+  path: ['price'],
+  error: 'must be a positive decimal string',
+});
 
 function image(record: DynamoDBRecord, which: 'NewImage' | 'OldImage'): Record<string, unknown> | null {
   const raw = record.dynamodb?.[which];
@@ -40,7 +43,10 @@ export function makePriceStreamHandler(deps: () => HandlerDeps) {
       }
       const current = latest.get(parsed.data.instrument);
       if (!current || current.price.priceTime < parsed.data.priceTime) {
-        latest.set(parsed.data.instrument, { price: parsed.data, records: [...(current?.records ?? []), seq] });
+        latest.set(parsed.data.instrument, {
+          price: parsed.data,
+          records: [...(current?.records ?? []), seq],
+        });
       } else current.records.push(seq);
     }
 
@@ -73,7 +79,11 @@ export function makePriceStreamHandler(deps: () => HandlerDeps) {
     } else {
       const messages = [];
       for (let i = 0; i < accounts.length; i += ACCOUNTS_PER_MESSAGE) {
-        messages.push({ kind: 'accounts' as const, accountIds: accounts.slice(i, i + ACCOUNTS_PER_MESSAGE), reason: `prices:${[...latest.keys()].join(',')}` });
+        messages.push({
+          kind: 'accounts' as const,
+          accountIds: accounts.slice(i, i + ACCOUNTS_PER_MESSAGE),
+          reason: `prices:${[...latest.keys()].join(',')}`,
+        });
       }
       try {
         await d.workQueue.enqueue(messages);

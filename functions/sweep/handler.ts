@@ -10,7 +10,12 @@ export function makeSweepHandler(deps: () => HandlerDeps) {
     const d = deps();
     const total = d.env.sweepSegments;
     await d.workQueue.enqueue(
-      Array.from({ length: total }, (_, segment) => ({ kind: 'segment' as const, segment, totalSegments: total, sweepId: `${event.time}:${event.id}` })),
+      Array.from({ length: total }, (_, segment) => ({
+        kind: 'segment' as const,
+        segment,
+        totalSegments: total,
+        sweepId: `${event.time}:${event.id}`,
+      })),
     );
     d.telemetry.count('SweepSegmentsEnqueued', total);
     return { segments: total };

@@ -6,8 +6,18 @@ import type { WorkMessage } from '../lib/queues.ts';
 import { lambdaDeps, metrics, type HandlerDeps } from '../lib/runtime.ts';
 
 const workMessageSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('segment'), segment: z.number().int().min(0), totalSegments: z.number().int().min(1), startKey: z.record(z.string(), z.unknown()).optional(), sweepId: z.string() }),
-  z.object({ kind: z.literal('accounts'), accountIds: z.array(z.string().min(1)).min(1), reason: z.string() }),
+  z.object({
+    kind: z.literal('segment'),
+    segment: z.number().int().min(0),
+    totalSegments: z.number().int().min(1),
+    startKey: z.record(z.string(), z.unknown()).optional(),
+    sweepId: z.string(),
+  }),
+  z.object({
+    kind: z.literal('accounts'),
+    accountIds: z.array(z.string().min(1)).min(1),
+    reason: z.string(),
+  }),
 ]);
 
 /** Leave this much of the invocation for the continuation message and metrics. */
@@ -18,12 +28,17 @@ async function evaluateAll(d: HandlerDeps, accountIds: readonly string[]): Promi
     await evaluateAccount(id, d);
   });
   if (failures.length > 0) {
-    for (const f of failures) d.log.error('evaluation failed', { accountId: f.item, error: (f.error as Error).message });
+    for (const f of failures)
+      d.log.error('evaluation failed', { accountId: f.item, error: (f.error as Error).message });
     throw new Error(`${failures.length} of ${accountIds.length} evaluations failed`);
   }
 }
 
-async function processMessage(d: HandlerDeps, message: WorkMessage, remainingMs: () => number): Promise<void> {
+async function processMessage(
+  d: HandlerDeps,
+  message: WorkMessage,
+  remainingMs: () => number,
+): Promise<void> {
   if (message.kind === 'accounts') return evaluateAll(d, message.accountIds);
   // A segment is scanned page by page; if time runs short, the rest goes back on the queue.
   let start = message.startKey;
@@ -41,7 +56,10 @@ async function processMessage(d: HandlerDeps, message: WorkMessage, remainingMs:
 
 /** SQS work: sweep segments and account batches. Failed messages are retried, then redriven to the DLQ. */
 export function makeWorkQueueHandler(deps: () => HandlerDeps) {
-  return async (event: SQSEvent, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<SQSBatchResponse> => {
+  return async (
+    event: SQSEvent,
+    context?: Pick<Context, 'getRemainingTimeInMillis'>,
+  ): Promise<SQSBatchResponse> => {
     const d = deps();
     const remaining = () => context?.getRemainingTimeInMillis() ?? Number.POSITIVE_INFINITY;
     const failures: string[] = [];
@@ -54,7 +72,11 @@ export function makeWorkQueueHandler(deps: () => HandlerDeps) {
       }
       const parsed = workMessageSchema.safeParse(body);
       if (!parsed.success) {
-        await d.deadLetter.send('invalid-work-message', record.body, parsed.success ? undefined : parsed.error.issues);
+        await d.deadLetter.send(
+          'invalid-work-message',
+          record.body,
+          parsed.success ? undefined : parsed.error.issues,
+        );
         d.telemetry.count('DeadLettered');
         continue;
       }

@@ -32,7 +32,12 @@ export class Evaluation extends Construct {
   constructor(scope: Construct, id: string, props: EvaluationProps) {
     super(scope, id);
     const { config, tables, bus, key } = props;
-    const queueDefaults = { encryption: QueueEncryption.KMS, encryptionMasterKey: key, enforceSSL: true, retentionPeriod: Duration.days(14) };
+    const queueDefaults = {
+      encryption: QueueEncryption.KMS,
+      encryptionMasterKey: key,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    };
     this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', queueDefaults);
     this.workDeadLetterQueue = new Queue(this, 'WorkDeadLetterQueue', queueDefaults);
     this.workQueue = new Queue(this, 'WorkQueue', {
@@ -43,7 +48,9 @@ export class Evaluation extends Construct {
     });
 
     const environment = {
-      ...Object.fromEntries((Object.keys(tables) as TableKey[]).map((k) => [tableEnvName(k), tables[k].tableName])),
+      ...Object.fromEntries(
+        (Object.keys(tables) as TableKey[]).map((k) => [tableEnvName(k), tables[k].tableName]),
+      ),
       EVENT_BUS_NAME: bus.eventBusName,
       DEAD_LETTER_QUEUE_URL: this.deadLetterQueue.queueUrl,
       WORK_QUEUE_URL: this.workQueue.queueUrl,
@@ -55,12 +62,33 @@ export class Evaluation extends Construct {
       HISTORY_TTL_DAYS: String(config.historyTtlDays),
     };
     const make = (id: string, name: string, description: string, timeout: Duration) =>
-      new MarginGuardFunction(this, id, { name, description, environment, timeout, logRetentionDays: config.logRetentionDays });
+      new MarginGuardFunction(this, id, {
+        name,
+        description,
+        environment,
+        timeout,
+        logRetentionDays: config.logRetentionDays,
+      });
     this.functions = {
-      positionStream: make('PositionStream', 'position-stream', 'Recomputes accounts whose positions or cash changed', Duration.minutes(1)),
-      priceStream: make('PriceStream', 'price-stream', 'Fans price changes out to holding accounts', Duration.minutes(1)),
+      positionStream: make(
+        'PositionStream',
+        'position-stream',
+        'Recomputes accounts whose positions or cash changed',
+        Duration.minutes(1),
+      ),
+      priceStream: make(
+        'PriceStream',
+        'price-stream',
+        'Fans price changes out to holding accounts',
+        Duration.minutes(1),
+      ),
       sweep: make('Sweep', 'sweep', 'Enqueues one work message per sweep segment', Duration.seconds(30)),
-      workQueue: make('WorkQueueWorker', 'work-queue', 'Evaluates sweep segments and fanned-out account batches', Duration.minutes(5)),
+      workQueue: make(
+        'WorkQueueWorker',
+        'work-queue',
+        'Evaluates sweep segments and fanned-out account batches',
+        Duration.minutes(5),
+      ),
     };
 
     // Least privilege: each function gets exactly the tables and actions its code uses.
@@ -90,12 +118,16 @@ export class Evaluation extends Construct {
     this.functions.positionStream.fn.addEventSource(new DynamoEventSource(tables.positions, streamOptions));
     this.functions.positionStream.fn.addEventSource(new DynamoEventSource(tables.accounts, streamOptions));
     this.functions.priceStream.fn.addEventSource(new DynamoEventSource(tables.prices, streamOptions));
-    this.functions.workQueue.fn.addEventSource(new SqsEventSource(this.workQueue, { batchSize: 1, reportBatchItemFailures: true, maxConcurrency: 50 }));
+    this.functions.workQueue.fn.addEventSource(
+      new SqsEventSource(this.workQueue, { batchSize: 1, reportBatchItemFailures: true, maxConcurrency: 50 }),
+    );
 
     new Rule(this, 'SweepSchedule', {
       description: `Re-evaluates every account every ${config.sweepRateMinutes} minute(s)`,
       schedule: Schedule.rate(Duration.minutes(config.sweepRateMinutes)),
-      targets: [new LambdaFunction(this.functions.sweep.fn, { retryAttempts: 2, maxEventAge: Duration.minutes(5) })],
+      targets: [
+        new LambdaFunction(this.functions.sweep.fn, { retryAttempts: 2, maxEventAge: Duration.minutes(5) }),
+      ],
     });
   }
 }

@@ -28,8 +28,14 @@ export class MarginGuardFunction extends Construct {
 
   constructor(scope: Construct, id: string, props: MarginGuardFunctionProps) {
     super(scope, id);
-    const logGroup = new LogGroup(this, 'Logs', { retention: props.logRetentionDays, removalPolicy: RemovalPolicy.DESTROY });
-    this.role = new Role(this, 'Role', { assumedBy: new ServicePrincipal('lambda.amazonaws.com'), description: `${props.name} Lambda` });
+    const logGroup = new LogGroup(this, 'Logs', {
+      retention: props.logRetentionDays,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.role = new Role(this, 'Role', {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: `${props.name} Lambda`,
+    });
     logGroup.grantWrite(this.role);
     this.fn = new NodejsFunction(this, 'Function', {
       entry: join(ROOT, 'functions', props.name, 'handler.ts'),
@@ -42,7 +48,11 @@ export class MarginGuardFunction extends Construct {
       role: this.role,
       logGroup,
       loggingFormat: LoggingFormat.JSON,
-      environment: { ...props.environment, POWERTOOLS_SERVICE_NAME: 'margin-guard', POWERTOOLS_METRICS_NAMESPACE: 'MarginGuard' },
+      environment: {
+        ...props.environment,
+        POWERTOOLS_SERVICE_NAME: 'margin-guard',
+        POWERTOOLS_METRICS_NAMESPACE: 'MarginGuard',
+      },
       depsLockFilePath: join(ROOT, 'package-lock.json'),
       projectRoot: ROOT,
       bundling: { minify: true, sourceMap: true, target: 'node22', externalModules: ['@aws-sdk/*'] },

@@ -1,11 +1,22 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
-import { AttributeType, BillingMode, ProjectionType, StreamViewType, Table, TableEncryption, type ITable } from 'aws-cdk-lib/aws-dynamodb';
+import {
+  AttributeType,
+  BillingMode,
+  ProjectionType,
+  StreamViewType,
+  Table,
+  TableEncryption,
+  type ITable,
+} from 'aws-cdk-lib/aws-dynamodb';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import type { DeployConfig } from '../config.ts';
 import { TABLES, type KeyDef, type TableKey } from '../table-definitions.ts';
 
-const attribute = (k: KeyDef) => ({ name: k.name, type: k.type === 'S' ? AttributeType.STRING : AttributeType.NUMBER });
+const attribute = (k: KeyDef) => ({
+  name: k.name,
+  type: k.type === 'S' ? AttributeType.STRING : AttributeType.NUMBER,
+});
 
 /** All tables, on demand, encrypted with one customer-managed key, point-in-time recovery on. */
 export class Storage extends Construct {

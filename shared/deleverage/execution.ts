@@ -8,12 +8,20 @@ import type { ValidatedInput } from '../margin/evaluate.ts';
 export const executionSchema = z
   .object({
     /** Fee as a fraction of the executed notional. */
-    feeRate: decimalString.refine((d) => d.greaterThanOrEqualTo(0) && d.lessThan(1), { error: 'must be in [0, 1)' }).default(() => new Decimal('0.0005')),
-    feePerOrder: decimalString.refine((d) => d.greaterThanOrEqualTo(0), { error: 'must not be negative' }).default(() => new Decimal('0')),
+    feeRate: decimalString
+      .refine((d) => d.greaterThanOrEqualTo(0) && d.lessThan(1), { error: 'must be in [0, 1)' })
+      .default(() => new Decimal('0.0005')),
+    feePerOrder: decimalString
+      .refine((d) => d.greaterThanOrEqualTo(0), { error: 'must not be negative' })
+      .default(() => new Decimal('0')),
     /** Adverse price move assumed on every fill, as a fraction. */
-    slippageRate: decimalString.refine((d) => d.greaterThanOrEqualTo(0) && d.lessThan(1), { error: 'must be in [0, 1)' }).default(() => new Decimal('0.001')),
+    slippageRate: decimalString
+      .refine((d) => d.greaterThanOrEqualTo(0) && d.lessThan(1), { error: 'must be in [0, 1)' })
+      .default(() => new Decimal('0.001')),
     /** Liquidity-aware strategy: an order may be at most this fraction of average daily volume. */
-    maxAdvFraction: decimalString.refine((d) => d.greaterThan(0) && d.lessThanOrEqualTo(1), { error: 'must be in (0, 1]' }).default(() => new Decimal('0.1')),
+    maxAdvFraction: decimalString
+      .refine((d) => d.greaterThan(0) && d.lessThanOrEqualTo(1), { error: 'must be in (0, 1]' })
+      .default(() => new Decimal('0.1')),
   })
   .strict();
 
@@ -37,18 +45,36 @@ export function closingSide(position: Position): Side {
   return position.quantity.isNegative() ? 'BUY' : 'SELL';
 }
 
-export function estimateFill(position: Position, quantity: Decimal, referencePrice: Decimal, exec: ExecutionAssumptions): Fill {
+export function estimateFill(
+  position: Position,
+  quantity: Decimal,
+  referencePrice: Decimal,
+  exec: ExecutionAssumptions,
+): Fill {
   const side = closingSide(position);
-  const price = side === 'SELL' ? referencePrice.times(exec.slippageRate.negated().plus(1)) : referencePrice.times(exec.slippageRate.plus(1));
+  const price =
+    side === 'SELL'
+      ? referencePrice.times(exec.slippageRate.negated().plus(1))
+      : referencePrice.times(exec.slippageRate.plus(1));
   const notional = quantity.times(position.multiplier).times(price);
-  return { instrument: position.instrument, side, quantity, price, fees: notional.times(exec.feeRate).plus(exec.feePerOrder) };
+  return {
+    instrument: position.instrument,
+    side,
+    quantity,
+    price,
+    fees: notional.times(exec.feeRate).plus(exec.feePerOrder),
+  };
 }
 
 /**
  * The book after fills. Spot positions: the sale (or cover) moves cash by the traded value.
  * Contracts (derivative valuation): closing realises PnL against the entry price into the wallet.
  */
-export function applyFills(input: ValidatedInput, fills: readonly Fill[], valuation: 'spot' | 'derivative'): ValidatedInput {
+export function applyFills(
+  input: ValidatedInput,
+  fills: readonly Fill[],
+  valuation: 'spot' | 'derivative',
+): ValidatedInput {
   let cash = input.account.cash;
   const byInstrument = new Map(fills.map((f) => [f.instrument, f]));
   const positions: Position[] = [];
@@ -60,13 +86,13 @@ export function applyFills(input: ValidatedInput, fills: readonly Fill[], valuat
     }
     const signed = fill.side === 'SELL' ? fill.quantity.negated() : fill.quantity; // change in position
     const traded = signed.times(p.multiplier);
-    cash = valuation === 'spot'
-      ? cash.minus(traded.times(fill.price))
-      : cash.plus(traded.negated().times(fill.price.minus(p.avgCost ?? p.price)));
+    cash =
+      valuation === 'spot'
+        ? cash.minus(traded.times(fill.price))
+        : cash.plus(traded.negated().times(fill.price.minus(p.avgCost ?? p.price)));
     cash = cash.minus(fill.fees);
     const remaining = p.quantity.plus(signed);
     if (!remaining.isZero()) positions.push({ ...p, quantity: remaining });
   }
   return { account: { ...input.account, cash }, positions };
 }
-

@@ -35,7 +35,11 @@ function sortBy(candidates: readonly Candidate[], key: Key, descending: boolean)
       const c = typeof ka === 'string' ? ka.localeCompare(kb as string) : ka.comparedTo(kb as Decimal);
       if (c !== 0) return descending ? -c : c;
     }
-    return a.position.instrument < b.position.instrument ? -1 : a.position.instrument > b.position.instrument ? 1 : 0;
+    return a.position.instrument < b.position.instrument
+      ? -1
+      : a.position.instrument > b.position.instrument
+        ? 1
+        : 0;
   });
 }
 
@@ -44,7 +48,10 @@ const bySize = (c: readonly Candidate[]) => sortBy(c, (x) => x.size, true);
 const byLiquidity = (c: readonly Candidate[]) => sortBy(c, (x) => x.liquidity, true);
 const byAge = (c: readonly Candidate[]) => sortBy(c, (x) => x.position.openedAt ?? null, false);
 
-export function orderForStrategy(strategy: Exclude<Strategy, 'proportional'>, c: readonly Candidate[]): Candidate[] {
+export function orderForStrategy(
+  strategy: Exclude<Strategy, 'proportional'>,
+  c: readonly Candidate[],
+): Candidate[] {
   switch (strategy) {
     case 'risk-based':
       return byRisk(c);

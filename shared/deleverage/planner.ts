@@ -4,7 +4,13 @@ import type { Evaluation } from '../margin/evaluation.ts';
 import type { Position } from '../schemas/position.ts';
 import { applyFills, estimateFill, type ExecutionAssumptions, type Fill, type Side } from './execution.ts';
 import { orderIdempotencyKey } from './idempotency-key.ts';
-import { orderForLiquidation, orderForStrategy, type Candidate, type LiquidationPriority, type Strategy } from './ordering.ts';
+import {
+  orderForLiquidation,
+  orderForStrategy,
+  type Candidate,
+  type LiquidationPriority,
+  type Strategy,
+} from './ordering.ts';
 
 export interface PlanRequest {
   input: ValidatedInput;
@@ -83,7 +89,11 @@ export function planDeleverage(request: PlanRequest): Plan {
   const { input, targetRatio, execution } = request;
   const { model, book } = buildBook(input, request.options);
   const evaluate = (working: ValidatedInput) =>
-    evaluateBook(model, { ...book, account: working.account, positions: working.positions }, { positionPrices: false });
+    evaluateBook(
+      model,
+      { ...book, account: working.account, positions: working.positions },
+      { positionPrices: false },
+    );
   const after = (working: ValidatedInput, fills: Fill[]) => applyFills(working, fills, model.valuation);
   const fillOf = (p: Position, q: Decimal) => estimateFill(p, q, p.price, execution);
 
@@ -91,13 +101,18 @@ export function planDeleverage(request: PlanRequest): Plan {
   const candidates: Candidate[] = input.positions.flatMap((position, index) =>
     position.quantity.isZero()
       ? []
-      : [{
-          index,
-          position,
-          maintenance: before.positions[index]!.maintenanceRequirement,
-          size: position.quantity.abs().times(position.multiplier).times(position.price),
-          liquidity: position.averageDailyVolume === undefined ? null : position.averageDailyVolume.times(position.price),
-        }],
+      : [
+          {
+            index,
+            position,
+            maintenance: before.positions[index]!.maintenanceRequirement,
+            size: position.quantity.abs().times(position.multiplier).times(position.price),
+            liquidity:
+              position.averageDailyVolume === undefined
+                ? null
+                : position.averageDailyVolume.times(position.price),
+          },
+        ],
   );
 
   const finish = (kind: Plan['kind'], fills: Fill[], reason: string): Plan => {
@@ -130,13 +145,16 @@ export function planDeleverage(request: PlanRequest): Plan {
   const liquidate = (reason: string) =>
     finish(
       'liquidation',
-      orderForLiquidation(request.liquidationPriority, candidates).map((c) => fillOf(c.position, c.position.quantity.abs())),
+      orderForLiquidation(request.liquidationPriority, candidates).map((c) =>
+        fillOf(c.position, c.position.quantity.abs()),
+      ),
       reason,
     );
 
   if (candidates.length === 0) return finish('none', [], 'no positions to reduce');
   if (request.fullLiquidation) return liquidate('liquidation step: every position is closed');
-  if (meets(before, targetRatio)) return finish('none', [], `ratio already at or above the target ${targetRatio.toFixed()}`);
+  if (meets(before, targetRatio))
+    return finish('none', [], `ratio already at or above the target ${targetRatio.toFixed()}`);
 
   if (request.strategy === 'proportional') {
     // The same fraction (in thousandths, rounded up to lots) off every position.
@@ -144,11 +162,19 @@ export function planDeleverage(request: PlanRequest): Plan {
       candidates.map((c) => {
         const lot = c.position.lotSize;
         const wanted = c.position.quantity.abs().times(k).dividedBy(1000);
-        return fillOf(c.position, Decimal.min(c.position.quantity.abs(), wanted.dividedBy(lot).ceil().times(lot)));
+        return fillOf(
+          c.position,
+          Decimal.min(c.position.quantity.abs(), wanted.dividedBy(lot).ceil().times(lot)),
+        );
       });
-    if (!meets(evaluate(after(input, cut(1000))), targetRatio)) return liquidate('closing everything is the only way to the target');
+    if (!meets(evaluate(after(input, cut(1000))), targetRatio))
+      return liquidate('closing everything is the only way to the target');
     const k = smallest(1000, (n) => meets(evaluate(after(input, cut(n))), targetRatio));
-    return finish('deleverage', cut(k).filter((f) => f.quantity.greaterThan(0)), `every position cut by ${k / 10}%`);
+    return finish(
+      'deleverage',
+      cut(k).filter((f) => f.quantity.greaterThan(0)),
+      `every position cut by ${k / 10}%`,
+    );
   }
 
   let working = input;
@@ -159,7 +185,11 @@ export function planDeleverage(request: PlanRequest): Plan {
     const lot = position.lotSize;
     let available = position.quantity.abs();
     if (request.strategy === 'liquidity-aware' && position.averageDailyVolume !== undefined) {
-      const cap = position.averageDailyVolume.times(execution.maxAdvFraction).dividedBy(lot).floor().times(lot);
+      const cap = position.averageDailyVolume
+        .times(execution.maxAdvFraction)
+        .dividedBy(lot)
+        .floor()
+        .times(lot);
       available = Decimal.min(available, cap);
     }
     if (available.lessThanOrEqualTo(ZERO)) continue;
@@ -168,7 +198,9 @@ export function planDeleverage(request: PlanRequest): Plan {
     // Never trade a position whose reduction does not raise the ratio (e.g. a hedge leg).
     if (!score(afterFull).greaterThan(score(current))) continue;
     if (meets(afterFull, targetRatio)) {
-      const n = smallest(lotCount(available, lot), (m) => meets(evaluate(after(working, [fillOf(position, lots(m, lot, available))])), targetRatio));
+      const n = smallest(lotCount(available, lot), (m) =>
+        meets(evaluate(after(working, [fillOf(position, lots(m, lot, available))])), targetRatio),
+      );
       fills.push(fillOf(position, lots(n, lot, available)));
       return finish('deleverage', fills, `${request.strategy}: ${fills.length} order(s) restore the target`);
     }

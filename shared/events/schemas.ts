@@ -37,7 +37,10 @@ export const riskLevelChangedSchema = z
     incidentId: z.string().nullable(),
     staleInstruments: z.array(z.string()),
   })
-  .meta({ title: 'RiskLevelChanged', description: 'An account moved between SAFE, WARNING, CRITICAL and LIQUIDATION.' });
+  .meta({
+    title: 'RiskLevelChanged',
+    description: 'An account moved between SAFE, WARNING, CRITICAL and LIQUIDATION.',
+  });
 
 export const marginCallTriggeredSchema = z
   .object({
@@ -50,7 +53,10 @@ export const marginCallTriggeredSchema = z
     /** Funds needed to be back at the call ratio: callRatio · maintenance − equity. */
     shortfall: decimal,
   })
-  .meta({ title: 'MarginCallTriggered', description: 'Equity fell below callRatio × maintenance requirement.' });
+  .meta({
+    title: 'MarginCallTriggered',
+    description: 'Equity fell below callRatio × maintenance requirement.',
+  });
 
 export const marginCallResolvedSchema = z
   .object({
@@ -60,7 +66,10 @@ export const marginCallResolvedSchema = z
     durationMs: z.number().int().nonnegative(),
     worstRatio: decimal.nullable(),
   })
-  .meta({ title: 'MarginCallResolved', description: 'The ratio is back above the call ratio plus hysteresis.' });
+  .meta({
+    title: 'MarginCallResolved',
+    description: 'The ratio is back above the call ratio plus hysteresis.',
+  });
 
 export const riskDataProblemSchema = z
   .object({
@@ -71,7 +80,8 @@ export const riskDataProblemSchema = z
   })
   .meta({
     title: 'RiskDataProblem',
-    description: 'Margin cannot be trusted: prices stale or missing, or stored data invalid; `resolved` when it clears.',
+    description:
+      'Margin cannot be trusted: prices stale or missing, or stored data invalid; `resolved` when it clears.',
   });
 
 export const EVENT_SCHEMAS = {

@@ -38,7 +38,8 @@ export function settlement(book: Book<CashParams>): Settlement {
   let settledSince = ZERO;
   let unsettled = ZERO;
   for (const item of account.pendingSettlements) {
-    if (addBusinessDays(item.tradeDate, params.settlementDays) <= asOf) settledSince = settledSince.plus(item.amount);
+    if (addBusinessDays(item.tradeDate, params.settlementDays) <= asOf)
+      settledSince = settledSince.plus(item.amount);
     else unsettled = unsettled.plus(item.amount);
   }
   // An explicit settled balance excludes every pending item; otherwise cash includes them all.
@@ -72,7 +73,9 @@ export const cashModel: MarginModel<CashParams> = {
     const available = max(ZERO, settledCash);
     const violations: string[] = [];
     if (book.account.cash.isNegative()) {
-      violations.push(`cash account debit of ${book.account.cash.negated().toFixed()}: must be paid or covered by a sale`);
+      violations.push(
+        `cash account debit of ${book.account.cash.negated().toFixed()}: must be paid or covered by a sale`,
+      );
     }
     return {
       availableFunds: available,

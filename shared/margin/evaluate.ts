@@ -23,7 +23,8 @@ export interface ValidatedInput {
 
 /** Validates raw input (decimal strings) into domain values; every problem names its field. */
 export function parseEvaluationInput(raw: unknown): ValidatedInput {
-  if (typeof raw !== 'object' || raw === null) throw InputError.single('(root)', 'expected an object with account and positions');
+  if (typeof raw !== 'object' || raw === null)
+    throw InputError.single('(root)', 'expected an object with account and positions');
   const { account, positions } = raw as Record<string, unknown>;
   const issues = [];
   let parsedAccount: Account | undefined;
@@ -45,8 +46,12 @@ export function parseEvaluationInput(raw: unknown): ValidatedInput {
 }
 
 /** Builds the model's book: params parsed by the model itself, then the model's own rules checked. */
-export function buildBook(input: ValidatedInput, options: EvaluateOptions = {}): { model: MarginModel<CommonParams>; book: Book<CommonParams> } {
-  const name = options.model === undefined ? input.account.model : parseOrThrow(modelName, options.model, ['model']);
+export function buildBook(
+  input: ValidatedInput,
+  options: EvaluateOptions = {},
+): { model: MarginModel<CommonParams>; book: Book<CommonParams> } {
+  const name =
+    options.model === undefined ? input.account.model : parseOrThrow(modelName, options.model, ['model']);
   const model = MODELS[name] as unknown as MarginModel<CommonParams>;
   const params = parseOrThrow(model.paramsSchema, paramsFor(model, input.account), ['account', 'params']);
   const book: Book<CommonParams> = {
@@ -92,7 +97,11 @@ export interface BookOptions {
   positionPrices?: boolean;
 }
 
-export function evaluateBook(model: MarginModel<CommonParams>, book: Book<CommonParams>, options: BookOptions = {}): Evaluation {
+export function evaluateBook(
+  model: MarginModel<CommonParams>,
+  book: Book<CommonParams>,
+  options: BookOptions = {},
+): Evaluation {
   const { positions, params, account } = book;
   const values = positions.map((p) => exposureOf(p).times(p.price));
   const constant = equityConstant(model, book);
@@ -111,13 +120,24 @@ export function evaluateBook(model: MarginModel<CommonParams>, book: Book<Common
   });
 
   const everyIndex = positions.map((_, i) => i);
-  const uniform = { equityConstant: constant, equitySlope: sum(values), curve: sharedSamples(model.curve(book, everyIndex)) };
+  const uniform = {
+    equityConstant: constant,
+    equitySlope: sum(values),
+    curve: sharedSamples(model.curve(book, everyIndex)),
+  };
   const move = (threshold: Decimal) => rootsToMove(solveScale({ ...uniform, threshold }));
 
   const positionEvaluations: PositionEvaluation[] = positions.map((p, i) => {
-    const [callPrice, zeroEquityPrice] = options.positionPrices === false
-      ? [undefined, undefined]
-      : thresholdPrices((b, moving, axis) => model.curve(b, moving, axis), book, i, equity.minus(values[i]!), [params.callRatio, ZERO]);
+    const [callPrice, zeroEquityPrice] =
+      options.positionPrices === false
+        ? [undefined, undefined]
+        : thresholdPrices(
+            (b, moving, axis) => model.curve(b, moving, axis),
+            book,
+            i,
+            equity.minus(values[i]!),
+            [params.callRatio, ZERO],
+          );
     return {
       instrument: p.instrument,
       quantity: p.quantity,
@@ -151,7 +171,8 @@ export function evaluateBook(model: MarginModel<CommonParams>, book: Book<Common
     marginRatio,
     marginLevelPct: grossExposure.isZero() ? null : equity.dividedBy(grossExposure).times(100),
     callRatio: params.callRatio,
-    inMarginCall: equity.lessThan(maintenance.times(params.callRatio)) || (maintenance.isZero() && equity.isNegative()),
+    inMarginCall:
+      equity.lessThan(maintenance.times(params.callRatio)) || (maintenance.isZero() && equity.isNegative()),
     distanceToCall: { call: move(params.callRatio), zeroEquity: move(ZERO) },
     positions: positionEvaluations,
     details: funds.details,
@@ -164,4 +185,3 @@ export function evaluate(raw: unknown, options: EvaluateOptions = {}): Evaluatio
   const { model, book } = buildBook(parseEvaluationInput(raw), options);
   return evaluateBook(model, book, options);
 }
-

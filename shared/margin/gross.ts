@@ -5,7 +5,13 @@ import type { Position } from '../schemas/position.ts';
 import { allDecimal } from '../schemas/decimal-string.ts';
 import { commonParamsShape, rateParam } from './common-params.ts';
 import type { CommonParams, MarginModel } from './model.ts';
-import { memoizeRule, notionalAt, separableCurve, separableRequirements, type PositionRule } from './separable.ts';
+import {
+  memoizeRule,
+  notionalAt,
+  separableCurve,
+  separableRequirements,
+  type PositionRule,
+} from './separable.ts';
 
 /**
  * Gross "capital basis": every position, long or short, consumes capital on its own (no hedge
@@ -21,11 +27,18 @@ export const grossParamsSchema = z
     maintenanceBasis: z.enum(['market', 'entry']).default('market'),
   })
   .strict()
-  .refine((p) => !allDecimal(p.initialRate) || p.initialRate.greaterThan(0), { path: ['initialRate'], error: 'must be greater than 0' })
-  .refine((p) => !allDecimal(p.initialRate, p.maintenanceRate) || p.maintenanceRate.lessThanOrEqualTo(p.initialRate), {
-    path: ['maintenanceRate'],
-    error: 'must not exceed initialRate',
-  });
+  .refine((p) => !allDecimal(p.initialRate) || p.initialRate.greaterThan(0), {
+    path: ['initialRate'],
+    error: 'must be greater than 0',
+  })
+  .refine(
+    (p) =>
+      !allDecimal(p.initialRate, p.maintenanceRate) || p.maintenanceRate.lessThanOrEqualTo(p.initialRate),
+    {
+      path: ['maintenanceRate'],
+      error: 'must not exceed initialRate',
+    },
+  );
 
 export type GrossParams = z.output<typeof grossParamsSchema> & CommonParams;
 
@@ -53,7 +66,10 @@ export const grossModel: MarginModel<GrossParams> = {
     const issues: FieldIssue[] = [];
     book.positions.forEach((p, i) => {
       if (p.avgCost === undefined && !p.quantity.isZero()) {
-        issues.push({ field: `positions[${i}].avgCost`, message: 'required by the gross model (cost basis)' });
+        issues.push({
+          field: `positions[${i}].avgCost`,
+          message: 'required by the gross model (cost basis)',
+        });
       }
     });
     return issues;

@@ -25,7 +25,11 @@ export const portfolioParamsSchema = z
     ranges: z
       .object({ equity: rateParam('0.15'), crypto: rateParam('0.40'), future: rateParam('0.20') })
       .strict()
-      .default(() => ({ equity: new Decimal('0.15'), crypto: new Decimal('0.40'), future: new Decimal('0.20') })),
+      .default(() => ({
+        equity: new Decimal('0.15'),
+        crypto: new Decimal('0.40'),
+        future: new Decimal('0.20'),
+      })),
     /** Points on each side of zero in the default grid (5 → ±3%, ±6% … ±15% for equities). */
     steps: z.number().int().min(1).max(20).default(5),
     /** Custom scenarios replace the default grid. */
@@ -33,7 +37,9 @@ export const portfolioParamsSchema = z
     /** Per-position floor as a fraction of its market value. */
     minimumRate: rateParam('0.025'),
     /** Initial requirement as a multiple of the scenario requirement. */
-    initialMultiplier: decimalString.refine((d) => d.greaterThanOrEqualTo(1), { error: 'must be at least 1' }).default(() => new Decimal(1)),
+    initialMultiplier: decimalString
+      .refine((d) => d.greaterThanOrEqualTo(1), { error: 'must be at least 1' })
+      .default(() => new Decimal(1)),
   })
   .strict();
 
@@ -67,13 +73,19 @@ export function scenariosFor(params: PortfolioParams, classes: readonly AssetCla
   for (const assetClass of classes) {
     for (const f of fractions) {
       const move = params.ranges[assetClass].times(f);
-      out.push({ name: `${assetClass} ${pct(move)}`, moveOf: (p) => (p.assetClass === assetClass ? classMove(p, { [assetClass]: move }) : ZERO) });
+      out.push({
+        name: `${assetClass} ${pct(move)}`,
+        moveOf: (p) => (p.assetClass === assetClass ? classMove(p, { [assetClass]: move }) : ZERO),
+      });
     }
   }
   if (classes.length > 1) {
     for (const f of [new Decimal(-1), new Decimal(1)]) {
       const shocks = Object.fromEntries(classes.map((c) => [c, params.ranges[c].times(f)]));
-      out.push({ name: `all classes ${f.isNegative() ? 'down' : 'up'}`, moveOf: (p) => classMove(p, shocks) });
+      out.push({
+        name: `all classes ${f.isNegative() ? 'down' : 'up'}`,
+        moveOf: (p) => classMove(p, shocks),
+      });
     }
   }
   return out;
@@ -150,7 +162,10 @@ export const portfolioModel: MarginModel<PortfolioParams> = {
   requirements(book) {
     const { maintenance, perPosition } = assess(book);
     const multiplier = book.params.initialMultiplier;
-    const requirements: Requirement[] = perPosition.map((m) => ({ initial: m.times(multiplier), maintenance: m }));
+    const requirements: Requirement[] = perPosition.map((m) => ({
+      initial: m.times(multiplier),
+      maintenance: m,
+    }));
     return { perPosition: requirements, initial: maintenance.times(multiplier), maintenance };
   },
   curve(book, moving, axis = 'scale') {

@@ -4,7 +4,14 @@ import type { Position } from '../schemas/position.ts';
 import { allDecimal } from '../schemas/decimal-string.ts';
 import { commonParamsShape, moneyParam, rateParam } from './common-params.ts';
 import type { CommonParams, MarginModel } from './model.ts';
-import { memoizeRule, notionalAt, separableCurve, separableRequirements, units, type PositionRule } from './separable.ts';
+import {
+  memoizeRule,
+  notionalAt,
+  separableCurve,
+  separableRequirements,
+  units,
+  type PositionRule,
+} from './separable.ts';
 
 /**
  * Regulation T initial margin with FINRA Rule 4210 maintenance:
@@ -51,7 +58,11 @@ export const regTParamsSchema = z
     for (const [key, floor] of Object.entries(REGULATORY_MINIMUMS)) {
       const value = p[key as keyof typeof REGULATORY_MINIMUMS];
       if (allDecimal(value) && value.lessThan(floor)) {
-        ctx.addIssue({ code: 'custom', path: [key], message: `must not be below the regulatory minimum ${floor}` });
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message: `must not be below the regulatory minimum ${floor}`,
+        });
       }
     }
     if (allDecimal(p.maintenanceRate, p.initialRate) && p.maintenanceRate.greaterThan(p.initialRate)) {

@@ -25,7 +25,9 @@ function requirementsToday(positions: readonly Position[], rule: PositionRule): 
 }
 
 /** One rule object per params object, so caches keyed by rule hit across calls. */
-export function memoizeRule<P extends object>(build: (params: P) => PositionRule): (params: P) => PositionRule {
+export function memoizeRule<P extends object>(
+  build: (params: P) => PositionRule,
+): (params: P) => PositionRule {
   const rules = new WeakMap<P, PositionRule>();
   return (params) => {
     let rule = rules.get(params);
@@ -67,7 +69,8 @@ export function separableCurve(
       .sort((a, b) => a.comparedTo(b));
     return { position, price, own, pieces: new Map<number, Affine>() };
   });
-  const requirementAt = (m: (typeof movers)[number], x: Decimal) => rule.requirement(m.position, m.price.times(x)).maintenance;
+  const requirementAt = (m: (typeof movers)[number], x: Decimal) =>
+    rule.requirement(m.position, m.price.times(x)).maintenance;
 
   return {
     at: (x) => fixed.plus(sum(movers.map((m) => requirementAt(m, x)))),

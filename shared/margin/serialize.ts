@@ -49,7 +49,10 @@ export function evaluationToJson(e: Evaluation) {
     marginLevelPct: toEdgeOrNull(e.marginLevelPct),
     callRatio: toEdge(e.callRatio),
     inMarginCall: e.inMarginCall,
-    distanceToCall: { call: moveToJson(e.distanceToCall.call), zeroEquity: moveToJson(e.distanceToCall.zeroEquity) },
+    distanceToCall: {
+      call: moveToJson(e.distanceToCall.call),
+      zeroEquity: moveToJson(e.distanceToCall.zeroEquity),
+    },
     positions: e.positions.map(positionToJson),
     details: Object.fromEntries(Object.entries(e.details).map(([k, v]) => [k, detailToJson(v)])),
     violations: e.violations,

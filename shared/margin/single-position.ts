@@ -18,6 +18,14 @@ export function thresholdPrices<P>(
   if (exposure.isZero()) return thresholds.map(() => null);
   const curve = sharedSamples(curveOf(book, [index], 'price'));
   return thresholds.map((threshold) =>
-    nearestRoot(solveScale({ equityConstant: equityOtherwise, equitySlope: exposure, curve, threshold, origin: position.price })),
+    nearestRoot(
+      solveScale({
+        equityConstant: equityOtherwise,
+        equitySlope: exposure,
+        curve,
+        threshold,
+        origin: position.price,
+      }),
+    ),
   );
 }

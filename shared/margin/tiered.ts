@@ -6,7 +6,13 @@ import type { Position } from '../schemas/position.ts';
 import { commonParamsShape, rateParam } from './common-params.ts';
 import { thresholdPrices } from './single-position.ts';
 import type { Book, CommonParams, CurveAxis, MarginModel } from './model.ts';
-import { memoizeRule, notionalAt, separableCurve, separableRequirements, type PositionRule } from './separable.ts';
+import {
+  memoizeRule,
+  notionalAt,
+  separableCurve,
+  separableRequirements,
+  type PositionRule,
+} from './separable.ts';
 
 /**
  * Futures and crypto perpetuals: the maintenance rate steps up with the position's notional.
@@ -55,18 +61,30 @@ export const tieredParamsSchema = z
   })
   .strict()
   .superRefine((p, ctx) => {
-    if (!Array.isArray(p.tiers) || !p.tiers.every((t) => t && allDecimal(t.maintenanceRate) && (t.upTo === null || allDecimal(t.upTo)))) return;
+    if (
+      !Array.isArray(p.tiers) ||
+      !p.tiers.every((t) => t && allDecimal(t.maintenanceRate) && (t.upTo === null || allDecimal(t.upTo)))
+    )
+      return;
     p.tiers.forEach((tier, i) => {
       const last = i === p.tiers.length - 1;
       if (last !== (tier.upTo === null)) {
-        ctx.addIssue({ code: 'custom', path: ['tiers', i, 'upTo'], message: last ? 'the last tier must be open-ended (null)' : 'only the last tier may be open-ended' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['tiers', i, 'upTo'],
+          message: last ? 'the last tier must be open-ended (null)' : 'only the last tier may be open-ended',
+        });
       }
       const prev = p.tiers[i - 1];
       if (prev && tier.upTo && prev.upTo && !tier.upTo.greaterThan(prev.upTo)) {
         ctx.addIssue({ code: 'custom', path: ['tiers', i, 'upTo'], message: 'tier bounds must increase' });
       }
       if (prev && tier.maintenanceRate.lessThan(prev.maintenanceRate)) {
-        ctx.addIssue({ code: 'custom', path: ['tiers', i, 'maintenanceRate'], message: 'tier rates must not decrease' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['tiers', i, 'maintenanceRate'],
+          message: 'tier rates must not decrease',
+        });
       }
     });
   });
@@ -98,7 +116,10 @@ function leverageOf(position: Position, params: TieredParams): Decimal {
 
 /** Margin posted to an isolated position: explicit, or its entry notional over its leverage. */
 function isolatedMargin(position: Position, params: TieredParams): Decimal {
-  return position.isolatedMargin ?? notionalAt(position, position.avgCost ?? position.price).dividedBy(leverageOf(position, params));
+  return (
+    position.isolatedMargin ??
+    notionalAt(position, position.avgCost ?? position.price).dividedBy(leverageOf(position, params))
+  );
 }
 
 const ruleFor = memoizeRule((params: TieredParams): PositionRule => {
@@ -132,7 +153,9 @@ function positionExtras(book: Book<TieredParams>, index: number) {
   if (book.params.mode === 'isolated') {
     // Only the position's own margin backs it: margin + qty·mult·(p − entry).
     const exposure = position.quantity.times(position.multiplier);
-    equityOtherwise = isolatedMargin(position, book.params).minus(exposure.times(position.avgCost ?? position.price));
+    equityOtherwise = isolatedMargin(position, book.params).minus(
+      exposure.times(position.avgCost ?? position.price),
+    );
     scope = { ...book, positions: [position] };
     scopeIndex = 0;
   } else {
@@ -145,10 +168,13 @@ function positionExtras(book: Book<TieredParams>, index: number) {
     scope = book;
     scopeIndex = index;
   }
-  const [liquidationPrice, bankruptcyPrice] = thresholdPrices(tieredCurve, scope, scopeIndex, equityOtherwise, [
-    new Decimal(1),
-    ZERO,
-  ]);
+  const [liquidationPrice, bankruptcyPrice] = thresholdPrices(
+    tieredCurve,
+    scope,
+    scopeIndex,
+    equityOtherwise,
+    [new Decimal(1), ZERO],
+  );
   return { liquidationPrice, bankruptcyPrice };
 }
 
@@ -161,7 +187,10 @@ export const tieredModel: MarginModel<TieredParams> = {
     const tiers = resolveTiers(book.params.tiers);
     book.positions.forEach((p, i) => {
       if (p.avgCost === undefined && !p.quantity.isZero()) {
-        issues.push({ field: `positions[${i}].avgCost`, message: 'required by the tiered model (entry price for PnL)' });
+        issues.push({
+          field: `positions[${i}].avgCost`,
+          message: 'required by the tiered model (entry price for PnL)',
+        });
       }
       const tier = tierFor(tiers, notionalAt(p, p.price));
       const leverage = leverageOf(p, book.params);
@@ -178,9 +207,10 @@ export const tieredModel: MarginModel<TieredParams> = {
   curve: tieredCurve,
   funds(book, core) {
     const availableFunds = core.equity.minus(core.initialRequirement);
-    const posted = book.params.mode === 'isolated'
-      ? book.positions.reduce((acc, p) => acc.plus(isolatedMargin(p, book.params)), ZERO)
-      : null;
+    const posted =
+      book.params.mode === 'isolated'
+        ? book.positions.reduce((acc, p) => acc.plus(isolatedMargin(p, book.params)), ZERO)
+        : null;
     return {
       availableFunds,
       // Notional that free collateral can open at the default leverage.

@@ -9,7 +9,13 @@ import { thresholdsFor } from '../risk/account-thresholds.ts';
 import { initialRiskState, track, type RiskEvent } from '../risk/tracker.ts';
 import { riskStateFromJson, riskStateToJson } from '../risk/tracker-json.ts';
 import type { PipelineConfig } from './config.ts';
-import { toEngineAccount, toEnginePosition, type AccountItem, type PositionItem, type PriceItem } from './records.ts';
+import {
+  toEngineAccount,
+  toEnginePosition,
+  type AccountItem,
+  type PositionItem,
+  type PriceItem,
+} from './records.ts';
 import type { DataProblem, HistoryItem, HistoryReason, StoredRiskState } from './stored-state.ts';
 
 export interface AssessmentInput {
@@ -36,7 +42,12 @@ function sameProblem(a: DataProblem | null, b: DataProblem | null): boolean {
   return a?.kind === b?.kind && (a?.instruments ?? []).join() === (b?.instruments ?? []).join();
 }
 
-function problemEvent(accountId: string, at: string, problem: DataProblem | null, previous: DataProblem | null): DomainEvent {
+function problemEvent(
+  accountId: string,
+  at: string,
+  problem: DataProblem | null,
+  previous: DataProblem | null,
+): DomainEvent {
   const kind = problem?.kind ?? 'resolved';
   return {
     detailType: 'RiskDataProblem',
@@ -113,9 +124,16 @@ export function assessAccount(input: AssessmentInput): Assessment {
   const tracker = previous ? riskStateFromJson(previous.tracker) : initialRiskState(accountId);
   // A flat position needs no price; anything else (including unparsable quantities) does.
   const held = positions.filter((p) => !/^[+-]?0*(\.0*)?$/.test(String(p.quantity ?? '')));
-  const missing = held.filter((p) => !prices.has(p.instrument)).map((p) => p.instrument).sort();
+  const missing = held
+    .filter((p) => !prices.has(p.instrument))
+    .map((p) => p.instrument)
+    .sort();
   const stale = held
-    .filter((p) => prices.has(p.instrument) && now.getTime() - Date.parse(prices.get(p.instrument)!.priceTime) > config.staleAfterMs)
+    .filter(
+      (p) =>
+        prices.has(p.instrument) &&
+        now.getTime() - Date.parse(prices.get(p.instrument)!.priceTime) > config.staleAfterMs,
+    )
     .map((p) => p.instrument)
     .sort();
 
@@ -124,7 +142,11 @@ export function assessAccount(input: AssessmentInput): Assessment {
   let problem: DataProblem | null = null;
   let invalid: InputError | null = null;
   if (missing.length > 0) {
-    problem = { kind: 'missing-prices', instruments: missing, message: `no price for ${missing.join(', ')}: margin cannot be computed` };
+    problem = {
+      kind: 'missing-prices',
+      instruments: missing,
+      message: `no price for ${missing.join(', ')}: margin cannot be computed`,
+    };
   } else {
     try {
       const validated = parseEvaluationInput({
@@ -140,7 +162,11 @@ export function assessAccount(input: AssessmentInput): Assessment {
       problem = { kind: 'invalid-data', instruments: [], message: e.message };
     }
     if (evaluation && stale.length > 0) {
-      problem = { kind: 'stale-prices', instruments: stale, message: `prices older than ${config.staleAfterMs / 1000}s for ${stale.join(', ')}` };
+      problem = {
+        kind: 'stale-prices',
+        instruments: stale,
+        message: `prices older than ${config.staleAfterMs / 1000}s for ${stale.join(', ')}`,
+      };
     }
   }
 
@@ -156,7 +182,13 @@ export function assessAccount(input: AssessmentInput): Assessment {
   if (evaluation && parsedAccount) {
     const out = track(
       tracker,
-      { at, ratio: evaluation.marginRatio, equity: evaluation.equity, inMarginCall: evaluation.inMarginCall, callRatio: evaluation.callRatio },
+      {
+        at,
+        ratio: evaluation.marginRatio,
+        equity: evaluation.equity,
+        inMarginCall: evaluation.inMarginCall,
+        callRatio: evaluation.callRatio,
+      },
       thresholdsFor(parsedAccount, evaluation.equity),
     );
     nextTracker = out.state;
@@ -171,7 +203,10 @@ export function assessAccount(input: AssessmentInput): Assessment {
   const previousRatio = previous?.marginRatio == null ? null : new Decimal(previous.marginRatio);
   if (previous === null) reasons.unshift('first');
   else if (evaluation) {
-    if ((ratio === null) !== (previousRatio === null) || (ratio && previousRatio && ratio.minus(previousRatio).abs().greaterThanOrEqualTo(config.ratioDelta))) {
+    if (
+      (ratio === null) !== (previousRatio === null) ||
+      (ratio && previousRatio && ratio.minus(previousRatio).abs().greaterThanOrEqualTo(config.ratioDelta))
+    ) {
       reasons.push('ratio-move');
     }
     if (now.getTime() - Date.parse(previous.evaluatedAt) >= config.heartbeatMs) reasons.push('heartbeat');

@@ -5,11 +5,21 @@ import { decimalString } from '../schemas/decimal-string.ts';
 /** Evaluation pipeline settings (Lambda environment or local mode), validated with defaults. */
 export const pipelineConfigSchema = z.object({
   /** A price older than this is stale: the account is flagged, never silently trusted. */
-  staleAfterMs: z.coerce.number().int().positive().default(5 * 60_000),
+  staleAfterMs: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(5 * 60_000),
   /** Write state and history at least this often even when nothing changed. */
-  heartbeatMs: z.coerce.number().int().positive().default(15 * 60_000),
+  heartbeatMs: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(15 * 60_000),
   /** Write when the ratio moved at least this much since the last write. */
-  ratioDelta: decimalString.refine((d) => d.greaterThan(0), { error: 'must be greater than 0' }).default(() => new Decimal('0.05')),
+  ratioDelta: decimalString
+    .refine((d) => d.greaterThan(0), { error: 'must be greater than 0' })
+    .default(() => new Decimal('0.05')),
   historyTtlDays: z.coerce.number().int().positive().default(90),
 });
 

@@ -5,12 +5,12 @@ import { z } from 'zod';
  * input plus its keys; these schemas only check the keys and the few fields the pipeline itself reads —
  * the engine validates the rest and names any bad field.
  */
-export const accountItemSchema = z
-  .object({ accountId: z.string().min(1), model: z.string() })
-  .passthrough();
+export const accountItemSchema = z.object({ accountId: z.string().min(1), model: z.string() }).passthrough();
 export type AccountItem = z.output<typeof accountItemSchema> & Record<string, unknown>;
 
-export const positionItemSchema = z.object({ accountId: z.string().min(1), instrument: z.string().min(1) }).passthrough();
+export const positionItemSchema = z
+  .object({ accountId: z.string().min(1), instrument: z.string().min(1) })
+  .passthrough();
 export type PositionItem = z.output<typeof positionItemSchema> & Record<string, unknown>;
 
 export const priceItemSchema = z.object({

@@ -27,7 +27,8 @@ export interface StoredRiskState {
   outbox: DomainEvent[];
 }
 
-export type HistoryReason = 'first' | 'level-change' | 'margin-call' | 'ratio-move' | 'heartbeat' | 'data-problem';
+export type HistoryReason =
+  'first' | 'level-change' | 'margin-call' | 'ratio-move' | 'heartbeat' | 'data-problem';
 
 export interface HistoryItem {
   accountId: string;

@@ -14,7 +14,9 @@ export const escalationPolicySchema = z
     strategy: strategySchema.default('risk-based'),
     liquidationPriority: liquidationPrioritySchema.default('risk'),
     /** Ratio a deleverage restores; defaults to back into SAFE (warning threshold + hysteresis). */
-    targetRatio: decimalString.refine((d) => d.greaterThan(0), { error: 'must be greater than 0' }).optional(),
+    targetRatio: decimalString
+      .refine((d) => d.greaterThan(0), { error: 'must be greater than 0' })
+      .optional(),
     execution: executionSchema.default(() => executionSchema.parse({})),
   })
   .strict();

@@ -23,10 +23,16 @@ export function parsePricesCsv(text: string, source: string, instrument?: string
   const [dateCol, closeCol, instrumentCol] = [col('date'), col('close'), col('instrument')];
   const issues: FieldIssue[] = [];
   if (dateCol < 0 || closeCol < 0) {
-    throw InputError.single(`${source} line 1`, 'expected a header with date and close columns (and instrument, or one instrument’s OHLC)');
+    throw InputError.single(
+      `${source} line 1`,
+      'expected a header with date and close columns (and instrument, or one instrument’s OHLC)',
+    );
   }
   if (instrumentCol < 0 && !instrument) {
-    throw InputError.single(`${source} line 1`, 'no instrument column: name the instrument of this OHLC file (--instrument)');
+    throw InputError.single(
+      `${source} line 1`,
+      'no instrument column: name the instrument of this OHLC file (--instrument)',
+    );
   }
   const bars = new Map<string, Map<string, Decimal>>();
   lines.slice(1).forEach((line, i) => {
@@ -36,10 +42,16 @@ export function parsePricesCsv(text: string, source: string, instrument?: string
     const date = cells[dateCol] ?? '';
     const close = cells[closeCol] ?? '';
     const name = instrumentCol >= 0 ? (cells[instrumentCol] ?? '') : instrument!;
-    if (!DATE.test(date) || Number.isNaN(Date.parse(date))) issues.push({ field: where('date'), message: `expected YYYY-MM-DD, got ${JSON.stringify(date)}` });
+    if (!DATE.test(date) || Number.isNaN(Date.parse(date)))
+      issues.push({ field: where('date'), message: `expected YYYY-MM-DD, got ${JSON.stringify(date)}` });
     if (name === '') issues.push({ field: where('instrument'), message: 'missing' });
-    if (!DECIMAL.test(close)) issues.push({ field: where('close'), message: `expected a positive decimal, got ${JSON.stringify(close)}` });
-    else if (new Decimal(close).isZero()) issues.push({ field: where('close'), message: 'a price must be greater than 0' });
+    if (!DECIMAL.test(close))
+      issues.push({
+        field: where('close'),
+        message: `expected a positive decimal, got ${JSON.stringify(close)}`,
+      });
+    else if (new Decimal(close).isZero())
+      issues.push({ field: where('close'), message: 'a price must be greater than 0' });
     else {
       const bar = bars.get(date) ?? new Map<string, Decimal>();
       if (bar.has(name)) issues.push({ field: where('date'), message: `a second ${name} price for ${date}` });

@@ -7,7 +7,14 @@ import type { ModelName } from '../schemas/account.ts';
 import { thresholdsFor } from '../risk/account-thresholds.ts';
 import { severity, type RiskLevel } from '../risk/levels.ts';
 import { maxDrawdown, type Drawdown } from '../risk/metrics.ts';
-import { averageRatioInCall, initialRiskState, track, type MarginCallStats, type RiskEvent, type RiskState } from '../risk/tracker.ts';
+import {
+  averageRatioInCall,
+  initialRiskState,
+  track,
+  type MarginCallStats,
+  type RiskEvent,
+  type RiskState,
+} from '../risk/tracker.ts';
 import { defaultTarget, type EscalationPolicy } from './policy.ts';
 import type { PriceBar } from './prices-csv.ts';
 
@@ -57,7 +64,12 @@ export interface ReplayResult {
 }
 
 function withPrices(input: ValidatedInput, closes: Map<string, Decimal>): ValidatedInput {
-  return { ...input, positions: input.positions.map((p) => (closes.has(p.instrument) ? { ...p, price: closes.get(p.instrument)! } : p)) };
+  return {
+    ...input,
+    positions: input.positions.map((p) =>
+      closes.has(p.instrument) ? { ...p, price: closes.get(p.instrument)! } : p,
+    ),
+  };
 }
 
 /**
@@ -65,10 +77,19 @@ function withPrices(input: ValidatedInput, closes: Map<string, Decimal>): Valida
  * mode) run the escalation once per incident — alert on WARNING, deleverage at the bar's price on
  * CRITICAL, liquidate on LIQUIDATION — re-evaluating after every action.
  */
-export function replay(input: ValidatedInput, bars: readonly PriceBar[], policy: EscalationPolicy, model?: ModelName): ReplayResult {
+export function replay(
+  input: ValidatedInput,
+  bars: readonly PriceBar[],
+  policy: EscalationPolicy,
+  model?: ModelName,
+): ReplayResult {
   const built = buildBook(input, { model });
   const evaluate = (w: ValidatedInput, positionPrices = false) =>
-    evaluateBook(built.model, { ...built.book, account: w.account, positions: w.positions }, { positionPrices });
+    evaluateBook(
+      built.model,
+      { ...built.book, account: w.account, positions: w.positions },
+      { positionPrices },
+    );
   const start = evaluate(input, true);
 
   let working = input;
@@ -79,11 +100,22 @@ export function replay(input: ValidatedInput, bars: readonly PriceBar[], policy:
   let zeroEquityOn: string | null = null;
 
   const observe = (e: Evaluation, at: string, prices: Record<string, Decimal>) => {
-    const out = track(state, { at, ratio: e.marginRatio, equity: e.equity, inMarginCall: e.inMarginCall, callRatio: e.callRatio }, thresholdsFor(input.account, e.equity));
+    const out = track(
+      state,
+      { at, ratio: e.marginRatio, equity: e.equity, inMarginCall: e.inMarginCall, callRatio: e.callRatio },
+      thresholdsFor(input.account, e.equity),
+    );
     state = out.state;
     for (const event of out.events) {
       if (event.type === 'MarginCallTriggered') {
-        marginCalls.push({ incidentId: event.incidentId, triggeredOn: at.slice(0, 10), pricesAtTrigger: prices, ratioAtTrigger: event.ratio, resolvedOn: null, worstRatio: event.ratio });
+        marginCalls.push({
+          incidentId: event.incidentId,
+          triggeredOn: at.slice(0, 10),
+          pricesAtTrigger: prices,
+          ratioAtTrigger: event.ratio,
+          resolvedOn: null,
+          worstRatio: event.ratio,
+        });
       } else if (event.type === 'MarginCallResolved') {
         const record = marginCalls.find((m) => m.incidentId === event.incidentId)!;
         record.resolvedOn = at.slice(0, 10);
@@ -110,10 +142,13 @@ export function replay(input: ValidatedInput, bars: readonly PriceBar[], policy:
         actions.push({ kind: 'alert', incidentId: incident.id, level });
       }
       const trade: ActionKind | null =
-        policy.mode !== 'full' ? null
-        : level === 'LIQUIDATION' && !done.has('liquidation') ? 'liquidation'
-        : level === 'CRITICAL' && !done.has('deleverage') && !done.has('liquidation') ? 'deleverage'
-        : null;
+        policy.mode !== 'full'
+          ? null
+          : level === 'LIQUIDATION' && !done.has('liquidation')
+            ? 'liquidation'
+            : level === 'CRITICAL' && !done.has('deleverage') && !done.has('liquidation')
+              ? 'deleverage'
+              : null;
       if (trade && working.positions.length > 0) {
         done.add(trade);
         const t = thresholdsFor(input.account, e.equity);
@@ -128,22 +163,43 @@ export function replay(input: ValidatedInput, bars: readonly PriceBar[], policy:
           step: trade,
           fullLiquidation: trade === 'liquidation',
         });
-        actions.push({ kind: plan.kind === 'liquidation' ? 'liquidation' : trade, incidentId: incident.id, level, plan });
+        actions.push({
+          kind: plan.kind === 'liquidation' ? 'liquidation' : trade,
+          incidentId: incident.id,
+          level,
+          plan,
+        });
         if (plan.orders.length > 0) {
-          const fills = plan.orders.map((o) => ({ instrument: o.instrument, side: o.side, quantity: o.quantity, price: o.estimatedPrice, fees: o.estimatedFees }));
+          const fills = plan.orders.map((o) => ({
+            instrument: o.instrument,
+            side: o.side,
+            quantity: o.quantity,
+            price: o.estimatedPrice,
+            fees: o.estimatedFees,
+          }));
           working = applyFills(working, fills, built.model.valuation);
           e = evaluate(working);
           events.push(...observe(e, `${bar.date}T00:00:01.000Z`, prices));
         }
       }
     }
-    timeline.push({ date: bar.date, prices, equity: e.equity, marginRatio: e.marginRatio, level: state.level!, inMarginCall: e.inMarginCall, events, actions });
+    timeline.push({
+      date: bar.date,
+      prices,
+      equity: e.equity,
+      marginRatio: e.marginRatio,
+      level: state.level!,
+      inMarginCall: e.inMarginCall,
+      events,
+      actions,
+    });
   }
 
   const open = state.marginCall;
   if (open) marginCalls.find((m) => m.incidentId === open.id)!.worstRatio = open.worstRatio;
   const last = timeline[timeline.length - 1];
-  const count = (kind: ActionKind) => timeline.reduce((n, t) => n + t.actions.filter((a) => a.kind === kind).length, 0);
+  const count = (kind: ActionKind) =>
+    timeline.reduce((n, t) => n + t.actions.filter((a) => a.kind === kind).length, 0);
   return {
     accountId: input.account.id,
     model: built.model.name,

@@ -4,7 +4,8 @@ import { evaluationToJson } from '../margin/serialize.ts';
 import type { RiskEvent } from '../risk/tracker.ts';
 import type { ReplayResult } from './replay.ts';
 
-const prices = (p: Record<string, Decimal>) => Object.fromEntries(Object.entries(p).map(([k, v]) => [k, toEdge(v)]));
+const prices = (p: Record<string, Decimal>) =>
+  Object.fromEntries(Object.entries(p).map(([k, v]) => [k, toEdge(v)]));
 
 export function planToJson(plan: Plan) {
   return {
@@ -65,7 +66,12 @@ export function replayToJson(r: ReplayResult) {
     },
     zeroEquityOn: r.zeroEquityOn,
     actions: r.actions,
-    end: { equity: toEdge(r.end.equity), marginRatio: toEdgeOrNull(r.end.marginRatio), level: r.end.level, pnl: toEdge(r.end.pnl) },
+    end: {
+      equity: toEdge(r.end.equity),
+      marginRatio: toEdgeOrNull(r.end.marginRatio),
+      level: r.end.level,
+      pnl: toEdge(r.end.pnl),
+    },
     maxDrawdown: { fraction: toEdge(r.drawdown.maxDrawdown), amount: toEdge(r.drawdown.amount) },
     timeline: r.timeline.map((t) => ({
       date: t.date,
@@ -75,7 +81,12 @@ export function replayToJson(r: ReplayResult) {
       level: t.level,
       inMarginCall: t.inMarginCall,
       events: t.events.map(riskEventToJson),
-      actions: t.actions.map((a) => ({ kind: a.kind, incidentId: a.incidentId, level: a.level, ...(a.plan ? { plan: planToJson(a.plan) } : {}) })),
+      actions: t.actions.map((a) => ({
+        kind: a.kind,
+        incidentId: a.incidentId,
+        level: a.level,
+        ...(a.plan ? { plan: planToJson(a.plan) } : {}),
+      })),
     })),
   };
 }

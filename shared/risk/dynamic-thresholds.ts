@@ -17,7 +17,9 @@ export const riskContextSchema = z
 
 export type RiskContext = z.output<typeof riskContextSchema>;
 
-const multiplier = decimalString.refine((d) => d.greaterThanOrEqualTo(1), { error: 'must be at least 1 (thresholds only rise)' });
+const multiplier = decimalString.refine((d) => d.greaterThanOrEqualTo(1), {
+  error: 'must be at least 1 (thresholds only rise)',
+});
 
 export const adjustmentTableSchema = z
   .object({
@@ -26,7 +28,12 @@ export const adjustmentTableSchema = z
       .default(() => ({ low: new Decimal('1'), medium: new Decimal('1'), high: new Decimal('1.15') })),
     volatilityRegime: z
       .object({ calm: multiplier, normal: multiplier, stressed: multiplier, crisis: multiplier })
-      .default(() => ({ calm: new Decimal('1'), normal: new Decimal('1'), stressed: new Decimal('1.15'), crisis: new Decimal('1.3') })),
+      .default(() => ({
+        calm: new Decimal('1'),
+        normal: new Decimal('1'),
+        stressed: new Decimal('1.15'),
+        crisis: new Decimal('1.3'),
+      })),
     /** Equity at or above which an account is "large" and gets `largeAccount`. */
     largeAccountEquity: decimalString.default(() => new Decimal('1000000')),
     largeAccount: multiplier.default(() => new Decimal('1.1')),
@@ -52,5 +59,7 @@ export function adjustThresholds(
     hysteresis: base.hysteresis,
   };
   // Scaling keeps the order and widens the bands, so the result is valid whenever the base is.
-  return thresholdsSchema.parse(Object.fromEntries(Object.entries(adjusted).map(([k, v]) => [k, v.toFixed()])));
+  return thresholdsSchema.parse(
+    Object.fromEntries(Object.entries(adjusted).map(([k, v]) => [k, v.toFixed()])),
+  );
 }

@@ -34,10 +34,18 @@ export const thresholdsSchema = z
   .superRefine((t, ctx) => {
     if (!allDecimal(t.warning, t.critical, t.liquidation, t.hysteresis)) return;
     if (!t.warning.greaterThan(t.critical)) {
-      ctx.addIssue({ code: 'custom', path: ['critical'], message: `must be below warning (${t.warning.toFixed()})` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['critical'],
+        message: `must be below warning (${t.warning.toFixed()})`,
+      });
     }
     if (!t.critical.greaterThan(t.liquidation)) {
-      ctx.addIssue({ code: 'custom', path: ['liquidation'], message: `must be below critical (${t.critical.toFixed()})` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['liquidation'],
+        message: `must be below critical (${t.critical.toFixed()})`,
+      });
     }
     const narrowest = Decimal.min(t.warning.minus(t.critical), t.critical.minus(t.liquidation));
     if (narrowest.isPositive() && !t.hysteresis.lessThan(narrowest)) {
@@ -84,7 +92,12 @@ function recoveryFloor(level: RiskLevel, t: Thresholds): Decimal | null {
  * The level with memory: worse levels apply at once; a better level only once the ratio has cleared
  * its threshold by the hysteresis buffer (the best such level between the raw one and the previous).
  */
-export function classify(ratio: Decimal | null, equity: Decimal, previous: RiskLevel | null, t: Thresholds): RiskLevel {
+export function classify(
+  ratio: Decimal | null,
+  equity: Decimal,
+  previous: RiskLevel | null,
+  t: Thresholds,
+): RiskLevel {
   const raw = rawLevel(ratio, equity, t);
   if (previous === null || !isWorse(previous, raw)) return raw;
   if (ratio === null) return raw; // no requirement left (flat or fully paid): nothing to hover around

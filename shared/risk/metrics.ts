@@ -17,7 +17,8 @@ export function maxDrawdown(series: readonly Decimal[]): Drawdown {
     if (!peak.isPositive()) return;
     const amount = peak.minus(value);
     const fraction = amount.dividedBy(peak);
-    if (fraction.greaterThan(best.maxDrawdown)) best = { maxDrawdown: fraction, amount, peakIndex, troughIndex: i };
+    if (fraction.greaterThan(best.maxDrawdown))
+      best = { maxDrawdown: fraction, amount, peakIndex, troughIndex: i };
   });
   return best;
 }
@@ -42,9 +43,17 @@ export function historicalVaR(returns: readonly Decimal[], confidence: Decimal, 
 /** Inverse standard normal CDF (Acklam's rational approximation, |error| < 1.2e-9). A z-score, not money. */
 export function normalQuantile(p: number): number {
   if (!(p > 0 && p < 1)) throw new RangeError('probability must be in (0, 1)');
-  const a = [-39.69683028665376, 220.9460984245205, -275.9285104469687, 138.357751867269, -30.66479806614716, 2.506628277459239];
-  const b = [-54.47609879822406, 161.5858368580409, -155.6989798598866, 66.80131188771972, -13.28068155288572];
-  const c = [-0.007784894002430293, -0.3223964580411365, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783];
+  const a = [
+    -39.69683028665376, 220.9460984245205, -275.9285104469687, 138.357751867269, -30.66479806614716,
+    2.506628277459239,
+  ];
+  const b = [
+    -54.47609879822406, 161.5858368580409, -155.6989798598866, 66.80131188771972, -13.28068155288572,
+  ];
+  const c = [
+    -0.007784894002430293, -0.3223964580411365, -2.400758277161838, -2.549732539343734, 4.374664141464968,
+    2.938163982698783,
+  ];
   const d = [0.007784695709041462, 0.3224671290700398, 2.445134137142996, 3.754408661907416];
   const low = 0.02425;
   const poly = (coef: number[], x: number) => coef.reduce((acc, k) => acc * x + k, 0);

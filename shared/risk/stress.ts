@@ -8,7 +8,10 @@ import { classify, type RiskLevel, type Thresholds } from './levels.ts';
 export const stressScenarioSchema = z.object({
   name: z.string().min(1),
   /** Moves keyed by instrument (its own move) or by asset class (scaled by each position's leverage factor). */
-  shocks: z.record(z.string(), decimalString.refine((d) => d.greaterThan(-1), { error: 'must be above -1 (-100%)' })),
+  shocks: z.record(
+    z.string(),
+    decimalString.refine((d) => d.greaterThan(-1), { error: 'must be above -1 (-100%)' }),
+  ),
 });
 export type StressScenario = z.output<typeof stressScenarioSchema>;
 
@@ -23,7 +26,11 @@ export const DEFAULT_STRESS_SCENARIOS: StressScenario[] = [
   named('2008 crisis (equities -50%)', { equity: '-0.50' }),
   named('crypto winter (crypto -70%)', { crypto: '-0.70' }),
   named('short squeeze (equities +25%)', { equity: '0.25' }),
-  named('everything down (equities -20%, crypto -50%, futures -15%)', { equity: '-0.20', crypto: '-0.50', future: '-0.15' }),
+  named('everything down (equities -20%, crypto -50%, futures -15%)', {
+    equity: '-0.20',
+    crypto: '-0.50',
+    future: '-0.15',
+  }),
 ];
 
 export interface StressResult {
@@ -53,7 +60,11 @@ export function stressTest(
   const { model, book } = buildBook(input, options);
   const base = evaluateBook(model, book, { positionPrices: false });
   return scenarios.map((s) => {
-    const e = evaluateBook(model, { ...book, positions: book.positions.map((p) => shocked(p, s.shocks)) }, { positionPrices: false });
+    const e = evaluateBook(
+      model,
+      { ...book, positions: book.positions.map((p) => shocked(p, s.shocks)) },
+      { positionPrices: false },
+    );
     return {
       scenario: s.name,
       equity: e.equity,

@@ -29,7 +29,11 @@ export function riskStateToJson(s: RiskState): RiskStateJson {
     ...s,
     ratio: str(s.ratio),
     marginCall: s.marginCall && { ...s.marginCall, worstRatio: str(s.marginCall.worstRatio) },
-    stats: { ...s.stats, worstRatio: str(s.stats.worstRatio), ratioSumInCall: s.stats.ratioSumInCall.toString() },
+    stats: {
+      ...s.stats,
+      worstRatio: str(s.stats.worstRatio),
+      ratioSumInCall: s.stats.ratioSumInCall.toString(),
+    },
   };
 }
 
@@ -38,6 +42,10 @@ export function riskStateFromJson(j: RiskStateJson): RiskState {
     ...j,
     ratio: dec(j.ratio),
     marginCall: j.marginCall && { ...j.marginCall, worstRatio: dec(j.marginCall.worstRatio) },
-    stats: { ...j.stats, worstRatio: dec(j.stats.worstRatio), ratioSumInCall: new Decimal(j.stats.ratioSumInCall) },
+    stats: {
+      ...j.stats,
+      worstRatio: dec(j.stats.worstRatio),
+      ratioSumInCall: new Decimal(j.stats.ratioSumInCall),
+    },
   };
 }

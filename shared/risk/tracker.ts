@@ -34,9 +34,32 @@ export interface RiskState {
 }
 
 export type RiskEvent =
-  | { type: 'RiskLevelChanged'; accountId: string; at: string; from: RiskLevel | null; to: RiskLevel; ratio: Decimal | null; incidentId: string | null }
-  | { type: 'MarginCallTriggered'; accountId: string; at: string; incidentId: string; ratio: Decimal | null; callRatio: Decimal }
-  | { type: 'MarginCallResolved'; accountId: string; at: string; incidentId: string; ratio: Decimal | null; durationMs: number; worstRatio: Decimal | null };
+  | {
+      type: 'RiskLevelChanged';
+      accountId: string;
+      at: string;
+      from: RiskLevel | null;
+      to: RiskLevel;
+      ratio: Decimal | null;
+      incidentId: string | null;
+    }
+  | {
+      type: 'MarginCallTriggered';
+      accountId: string;
+      at: string;
+      incidentId: string;
+      ratio: Decimal | null;
+      callRatio: Decimal;
+    }
+  | {
+      type: 'MarginCallResolved';
+      accountId: string;
+      at: string;
+      incidentId: string;
+      ratio: Decimal | null;
+      durationMs: number;
+      worstRatio: Decimal | null;
+    };
 
 export function initialRiskState(accountId: string): RiskState {
   return {
@@ -46,7 +69,15 @@ export function initialRiskState(accountId: string): RiskState {
     lastAt: null,
     incident: null,
     marginCall: null,
-    stats: { triggered: 0, resolved: 0, worstRatio: null, worstLevel: null, ratioSumInCall: ZERO, observationsInCall: 0, msInCall: 0 },
+    stats: {
+      triggered: 0,
+      resolved: 0,
+      worstRatio: null,
+      worstLevel: null,
+      ratioSumInCall: ZERO,
+      observationsInCall: 0,
+      msInCall: 0,
+    },
   };
 }
 
@@ -75,17 +106,30 @@ function clearsCall(o: Observation, t: Thresholds): boolean {
  * the same result. An observation not newer than the last one (a duplicate or reordered delivery)
  * changes nothing and emits nothing, so events are never duplicated.
  */
-export function track(state: RiskState, o: Observation, t: Thresholds): { state: RiskState; events: RiskEvent[] } {
+export function track(
+  state: RiskState,
+  o: Observation,
+  t: Thresholds,
+): { state: RiskState; events: RiskEvent[] } {
   if (state.lastAt !== null && o.at <= state.lastAt) return { state, events: [] };
   const events: RiskEvent[] = [];
   const { accountId } = state;
   const level = classify(o.ratio, o.equity, state.level, t);
 
   let incident = state.incident;
-  if (level !== 'SAFE' && incident === null) incident = { id: incidentId(accountId, 'risk', o.at), openedAt: o.at, worstLevel: level };
+  if (level !== 'SAFE' && incident === null)
+    incident = { id: incidentId(accountId, 'risk', o.at), openedAt: o.at, worstLevel: level };
   else if (incident && isWorse(level, incident.worstLevel)) incident = { ...incident, worstLevel: level };
   if (level !== state.level) {
-    events.push({ type: 'RiskLevelChanged', accountId, at: o.at, from: state.level, to: level, ratio: o.ratio, incidentId: incident?.id ?? null });
+    events.push({
+      type: 'RiskLevelChanged',
+      accountId,
+      at: o.at,
+      from: state.level,
+      to: level,
+      ratio: o.ratio,
+      incidentId: incident?.id ?? null,
+    });
   }
   if (level === 'SAFE') incident = null;
 
@@ -94,11 +138,26 @@ export function track(state: RiskState, o: Observation, t: Thresholds): { state:
   if (marginCall === null && o.inMarginCall) {
     marginCall = { id: incidentId(accountId, 'call', o.at), since: o.at, worstRatio: o.ratio };
     stats = { ...stats, triggered: stats.triggered + 1 };
-    events.push({ type: 'MarginCallTriggered', accountId, at: o.at, incidentId: marginCall.id, ratio: o.ratio, callRatio: o.callRatio });
+    events.push({
+      type: 'MarginCallTriggered',
+      accountId,
+      at: o.at,
+      incidentId: marginCall.id,
+      ratio: o.ratio,
+      callRatio: o.callRatio,
+    });
   } else if (marginCall !== null && clearsCall(o, t)) {
     const durationMs = millisBetween(marginCall.since, o.at);
     stats = { ...stats, resolved: stats.resolved + 1, msInCall: stats.msInCall + durationMs };
-    events.push({ type: 'MarginCallResolved', accountId, at: o.at, incidentId: marginCall.id, ratio: o.ratio, durationMs, worstRatio: marginCall.worstRatio });
+    events.push({
+      type: 'MarginCallResolved',
+      accountId,
+      at: o.at,
+      incidentId: marginCall.id,
+      ratio: o.ratio,
+      durationMs,
+      worstRatio: marginCall.worstRatio,
+    });
     marginCall = null;
   }
   if (marginCall !== null) {

@@ -18,7 +18,9 @@ export const decimalString = z
   .regex(DECIMAL_PATTERN, { error: (issue) => `not a decimal number: ${JSON.stringify(issue.input)}` })
   .transform((s) => new Decimal(s));
 
-export const positiveDecimal = decimalString.refine((d) => d.greaterThan(0), { error: 'must be greater than 0' });
+export const positiveDecimal = decimalString.refine((d) => d.greaterThan(0), {
+  error: 'must be greater than 0',
+});
 export const nonNegativeDecimal = decimalString.refine((d) => d.greaterThanOrEqualTo(0), {
   error: 'must not be negative',
 });

@@ -5,7 +5,10 @@ export const ASSET_CLASSES = ['equity', 'crypto', 'future'] as const;
 export const assetClass = z.enum(ASSET_CLASSES);
 export type AssetClass = z.infer<typeof assetClass>;
 
-const isoDateTime = z.iso.datetime({ offset: true, error: 'expected an ISO-8601 timestamp like "2026-01-02T15:04:05Z"' });
+const isoDateTime = z.iso.datetime({
+  offset: true,
+  error: 'expected an ISO-8601 timestamp like "2026-01-02T15:04:05Z"',
+});
 
 /** A holding with its latest price. Quantity is signed: negative is short. */
 export const positionSchema = z
@@ -19,7 +22,9 @@ export const positionSchema = z
     multiplier: positiveDecimal.default(() => positiveDecimal.parse('1')),
     /** Leveraged/inverse ETF factor, e.g. "3" or "-1"; raises Reg T requirements by |factor|. */
     leverageFactor: decimalString
-      .refine((d) => !d.isZero() && d.abs().lessThanOrEqualTo(10), { error: 'must be non-zero, at most 10 in size' })
+      .refine((d) => !d.isZero() && d.abs().lessThanOrEqualTo(10), {
+        error: 'must be non-zero, at most 10 in size',
+      })
       .default(() => decimalString.parse('1')),
     /** House maintenance rate for this instrument: can only raise the model's requirement. */
     maintenanceRate: rate.optional(),

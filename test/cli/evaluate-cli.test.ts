@@ -13,7 +13,12 @@ function file(name: string, content: unknown): string {
 }
 
 const fiveX = file('five-x.json', {
-  account: { id: 'L5', model: 'gross', cash: '-22500', params: { initialRate: '0.2', maintenanceRate: '0.15', maintenanceBasis: 'entry' } },
+  account: {
+    id: 'L5',
+    model: 'gross',
+    cash: '-22500',
+    params: { initialRate: '0.2', maintenanceRate: '0.15', maintenanceBasis: 'entry' },
+  },
   positions: [{ instrument: 'X', quantity: '325', avgCost: '100', price: '100' }],
 });
 
@@ -27,7 +32,10 @@ describe('margin-guard evaluate', () => {
       equity: '10000',
       maintenanceRequirement: '4875',
       marginRatio: '2.051282051282',
-      distanceToCall: { call: { move: '-0.157692307692', rise: null }, zeroEquity: { fall: '0.307692307692' } },
+      distanceToCall: {
+        call: { move: '-0.157692307692', rise: null },
+        zeroEquity: { fall: '0.307692307692' },
+      },
     });
     expect(out.positions[0].zeroEquityPrice).toBe('69.230769230769');
   });
@@ -47,16 +55,27 @@ describe('margin-guard evaluate', () => {
   });
 
   it('exits 2 naming the field on invalid input', () => {
-    const bad = file('bad.json', { account: { id: 'A', model: 'reg-t', cash: '1' }, positions: [{ instrument: 'S', quantity: '1', price: '-5' }] });
+    const bad = file('bad.json', {
+      account: { id: 'A', model: 'reg-t', cash: '1' },
+      positions: [{ instrument: 'S', quantity: '1', price: '-5' }],
+    });
     const result = runCli(['evaluate', bad]);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('positions[0].price: must be greater than 0');
   });
 
   it('exits 2 on malformed JSON, a missing file, a bad option', () => {
-    expect(runCli(['evaluate', file('broken.json', '{"account":')]).stderr).toMatch(/broken\.json: invalid JSON/);
-    expect(runCli(['evaluate', join(dir, 'nope.json')])).toMatchObject({ code: 2, stderr: expect.stringMatching(/nope\.json: cannot read file \(ENOENT\)/) });
-    expect(runCli(['evaluate', fiveX, '--format', 'xml'])).toMatchObject({ code: 2, stderr: expect.stringMatching(/--format: expected json or table/) });
+    expect(runCli(['evaluate', file('broken.json', '{"account":')]).stderr).toMatch(
+      /broken\.json: invalid JSON/,
+    );
+    expect(runCli(['evaluate', join(dir, 'nope.json')])).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/nope\.json: cannot read file \(ENOENT\)/),
+    });
+    expect(runCli(['evaluate', fiveX, '--format', 'xml'])).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/--format: expected json or table/),
+    });
     expect(runCli(['evaluate', fiveX, '--bogus']).code).toBe(2);
     expect(runCli(['frobnicate']).code).toBe(2);
   });
@@ -64,7 +83,16 @@ describe('margin-guard evaluate', () => {
   it('runs as `npx margin-guard` with the documented exit codes', () => {
     const ok = execFileSync('npx', ['--no-install', 'margin-guard', 'evaluate', fiveX], { encoding: 'utf8' });
     expect(JSON.parse(ok).equity).toBe('10000');
-    const bad = spawnSync('npx', ['--no-install', 'margin-guard', 'evaluate', file('m.json', { account: { id: 'A', model: 'x', cash: '1' }, positions: [] })], { encoding: 'utf8' });
+    const bad = spawnSync(
+      'npx',
+      [
+        '--no-install',
+        'margin-guard',
+        'evaluate',
+        file('m.json', { account: { id: 'A', model: 'x', cash: '1' }, positions: [] }),
+      ],
+      { encoding: 'utf8' },
+    );
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain('account.model: unknown margin model "x"');
   });

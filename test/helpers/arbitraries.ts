@@ -31,7 +31,13 @@ export function positionArb(index: number, allowShorts: boolean): fc.Arbitrary<G
       price: fixedPoint(5_000, 50_000_000, 4),
       avgCost: fixedPoint(5_000, 50_000_000, 4),
     })
-    .map((p) => ({ instrument: `I${index}`, quantity: String(p.quantity), avgCost: p.avgCost, price: p.price, leverage: '2' }));
+    .map((p) => ({
+      instrument: `I${index}`,
+      quantity: String(p.quantity),
+      avgCost: p.avgCost,
+      price: p.price,
+      leverage: '2',
+    }));
 }
 
 export function bookArb(allowShorts: boolean, maxPositions = 6) {

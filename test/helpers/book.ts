@@ -25,6 +25,9 @@ export function s(value: { toFixed(): string } | null | undefined): string | nul
 }
 
 /** Rounded to `places` decimals, for checking hand-rounded figures like 84.23. */
-export function r(value: { toDecimalPlaces(n: number): { toFixed(): string } } | null | undefined, places = 2): string | null {
+export function r(
+  value: { toDecimalPlaces(n: number): { toFixed(): string } } | null | undefined,
+  places = 2,
+): string | null {
   return value == null ? null : value.toDecimalPlaces(places).toFixed();
 }

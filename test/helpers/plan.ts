@@ -10,7 +10,12 @@ export function plan(
   raw: unknown,
   target: string,
   strategy: Strategy,
-  extra: { liquidationPriority?: LiquidationPriority; execution?: typeof FREE; fullLiquidation?: boolean; step?: string } = {},
+  extra: {
+    liquidationPriority?: LiquidationPriority;
+    execution?: typeof FREE;
+    fullLiquidation?: boolean;
+    step?: string;
+  } = {},
 ): Plan {
   return planDeleverage({
     input: parseEvaluationInput(raw),

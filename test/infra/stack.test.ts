@@ -7,7 +7,9 @@ import { MarginGuardStack } from '../../infra/stack.ts';
 
 function synth(context: Record<string, unknown> = {}): { stack: Stack; template: Template } {
   const app = new App();
-  const stack = new MarginGuardStack(app, 'Test', readDeployConfig(context), { env: { account: '123456789012', region: 'eu-west-1' } });
+  const stack = new MarginGuardStack(app, 'Test', readDeployConfig(context), {
+    env: { account: '123456789012', region: 'eu-west-1' },
+  });
   Aspects.of(stack).add(new AwsSolutionsChecks({ verbose: true }));
   app.synth();
   return { stack, template: Template.fromStack(stack) };
@@ -34,12 +36,23 @@ describe('storage', () => {
 
   it('streams on positions, accounts and prices; the holdings index; TTL on history', () => {
     dev.template.hasResourceProperties('AWS::DynamoDB::Table', {
-      KeySchema: [{ AttributeName: 'accountId', KeyType: 'HASH' }, { AttributeName: 'instrument', KeyType: 'RANGE' }],
+      KeySchema: [
+        { AttributeName: 'accountId', KeyType: 'HASH' },
+        { AttributeName: 'instrument', KeyType: 'RANGE' },
+      ],
       StreamSpecification: { StreamViewType: 'NEW_AND_OLD_IMAGES' },
-      GlobalSecondaryIndexes: [Match.objectLike({ IndexName: 'byInstrument', Projection: { ProjectionType: 'KEYS_ONLY' } })],
+      GlobalSecondaryIndexes: [
+        Match.objectLike({ IndexName: 'byInstrument', Projection: { ProjectionType: 'KEYS_ONLY' } }),
+      ],
     });
-    dev.template.hasResourceProperties('AWS::DynamoDB::Table', { KeySchema: [{ AttributeName: 'instrument', KeyType: 'HASH' }], StreamSpecification: { StreamViewType: 'NEW_AND_OLD_IMAGES' } });
-    dev.template.hasResourceProperties('AWS::DynamoDB::Table', { KeySchema: Match.arrayWith([{ AttributeName: 'at', KeyType: 'RANGE' }]), TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true } });
+    dev.template.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: [{ AttributeName: 'instrument', KeyType: 'HASH' }],
+      StreamSpecification: { StreamViewType: 'NEW_AND_OLD_IMAGES' },
+    });
+    dev.template.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: Match.arrayWith([{ AttributeName: 'at', KeyType: 'RANGE' }]),
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+    });
   });
 
   it('deletion protection and retention on prod only', () => {
@@ -61,19 +74,33 @@ describe('evaluation', () => {
     for (const f of Object.values(fns)) {
       expect(f.Properties.Architectures).toEqual(['arm64']);
       expect(f.Properties.Runtime).toBe('nodejs24.x');
-      expect(f.Properties.Environment.Variables).toMatchObject({ SWEEP_SEGMENTS: '8', STALE_AFTER_MS: '300000', RATIO_DELTA: '0.05', TABLE_RISK_STATE: { Ref: expect.stringMatching(/^StorageRiskState/) } });
+      expect(f.Properties.Environment.Variables).toMatchObject({
+        SWEEP_SEGMENTS: '8',
+        STALE_AFTER_MS: '300000',
+        RATIO_DELTA: '0.05',
+        TABLE_RISK_STATE: { Ref: expect.stringMatching(/^StorageRiskState/) },
+      });
     }
   });
 
   it('stream sources bisect on error, report partial failures, and dead-letter to SQS', () => {
-    const mappings = Object.values(dev.template.findResources('AWS::Lambda::EventSourceMapping')).map((m) => m.Properties);
+    const mappings = Object.values(dev.template.findResources('AWS::Lambda::EventSourceMapping')).map(
+      (m) => m.Properties,
+    );
     const streams = mappings.filter((m) => m.StartingPosition);
     expect(streams).toHaveLength(3); // positions, accounts, prices
     for (const m of streams) {
-      expect(m).toMatchObject({ BisectBatchOnFunctionError: true, FunctionResponseTypes: ['ReportBatchItemFailures'], MaximumRetryAttempts: 5 });
+      expect(m).toMatchObject({
+        BisectBatchOnFunctionError: true,
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        MaximumRetryAttempts: 5,
+      });
       expect(m.DestinationConfig.OnFailure.Destination).toBeDefined();
     }
-    expect(mappings.find((m) => !m.StartingPosition)).toMatchObject({ FunctionResponseTypes: ['ReportBatchItemFailures'], BatchSize: 1 });
+    expect(mappings.find((m) => !m.StartingPosition)).toMatchObject({
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      BatchSize: 1,
+    });
   });
 
   it('sweeps on a schedule from config', () => {
@@ -92,21 +119,27 @@ describe('evaluation', () => {
     for (const p of Object.values(dev.template.findResources('AWS::IAM::Policy'))) {
       for (const statement of p.Properties.PolicyDocument.Statement) {
         const actions = [statement.Action].flat() as string[];
-        for (const a of actions) expect(a === '*' || /^dynamodb:\*$|^sqs:\*$|^events:\*$/.test(a)).toBe(false);
+        for (const a of actions)
+          expect(a === '*' || /^dynamodb:\*$|^sqs:\*$|^events:\*$/.test(a)).toBe(false);
       }
     }
-    for (const r of Object.values(dev.template.findResources('AWS::IAM::Role'))) expect(r.Properties.ManagedPolicyArns).toBeUndefined();
+    for (const r of Object.values(dev.template.findResources('AWS::IAM::Role')))
+      expect(r.Properties.ManagedPolicyArns).toBeUndefined();
   });
 });
 
 describe('events and observability', () => {
   it('a custom bus with an archive', () => {
     dev.template.hasResourceProperties('AWS::Events::EventBus', { Name: 'margin-guard-dev' });
-    dev.template.hasResourceProperties('AWS::Events::Archive', { EventPattern: { source: ['margin-guard'] } });
+    dev.template.hasResourceProperties('AWS::Events::Archive', {
+      EventPattern: { source: ['margin-guard'] },
+    });
   });
 
   it('alarms on DLQ depth, iterator age, errors and throttles, to an encrypted ops topic', () => {
-    const alarms = Object.values(dev.template.findResources('AWS::CloudWatch::Alarm')).map((a) => a.Properties);
+    const alarms = Object.values(dev.template.findResources('AWS::CloudWatch::Alarm')).map(
+      (a) => a.Properties,
+    );
     const names = alarms.map((a) => a.MetricName);
     expect(names.filter((n) => n === 'ApproximateNumberOfMessagesVisible')).toHaveLength(2);
     expect(names.filter((n) => n === 'IteratorAge')).toHaveLength(2);
@@ -115,7 +148,10 @@ describe('events and observability', () => {
     for (const a of alarms) expect(a.AlarmActions).toHaveLength(1);
     dev.template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
     dev.template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
-    prod.template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'oncall@example.com' });
+    prod.template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'oncall@example.com',
+    });
   });
 });
 

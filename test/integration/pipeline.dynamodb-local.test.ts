@@ -57,12 +57,15 @@ afterAll(async () => {
   await db?.stop();
 });
 
-const put = (table: keyof typeof tables, item: Record<string, unknown>) => doc.send(new PutCommand({ TableName: tables[table], Item: item }));
+const put = (table: keyof typeof tables, item: Record<string, unknown>) =>
+  doc.send(new PutCommand({ TableName: tables[table], Item: item }));
 const positionHandler = () => makePositionStreamHandler(() => deps);
 const priceHandler = () => makePriceStreamHandler(() => deps);
 
 async function sqsEvent(): Promise<SQSEvent> {
-  return { Records: workQueue.drain().map((m, i) => ({ messageId: `m${i}`, body: JSON.stringify(m) })) } as unknown as SQSEvent;
+  return {
+    Records: workQueue.drain().map((m, i) => ({ messageId: `m${i}`, body: JSON.stringify(m) })),
+  } as unknown as SQSEvent;
 }
 
 describe('evaluation pipeline on DynamoDB Local, driven by real stream records', () => {
@@ -76,10 +79,22 @@ describe('evaluation pipeline on DynamoDB Local, driven by real stream records',
     const out = await positionHandler()({ Records: records });
     expect(out.batchItemFailures).toEqual([]);
     const state = await deps.repo.getRiskState('A1');
-    expect(state).toMatchObject({ level: 'WARNING', equity: '20000', maintenanceRequirement: '10250', version: 1, outbox: [] });
+    expect(state).toMatchObject({
+      level: 'WARNING',
+      equity: '20000',
+      maintenanceRequirement: '10250',
+      version: 1,
+      outbox: [],
+    });
     expect(publisher.types()).toEqual(['RiskLevelChanged']);
     expect((deps.telemetry as Tally).counts.get('Evaluations')).toBe(1); // two records, one evaluation
-    const history = await doc.send(new QueryCommand({ TableName: tables.riskHistory, KeyConditionExpression: 'accountId = :a', ExpressionAttributeValues: { ':a': 'A1' } }));
+    const history = await doc.send(
+      new QueryCommand({
+        TableName: tables.riskHistory,
+        KeyConditionExpression: 'accountId = :a',
+        ExpressionAttributeValues: { ':a': 'A1' },
+      }),
+    );
     expect(history.Items).toHaveLength(1);
     expect(history.Items![0]!.expiresAt).toBeGreaterThan(clock.getTime() / 1000);
   });
@@ -88,12 +103,14 @@ describe('evaluation pipeline on DynamoDB Local, driven by real stream records',
     clock = new Date(clock.getTime() + 60_000);
     expect(await deps.repo.putPriceIfNewer({ instrument: 'SPY', price: '260', priceTime: at(0) })).toBe(true);
     // A late tick with an older timestamp is refused by the conditional write.
-    expect(await deps.repo.putPriceIfNewer({ instrument: 'SPY', price: '999', priceTime: at(-5) })).toBe(false);
+    expect(await deps.repo.putPriceIfNewer({ instrument: 'SPY', price: '999', priceTime: at(-5) })).toBe(
+      false,
+    );
     const records = await pricesTail.poll();
     const out = await priceHandler()({ Records: records });
     expect(out.batchItemFailures).toEqual([]);
     expect(publisher.types().slice(1)).toEqual(['RiskLevelChanged', 'MarginCallTriggered']);
-    expect((await deps.repo.getRiskState('A1'))).toMatchObject({ level: 'LIQUIDATION', inMarginCall: true });
+    expect(await deps.repo.getRiskState('A1')).toMatchObject({ level: 'LIQUIDATION', inMarginCall: true });
   });
 
   it('a wide fan-out goes to the work queue in batches, and the worker evaluates them', async () => {
@@ -104,7 +121,9 @@ describe('evaluation pipeline on DynamoDB Local, driven by real stream records',
     await deps.repo.putPriceIfNewer({ instrument: 'SPY', price: '300', priceTime: at(0) });
     const out = await priceHandler()({ Records: await pricesTail.poll() });
     expect(out.batchItemFailures).toEqual([]);
-    expect(workQueue.messages).toEqual([{ kind: 'accounts', accountIds: ['A1', 'A2'], reason: 'prices:SPY' }]);
+    expect(workQueue.messages).toEqual([
+      { kind: 'accounts', accountIds: ['A1', 'A2'], reason: 'prices:SPY' },
+    ]);
     const worker = makeWorkQueueHandler(() => deps);
     expect((await worker(await sqsEvent())).batchItemFailures).toEqual([]);
     expect(await deps.repo.getRiskState('A2')).toMatchObject({ level: 'SAFE', equity: '2000' });
@@ -117,7 +136,10 @@ describe('evaluation pipeline on DynamoDB Local, driven by real stream records',
     const worker = makeWorkQueueHandler(() => deps);
     expect((await worker(await sqsEvent())).batchItemFailures).toEqual([]);
     for (const id of ['A1', 'A2']) {
-      expect(await deps.repo.getRiskState(id)).toMatchObject({ staleInstruments: ['SPY'], dataProblem: { kind: 'stale-prices' } });
+      expect(await deps.repo.getRiskState(id)).toMatchObject({
+        staleInstruments: ['SPY'],
+        dataProblem: { kind: 'stale-prices' },
+      });
     }
     expect(publisher.types().filter((t) => t === 'RiskDataProblem')).toHaveLength(2);
   });
@@ -147,7 +169,9 @@ describe('evaluation pipeline on DynamoDB Local, driven by real stream records',
     publisher.failNext = 1;
     const before = publisher.events.length;
     const out = await positionHandler()({ Records: records });
-    expect(out.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(records.map((r) => r.dynamodb!.SequenceNumber));
+    expect(out.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(
+      records.map((r) => r.dynamodb!.SequenceNumber),
+    );
     const pending = (await deps.repo.getRiskState('A2'))!.outbox;
     expect(pending.length).toBeGreaterThan(0);
     // The retry publishes what was committed, then clears the outbox.

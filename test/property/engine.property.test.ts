@@ -43,7 +43,9 @@ describe('engine properties', () => {
         const once = evaluationToJson(evaluate(toInput(model, book)));
         const twice = evaluationToJson(evaluate(toInput(model, book)));
         expect(twice).toEqual(once);
-        const reversed = evaluationToJson(evaluate(toInput(model, { ...book, positions: [...book.positions].reverse() })));
+        const reversed = evaluationToJson(
+          evaluate(toInput(model, { ...book, positions: [...book.positions].reverse() })),
+        );
         expect(reversed.equity).toBe(once.equity);
         expect(reversed.maintenanceRequirement).toBe(once.maintenanceRequirement);
         expect(reversed.marginRatio).toBe(once.marginRatio);
@@ -63,7 +65,13 @@ describe('engine properties', () => {
           const fallen = evaluate(
             toInput(model, {
               ...book,
-              positions: book.positions.map((p) => ({ ...p, price: new Decimal(p.price).times(100 - fallPct).dividedBy(100).toFixed() })),
+              positions: book.positions.map((p) => ({
+                ...p,
+                price: new Decimal(p.price)
+                  .times(100 - fallPct)
+                  .dividedBy(100)
+                  .toFixed(),
+              })),
             }),
           );
           expect(fallen.equity.lessThan(before.equity)).toBe(true);
@@ -83,7 +91,10 @@ describe('engine properties', () => {
         fc.pre(move !== null && !move.isZero() && !e.inMarginCall);
         const scale = move!.plus(1);
         const at = (factor: Decimal) =>
-          evaluateBook(m, { ...parsed, positions: parsed.positions.map((p) => ({ ...p, price: p.price.times(factor) })) });
+          evaluateBook(m, {
+            ...parsed,
+            positions: parsed.positions.map((p) => ({ ...p, price: p.price.times(factor) })),
+          });
         fc.pre(scale.greaterThan(0));
         const landed = at(scale);
         const gap = landed.equity.minus(landed.maintenanceRequirement.times(e.callRatio));
@@ -100,20 +111,25 @@ describe('engine properties', () => {
 
   it('each position’s call price, alone, lands on the call ratio', () => {
     fc.assert(
-      fc.property(bookArb(true, 4), fc.constantFrom(...MODELS_WITH_SHORTS), fc.nat(3), (book, model, pick) => {
-        const { model: m, book: parsed } = buildBook(parseEvaluationInput(toInput(model, book)));
-        const e = evaluateBook(m, parsed);
-        const i = pick % parsed.positions.length;
-        const callPrice = e.positions[i]!.callPrice;
-        fc.pre(callPrice != null && !e.inMarginCall && callPrice.greaterThan(0));
-        const landed = evaluateBook(m, {
-          ...parsed,
-          positions: parsed.positions.map((p, j) => (j === i ? { ...p, price: callPrice! } : p)),
-        });
-        const gap = landed.equity.minus(landed.maintenanceRequirement.times(e.callRatio));
-        const size = landed.equity.abs().plus(landed.maintenanceRequirement).plus(1);
-        expect(gap.abs().dividedBy(size).lessThan('1e-30')).toBe(true);
-      }),
+      fc.property(
+        bookArb(true, 4),
+        fc.constantFrom(...MODELS_WITH_SHORTS),
+        fc.nat(3),
+        (book, model, pick) => {
+          const { model: m, book: parsed } = buildBook(parseEvaluationInput(toInput(model, book)));
+          const e = evaluateBook(m, parsed);
+          const i = pick % parsed.positions.length;
+          const callPrice = e.positions[i]!.callPrice;
+          fc.pre(callPrice != null && !e.inMarginCall && callPrice.greaterThan(0));
+          const landed = evaluateBook(m, {
+            ...parsed,
+            positions: parsed.positions.map((p, j) => (j === i ? { ...p, price: callPrice! } : p)),
+          });
+          const gap = landed.equity.minus(landed.maintenanceRequirement.times(e.callRatio));
+          const size = landed.equity.abs().plus(landed.maintenanceRequirement).plus(1);
+          expect(gap.abs().dividedBy(size).lessThan('1e-30')).toBe(true);
+        },
+      ),
       RUNS,
     );
   });

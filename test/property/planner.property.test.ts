@@ -18,7 +18,10 @@ describe('planner properties', () => {
         fc.constantFrom(...STRATEGIES),
         fc.integer({ min: 100, max: 400 }),
         (book, model, strategy, targetPct) => {
-          const input = parseEvaluationInput({ account: { id: 'P', model, cash: book.cash, asOf: '2026-01-05' }, positions: book.positions });
+          const input = parseEvaluationInput({
+            account: { id: 'P', model, cash: book.cash, asOf: '2026-01-05' },
+            positions: book.positions,
+          });
           const request = {
             input,
             targetRatio: new Decimal(targetPct).dividedBy(100),
@@ -30,19 +33,40 @@ describe('planner properties', () => {
           };
           const plan = planDeleverage(request);
           const { model: m, book: built } = buildBook(input);
-          const fills = plan.orders.map((o) => ({ instrument: o.instrument, side: o.side, quantity: o.quantity, price: o.estimatedPrice, fees: o.estimatedFees }));
+          const fills = plan.orders.map((o) => ({
+            instrument: o.instrument,
+            side: o.side,
+            quantity: o.quantity,
+            price: o.estimatedPrice,
+            fees: o.estimatedFees,
+          }));
           const after = applyFills(input, fills, m.valuation);
-          const e = evaluateBook(m, { ...built, account: after.account, positions: after.positions }, { positionPrices: false });
+          const e = evaluateBook(
+            m,
+            { ...built, account: after.account, positions: after.positions },
+            { positionPrices: false },
+          );
           const flat = after.positions.length === 0;
-          expect(flat || (e.marginRatio !== null && e.marginRatio.greaterThanOrEqualTo(request.targetRatio)) || (e.marginRatio === null && !e.equity.isNegative()) || plan.kind === 'none' && plan.reason === 'no positions to reduce').toBe(true);
+          expect(
+            flat ||
+              (e.marginRatio !== null && e.marginRatio.greaterThanOrEqualTo(request.targetRatio)) ||
+              (e.marginRatio === null && !e.equity.isNegative()) ||
+              (plan.kind === 'none' && plan.reason === 'no positions to reduce'),
+          ).toBe(true);
           for (const o of plan.orders) {
             const p = input.positions.find((x) => x.instrument === o.instrument)!;
             expect(o.quantity.greaterThan(0)).toBe(true);
             expect(o.quantity.lessThanOrEqualTo(p.quantity.abs())).toBe(true);
             expect(o.side).toBe(p.quantity.isNegative() ? 'BUY' : 'SELL');
           }
-          const grossBefore = input.positions.reduce((s, p) => s.plus(p.quantity.abs().times(p.price)), new Decimal(0));
-          const grossAfter = after.positions.reduce((s, p) => s.plus(p.quantity.abs().times(p.price)), new Decimal(0));
+          const grossBefore = input.positions.reduce(
+            (s, p) => s.plus(p.quantity.abs().times(p.price)),
+            new Decimal(0),
+          );
+          const grossAfter = after.positions.reduce(
+            (s, p) => s.plus(p.quantity.abs().times(p.price)),
+            new Decimal(0),
+          );
           expect(grossAfter.lessThanOrEqualTo(grossBefore)).toBe(true);
           expect(planDeleverage(request)).toEqual(plan);
         },

@@ -35,7 +35,11 @@ describe('deleverage planner, by hand', () => {
   it('liquidity-aware: most liquid first, capped at 10% of ADV', () => {
     // B trades 1,000/day (100,000 a day in value) → at most 100 shares; A 500/day (100,000) — tie, B first by name? no:
     // ADV value A = 500·200 = 100,000, B = 1,000·100 = 100,000 → tie → A first by instrument. Make B clearly more liquid:
-    const p = plan(book({ averageDailyVolume: '500' }, { averageDailyVolume: '1000', price: '100.01' }), '1.5', 'liquidity-aware');
+    const p = plan(
+      book({ averageDailyVolume: '500' }, { averageDailyVolume: '1000', price: '100.01' }),
+      '1.5',
+      'liquidity-aware',
+    );
     // B capped at 100 shares (10,001 of value): maintenance 10,002.5 − 2,500.25; then A needs the rest.
     expect(orders(p)[0]).toBe('SELL 100 B');
     expect(p.orders).toHaveLength(2);
@@ -45,13 +49,24 @@ describe('deleverage planner, by hand', () => {
   });
 
   it('time-based: oldest first', () => {
-    const p = plan(book({ openedAt: '2026-01-02T10:00:00Z' }, { openedAt: '2025-06-01T10:00:00Z' }), '1.5', 'time-based');
+    const p = plan(
+      book({ openedAt: '2026-01-02T10:00:00Z' }, { openedAt: '2025-06-01T10:00:00Z' }),
+      '1.5',
+      'time-based',
+    );
     expect(orders(p)).toEqual(['SELL 134 B']); // 13,400 of B
   });
 
   it('covers a short with a buy', () => {
     // Short 100 @ 50 with 6,000 cash: equity 1,000, maintenance 1,500. 1,000 / (15·(100 − Δ)) ≥ 1.5 → Δ ≥ 55.56.
-    const p = plan({ account: { id: 'S', model: 'reg-t', cash: '6000' }, positions: [{ instrument: 'XYZ', quantity: '-100', price: '50' }] }, '1.5', 'risk-based');
+    const p = plan(
+      {
+        account: { id: 'S', model: 'reg-t', cash: '6000' },
+        positions: [{ instrument: 'XYZ', quantity: '-100', price: '50' }],
+      },
+      '1.5',
+      'risk-based',
+    );
     expect(orders(p)).toEqual(['BUY 56 XYZ']);
   });
 
@@ -75,14 +90,23 @@ describe('deleverage planner, by hand', () => {
   });
 
   it('orders a liquidation by each priority', () => {
-    const raw = book({ openedAt: '2026-01-02T00:00:00Z', averageDailyVolume: '10' }, { quantity: '300', openedAt: '2025-01-02T00:00:00Z', averageDailyVolume: '1000000' });
+    const raw = book(
+      { openedAt: '2026-01-02T00:00:00Z', averageDailyVolume: '10' },
+      { quantity: '300', openedAt: '2025-01-02T00:00:00Z', averageDailyVolume: '1000000' },
+    );
     const first = (priority: 'risk' | 'size' | 'liquidity' | 'time') =>
-      plan(raw, '1.5', 'risk-based', { liquidationPriority: priority, fullLiquidation: true }).orders[0]!.instrument;
+      plan(raw, '1.5', 'risk-based', { liquidationPriority: priority, fullLiquidation: true }).orders[0]!
+        .instrument;
     expect(first('size')).toBe('B'); // 30,000 vs 20,000
     expect(first('risk')).toBe('B');
     expect(first('liquidity')).toBe('B');
     expect(first('time')).toBe('B');
-    expect(plan(book({ openedAt: '2020-01-01T00:00:00Z' }), '1.5', 'risk-based', { liquidationPriority: 'time', fullLiquidation: true }).orders[0]!.instrument).toBe('A');
+    expect(
+      plan(book({ openedAt: '2020-01-01T00:00:00Z' }), '1.5', 'risk-based', {
+        liquidationPriority: 'time',
+        fullLiquidation: true,
+      }).orders[0]!.instrument,
+    ).toBe('A');
   });
 
   it('does nothing when the target already holds', () => {
@@ -107,7 +131,13 @@ describe('deleverage planner, by hand', () => {
       account: { id: 'H', model: 'portfolio', cash: '-12000' },
       positions: [
         { instrument: 'SPY', quantity: '100', price: '100' },
-        { instrument: 'SH', quantity: '30', price: '100', leverageFactor: '-1', openedAt: '2020-01-01T00:00:00Z' },
+        {
+          instrument: 'SH',
+          quantity: '30',
+          price: '100',
+          leverageFactor: '-1',
+          openedAt: '2020-01-01T00:00:00Z',
+        },
         { instrument: 'QQQ', quantity: '50', price: '100' },
       ],
     };

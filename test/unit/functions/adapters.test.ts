@@ -1,7 +1,12 @@
 import { DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { SendMessageBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { BatchGetCommand, DynamoDBDocumentClient, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetCommand,
+  DynamoDBDocumentClient,
+  PutCommand,
+  TransactWriteCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { EventBridgePublisher } from '../../../functions/lib/event-publisher.ts';
@@ -12,7 +17,16 @@ import type { StoredRiskState } from '../../../shared/pipeline/stored-state.ts';
 
 const event = (n: number): DomainEvent => ({
   detailType: 'MarginCallResolved',
-  detail: { schemaVersion: SCHEMA_VERSION, eventId: `e${n}`, accountId: 'A1', occurredAt: '2026-01-01T00:00:00.000Z', incidentId: 'i', marginRatio: '1.2', durationMs: 5, worstRatio: '0.9' },
+  detail: {
+    schemaVersion: SCHEMA_VERSION,
+    eventId: `e${n}`,
+    accountId: 'A1',
+    occurredAt: '2026-01-01T00:00:00.000Z',
+    incidentId: 'i',
+    marginRatio: '1.2',
+    durationMs: 5,
+    worstRatio: '0.9',
+  },
 });
 
 describe('EventBridgePublisher', () => {
@@ -21,17 +35,26 @@ describe('EventBridgePublisher', () => {
 
   it('sends in batches of 10 to the bus, as versioned detail', async () => {
     eb.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [] });
-    await new EventBridgePublisher(new EventBridgeClient({}), 'bus').publish(Array.from({ length: 23 }, (_, i) => event(i)));
+    await new EventBridgePublisher(new EventBridgeClient({}), 'bus').publish(
+      Array.from({ length: 23 }, (_, i) => event(i)),
+    );
     const calls = eb.commandCalls(PutEventsCommand);
     expect(calls.map((c) => c.args[0].input.Entries!.length)).toEqual([10, 10, 3]);
     const entry = calls[0]!.args[0].input.Entries![0]!;
-    expect(entry).toMatchObject({ EventBusName: 'bus', Source: 'margin-guard', DetailType: 'MarginCallResolved' });
+    expect(entry).toMatchObject({
+      EventBusName: 'bus',
+      Source: 'margin-guard',
+      DetailType: 'MarginCallResolved',
+    });
     expect(JSON.parse(entry.Detail!)).toMatchObject({ schemaVersion: '1', eventId: 'e0' });
   });
 
   it('retries only the entries that failed (FailedEntryCount), never ignores them', async () => {
     eb.on(PutEventsCommand)
-      .resolvesOnce({ FailedEntryCount: 1, Entries: [{ EventId: 'x' }, { ErrorCode: 'ThrottlingException' }, { EventId: 'y' }] })
+      .resolvesOnce({
+        FailedEntryCount: 1,
+        Entries: [{ EventId: 'x' }, { ErrorCode: 'ThrottlingException' }, { EventId: 'y' }],
+      })
       .resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'z' }] });
     await new EventBridgePublisher(new EventBridgeClient({}), 'bus').publish([event(0), event(1), event(2)]);
     const retried = eb.commandCalls(PutEventsCommand)[1]!.args[0].input.Entries!;
@@ -40,14 +63,16 @@ describe('EventBridgePublisher', () => {
 
   it('throws when entries keep failing, so the caller retries the record', async () => {
     eb.on(PutEventsCommand).resolves({ FailedEntryCount: 1, Entries: [{ ErrorCode: 'InternalFailure' }] });
-    await expect(new EventBridgePublisher(new EventBridgeClient({}), 'bus', 3).publish([event(0)])).rejects.toThrow(
-      '1 event(s) not accepted by EventBridge after 3 attempts (InternalFailure)',
-    );
+    await expect(
+      new EventBridgePublisher(new EventBridgeClient({}), 'bus', 3).publish([event(0)]),
+    ).rejects.toThrow('1 event(s) not accepted by EventBridge after 3 attempts (InternalFailure)');
   });
 
   it('refuses to send an event that breaks its schema', async () => {
     const bad = { ...event(0), detail: { ...event(0).detail, marginRatio: 'NaN' } } as DomainEvent;
-    await expect(new EventBridgePublisher(new EventBridgeClient({}), 'bus').publish([bad])).rejects.toThrow(/marginRatio/);
+    await expect(new EventBridgePublisher(new EventBridgeClient({}), 'bus').publish([bad])).rejects.toThrow(
+      /marginRatio/,
+    );
     expect(eb.commandCalls(PutEventsCommand)).toHaveLength(0);
   });
 });
@@ -55,40 +80,74 @@ describe('EventBridgePublisher', () => {
 describe('RiskRepository', () => {
   const ddb = mockClient(DynamoDBDocumentClient);
   beforeEach(() => ddb.reset());
-  const repo = () => new RiskRepository(new DynamoDBClient({}), { accounts: 'acc', positions: 'pos', prices: 'px', riskState: 'rs', riskHistory: 'rh', actions: 'act', idempotency: 'idem' });
+  const repo = () =>
+    new RiskRepository(new DynamoDBClient({}), {
+      accounts: 'acc',
+      positions: 'pos',
+      prices: 'px',
+      riskState: 'rs',
+      riskHistory: 'rh',
+      actions: 'act',
+      idempotency: 'idem',
+    });
   const state = { accountId: 'A1', version: 3 } as StoredRiskState;
 
   it('writes state and history in one transaction conditioned on the version', async () => {
     ddb.on(TransactWriteCommand).resolves({});
     await repo().saveRiskState({ ...state, version: 4 }, 3, { accountId: 'A1', at: 't' } as never);
     const items = ddb.commandCalls(TransactWriteCommand)[0]!.args[0].input.TransactItems!;
-    expect(items[0]!.Put).toMatchObject({ TableName: 'rs', ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': 3 } });
+    expect(items[0]!.Put).toMatchObject({
+      TableName: 'rs',
+      ConditionExpression: 'version = :v',
+      ExpressionAttributeValues: { ':v': 3 },
+    });
     expect(items[1]!.Put).toMatchObject({ TableName: 'rh' });
   });
 
   it('turns a failed condition into a VersionConflict, and other failures into errors', async () => {
     ddb
       .on(TransactWriteCommand)
-      .rejectsOnce(new TransactionCanceledException({ message: 'x', $metadata: {}, CancellationReasons: [{ Code: 'ConditionalCheckFailed' }] }))
+      .rejectsOnce(
+        new TransactionCanceledException({
+          message: 'x',
+          $metadata: {},
+          CancellationReasons: [{ Code: 'ConditionalCheckFailed' }],
+        }),
+      )
       .rejectsOnce(Object.assign(new Error('throttled'), { name: 'ProvisionedThroughputExceededException' }));
     await expect(repo().saveRiskState(state, 3, null)).rejects.toBeInstanceOf(VersionConflict);
     await expect(repo().saveRiskState(state, 3, null)).rejects.toThrow('throttled');
   });
 
   it('retries unprocessed BatchGet keys instead of dropping them', async () => {
-    ddb.on(BatchGetCommand)
-      .resolvesOnce({ Responses: { px: [{ instrument: 'A', price: '1', priceTime: 't' }] }, UnprocessedKeys: { px: { Keys: [{ instrument: 'B' }] } } })
+    ddb
+      .on(BatchGetCommand)
+      .resolvesOnce({
+        Responses: { px: [{ instrument: 'A', price: '1', priceTime: 't' }] },
+        UnprocessedKeys: { px: { Keys: [{ instrument: 'B' }] } },
+      })
       .resolves({ Responses: { px: [{ instrument: 'B', price: '2', priceTime: 't' }] } });
     const prices = await repo().getPrices(['A', 'B', 'A']);
     expect([...prices.keys()]).toEqual(['A', 'B']);
-    expect(ddb.commandCalls(BatchGetCommand)[1]!.args[0].input.RequestItems!.px!.Keys).toEqual([{ instrument: 'B' }]);
+    expect(ddb.commandCalls(BatchGetCommand)[1]!.args[0].input.RequestItems!.px!.Keys).toEqual([
+      { instrument: 'B' },
+    ]);
   });
 
   it('stores a price only if newer', async () => {
-    ddb.on(PutCommand).rejectsOnce(Object.assign(new Error('old'), { name: 'ConditionalCheckFailedException' })).resolves({});
-    expect(await repo().putPriceIfNewer({ instrument: 'A', price: '1', priceTime: '2026-01-01T00:00:00Z' })).toBe(false);
-    expect(await repo().putPriceIfNewer({ instrument: 'A', price: '1', priceTime: '2026-01-01T00:00:01Z' })).toBe(true);
-    expect(ddb.commandCalls(PutCommand)[0]!.args[0].input.ConditionExpression).toBe('attribute_not_exists(instrument) OR priceTime < :t');
+    ddb
+      .on(PutCommand)
+      .rejectsOnce(Object.assign(new Error('old'), { name: 'ConditionalCheckFailedException' }))
+      .resolves({});
+    expect(
+      await repo().putPriceIfNewer({ instrument: 'A', price: '1', priceTime: '2026-01-01T00:00:00Z' }),
+    ).toBe(false);
+    expect(
+      await repo().putPriceIfNewer({ instrument: 'A', price: '1', priceTime: '2026-01-01T00:00:01Z' }),
+    ).toBe(true);
+    expect(ddb.commandCalls(PutCommand)[0]!.args[0].input.ConditionExpression).toBe(
+      'attribute_not_exists(instrument) OR priceTime < :t',
+    );
   });
 });
 
@@ -98,18 +157,28 @@ describe('SQS adapters', () => {
 
   it('dead-letters a record with its reason as an attribute', async () => {
     sqs.on(SendMessageCommand).resolves({});
-    await new SqsDeadLetter(new SQSClient({}), 'url').send('invalid-price-record', { x: 1 }, [{ path: ['price'] }]);
+    await new SqsDeadLetter(new SQSClient({}), 'url').send('invalid-price-record', { x: 1 }, [
+      { path: ['price'] },
+    ]);
     const input = sqs.commandCalls(SendMessageCommand)[0]!.args[0].input;
     expect(input.MessageAttributes!.reason!.StringValue).toBe('invalid-price-record');
-    expect(JSON.parse(input.MessageBody!)).toMatchObject({ reason: 'invalid-price-record', record: { x: 1 } });
+    expect(JSON.parse(input.MessageBody!)).toMatchObject({
+      reason: 'invalid-price-record',
+      record: { x: 1 },
+    });
   });
 
   it('retries failed batch entries of the work queue', async () => {
-    sqs.on(SendMessageBatchCommand).resolvesOnce({ Failed: [{ Id: '1', SenderFault: false, Code: 'x' }], Successful: [] }).resolves({ Failed: [] });
+    sqs
+      .on(SendMessageBatchCommand)
+      .resolvesOnce({ Failed: [{ Id: '1', SenderFault: false, Code: 'x' }], Successful: [] })
+      .resolves({ Failed: [] });
     await new SqsWorkQueue(new SQSClient({}), 'url').enqueue([
       { kind: 'accounts', accountIds: ['A'], reason: 'r' },
       { kind: 'accounts', accountIds: ['B'], reason: 'r' },
     ]);
-    expect(sqs.commandCalls(SendMessageBatchCommand)[1]!.args[0].input.Entries!.map((e) => e.Id)).toEqual(['1']);
+    expect(sqs.commandCalls(SendMessageBatchCommand)[1]!.args[0].input.Entries!.map((e) => e.Id)).toEqual([
+      '1',
+    ]);
   });
 });

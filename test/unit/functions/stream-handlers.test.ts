@@ -43,7 +43,13 @@ function deps(holders: Record<string, string[]> = {}, failing = new Set<string>(
   return { d, evaluated, deadLetter };
 }
 
-const record = (seq: string, name: 'INSERT' | 'MODIFY' | 'REMOVE', keys: object, newImage?: object, oldImage?: object): DynamoDBRecord =>
+const record = (
+  seq: string,
+  name: 'INSERT' | 'MODIFY' | 'REMOVE',
+  keys: object,
+  newImage?: object,
+  oldImage?: object,
+): DynamoDBRecord =>
   ({
     eventID: `ev${seq}`,
     eventName: name,
@@ -59,7 +65,12 @@ describe('position-stream handler', () => {
   it('coalesces records per account and reports every record of a failed account', async () => {
     const { d, evaluated } = deps({}, new Set(['B']));
     const out = await makePositionStreamHandler(() => d)({
-      Records: [record('1', 'INSERT', { accountId: 'A', instrument: 'X' }), record('2', 'MODIFY', { accountId: 'B', instrument: 'X' }), record('3', 'REMOVE', { accountId: 'A', instrument: 'Y' }), record('4', 'MODIFY', { accountId: 'B', instrument: 'Z' })],
+      Records: [
+        record('1', 'INSERT', { accountId: 'A', instrument: 'X' }),
+        record('2', 'MODIFY', { accountId: 'B', instrument: 'X' }),
+        record('3', 'REMOVE', { accountId: 'A', instrument: 'Y' }),
+        record('4', 'MODIFY', { accountId: 'B', instrument: 'Z' }),
+      ],
     });
     expect(evaluated.sort()).toEqual(['A', 'B']);
     expect(out.batchItemFailures).toEqual([{ itemIdentifier: '2' }, { itemIdentifier: '4' }]);
@@ -67,7 +78,9 @@ describe('position-stream handler', () => {
 
   it('dead-letters a poison record instead of blocking the shard', async () => {
     const { d, deadLetter } = deps();
-    const out = await makePositionStreamHandler(() => d)({ Records: [record('1', 'INSERT', { wrong: 'key' })] });
+    const out = await makePositionStreamHandler(() => d)({
+      Records: [record('1', 'INSERT', { wrong: 'key' })],
+    });
     expect(out.batchItemFailures).toEqual([]);
     expect(deadLetter.records.map((r) => r.reason)).toEqual(['invalid-position-record']);
   });
@@ -75,27 +88,57 @@ describe('position-stream handler', () => {
 
 describe('price-stream handler', () => {
   const tick = (seq: string, price: string, time: string, old?: string) =>
-    record(seq, 'MODIFY', { instrument: 'SPY' }, { instrument: 'SPY', price, priceTime: time }, old ? { instrument: 'SPY', price: '1', priceTime: old } : undefined);
+    record(
+      seq,
+      'MODIFY',
+      { instrument: 'SPY' },
+      { instrument: 'SPY', price, priceTime: time },
+      old ? { instrument: 'SPY', price: '1', priceTime: old } : undefined,
+    );
 
   it('fans a price out to the holders, once per account across the batch', async () => {
     const { d, evaluated } = deps({ SPY: ['A', 'B'], QQQ: ['B'] });
     await makePriceStreamHandler(() => d)({
-      Records: [tick('1', '400', '2026-01-01T00:00:01Z'), tick('2', '401', '2026-01-01T00:00:02Z'), record('3', 'MODIFY', { instrument: 'QQQ' }, { instrument: 'QQQ', price: '5', priceTime: '2026-01-01T00:00:02Z' })],
+      Records: [
+        tick('1', '400', '2026-01-01T00:00:01Z'),
+        tick('2', '401', '2026-01-01T00:00:02Z'),
+        record(
+          '3',
+          'MODIFY',
+          { instrument: 'QQQ' },
+          { instrument: 'QQQ', price: '5', priceTime: '2026-01-01T00:00:02Z' },
+        ),
+      ],
     });
     expect(evaluated.sort()).toEqual(['A', 'B']);
   });
 
   it('ignores a tick older than the stored price and deleted prices', async () => {
     const { d, evaluated } = deps({ SPY: ['A'] });
-    await makePriceStreamHandler(() => d)({ Records: [tick('1', '400', '2026-01-01T00:00:01Z', '2026-01-01T00:00:05Z'), record('2', 'REMOVE', { instrument: 'SPY' })] });
+    await makePriceStreamHandler(() => d)({
+      Records: [
+        tick('1', '400', '2026-01-01T00:00:01Z', '2026-01-01T00:00:05Z'),
+        record('2', 'REMOVE', { instrument: 'SPY' }),
+      ],
+    });
     expect(evaluated).toEqual([]);
     expect((d.telemetry as Tally).counts.get('StaleTicksIgnored')).toBe(1);
   });
 
   it('dead-letters zero, negative and malformed prices', async () => {
     const { d, deadLetter, evaluated } = deps({ SPY: ['A'] });
-    await makePriceStreamHandler(() => d)({ Records: [tick('1', '0', '2026-01-01T00:00:01Z'), tick('2', '-5', '2026-01-01T00:00:02Z'), tick('3', '400', 'yesterday')] });
-    expect(deadLetter.records.map((r) => r.reason)).toEqual(['invalid-price-record', 'invalid-price-record', 'invalid-price-record']);
+    await makePriceStreamHandler(() => d)({
+      Records: [
+        tick('1', '0', '2026-01-01T00:00:01Z'),
+        tick('2', '-5', '2026-01-01T00:00:02Z'),
+        tick('3', '400', 'yesterday'),
+      ],
+    });
+    expect(deadLetter.records.map((r) => r.reason)).toEqual([
+      'invalid-price-record',
+      'invalid-price-record',
+      'invalid-price-record',
+    ]);
     expect(evaluated).toEqual([]);
   });
 
@@ -104,6 +147,10 @@ describe('price-stream handler', () => {
     const { d, evaluated } = deps({ SPY: many });
     await makePriceStreamHandler(() => d)({ Records: [tick('1', '400', '2026-01-01T00:00:01Z')] });
     expect(evaluated).toEqual([]);
-    expect((d.workQueue as CapturedWorkQueue).messages.map((m) => (m.kind === 'accounts' ? m.accountIds.length : 0))).toEqual([25, 25, 10]);
+    expect(
+      (d.workQueue as CapturedWorkQueue).messages.map((m) =>
+        m.kind === 'accounts' ? m.accountIds.length : 0,
+      ),
+    ).toEqual([25, 25, 10]);
   });
 });

@@ -18,7 +18,11 @@ describe('cash account', () => {
 
   it('settles sale proceeds T+1 over the weekend', () => {
     // Sold on Friday 2026-01-02: settles Monday 2026-01-05.
-    const account = { model: 'cash', cash: '1000', pendingSettlements: [{ amount: '400', tradeDate: '2026-01-02' }] };
+    const account = {
+      model: 'cash',
+      cash: '1000',
+      pendingSettlements: [{ amount: '400', tradeDate: '2026-01-02' }],
+    };
     const friday = evaluateBook({ ...account, asOf: '2026-01-02' }, book);
     expect(s(friday.buyingPower)).toBe('600');
     expect(s(friday.details.unsettledCash as never)).toBe('400');
@@ -28,7 +32,13 @@ describe('cash account', () => {
 
   it('adds proceeds that settled since an explicit settled balance', () => {
     const e = evaluateBook(
-      { model: 'cash', cash: '1000', settledCash: '200', asOf: '2026-01-06', pendingSettlements: [{ amount: '300', tradeDate: '2026-01-05' }] },
+      {
+        model: 'cash',
+        cash: '1000',
+        settledCash: '200',
+        asOf: '2026-01-06',
+        pendingSettlements: [{ amount: '300', tradeDate: '2026-01-05' }],
+      },
       book,
     );
     expect(s(e.buyingPower)).toBe('500');

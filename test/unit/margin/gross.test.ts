@@ -11,14 +11,18 @@ describe('gross (capital basis) model — the walk-through, by hand', () => {
   });
 
   it('buys 10,000 long: buying power 10,000', () => {
-    const e = evaluateBook({ model: 'gross', cash: '0' }, [{ instrument: 'A', quantity: '100', avgCost: '100', price: '100' }]);
+    const e = evaluateBook({ model: 'gross', cash: '0' }, [
+      { instrument: 'A', quantity: '100', avgCost: '100', price: '100' },
+    ]);
     expect(s(e.equity)).toBe('10000');
     expect(s(e.initialRequirement)).toBe('5000'); // 50% of 10,000 cost
     expect(s(e.buyingPower)).toBe('10000'); // (10,000 − 5,000) / 0.5
   });
 
   it('the long rises to 11,000: buying power 12,000 (initial stays on cost basis)', () => {
-    const e = evaluateBook({ model: 'gross', cash: '0' }, [{ instrument: 'A', quantity: '100', avgCost: '100', price: '110' }]);
+    const e = evaluateBook({ model: 'gross', cash: '0' }, [
+      { instrument: 'A', quantity: '100', avgCost: '100', price: '110' },
+    ]);
     expect(s(e.equity)).toBe('11000');
     expect(s(e.initialRequirement)).toBe('5000');
     expect(s(e.buyingPower)).toBe('12000'); // (11,000 − 5,000) / 0.5
@@ -77,7 +81,8 @@ describe('the 5x leveraged long (the backtester bug)', () => {
     cash: '-22500',
     params: { initialRate: '0.2', maintenanceRate: '0.15', maintenanceBasis: 'entry' },
   };
-  const at = (price: string) => evaluateBook(account, [{ instrument: 'X', quantity: '325', avgCost: '100', price }]);
+  const at = (price: string) =>
+    evaluateBook(account, [{ instrument: 'X', quantity: '325', avgCost: '100', price }]);
 
   it('posts 6,500 and requires a fixed 4,875', () => {
     const e = at('100');

@@ -10,7 +10,9 @@ const regT = (cash: string, params: Record<string, string> = {}, extra: Record<s
 
 describe('Reg T + FINRA 4210', () => {
   it('long: 50% initial, 25% maintenance, SMA buying power', () => {
-    const e = evaluateBook(regT('-20000'), [{ instrument: 'SPY', quantity: '100', avgCost: '400', price: '410.25' }]);
+    const e = evaluateBook(regT('-20000'), [
+      { instrument: 'SPY', quantity: '100', avgCost: '400', price: '410.25' },
+    ]);
     expect(s(e.equity)).toBe('21025');
     expect(s(e.initialRequirement)).toBe('20512.5');
     expect(s(e.maintenanceRequirement)).toBe('10256.25');
@@ -27,7 +29,8 @@ describe('Reg T + FINRA 4210', () => {
 
   it('short at $5 or more: max(30% of value, $5 per share)', () => {
     const at = (price: string) =>
-      evaluateBook(regT('100000'), [{ instrument: 'XYZ', quantity: '-100', avgCost: '20', price }]).maintenanceRequirement;
+      evaluateBook(regT('100000'), [{ instrument: 'XYZ', quantity: '-100', avgCost: '20', price }])
+        .maintenanceRequirement;
     expect(s(at('20'))).toBe('600'); // 30% of 2,000 beats 500
     expect(s(at('10'))).toBe('500'); // $5 × 100 beats 300
     expect(s(at('5'))).toBe('500');
@@ -35,7 +38,8 @@ describe('Reg T + FINRA 4210', () => {
 
   it('short under $5: max(100% of value, $2.50 per share), continuous at $5', () => {
     const at = (price: string) =>
-      evaluateBook(regT('100000'), [{ instrument: 'PNY', quantity: '-100', avgCost: '4', price }]).maintenanceRequirement;
+      evaluateBook(regT('100000'), [{ instrument: 'PNY', quantity: '-100', avgCost: '4', price }])
+        .maintenanceRequirement;
     expect(s(at('4'))).toBe('400');
     expect(s(at('2'))).toBe('250');
     expect(s(at('4.99'))).toBe('499');
@@ -44,7 +48,9 @@ describe('Reg T + FINRA 4210', () => {
   it('solves a short call across the $2.50 and $5 breakpoints exactly', () => {
     // Short 1,000 at $2 with 8,000 cash (incl. proceeds): equity 6,000, requirement 2,500.
     // Rising through [2.5, 5): 8,000 − 1,000p = 1,000p → p = 4 (a 100% rise).
-    const e = evaluateBook(regT('8000'), [{ instrument: 'PNY', quantity: '-1000', avgCost: '2', price: '2' }]);
+    const e = evaluateBook(regT('8000'), [
+      { instrument: 'PNY', quantity: '-1000', avgCost: '2', price: '2' },
+    ]);
     expect(s(e.maintenanceRequirement)).toBe('2500');
     expect(s(e.positions[0]!.callPrice)).toBe('4');
     expect(s(e.distanceToCall.call.move)).toBe('1');
@@ -54,13 +60,17 @@ describe('Reg T + FINRA 4210', () => {
 
   it('short at $6 with the $5/share minimum binding: call at $7', () => {
     // 12,000 − 1,000p = 5,000 while 30%·p < $5 (p < 16.67) → p = 7.
-    const e = evaluateBook(regT('12000'), [{ instrument: 'XYZ', quantity: '-1000', avgCost: '6', price: '6' }]);
+    const e = evaluateBook(regT('12000'), [
+      { instrument: 'XYZ', quantity: '-1000', avgCost: '6', price: '6' },
+    ]);
     expect(r(e.marginRatio)).toBe('1.2');
     expect(s(e.positions[0]!.callPrice)).toBe('7');
   });
 
   it('short with 30% binding: 15,000 − 100p = 30p → p = 115.38', () => {
-    const e = evaluateBook(regT('15000'), [{ instrument: 'XYZ', quantity: '-100', avgCost: '50', price: '50' }]);
+    const e = evaluateBook(regT('15000'), [
+      { instrument: 'XYZ', quantity: '-100', avgCost: '50', price: '50' },
+    ]);
     expect(s(e.equity)).toBe('10000');
     expect(s(e.maintenanceRequirement)).toBe('1500');
     expect(r(e.positions[0]!.callPrice)).toBe('115.38');
@@ -81,10 +91,18 @@ describe('Reg T + FINRA 4210', () => {
 
   it('house requirements only raise', () => {
     const book = [{ instrument: 'SPY', quantity: '100', avgCost: '100', price: '100' }];
-    expect(s(evaluateBook(regT('0', { houseMaintenanceRate: '0.35' }), book).maintenanceRequirement)).toBe('3500');
-    expect(s(evaluateBook(regT('0', { houseMaintenanceRate: '0.10' }), book).maintenanceRequirement)).toBe('2500');
-    expect(s(evaluateBook(regT('0'), [{ ...book[0]!, maintenanceRate: '0.1' }]).maintenanceRequirement)).toBe('2500');
-    expect(s(evaluateBook(regT('0'), [{ ...book[0]!, maintenanceRate: '0.4' }]).maintenanceRequirement)).toBe('4000');
+    expect(s(evaluateBook(regT('0', { houseMaintenanceRate: '0.35' }), book).maintenanceRequirement)).toBe(
+      '3500',
+    );
+    expect(s(evaluateBook(regT('0', { houseMaintenanceRate: '0.10' }), book).maintenanceRequirement)).toBe(
+      '2500',
+    );
+    expect(s(evaluateBook(regT('0'), [{ ...book[0]!, maintenanceRate: '0.1' }]).maintenanceRequirement)).toBe(
+      '2500',
+    );
+    expect(s(evaluateBook(regT('0'), [{ ...book[0]!, maintenanceRate: '0.4' }]).maintenanceRequirement)).toBe(
+      '4000',
+    );
   });
 
   it('pattern day trader: 4× maintenance excess, suspended under $25,000', () => {

@@ -22,7 +22,8 @@ describe('tiered (futures / crypto) model with the default tier table', () => {
   });
 
   it('is continuous across a tier boundary', () => {
-    const at = (price: string) => evaluateBook({ model: 'tiered', cash: '5000' }, [btc('1', { price })]).maintenanceRequirement;
+    const at = (price: string) =>
+      evaluateBook({ model: 'tiered', cash: '5000' }, [btc('1', { price })]).maintenanceRequirement;
     expect(s(at('50000'))).toBe('200'); // 0.4%
     expect(s(at('50000.0001'))).toBe('200.0000005'); // 250.0000005 − 50
   });
@@ -46,7 +47,9 @@ describe('tiered (futures / crypto) model with the default tier table', () => {
     const cross = evaluateBook({ model: 'tiered', cash: '20000' }, [btc('1')]);
     // 20,000 + p − 50,000 = 0.004p → p = 30,000 / 0.996
     expect(r(cross.positions[0]!.liquidationPrice, 2)).toBe('30120.48');
-    const isolated = evaluateBook({ model: 'tiered', cash: '20000', params: { mode: 'isolated' } }, [btc('1')]);
+    const isolated = evaluateBook({ model: 'tiered', cash: '20000', params: { mode: 'isolated' } }, [
+      btc('1'),
+    ]);
     expect(r(isolated.positions[0]!.liquidationPrice, 6)).toBe('45180.722892');
     expect(s(isolated.details.isolatedMarginPosted as never)).toBe('5000');
   });
@@ -59,7 +62,14 @@ describe('tiered (futures / crypto) model with the default tier table', () => {
 
   it('validates custom tier tables', () => {
     expect(() =>
-      evaluateBook({ model: 'tiered', cash: '1', params: { tiers: [{ upTo: '10', maintenanceRate: '0.1', maxLeverage: '5' }] } }, []),
+      evaluateBook(
+        {
+          model: 'tiered',
+          cash: '1',
+          params: { tiers: [{ upTo: '10', maintenanceRate: '0.1', maxLeverage: '5' }] },
+        },
+        [],
+      ),
     ).toThrow(/account\.params\.tiers\[0\]\.upTo: the last tier must be open-ended/);
   });
 });

@@ -8,10 +8,25 @@ const T0 = new Date('2026-03-02T15:00:00.000Z');
 const minutes = (n: number) => new Date(T0.getTime() + n * 60_000);
 const account = { accountId: 'A1', model: 'reg-t', cash: '-21000' };
 const positions = [{ accountId: 'A1', instrument: 'SPY', quantity: '100', avgCost: '400' }];
-const price = (p: string, at: Date = T0): Map<string, PriceItem> => new Map([['SPY', { instrument: 'SPY', price: p, priceTime: at.toISOString() }]]);
+const price = (p: string, at: Date = T0): Map<string, PriceItem> =>
+  new Map([['SPY', { instrument: 'SPY', price: p, priceTime: at.toISOString() }]]);
 
-function step(previous: StoredRiskState | null, p: string, now: Date, priceAt: Date = now, extra: Partial<AssessmentInput> = {}) {
-  return assessAccount({ account, positions, prices: price(p, priceAt), previous, now, config: DEFAULT_PIPELINE_CONFIG, ...extra });
+function step(
+  previous: StoredRiskState | null,
+  p: string,
+  now: Date,
+  priceAt: Date = now,
+  extra: Partial<AssessmentInput> = {},
+) {
+  return assessAccount({
+    account,
+    positions,
+    prices: price(p, priceAt),
+    previous,
+    now,
+    config: DEFAULT_PIPELINE_CONFIG,
+    ...extra,
+  });
 }
 
 describe('assessAccount', () => {
@@ -19,7 +34,12 @@ describe('assessAccount', () => {
     const a = step(null, '410', T0);
     // Equity 41,000 − 21,000 = 20,000, maintenance 10,250: ratio 1.9512 → WARNING.
     expect(a.write).toBe(true);
-    expect(a.next).toMatchObject({ version: 1, level: 'WARNING', equity: '20000', maintenanceRequirement: '10250' });
+    expect(a.next).toMatchObject({
+      version: 1,
+      level: 'WARNING',
+      equity: '20000',
+      maintenanceRequirement: '10250',
+    });
     expect(a.history).toMatchObject({ reasons: ['first', 'level-change'], level: 'WARNING' });
     expect(a.history!.expiresAt).toBe(Math.floor(T0.getTime() / 1000) + 90 * 86_400);
     expect(a.events.map((e) => e.detailType)).toEqual(['RiskLevelChanged']);
@@ -51,7 +71,9 @@ describe('assessAccount', () => {
   it('emits a margin call once, with the shortfall', () => {
     const first = step(null, '410', T0);
     const call = step({ ...first.next, outbox: [] }, '260', minutes(1)); // 26,000 − 21,000 = 5,000 vs 6,500
-    const detail = call.events.find((e) => e.detailType === 'MarginCallTriggered')!.detail as { shortfall: string };
+    const detail = call.events.find((e) => e.detailType === 'MarginCallTriggered')!.detail as {
+      shortfall: string;
+    };
     expect(detail.shortfall).toBe('1500');
     const again = step({ ...call.next, outbox: [] }, '259', minutes(2));
     expect(again.events.filter((e) => e.detailType === 'MarginCallTriggered')).toEqual([]);
@@ -63,19 +85,30 @@ describe('assessAccount', () => {
     expect(a.next.dataProblem).toMatchObject({ kind: 'stale-prices', instruments: ['SPY'] });
     expect(a.events.map((e) => e.detailType)).toContain('RiskDataProblem');
     const fresh = step({ ...a.next, outbox: [] }, '410', minutes(11));
-    expect(fresh.events.map((e) => e.detailType === 'RiskDataProblem' && (e.detail as { kind: string }).kind)).toContain('resolved');
+    expect(
+      fresh.events.map((e) => e.detailType === 'RiskDataProblem' && (e.detail as { kind: string }).kind),
+    ).toContain('resolved');
   });
 
   it('missing price: no evaluation, a data problem event, the level kept', () => {
     const first = step(null, '410', T0);
-    const a = assessAccount({ account, positions, prices: new Map(), previous: { ...first.next, outbox: [] }, now: minutes(1), config: DEFAULT_PIPELINE_CONFIG });
+    const a = assessAccount({
+      account,
+      positions,
+      prices: new Map(),
+      previous: { ...first.next, outbox: [] },
+      now: minutes(1),
+      config: DEFAULT_PIPELINE_CONFIG,
+    });
     expect(a.next.level).toBe('WARNING');
     expect(a.next.dataProblem).toMatchObject({ kind: 'missing-prices', instruments: ['SPY'] });
     expect(a.write).toBe(true);
   });
 
   it('invalid stored data: reported for the dead-letter queue, naming the field', () => {
-    const a = step(null, '410', T0, T0, { positions: [{ accountId: 'A1', instrument: 'SPY', quantity: 'lots' }] });
+    const a = step(null, '410', T0, T0, {
+      positions: [{ accountId: 'A1', instrument: 'SPY', quantity: 'lots' }],
+    });
     expect(a.invalid!.message).toBe('positions[0].quantity: not a decimal number: "lots"');
     expect(a.next.dataProblem!.kind).toBe('invalid-data');
   });

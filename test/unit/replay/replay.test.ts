@@ -14,7 +14,12 @@ const FREE = { execution: { feeRate: '0', slippageRate: '0' } };
 
 // 325 shares at $100 with 10,000 capital (cash −22,500), maintenance fixed at 75% of the 6,500 posted.
 const fiveX = parseEvaluationInput({
-  account: { id: 'L5', model: 'gross', cash: '-22500', params: { initialRate: '0.2', maintenanceRate: '0.15', maintenanceBasis: 'entry' } },
+  account: {
+    id: 'L5',
+    model: 'gross',
+    cash: '-22500',
+    params: { initialRate: '0.2', maintenanceRate: '0.15', maintenanceBasis: 'entry' },
+  },
   positions: [{ instrument: 'XYZ', quantity: '325', avgCost: '100', price: '100' }],
 });
 const path = parsePricesCsv(fixture('five-x-path.csv'), 'five-x-path.csv');
@@ -28,7 +33,19 @@ describe('replay: the 5x leveraged long', () => {
     expect(r.marginCalls[0]).toMatchObject({ triggeredOn: '2026-01-09', resolvedOn: null });
     expect(r.marginCalls[0]!.pricesAtTrigger.XYZ!.toFixed()).toBe('84.23');
     expect(r.zeroEquityOn).toBe('2026-01-15'); // 325 × 69.23 − 22,500 = −0.25; at 69.24 it is +3
-    expect(r.timeline.map((t) => t.level)).toEqual(['SAFE', 'WARNING', 'CRITICAL', 'LIQUIDATION', 'LIQUIDATION', 'LIQUIDATION', 'LIQUIDATION', 'LIQUIDATION', 'LIQUIDATION', 'LIQUIDATION', 'LIQUIDATION']);
+    expect(r.timeline.map((t) => t.level)).toEqual([
+      'SAFE',
+      'WARNING',
+      'CRITICAL',
+      'LIQUIDATION',
+      'LIQUIDATION',
+      'LIQUIDATION',
+      'LIQUIDATION',
+      'LIQUIDATION',
+      'LIQUIDATION',
+      'LIQUIDATION',
+      'LIQUIDATION',
+    ]);
     expect(r.actions).toEqual({ alert: 1, deleverage: 0, liquidation: 0 });
     expect(r.stats.triggered).toBe(1);
     expect(r.marginCalls[0]!.worstRatio!.toFixed()).toBe(new Decimal('-0.25').dividedBy(4875).toFixed());
@@ -36,9 +53,20 @@ describe('replay: the 5x leveraged long', () => {
 
   it('full escalation: deleverages at the bar’s price back into SAFE, and the call never comes', () => {
     const r = replay(fiveX, path, policy({ mode: 'full', ...FREE }));
-    const trades = r.timeline.flatMap((t) => t.actions.filter((a) => a.plan).map((a) => `${t.date} ${a.kind} ${a.plan!.orders.map((o) => `${o.side} ${o.quantity.toFixed()}`).join(',')}`));
+    const trades = r.timeline.flatMap((t) =>
+      t.actions
+        .filter((a) => a.plan)
+        .map(
+          (a) =>
+            `${t.date} ${a.kind} ${a.plan!.orders.map((o) => `${o.side} ${o.quantity.toFixed()}`).join(',')}`,
+        ),
+    );
     // 90: 15·(325 − Δ) ≤ 6,750 / 2.05 → Δ ≥ 105.5 → 106.  80: 15·(219 − Δ) ≤ 4,560 / 2.05 → 71.  69.24: 52.
-    expect(trades).toEqual(['2026-01-06 deleverage SELL 106', '2026-01-12 deleverage SELL 71', '2026-01-14 deleverage SELL 52']);
+    expect(trades).toEqual([
+      '2026-01-06 deleverage SELL 106',
+      '2026-01-12 deleverage SELL 71',
+      '2026-01-14 deleverage SELL 52',
+    ]);
     const bar = (date: string) => r.timeline.find((t) => t.date === date)!;
     expect(bar('2026-01-06').marginRatio!.toDecimalPlaces(4).toFixed()).toBe('2.0548'); // 6,750 / 3,285
     expect(bar('2026-01-06').level).toBe('SAFE');
@@ -48,7 +76,10 @@ describe('replay: the 5x leveraged long', () => {
   });
 
   it('liquidates when a gap goes straight to LIQUIDATION, once', () => {
-    const gap = parsePricesCsv('date,instrument,close\n2026-01-02,XYZ,100\n2026-01-05,XYZ,85\n2026-01-06,XYZ,80\n', 'gap.csv');
+    const gap = parsePricesCsv(
+      'date,instrument,close\n2026-01-02,XYZ,100\n2026-01-05,XYZ,85\n2026-01-06,XYZ,80\n',
+      'gap.csv',
+    );
     const r = replay(fiveX, gap, policy({ mode: 'full', ...FREE }));
     const day = r.timeline[1]!;
     expect(day.actions.map((a) => a.kind)).toEqual(['alert', 'liquidation']);
@@ -75,7 +106,8 @@ describe('replay: the 2020 crash on real SPY closes', () => {
       const [date, , , , close] = row.split(',');
       const open = calls.length > 0 && calls[calls.length - 1]![1] === null;
       if (!open && new Decimal(close!).lessThan(250)) calls.push([date!, null]);
-      else if (open && new Decimal(close!).greaterThanOrEqualTo(resolveAt)) calls[calls.length - 1]![1] = date!;
+      else if (open && new Decimal(close!).greaterThanOrEqualTo(resolveAt))
+        calls[calls.length - 1]![1] = date!;
     }
     return calls;
   }
@@ -90,7 +122,9 @@ describe('replay: the 2020 crash on real SPY closes', () => {
 
   it('full escalation runs in order, alert before deleverage before any liquidation, and beats the call', () => {
     const r = replay(book, spy, policy({ mode: 'full' }));
-    const actions = r.timeline.flatMap((t) => t.actions.map((a) => ({ date: t.date, kind: a.kind, incident: a.incidentId })));
+    const actions = r.timeline.flatMap((t) =>
+      t.actions.map((a) => ({ date: t.date, kind: a.kind, incident: a.incidentId })),
+    );
     expect(actions.length).toBeGreaterThan(1);
     const first = actions.findIndex((a) => a.kind === 'alert');
     const firstTrade = actions.findIndex((a) => a.kind !== 'alert');
@@ -122,12 +156,22 @@ describe('price CSV', () => {
   });
 
   it('needs a date and close header, and a name for an OHLC file', () => {
-    expect(() => parsePricesCsv('when,price\n', 'x.csv')).toThrow('x.csv line 1: expected a header with date and close');
-    expect(() => parsePricesCsv('date,open,high,low,close\n2020-01-02,1,1,1,1\n', 'x.csv')).toThrow(/name the instrument/);
+    expect(() => parsePricesCsv('when,price\n', 'x.csv')).toThrow(
+      'x.csv line 1: expected a header with date and close',
+    );
+    expect(() => parsePricesCsv('date,open,high,low,close\n2020-01-02,1,1,1,1\n', 'x.csv')).toThrow(
+      /name the instrument/,
+    );
   });
 
   it('groups instruments by date, sorted', () => {
-    const bars = parsePricesCsv('date,instrument,close\n2026-01-05,A,2\n2026-01-02,A,1\n2026-01-02,B,3\n', 'x.csv');
-    expect(bars.map((b) => [b.date, [...b.closes.keys()]])).toEqual([['2026-01-02', ['A', 'B']], ['2026-01-05', ['A']]]);
+    const bars = parsePricesCsv(
+      'date,instrument,close\n2026-01-05,A,2\n2026-01-02,A,1\n2026-01-02,B,3\n',
+      'x.csv',
+    );
+    expect(bars.map((b) => [b.date, [...b.closes.keys()]])).toEqual([
+      ['2026-01-02', ['A', 'B']],
+      ['2026-01-05', ['A']],
+    ]);
   });
 });

@@ -2,7 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { Decimal } from '../../../shared/decimal.ts';
 import { parseOrThrow } from '../../../shared/errors.ts';
 import { adjustThresholds } from '../../../shared/risk/dynamic-thresholds.ts';
-import { DEFAULT_THRESHOLDS as T, classify, rawLevel, thresholdsSchema } from '../../../shared/risk/levels.ts';
+import {
+  DEFAULT_THRESHOLDS as T,
+  classify,
+  rawLevel,
+  thresholdsSchema,
+} from '../../../shared/risk/levels.ts';
 
 const d = (v: string) => new Decimal(v);
 const E = d('1000');
@@ -48,9 +53,15 @@ describe('risk levels', () => {
 
   it('validates thresholds: strictly ordered, buffer narrower than a band', () => {
     const parse = (t: object) => () => parseOrThrow(thresholdsSchema, t, ['thresholds']);
-    expect(parse({ warning: '1.5', critical: '1.5' })).toThrow('thresholds.critical: must be below warning (1.5)');
-    expect(parse({ critical: '1.1', liquidation: '1.2' })).toThrow('thresholds.liquidation: must be below critical (1.1)');
-    expect(parse({ hysteresis: '0.3' })).toThrow(/thresholds\.hysteresis: must be smaller than the narrowest band \(0\.3\)/);
+    expect(parse({ warning: '1.5', critical: '1.5' })).toThrow(
+      'thresholds.critical: must be below warning (1.5)',
+    );
+    expect(parse({ critical: '1.1', liquidation: '1.2' })).toThrow(
+      'thresholds.liquidation: must be below critical (1.1)',
+    );
+    expect(parse({ hysteresis: '0.3' })).toThrow(
+      /thresholds\.hysteresis: must be smaller than the narrowest band \(0\.3\)/,
+    );
     expect(parse({ warning: 'x' })).toThrow('thresholds.warning: not a decimal number: "x"');
   });
 

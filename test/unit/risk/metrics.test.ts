@@ -2,7 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { Decimal } from '../../../shared/decimal.ts';
 import { parseEvaluationInput } from '../../../shared/margin/evaluate.ts';
 import { DEFAULT_THRESHOLDS } from '../../../shared/risk/levels.ts';
-import { historicalVaR, maxDrawdown, normalQuantile, parametricVaR, simpleReturns } from '../../../shared/risk/metrics.ts';
+import {
+  historicalVaR,
+  maxDrawdown,
+  normalQuantile,
+  parametricVaR,
+  simpleReturns,
+} from '../../../shared/risk/metrics.ts';
 import { DEFAULT_STRESS_SCENARIOS, stressTest } from '../../../shared/risk/stress.ts';
 
 const ds = (...v: string[]) => v.map((x) => new Decimal(x));

@@ -1,13 +1,23 @@
 import { describe, expect, it } from 'vitest';
 import { Decimal } from '../../../shared/decimal.ts';
 import { DEFAULT_THRESHOLDS } from '../../../shared/risk/levels.ts';
-import { averageRatioInCall, initialRiskState, track, type RiskEvent, type RiskState } from '../../../shared/risk/tracker.ts';
+import {
+  averageRatioInCall,
+  initialRiskState,
+  track,
+  type RiskEvent,
+  type RiskState,
+} from '../../../shared/risk/tracker.ts';
 
 function run(ratios: [string, string][], state: RiskState = initialRiskState('A1')) {
   const events: RiskEvent[] = [];
   for (const [at, ratio] of ratios) {
     const r = new Decimal(ratio);
-    const out = track(state, { at, ratio: r, equity: new Decimal(100), inMarginCall: r.lessThan(1), callRatio: new Decimal(1) }, DEFAULT_THRESHOLDS);
+    const out = track(
+      state,
+      { at, ratio: r, equity: new Decimal(100), inMarginCall: r.lessThan(1), callRatio: new Decimal(1) },
+      DEFAULT_THRESHOLDS,
+    );
     state = out.state;
     events.push(...out.events);
   }
@@ -15,7 +25,9 @@ function run(ratios: [string, string][], state: RiskState = initialRiskState('A1
 }
 
 const summary = (events: RiskEvent[]) =>
-  events.map((e) => (e.type === 'RiskLevelChanged' ? `${e.at} ${e.from}->${e.to}` : `${e.at} ${e.type} ${e.incidentId}`));
+  events.map((e) =>
+    e.type === 'RiskLevelChanged' ? `${e.at} ${e.from}->${e.to}` : `${e.at} ${e.type} ${e.incidentId}`,
+  );
 
 describe('risk tracker and margin-call detector', () => {
   it('emits level changes and one trigger/resolve pair per call, with hysteresis', () => {
@@ -36,7 +48,12 @@ describe('risk tracker and margin-call detector', () => {
       '2026-01-06T00:00:00Z MarginCallResolved A1:call:2026-01-03T00:00:00Z',
       '2026-01-07T00:00:00Z LIQUIDATION->SAFE',
     ]);
-    expect(state.stats).toMatchObject({ triggered: 1, resolved: 1, msInCall: 3 * 86_400_000, worstLevel: 'LIQUIDATION' });
+    expect(state.stats).toMatchObject({
+      triggered: 1,
+      resolved: 1,
+      msInCall: 3 * 86_400_000,
+      worstLevel: 'LIQUIDATION',
+    });
     expect(state.stats.worstRatio!.toFixed()).toBe('0.8');
     expect(averageRatioInCall(state.stats)!.toFixed()).toBe('0.9066666666666666666666666666666666666667'); // (0.9+0.8+1.02)/3
     const resolved = events.find((e) => e.type === 'MarginCallResolved');
@@ -52,12 +69,23 @@ describe('risk tracker and margin-call detector', () => {
     ]);
     const ids = events.map((e) => (e.type === 'RiskLevelChanged' ? e.incidentId : null));
     // The return to SAFE names the incident it closes.
-    expect(ids).toEqual(['A1:risk:2026-01-01T00:00:00Z', 'A1:risk:2026-01-01T00:00:00Z', 'A1:risk:2026-01-01T00:00:00Z', 'A1:risk:2026-01-04T00:00:00Z']);
+    expect(ids).toEqual([
+      'A1:risk:2026-01-01T00:00:00Z',
+      'A1:risk:2026-01-01T00:00:00Z',
+      'A1:risk:2026-01-01T00:00:00Z',
+      'A1:risk:2026-01-04T00:00:00Z',
+    ]);
   });
 
   it('ignores duplicate and out-of-order observations: nothing is emitted twice', () => {
     const first = run([['2026-01-03T00:00:00Z', '0.9']]);
-    const again = run([['2026-01-03T00:00:00Z', '0.9'], ['2026-01-02T00:00:00Z', '0.5']], first.state);
+    const again = run(
+      [
+        ['2026-01-03T00:00:00Z', '0.9'],
+        ['2026-01-02T00:00:00Z', '0.5'],
+      ],
+      first.state,
+    );
     expect(again.events).toEqual([]);
     expect(again.state).toBe(first.state);
   });
