@@ -5,6 +5,25 @@ import { parseOrThrow } from '../shared/errors.ts';
  * Deployment settings from CDK context (`cdk.json` or `-c key=value`), validated with defaults; a bad
  * value fails synth naming the context key.
  */
+const subscriptionSchema = z
+  .object({
+    protocol: z.enum(['email', 'sms', 'https']),
+    endpoint: z.string().min(3),
+    /** Only messages with these severities (info, warning, critical); all when absent. */
+    severities: z.array(z.enum(['info', 'warning', 'critical'])).optional(),
+  })
+  .strict();
+export type SubscriptionConfig = z.output<typeof subscriptionSchema>;
+
+function jsonIfString(value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  try {
+    return JSON.parse(value);
+  } catch {
+    return value;
+  }
+}
+
 export const deployConfigSchema = z.object({
   stage: z
     .string()
@@ -23,6 +42,9 @@ export const deployConfigSchema = z.object({
   inlineFanoutLimit: z.coerce.number().int().min(0).default(200),
   /** Where alarm notifications go (optional). */
   alarmEmail: z.email().optional(),
+  /** Subscribers to risk alerts and on-call pages; a JSON string on the command line. */
+  alertSubscriptions: z.preprocess(jsonIfString, z.array(subscriptionSchema)).default([]),
+  pageSubscriptions: z.preprocess(jsonIfString, z.array(subscriptionSchema)).default([]),
 });
 
 export type DeployConfig = z.output<typeof deployConfigSchema> & { isProd: boolean };

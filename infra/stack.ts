@@ -1,6 +1,9 @@
 import { Stack, type StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import type { DeployConfig } from './config.ts';
+import { Alerts } from './constructs/alerts.ts';
+import { Api } from './constructs/api.ts';
+import { Escalation } from './constructs/escalation.ts';
 import { Evaluation } from './constructs/evaluation.ts';
 import { RiskEventBus } from './constructs/event-bus.ts';
 import { Observability } from './constructs/observability.ts';
@@ -13,6 +16,9 @@ export class MarginGuardStack extends Stack {
   readonly events: RiskEventBus;
   readonly evaluation: Evaluation;
   readonly observability: Observability;
+  readonly alerts: Alerts;
+  readonly escalation: Escalation;
+  readonly api: Api;
 
   constructor(scope: Construct, id: string, config: DeployConfig, props?: StackProps) {
     super(scope, id, props);
@@ -24,15 +30,42 @@ export class MarginGuardStack extends Stack {
       bus: this.events.bus,
       key: this.storage.key,
     });
+    this.alerts = new Alerts(this, 'Alerts', {
+      stage: config.stage,
+      key: this.storage.key,
+      alertSubscriptions: config.alertSubscriptions,
+      pageSubscriptions: config.pageSubscriptions,
+    });
+    const environment = this.evaluation.environment;
+    this.escalation = new Escalation(this, 'Escalation', {
+      config,
+      tables: this.storage.tables,
+      bus: this.events.bus,
+      key: this.storage.key,
+      alerts: this.alerts.alerts,
+      pages: this.alerts.pages,
+      evaluationEnvironment: environment,
+    });
+    this.api = new Api(this, 'Api', {
+      config,
+      tables: this.storage.tables,
+      bus: this.events.bus,
+      environment,
+    });
     const fns = this.evaluation.functions;
     this.observability = new Observability(this, 'Observability', {
       stage: config.stage,
       key: this.storage.key,
       alarmEmail: config.alarmEmail,
       streamFunctions: [fns.positionStream, fns.priceStream],
-      functions: Object.values(fns),
-      deadLetterQueues: [this.evaluation.deadLetterQueue, this.evaluation.workDeadLetterQueue],
+      functions: [...Object.values(fns), this.escalation.steps, this.escalation.starter, this.api.handler],
+      deadLetterQueues: [
+        this.evaluation.deadLetterQueue,
+        this.evaluation.workDeadLetterQueue,
+        this.escalation.startDeadLetterQueue,
+      ],
       workQueue: this.evaluation.workQueue,
+      stateMachine: this.escalation.stateMachine,
     });
     applyNagSuppressions(this);
   }

@@ -51,11 +51,13 @@ export const TABLES = {
     sortKey: { name: 'at', type: 'S' },
     ttlAttribute: 'expiresAt',
   },
+  // Escalation steps (one record per incident and step: a step never runs twice), holds, and the audit trail.
   actions: {
     logicalName: 'Actions',
     partitionKey: { name: 'accountId', type: 'S' },
     sortKey: { name: 'actionKey', type: 'S' },
   },
+  settings: { logicalName: 'Settings', partitionKey: { name: 'name', type: 'S' } },
   idempotency: {
     logicalName: 'Idempotency',
     partitionKey: { name: 'id', type: 'S' },

@@ -28,6 +28,8 @@ export class Evaluation extends Construct {
   readonly workQueue: Queue;
   readonly workDeadLetterQueue: Queue;
   readonly functions: Record<'positionStream' | 'priceStream' | 'sweep' | 'workQueue', MarginGuardFunction>;
+  /** Table names, bus, queues and pipeline settings: every evaluating function gets the same. */
+  readonly environment: Record<string, string>;
 
   constructor(scope: Construct, id: string, props: EvaluationProps) {
     super(scope, id);
@@ -47,7 +49,7 @@ export class Evaluation extends Construct {
       deadLetterQueue: { queue: this.workDeadLetterQueue, maxReceiveCount: 5 },
     });
 
-    const environment = {
+    const environment = (this.environment = {
       ...Object.fromEntries(
         (Object.keys(tables) as TableKey[]).map((k) => [tableEnvName(k), tables[k].tableName]),
       ),
@@ -60,7 +62,7 @@ export class Evaluation extends Construct {
       HEARTBEAT_MS: String(config.heartbeatMinutes * 60_000),
       RATIO_DELTA: config.ratioDelta,
       HISTORY_TTL_DAYS: String(config.historyTtlDays),
-    };
+    });
     const make = (id: string, name: string, description: string, timeout: Duration) =>
       new MarginGuardFunction(this, id, {
         name,

@@ -15,6 +15,7 @@ import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
+import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { MarginGuardFunction } from './lambda-function.ts';
 
@@ -26,6 +27,7 @@ export interface ObservabilityProps {
   functions: MarginGuardFunction[];
   deadLetterQueues: Queue[];
   workQueue: Queue;
+  stateMachine: StateMachine;
 }
 
 /** Alarms on what means data is not being watched (DLQ depth, stream lag, errors, throttles) and a dashboard. */
@@ -80,6 +82,12 @@ export class Observability extends Construct {
         `${f.node.id} is more than a minute behind its stream: accounts are evaluated late.`,
       );
     }
+    alarm(
+      'EscalationFailures',
+      props.stateMachine.metricFailed({ period }),
+      1,
+      'An escalation execution failed: on-call was paged; check the account by hand.',
+    );
     for (const f of props.functions) {
       alarm(`${f.node.id}Errors`, f.fn.metricErrors({ period }), 1, `${f.node.id} failed invocations.`);
       alarm(`${f.node.id}Throttles`, f.fn.metricThrottles({ period }), 1, `${f.node.id} was throttled.`);

@@ -84,11 +84,52 @@ export const riskDataProblemSchema = z
       'Margin cannot be trusted: prices stale or missing, or stored data invalid; `resolved` when it clears.',
   });
 
+const order = z.object({
+  instrument: z.string(),
+  side: z.enum(['SELL', 'BUY']),
+  quantity: decimal,
+  referencePrice: decimal,
+  estimatedPrice: decimal,
+  estimatedFees: decimal,
+  /** Same key for the same (account, incident, step, instrument): submit-once for the order system. */
+  idempotencyKey: z.string(),
+});
+
+const orderRequest = {
+  ...envelope,
+  incidentId: z.string(),
+  step: z.string(),
+  requestedBy: z.enum(['automation', 'manual']),
+  reason: z.string(),
+  marginRatio: decimal.nullable(),
+  targetRatio: decimal,
+  projectedRatio: decimal.nullable(),
+  strategy: z.string(),
+  liquidationPriority: z.string(),
+  orders: z.array(order),
+};
+
+export const deleverageRequestedSchema = z
+  .object(orderRequest)
+  .meta({
+    title: 'DeleverageRequested',
+    description: 'Orders that reduce the account back to the target ratio, for the broker’s order system.',
+  });
+
+export const liquidationRequestedSchema = z
+  .object(orderRequest)
+  .meta({
+    title: 'LiquidationRequested',
+    description: 'Orders that close every position of the account, in liquidation priority order.',
+  });
+
 export const EVENT_SCHEMAS = {
   RiskLevelChanged: riskLevelChangedSchema,
   MarginCallTriggered: marginCallTriggeredSchema,
   MarginCallResolved: marginCallResolvedSchema,
   RiskDataProblem: riskDataProblemSchema,
+  DeleverageRequested: deleverageRequestedSchema,
+  LiquidationRequested: liquidationRequestedSchema,
 } as const;
 
 export type DetailType = keyof typeof EVENT_SCHEMAS;

@@ -9,13 +9,7 @@ import { thresholdsFor } from '../risk/account-thresholds.ts';
 import { initialRiskState, track, type RiskEvent } from '../risk/tracker.ts';
 import { riskStateFromJson, riskStateToJson } from '../risk/tracker-json.ts';
 import type { PipelineConfig } from './config.ts';
-import {
-  toEngineAccount,
-  toEnginePosition,
-  type AccountItem,
-  type PositionItem,
-  type PriceItem,
-} from './records.ts';
+import { toEngineInput, type AccountItem, type PositionItem, type PriceItem } from './records.ts';
 import type { DataProblem, HistoryItem, HistoryReason, StoredRiskState } from './stored-state.ts';
 
 export interface AssessmentInput {
@@ -149,10 +143,7 @@ export function assessAccount(input: AssessmentInput): Assessment {
     };
   } else {
     try {
-      const validated = parseEvaluationInput({
-        account: toEngineAccount(account),
-        positions: positions.map((p) => toEnginePosition(p, prices.get(p.instrument))),
-      });
+      const validated = parseEvaluationInput(toEngineInput(account, positions, prices));
       const { model, book } = buildBook(validated, { asOf: at.slice(0, 10) });
       evaluation = evaluateBook(model, book);
       parsedAccount = validated.account;

@@ -32,3 +32,15 @@ export function toEngineAccount(item: AccountItem): Record<string, unknown> {
   const { accountId, updatedAt: _u, ...rest } = item;
   return { ...rest, id: accountId };
 }
+
+/** The engine's raw input for an account: its item, its positions, each with its latest price. */
+export function toEngineInput(
+  account: AccountItem,
+  positions: readonly PositionItem[],
+  prices: ReadonlyMap<string, PriceItem>,
+) {
+  return {
+    account: toEngineAccount(account),
+    positions: positions.map((p) => toEnginePosition(p, prices.get(p.instrument))),
+  };
+}

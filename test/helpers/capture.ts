@@ -34,3 +34,16 @@ export class CapturedWorkQueue implements WorkQueue {
     return this.messages.splice(0, this.messages.length);
   }
 }
+
+import type { Channel, Notifier } from '../../functions/lib/notifier.ts';
+import type { Notification } from '../../shared/escalation/messages.ts';
+
+export class CapturedNotifier implements Notifier {
+  readonly sent: { channel: Channel; n: Notification }[] = [];
+  async notify(channel: Channel, n: Notification): Promise<void> {
+    this.sent.push({ channel, n });
+  }
+  kinds(): string[] {
+    return this.sent.map((s) => `${s.channel}:${s.n.kind}`);
+  }
+}

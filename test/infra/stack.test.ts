@@ -23,9 +23,9 @@ beforeAll(() => {
 }, 120_000);
 
 describe('storage', () => {
-  it('seven on-demand tables with PITR and customer-managed encryption', () => {
+  it('eight on-demand tables with PITR and customer-managed encryption', () => {
     const tables = dev.template.findResources('AWS::DynamoDB::Table');
-    expect(Object.keys(tables)).toHaveLength(7);
+    expect(Object.keys(tables)).toHaveLength(8);
     for (const t of Object.values(tables)) {
       expect(t.Properties.BillingMode).toBe('PAY_PER_REQUEST');
       expect(t.Properties.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
@@ -68,12 +68,14 @@ describe('storage', () => {
 });
 
 describe('evaluation', () => {
-  it('four arm64 Node 24 functions with their configuration', () => {
+  it('seven arm64 Node 24 functions; the evaluating ones share the pipeline configuration', () => {
     const fns = dev.template.findResources('AWS::Lambda::Function');
-    expect(Object.keys(fns)).toHaveLength(4);
+    expect(Object.keys(fns)).toHaveLength(7); // 4 evaluation, escalation steps and starter, API
     for (const f of Object.values(fns)) {
       expect(f.Properties.Architectures).toEqual(['arm64']);
       expect(f.Properties.Runtime).toBe('nodejs24.x');
+    }
+    for (const f of Object.values(fns).filter((f) => f.Properties.Environment.Variables.SWEEP_SEGMENTS)) {
       expect(f.Properties.Environment.Variables).toMatchObject({
         SWEEP_SEGMENTS: '8',
         STALE_AFTER_MS: '300000',
@@ -110,7 +112,7 @@ describe('evaluation', () => {
 
   it('queues are KMS-encrypted; the work queue redrives to its own DLQ', () => {
     const queues = Object.values(dev.template.findResources('AWS::SQS::Queue')).map((q) => q.Properties);
-    expect(queues).toHaveLength(3);
+    expect(queues).toHaveLength(4); // stream DLQ, work queue and its DLQ, escalation-start DLQ
     for (const q of queues) expect(q.KmsMasterKeyId).toBeDefined();
     expect(queues.some((q) => q.RedrivePolicy?.maxReceiveCount === 5)).toBe(true);
   });
@@ -123,8 +125,11 @@ describe('evaluation', () => {
           expect(a === '*' || /^dynamodb:\*$|^sqs:\*$|^events:\*$/.test(a)).toBe(false);
       }
     }
-    for (const r of Object.values(dev.template.findResources('AWS::IAM::Role')))
-      expect(r.Properties.ManagedPolicyArns).toBeUndefined();
+    const lambdaRoles = Object.values(dev.template.findResources('AWS::IAM::Role')).filter((r) =>
+      JSON.stringify(r.Properties.AssumeRolePolicyDocument).includes('lambda.amazonaws.com'),
+    );
+    expect(lambdaRoles).toHaveLength(7);
+    for (const r of lambdaRoles) expect(r.Properties.ManagedPolicyArns).toBeUndefined();
   });
 });
 
@@ -141,10 +146,11 @@ describe('events and observability', () => {
       (a) => a.Properties,
     );
     const names = alarms.map((a) => a.MetricName);
-    expect(names.filter((n) => n === 'ApproximateNumberOfMessagesVisible')).toHaveLength(2);
+    expect(names.filter((n) => n === 'ApproximateNumberOfMessagesVisible')).toHaveLength(3);
     expect(names.filter((n) => n === 'IteratorAge')).toHaveLength(2);
-    expect(names.filter((n) => n === 'Errors')).toHaveLength(4);
-    expect(names.filter((n) => n === 'Throttles')).toHaveLength(4);
+    expect(names.filter((n) => n === 'Errors')).toHaveLength(7);
+    expect(names.filter((n) => n === 'Throttles')).toHaveLength(7);
+    expect(names.filter((n) => n === 'ExecutionsFailed')).toHaveLength(1);
     for (const a of alarms) expect(a.AlarmActions).toHaveLength(1);
     dev.template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
     dev.template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);

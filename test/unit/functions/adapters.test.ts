@@ -88,6 +88,7 @@ describe('RiskRepository', () => {
       riskState: 'rs',
       riskHistory: 'rh',
       actions: 'act',
+      settings: 'set',
       idempotency: 'idem',
     });
   const state = { accountId: 'A1', version: 3 } as StoredRiskState;

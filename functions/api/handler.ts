@@ -1,0 +1,61 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { ActionsRepository, SettingsRepository } from '../lib/actions-repository.ts';
+import { readEnv } from '../lib/env.ts';
+import { lambdaDeps, logger } from '../lib/runtime.ts';
+import type { ApiDeps } from './routes.ts';
+import { route } from './router.ts';
+
+export function apiDeps(
+  client: DynamoDBClient,
+  tables: ReturnType<typeof readEnv>['tables'],
+  base: Pick<ApiDeps, 'repo' | 'publisher' | 'stage'>,
+): ApiDeps {
+  const doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  return {
+    ...base,
+    actions: new ActionsRepository(client, tables.actions),
+    settings: new SettingsRepository(client, tables.settings),
+    async updateAccount(accountId, fields) {
+      const names = Object.keys(fields);
+      if (names.length === 0) return;
+      await doc.send(
+        new UpdateCommand({
+          TableName: tables.accounts,
+          Key: { accountId },
+          UpdateExpression: `SET ${names.map((_, i) => `#f${i} = :v${i}`).join(', ')}`,
+          ExpressionAttributeNames: Object.fromEntries(names.map((n, i) => [`#f${i}`, n])),
+          ExpressionAttributeValues: Object.fromEntries(names.map((n, i) => [`:v${i}`, fields[n]])),
+          ConditionExpression: 'attribute_exists(accountId)',
+        }),
+      );
+    },
+    async queryHistory(accountId, limit, start) {
+      const out = await doc.send(
+        new QueryCommand({
+          TableName: tables.riskHistory,
+          KeyConditionExpression: 'accountId = :a',
+          ExpressionAttributeValues: { ':a': accountId },
+          ScanIndexForward: false,
+          Limit: limit,
+          ExclusiveStartKey: start,
+        }),
+      );
+      return { items: out.Items ?? [], next: out.LastEvaluatedKey };
+    },
+  };
+}
+
+let deps: ApiDeps | undefined;
+export const handler = async (event: APIGatewayProxyEvent) => {
+  if (!deps) {
+    const base = lambdaDeps();
+    deps = apiDeps(new DynamoDBClient({}), readEnv().tables, {
+      repo: base.repo,
+      publisher: base.publisher,
+      stage: process.env.STAGE ?? 'dev',
+    });
+  }
+  return route(event, deps, (msg, extra) => logger.error(msg, extra as Record<string, unknown>));
+};

@@ -1,0 +1,333 @@
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { z } from 'zod';
+import { Decimal, toEdge } from '../../shared/decimal.ts';
+import { planDeleverage } from '../../shared/deleverage/planner.ts';
+import { liquidationPrioritySchema, strategySchema } from '../../shared/deleverage/ordering.ts';
+import { orderRequestEvent, describeOrders } from '../../shared/escalation/order-request.ts';
+import { alertSettingsSchema, escalationConfigSchema } from '../../shared/escalation/settings.ts';
+import { parseEvaluationInput } from '../../shared/margin/evaluate.ts';
+import { toEngineInput } from '../../shared/pipeline/records.ts';
+import { defaultTarget } from '../../shared/replay/policy.ts';
+import { thresholdsFor } from '../../shared/risk/account-thresholds.ts';
+import { riskContextSchema } from '../../shared/risk/dynamic-thresholds.ts';
+import { thresholdsSchema } from '../../shared/risk/levels.ts';
+import { decimalString } from '../../shared/schemas/decimal-string.ts';
+import type { DomainEvent } from '../../shared/events/schemas.ts';
+import type { ActionsRepository, SettingsRepository } from '../lib/actions-repository.ts';
+import type { Publisher } from '../lib/event-publisher.ts';
+import type { RiskRepository } from '../lib/risk-repository.ts';
+import { HttpError, json, notFound, parseBody } from './http.ts';
+
+export interface ApiDeps {
+  repo: RiskRepository;
+  actions: ActionsRepository;
+  settings: SettingsRepository;
+  publisher: Publisher;
+  /** Writes to the accounts table (threshold updates). */
+  updateAccount(accountId: string, fields: Record<string, unknown>): Promise<void>;
+  queryHistory(
+    accountId: string,
+    limit: number,
+    start?: Record<string, unknown>,
+  ): Promise<{ items: unknown[]; next?: Record<string, unknown> }>;
+  stage: string;
+  now?: () => Date;
+}
+
+export interface Route {
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  path: string;
+  summary: string;
+  body?: z.ZodType;
+  handle(event: APIGatewayProxyEvent, d: ApiDeps): Promise<APIGatewayProxyResult>;
+}
+
+const accountId = (e: APIGatewayProxyEvent) => {
+  const id = e.pathParameters?.id ?? '';
+  if (!/^[A-Za-z0-9._:@-]{1,128}$/.test(id))
+    throw new HttpError(400, 'invalid-input', 'path.id: not a valid account id');
+  return id;
+};
+const actor = (e: APIGatewayProxyEvent) =>
+  `api:${e.requestContext?.identity?.userArn ?? e.requestContext?.identity?.caller ?? 'unknown'}`;
+
+const thresholdsBody = z
+  .object({ thresholds: thresholdsSchema.optional(), riskContext: riskContextSchema.nullable().optional() })
+  .strict();
+const orderBody = z
+  .object({
+    /** Client-chosen id: the same request twice is one request. */
+    requestId: z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, '8–64 letters, digits, _ or -'),
+    reason: z.string().min(3).max(500),
+    targetRatio: decimalString
+      .refine((d) => d.greaterThan(0), { error: 'must be greater than 0' })
+      .optional(),
+    strategy: strategySchema.optional(),
+    liquidationPriority: liquidationPrioritySchema.optional(),
+  })
+  .strict();
+const holdBody = z.object({ reason: z.string().min(3).max(500) }).strict();
+const historyQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  next: z.string().optional(),
+});
+
+async function manualOrders(
+  event: APIGatewayProxyEvent,
+  d: ApiDeps,
+  kind: 'deleverage' | 'liquidate',
+): Promise<APIGatewayProxyResult> {
+  const id = accountId(event);
+  const body = parseBody(event, orderBody);
+  const incidentId = `manual:${body.requestId}`;
+  const step = `manual-${kind}`;
+  let record = await d.actions.getStep<{ event: DomainEvent; summary: string }>(id, incidentId, step);
+  let status = 200;
+  if (!record) {
+    const account = await d.repo.getAccount(id);
+    if (!account) throw notFound(`account ${id}`);
+    const positions = await d.repo.getPositions(id);
+    const prices = await d.repo.getPrices(positions.map((p) => p.instrument));
+    const input = parseEvaluationInput(toEngineInput(account, positions, prices));
+    const config = await d.settings.get('escalation', escalationConfigSchema);
+    const state = await d.repo.getRiskState(id);
+    const thresholds = thresholdsFor(input.account, new Decimal(state?.equity ?? '0'));
+    const plan = planDeleverage({
+      input,
+      targetRatio:
+        body.targetRatio ?? defaultTarget(config.policy, thresholds.warning, thresholds.hysteresis),
+      strategy: body.strategy ?? config.policy.strategy,
+      liquidationPriority: body.liquidationPriority ?? config.policy.liquidationPriority,
+      execution: config.policy.execution,
+      incidentId,
+      step,
+      fullLiquidation: kind === 'liquidate',
+    });
+    const orderEvent = orderRequestEvent(
+      { ...plan, reason: `manual: ${body.reason}` },
+      'manual',
+      (d.now?.() ?? new Date()).toISOString(),
+    );
+    record = (
+      await d.actions.claimStep(id, incidentId, step, { event: orderEvent, summary: describeOrders(plan) })
+    ).record;
+    status = 202;
+  }
+  if (record.status !== 'published') {
+    await d.publisher.publish([record.payload.event]);
+    await d.actions.markPublished(id, incidentId, step);
+    await d.actions.audit({
+      accountId: id,
+      incidentId,
+      action: step,
+      actor: actor(event),
+      details: { reason: body.reason, orders: record.payload.summary },
+    });
+  }
+  return json(status, { requestId: body.requestId, status: 'published', event: record.payload.event });
+}
+
+export const ROUTES: Route[] = [
+  {
+    method: 'GET',
+    path: '/status',
+    summary: 'Service status',
+    handle: async (_e, d) =>
+      json(200, {
+        service: 'margin-guard',
+        stage: d.stage,
+        time: (d.now?.() ?? new Date()).toISOString(),
+        ok: true,
+      }),
+  },
+  {
+    method: 'GET',
+    path: '/accounts/{id}/risk',
+    summary: 'Current risk level, ratio, incident, margin call, data problems and hold',
+    handle: async (e, d) => {
+      const id = accountId(e);
+      const [state, hold] = await Promise.all([d.repo.getRiskState(id), d.actions.getHold(id)]);
+      if (!state) throw notFound(`no risk state for account ${id}`);
+      return json(200, {
+        accountId: id,
+        level: state.level,
+        marginRatio: state.marginRatio,
+        equity: state.equity,
+        maintenanceRequirement: state.maintenanceRequirement,
+        inMarginCall: state.inMarginCall,
+        distanceToCall: state.evaluation?.distanceToCall ?? null,
+        incident: state.tracker.incident,
+        marginCall: state.tracker.marginCall,
+        staleInstruments: state.staleInstruments,
+        dataProblem: state.dataProblem,
+        hold,
+        evaluatedAt: state.evaluatedAt,
+      });
+    },
+  },
+  {
+    method: 'GET',
+    path: '/accounts/{id}/margin',
+    summary: 'The full latest margin evaluation',
+    handle: async (e, d) => {
+      const state = await d.repo.getRiskState(accountId(e));
+      if (!state?.evaluation) throw notFound(`no evaluation for account ${accountId(e)}`);
+      return json(200, state.evaluation);
+    },
+  },
+  {
+    method: 'GET',
+    path: '/accounts/{id}/thresholds',
+    summary: 'Configured and effective (context-adjusted) thresholds',
+    handle: async (e, d) => {
+      const id = accountId(e);
+      const account = await d.repo.getAccount(id);
+      if (!account) throw notFound(`account ${id}`);
+      const parsed = parseEvaluationInput({ account: { id, ...account }, positions: [] }).account;
+      const state = await d.repo.getRiskState(id);
+      const t = thresholdsFor(parsed, new Decimal(state?.equity ?? '0'));
+      return json(200, {
+        configured: account.thresholds ?? null,
+        riskContext: account.riskContext ?? null,
+        effective: {
+          warning: toEdge(t.warning),
+          critical: toEdge(t.critical),
+          liquidation: toEdge(t.liquidation),
+          hysteresis: toEdge(t.hysteresis),
+        },
+      });
+    },
+  },
+  {
+    method: 'POST',
+    path: '/accounts/{id}/thresholds',
+    summary: 'Set the account’s thresholds and/or risk context (validated; audited)',
+    body: thresholdsBody,
+    handle: async (e, d) => {
+      const id = accountId(e);
+      const raw = JSON.parse(e.body ?? '{}');
+      parseBody(e, thresholdsBody);
+      if (!(await d.repo.getAccount(id))) throw notFound(`account ${id}`);
+      await d.updateAccount(id, {
+        ...(raw.thresholds ? { thresholds: raw.thresholds } : {}),
+        ...('riskContext' in raw ? { riskContext: raw.riskContext } : {}),
+      });
+      await d.actions.audit({ accountId: id, action: 'thresholds-updated', actor: actor(e), details: raw });
+      return json(200, { accountId: id, updated: raw });
+    },
+  },
+  {
+    method: 'GET',
+    path: '/accounts/{id}/history',
+    summary: 'Risk history, newest first, paged (limit, next)',
+    handle: async (e, d) => {
+      const id = accountId(e);
+      const q = historyQuery.safeParse(e.queryStringParameters ?? {});
+      if (!q.success)
+        throw new HttpError(
+          400,
+          'invalid-input',
+          q.error.issues.map((i) => `query.${i.path.join('.')}: ${i.message}`).join('; '),
+        );
+      let start: Record<string, unknown> | undefined;
+      if (q.data.next) {
+        try {
+          start = JSON.parse(Buffer.from(q.data.next, 'base64url').toString('utf8'));
+        } catch {
+          throw new HttpError(400, 'invalid-input', 'query.next: not a token from a previous page');
+        }
+      }
+      const page = await d.queryHistory(id, q.data.limit, start);
+      return json(200, {
+        items: page.items,
+        next: page.next ? Buffer.from(JSON.stringify(page.next)).toString('base64url') : null,
+      });
+    },
+  },
+  {
+    method: 'GET',
+    path: '/accounts/{id}/actions',
+    summary: 'Audit trail of automated and manual actions, newest first',
+    handle: async (e, d) => json(200, { items: await d.actions.listAudit(accountId(e)) }),
+  },
+  {
+    method: 'POST',
+    path: '/accounts/{id}/deleverage',
+    summary: 'Manual deleverage (idempotent by requestId; audited)',
+    body: orderBody,
+    handle: (e, d) => manualOrders(e, d, 'deleverage'),
+  },
+  {
+    method: 'POST',
+    path: '/accounts/{id}/liquidate',
+    summary: 'Manual liquidation (idempotent by requestId; audited)',
+    body: orderBody,
+    handle: (e, d) => manualOrders(e, d, 'liquidate'),
+  },
+  {
+    method: 'POST',
+    path: '/accounts/{id}/hold',
+    summary: 'Acknowledge and hold: pause automated deleverage/liquidation for the account',
+    body: holdBody,
+    handle: async (e, d) => {
+      const id = accountId(e);
+      const body = parseBody(e, holdBody);
+      const hold = {
+        accountId: id,
+        reason: body.reason,
+        by: actor(e),
+        at: (d.now?.() ?? new Date()).toISOString(),
+      };
+      await d.actions.setHold(hold);
+      await d.actions.audit({
+        accountId: id,
+        action: 'hold',
+        actor: actor(e),
+        details: { reason: body.reason },
+      });
+      return json(200, hold);
+    },
+  },
+  {
+    method: 'DELETE',
+    path: '/accounts/{id}/hold',
+    summary: 'Release the hold: automation resumes at its next re-check',
+    handle: async (e, d) => {
+      const id = accountId(e);
+      const released = await d.actions.clearHold(id);
+      if (released) await d.actions.audit({ accountId: id, action: 'hold-released', actor: actor(e) });
+      return json(200, { accountId: id, released });
+    },
+  },
+  ...(['config', 'alerts'] as const).flatMap((name): Route[] => {
+    const schema = name === 'config' ? escalationConfigSchema : alertSettingsSchema;
+    const key = name === 'config' ? 'escalation' : 'alerts';
+    const toJson = (v: unknown) =>
+      JSON.parse(JSON.stringify(v, (_k, x) => (x instanceof Decimal ? x.toFixed() : x)));
+    return [
+      {
+        method: 'GET',
+        path: `/${name}`,
+        summary: `Current ${name} settings (defaults filled in)`,
+        handle: async (_e, d) => json(200, toJson(await d.settings.get(key, schema))),
+      },
+      {
+        method: 'PUT',
+        path: `/${name}`,
+        summary: `Replace the ${name} settings (validated)`,
+        body: schema,
+        handle: async (e, d) => {
+          const parsed = parseBody(e, schema);
+          await d.settings.put(key, JSON.parse(e.body ?? '{}'));
+          await d.actions.audit({
+            accountId: '#system',
+            action: `${name}-updated`,
+            actor: actor(e),
+            details: JSON.parse(e.body ?? '{}'),
+          });
+          return json(200, toJson(parsed));
+        },
+      },
+    ];
+  }),
+];

@@ -1,0 +1,34 @@
+import { SNSClient } from '@aws-sdk/client-sns';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ActionsRepository, SettingsRepository } from '../lib/actions-repository.ts';
+import { readEnv } from '../lib/env.ts';
+import { lambdaDeps, metrics } from '../lib/runtime.ts';
+import { SnsNotifier } from '../lib/notifier.ts';
+import { runStep, type EscalationDeps } from './steps.ts';
+
+let deps: EscalationDeps | undefined;
+function escalationDeps(): EscalationDeps {
+  if (deps) return deps;
+  const base = lambdaDeps();
+  const env = readEnv();
+  const client = new DynamoDBClient({});
+  deps = {
+    ...base,
+    actions: new ActionsRepository(client, env.tables.actions),
+    settings: new SettingsRepository(client, env.tables.settings),
+    notifier: new SnsNotifier(new SNSClient({}), {
+      alerts: process.env.ALERTS_TOPIC_ARN ?? '',
+      pages: process.env.PAGES_TOPIC_ARN ?? '',
+    }),
+  };
+  return deps;
+}
+
+/** One Lambda for every escalation task; the state machine passes the step as `action`. */
+export const handler = async (event: unknown) => {
+  try {
+    return await runStep(event, escalationDeps());
+  } finally {
+    metrics.publishStoredMetrics();
+  }
+};

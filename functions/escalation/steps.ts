@@ -1,0 +1,282 @@
+import { z } from 'zod';
+import { Decimal } from '../../shared/decimal.ts';
+import { planDeleverage, type Plan } from '../../shared/deleverage/planner.ts';
+import {
+  describe as describeNotification,
+  type Notification,
+  type NotificationFacts,
+} from '../../shared/escalation/messages.ts';
+import { describeOrders, orderRequestEvent } from '../../shared/escalation/order-request.ts';
+import {
+  alertSettingsSchema,
+  escalationConfigSchema,
+  type EscalationConfig,
+} from '../../shared/escalation/settings.ts';
+import type { DomainEvent } from '../../shared/events/schemas.ts';
+import { parseEvaluationInput } from '../../shared/margin/evaluate.ts';
+import { toEngineInput } from '../../shared/pipeline/records.ts';
+import type { StoredRiskState } from '../../shared/pipeline/stored-state.ts';
+import { thresholdsFor } from '../../shared/risk/account-thresholds.ts';
+import { defaultTarget } from '../../shared/replay/policy.ts';
+import type { RiskLevel } from '../../shared/risk/levels.ts';
+import type { ActionsRepository, SettingsRepository } from '../lib/actions-repository.ts';
+import { evaluateAccount, type EvaluatorDeps } from '../lib/evaluate-account.ts';
+import type { Notifier } from '../lib/notifier.ts';
+import type { RiskRepository } from '../lib/risk-repository.ts';
+
+export const STEP_ACTIONS = ['check', 'alert', 'deleverage', 'liquidate', 'resolve', 'fail'] as const;
+
+export const stepInputSchema = z.object({
+  action: z.enum(STEP_ACTIONS),
+  accountId: z.string().min(1),
+  incidentId: z.string().min(1),
+  /** Set by the state machine's catch-all on `fail`. */
+  error: z.unknown().optional(),
+});
+export type StepInput = z.input<typeof stepInputSchema>;
+
+export interface StepOutput {
+  accountId: string;
+  incidentId: string;
+  action: (typeof STEP_ACTIONS)[number];
+  level: RiskLevel | null;
+  marginRatio: string | null;
+  held: boolean;
+  /** Back to SAFE, or this incident is closed: the execution ends. */
+  recovered: boolean;
+  /** Whether this step did its work now (false when skipped or already done for this incident). */
+  performed: boolean;
+  note: string;
+  waitSeconds: number;
+  holdPollSeconds: number;
+}
+
+export interface EscalationDeps extends EvaluatorDeps {
+  repo: RiskRepository;
+  actions: ActionsRepository;
+  settings: SettingsRepository;
+  notifier: Notifier;
+}
+
+interface Fresh {
+  state: StoredRiskState | null;
+  held: boolean;
+  recovered: boolean;
+  config: EscalationConfig;
+}
+
+/** Every step starts here: evaluate the account now, then read what was just stored. */
+async function recheck(d: EscalationDeps, accountId: string, incidentId: string): Promise<Fresh> {
+  await evaluateAccount(accountId, d);
+  const [state, hold, config] = await Promise.all([
+    d.repo.getRiskState(accountId),
+    d.actions.getHold(accountId),
+    d.settings.get('escalation', escalationConfigSchema),
+  ]);
+  const openIncident = state?.tracker.incident?.id ?? null;
+  return {
+    state,
+    held: hold !== null,
+    recovered: state?.level === 'SAFE' || openIncident !== incidentId,
+    config,
+  };
+}
+
+function output(
+  input: z.output<typeof stepInputSchema>,
+  fresh: Fresh,
+  performed: boolean,
+  note: string,
+): StepOutput {
+  return {
+    accountId: input.accountId,
+    incidentId: input.incidentId,
+    action: input.action,
+    level: fresh.state?.level ?? null,
+    marginRatio: fresh.state?.marginRatio ?? null,
+    held: fresh.held,
+    recovered: fresh.recovered,
+    performed,
+    note,
+    waitSeconds: fresh.config.waitSeconds,
+    holdPollSeconds: fresh.config.holdPollSeconds,
+  };
+}
+
+function facts(
+  input: { accountId: string; incidentId: string },
+  fresh: Fresh,
+  next: string,
+  action?: string,
+): NotificationFacts {
+  return {
+    accountId: input.accountId,
+    incidentId: input.incidentId,
+    level: fresh.state?.level ?? null,
+    marginRatio: fresh.state?.marginRatio ?? null,
+    callMove: fresh.state?.evaluation?.distanceToCall.call.move ?? null,
+    action,
+    next,
+  };
+}
+
+async function send(d: EscalationDeps, n: Notification, page: boolean): Promise<void> {
+  const alerts = await d.settings.get('alerts', alertSettingsSchema);
+  if (n.kind === 'alert' && n.level && !alerts.alertLevels.includes(n.level)) return;
+  if (n.kind === 'resolved' && !alerts.notifyResolved) return;
+  await d.notifier.notify('alerts', n);
+  if (page || (n.level !== null && alerts.pageLevels.includes(n.level))) await d.notifier.notify('pages', n);
+}
+
+/** Builds (once) and publishes (until confirmed) the orders of a deleverage or liquidation step. */
+async function orderStep(
+  d: EscalationDeps,
+  input: z.output<typeof stepInputSchema>,
+  fresh: Fresh,
+  kind: 'deleverage' | 'liquidate',
+): Promise<{ event: DomainEvent; plan: string; fresh: boolean }> {
+  const existing = await d.actions.getStep<{ event: DomainEvent; summary: string }>(
+    input.accountId,
+    input.incidentId,
+    kind,
+  );
+  let record = existing;
+  if (!record) {
+    const [account, positions] = await Promise.all([
+      d.repo.getAccount(input.accountId),
+      d.repo.getPositions(input.accountId),
+    ]);
+    const prices = await d.repo.getPrices(positions.map((p) => p.instrument));
+    const validated = parseEvaluationInput(toEngineInput(account!, positions, prices));
+    const thresholds = thresholdsFor(validated.account, new Decimal(fresh.state?.equity ?? '0'));
+    const policy = fresh.config.policy;
+    const plan: Plan = planDeleverage({
+      input: validated,
+      targetRatio: defaultTarget(policy, thresholds.warning, thresholds.hysteresis),
+      strategy: policy.strategy,
+      liquidationPriority: policy.liquidationPriority,
+      execution: policy.execution,
+      incidentId: input.incidentId,
+      step: kind,
+      fullLiquidation: kind === 'liquidate',
+    });
+    const event = orderRequestEvent(plan, 'automation', (d.now?.() ?? new Date()).toISOString());
+    record = (
+      await d.actions.claimStep(input.accountId, input.incidentId, kind, {
+        event,
+        summary: describeOrders(plan),
+      })
+    ).record;
+  }
+  if (record.status !== 'published') {
+    // Same event id and order keys on every attempt: the order system drops a repeat.
+    await d.publisher.publish([record.payload.event]);
+    await d.actions.markPublished(input.accountId, input.incidentId, kind);
+    return { event: record.payload.event, plan: record.payload.summary, fresh: true };
+  }
+  return { event: record.payload.event, plan: record.payload.summary, fresh: false };
+}
+
+export async function runStep(raw: unknown, d: EscalationDeps): Promise<StepOutput> {
+  const input = stepInputSchema.parse(raw);
+  const { accountId, incidentId } = input;
+  const audit = (action: string, details: Record<string, unknown>) =>
+    d.actions.audit({ accountId, incidentId, action, actor: 'automation', details });
+
+  if (input.action === 'fail') {
+    const fresh = await recheck(d, accountId, incidentId).catch(() => null);
+    const f = fresh ?? {
+      state: null,
+      held: false,
+      recovered: false,
+      config: escalationConfigSchema.parse({}),
+    };
+    const error = JSON.stringify(input.error ?? 'unknown').slice(0, 500);
+    await d.notifier.notify(
+      'pages',
+      describeNotification(
+        'failure',
+        facts(
+          input,
+          f,
+          'a person must check the account: automation stopped for this incident',
+          `failed: ${error}`,
+        ),
+        'critical',
+      ),
+    );
+    await audit('escalation-failed', { error });
+    return output(input, f, true, `failure paged: ${error}`);
+  }
+
+  const fresh = await recheck(d, accountId, incidentId);
+  switch (input.action) {
+    case 'check':
+      return output(input, fresh, true, 're-checked');
+    case 'resolve': {
+      await send(
+        d,
+        describeNotification(
+          'resolved',
+          facts(input, fresh, 'nothing: automation for this incident has ended'),
+        ),
+        false,
+      );
+      await audit('resolved', { level: fresh.state?.level });
+      return output(input, fresh, true, 'resolved');
+    }
+    case 'alert': {
+      if (fresh.recovered) return output(input, fresh, false, 'recovered before the alert');
+      const { claimed } = await d.actions.claimStep(accountId, incidentId, 'alert', {
+        level: fresh.state?.level,
+      });
+      if (!claimed) return output(input, fresh, false, 'alert already sent for this incident');
+      const next = fresh.held
+        ? 'nothing while the account is on hold'
+        : `re-check in ${fresh.config.waitSeconds}s; deleverage if CRITICAL, liquidate if LIQUIDATION`;
+      await send(
+        d,
+        describeNotification(
+          'alert',
+          facts(input, fresh, next, fresh.held ? 'nothing: account on manual hold' : 'alert sent'),
+        ),
+        false,
+      );
+      await audit('alert', { level: fresh.state?.level, ratio: fresh.state?.marginRatio });
+      return output(input, fresh, true, 'alert sent');
+    }
+    case 'deleverage':
+    case 'liquidate': {
+      const needed = input.action === 'deleverage' ? ['CRITICAL', 'LIQUIDATION'] : ['LIQUIDATION'];
+      if (fresh.recovered || fresh.held || !needed.includes(fresh.state?.level ?? '')) {
+        const why = fresh.recovered
+          ? 'recovered'
+          : fresh.held
+            ? 'on manual hold'
+            : `level is ${fresh.state?.level}`;
+        await audit(`${input.action}-skipped`, { reason: why });
+        return output(input, fresh, false, `skipped: ${why}`);
+      }
+      const done = await orderStep(d, input, fresh, input.action);
+      if (done.fresh) {
+        const kind = input.action === 'deleverage' ? 'deleverage' : 'liquidation';
+        const next =
+          kind === 'deleverage'
+            ? `re-check in ${fresh.config.waitSeconds}s; liquidate if LIQUIDATION`
+            : 'on-call confirms the closing orders filled';
+        await send(
+          d,
+          describeNotification(kind, facts(input, fresh, next, `${done.event.detailType}: ${done.plan}`)),
+          kind === 'liquidation',
+        );
+        await audit(input.action, { orders: done.plan, eventId: done.event.detail.eventId });
+      }
+      return output(
+        input,
+        fresh,
+        done.fresh,
+        done.fresh ? done.plan : `already requested for this incident: ${done.plan}`,
+      );
+    }
+  }
+}

@@ -1,0 +1,187 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import type { z } from 'zod';
+
+export interface StepRecord<P = unknown> {
+  accountId: string;
+  actionKey: string;
+  incidentId: string;
+  step: string;
+  status: 'planned' | 'published';
+  payload: P;
+  createdAt: string;
+  publishedAt?: string;
+}
+
+export interface Hold {
+  accountId: string;
+  reason: string;
+  by: string;
+  at: string;
+}
+
+export interface AuditEntry {
+  accountId: string;
+  action: string;
+  actor: string;
+  incidentId?: string;
+  details?: Record<string, unknown>;
+}
+
+const stepKey = (incidentId: string, step: string) => `STEP#${incidentId}#${step}`;
+
+/** The Actions table: step records (exactly one per incident and step), holds, and the audit trail. */
+export class ActionsRepository {
+  private readonly doc: DynamoDBDocumentClient;
+  private sequence = 0;
+
+  constructor(
+    client: DynamoDBClient,
+    private readonly table: string,
+    private readonly now: () => Date = () => new Date(),
+  ) {
+    this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  }
+
+  async getStep<P>(accountId: string, incidentId: string, step: string): Promise<StepRecord<P> | null> {
+    const out = await this.doc.send(
+      new GetCommand({
+        TableName: this.table,
+        Key: { accountId, actionKey: stepKey(incidentId, step) },
+        ConsistentRead: true,
+      }),
+    );
+    return (out.Item as StepRecord<P> | undefined) ?? null;
+  }
+
+  /**
+   * Records a step's plan only if the step has no record yet. Returns the record that stands: ours, or the
+   * one a previous attempt wrote (whose plan is then reused, never recomputed).
+   */
+  async claimStep<P>(
+    accountId: string,
+    incidentId: string,
+    step: string,
+    payload: P,
+  ): Promise<{ record: StepRecord<P>; claimed: boolean }> {
+    const record: StepRecord<P> = {
+      accountId,
+      actionKey: stepKey(incidentId, step),
+      incidentId,
+      step,
+      status: 'planned',
+      payload,
+      createdAt: this.now().toISOString(),
+    };
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: record,
+          ConditionExpression: 'attribute_not_exists(actionKey)',
+        }),
+      );
+      return { record, claimed: true };
+    } catch (e) {
+      if ((e as { name?: string }).name !== 'ConditionalCheckFailedException') throw e;
+      const existing = await this.getStep<P>(accountId, incidentId, step);
+      return { record: existing!, claimed: false };
+    }
+  }
+
+  async markPublished(accountId: string, incidentId: string, step: string): Promise<void> {
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: { accountId, actionKey: stepKey(incidentId, step) },
+        UpdateExpression: 'SET #s = :p, publishedAt = :t',
+        ExpressionAttributeNames: { '#s': 'status' },
+        ExpressionAttributeValues: { ':p': 'published', ':t': this.now().toISOString() },
+      }),
+    );
+  }
+
+  async getHold(accountId: string): Promise<Hold | null> {
+    const out = await this.doc.send(
+      new GetCommand({ TableName: this.table, Key: { accountId, actionKey: 'HOLD' }, ConsistentRead: true }),
+    );
+    return out.Item ? (out.Item as Hold) : null;
+  }
+
+  async setHold(hold: Hold): Promise<void> {
+    await this.doc.send(new PutCommand({ TableName: this.table, Item: { ...hold, actionKey: 'HOLD' } }));
+  }
+
+  async clearHold(accountId: string): Promise<boolean> {
+    const out = await this.doc.send(
+      new DeleteCommand({
+        TableName: this.table,
+        Key: { accountId, actionKey: 'HOLD' },
+        ReturnValues: 'ALL_OLD',
+      }),
+    );
+    return out.Attributes !== undefined;
+  }
+
+  async audit(entry: AuditEntry): Promise<void> {
+    const at = this.now().toISOString();
+    this.sequence += 1;
+    await this.doc.send(
+      new PutCommand({
+        TableName: this.table,
+        Item: {
+          ...entry,
+          at,
+          actionKey: `AUDIT#${at}#${String(this.sequence).padStart(6, '0')}#${entry.action}`,
+        },
+      }),
+    );
+  }
+
+  async listAudit(accountId: string, limit = 50): Promise<(AuditEntry & { at: string })[]> {
+    const out = await this.doc.send(
+      new QueryCommand({
+        TableName: this.table,
+        KeyConditionExpression: 'accountId = :a AND begins_with(actionKey, :p)',
+        ExpressionAttributeValues: { ':a': accountId, ':p': 'AUDIT#' },
+        ScanIndexForward: false,
+        Limit: limit,
+      }),
+    );
+    return (out.Items ?? []) as (AuditEntry & { at: string })[];
+  }
+}
+
+/** The Settings table: named documents validated by their schema; defaults when absent. */
+export class SettingsRepository {
+  private readonly doc: DynamoDBDocumentClient;
+
+  constructor(
+    client: DynamoDBClient,
+    private readonly table: string,
+  ) {
+    this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  }
+
+  async getRaw(name: string): Promise<unknown> {
+    const out = await this.doc.send(new GetCommand({ TableName: this.table, Key: { name } }));
+    return out.Item?.value ?? {};
+  }
+
+  async get<S extends z.ZodType>(name: string, schema: S): Promise<z.output<S>> {
+    return schema.parse(await this.getRaw(name));
+  }
+
+  async put(name: string, value: unknown): Promise<void> {
+    await this.doc.send(
+      new PutCommand({ TableName: this.table, Item: { name, value, updatedAt: new Date().toISOString() } }),
+    );
+  }
+}

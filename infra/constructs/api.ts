@@ -1,0 +1,95 @@
+import { Duration } from 'aws-cdk-lib';
+import {
+  AccessLogFormat,
+  AuthorizationType,
+  LambdaIntegration,
+  LogGroupLogDestination,
+  MethodLoggingLevel,
+  RequestValidator,
+  RestApi,
+  type IResource,
+} from 'aws-cdk-lib/aws-apigateway';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import type { IEventBus } from 'aws-cdk-lib/aws-events';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { ROUTES } from '../../functions/api/routes.ts';
+import type { DeployConfig } from '../config.ts';
+import type { TableKey } from '../table-definitions.ts';
+import { MarginGuardFunction } from './lambda-function.ts';
+
+/** The REST API: IAM-authenticated (SigV4) on every method, one thin Lambda behind all routes. */
+export class Api extends Construct {
+  readonly api: RestApi;
+  readonly handler: MarginGuardFunction;
+
+  constructor(
+    scope: Construct,
+    id: string,
+    props: {
+      config: DeployConfig;
+      tables: Record<TableKey, ITable>;
+      bus: IEventBus;
+      environment: Record<string, string>;
+    },
+  ) {
+    super(scope, id);
+    const { tables } = props;
+    this.handler = new MarginGuardFunction(this, 'Handler', {
+      name: 'api',
+      description: 'Margin Guard REST API',
+      environment: { ...props.environment, STAGE: props.config.stage },
+      timeout: Duration.seconds(29),
+      logRetentionDays: props.config.logRetentionDays,
+    });
+    const role = this.handler.role;
+    for (const t of ['positions', 'prices', 'riskState', 'riskHistory', 'settings'] as const)
+      tables[t].grantReadData(role);
+    tables.accounts.grantReadWriteData(role);
+    tables.actions.grantReadWriteData(role);
+    tables.settings.grantWriteData(role);
+    props.bus.grantPutEventsTo(role);
+
+    const accessLogs = new LogGroup(this, 'AccessLogs', { retention: RetentionDays.ONE_MONTH });
+    this.api = new RestApi(this, 'RestApi', {
+      restApiName: `margin-guard-${props.config.stage}`,
+      description: 'Risk status, margin, thresholds, history, manual actions, configuration',
+      cloudWatchRole: true,
+      defaultMethodOptions: { authorizationType: AuthorizationType.IAM },
+      deployOptions: {
+        stageName: props.config.stage,
+        loggingLevel: MethodLoggingLevel.INFO,
+        dataTraceEnabled: false,
+        tracingEnabled: true,
+        metricsEnabled: true,
+        throttlingRateLimit: 100,
+        throttlingBurstLimit: 200,
+        accessLogDestination: new LogGroupLogDestination(accessLogs),
+        accessLogFormat: AccessLogFormat.jsonWithStandardFields(),
+      },
+    });
+    const integration = new LambdaIntegration(this.handler.fn);
+    // API Gateway rejects a call missing its path parameters; bodies are validated by zod in the handler,
+    // which names every bad field in the 400.
+    const requestValidator = new RequestValidator(this, 'Validator', {
+      restApi: this.api,
+      validateRequestParameters: true,
+      validateRequestBody: true,
+    });
+    const resources = new Map<string, IResource>([['', this.api.root]]);
+    const resourceFor = (path: string): IResource => {
+      const existing = resources.get(path);
+      if (existing) return existing;
+      const parent = resourceFor(path.slice(0, path.lastIndexOf('/')));
+      const created = parent.addResource(path.slice(path.lastIndexOf('/') + 1));
+      resources.set(path, created);
+      return created;
+    };
+    for (const r of ROUTES) {
+      resourceFor(r.path).addMethod(r.method, integration, {
+        requestValidator,
+        requestParameters: r.path.includes('{id}') ? { 'method.request.path.id': true } : undefined,
+      });
+    }
+  }
+}

@@ -1,0 +1,209 @@
+import { Duration } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { Rule, type IEventBus } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import {
+  Choice,
+  Condition,
+  DefinitionBody,
+  Fail,
+  JsonPath,
+  LogLevel,
+  StateMachine,
+  StateMachineType,
+  Succeed,
+  TaskInput,
+  Wait,
+  WaitTime,
+  type IChainable,
+  type INextable,
+  type TaskStateBase,
+} from 'aws-cdk-lib/aws-stepfunctions';
+import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+import { EVENT_SOURCE } from '../../shared/events/schemas.ts';
+import type { DeployConfig } from '../config.ts';
+import { tableEnvName, type TableKey } from '../table-definitions.ts';
+import { MarginGuardFunction } from './lambda-function.ts';
+
+export interface EscalationProps {
+  config: DeployConfig;
+  tables: Record<TableKey, ITable>;
+  bus: IEventBus;
+  key: IKey;
+  alerts: ITopic;
+  pages: ITopic;
+  evaluationEnvironment: Record<string, string>;
+}
+
+/** Transient failures worth retrying with backoff; anything else goes to the catch-all. */
+const TRANSIENT = [
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+  'Lambda.TooManyRequestsException',
+  'States.Timeout',
+];
+
+/**
+ * Escalation per incident (Standard workflow): alert → wait → re-check → deleverage → wait → re-check →
+ * liquidate, each task re-evaluating the account first; held accounts wait; recovered ones resolve.
+ */
+export class Escalation extends Construct {
+  readonly stateMachine: StateMachine;
+  readonly steps: MarginGuardFunction;
+  readonly starter: MarginGuardFunction;
+  readonly startDeadLetterQueue: Queue;
+
+  constructor(scope: Construct, id: string, props: EscalationProps) {
+    super(scope, id);
+    const { config, tables } = props;
+    this.steps = new MarginGuardFunction(this, 'Steps', {
+      name: 'escalation',
+      description: 'Escalation steps: check, alert, deleverage, liquidate, resolve, fail',
+      environment: {
+        ...props.evaluationEnvironment,
+        ALERTS_TOPIC_ARN: props.alerts.topicArn,
+        PAGES_TOPIC_ARN: props.pages.topicArn,
+      },
+      timeout: Duration.minutes(1),
+      logRetentionDays: config.logRetentionDays,
+    });
+    const role = this.steps.role;
+    for (const t of ['accounts', 'positions', 'prices'] as const) tables[t].grantReadData(role);
+    tables.riskState.grantReadWriteData(role);
+    tables.riskHistory.grantWriteData(role);
+    tables.actions.grantReadWriteData(role);
+    tables.settings.grantReadData(role);
+    props.bus.grantPutEventsTo(role);
+    props.alerts.grantPublish(role);
+    props.pages.grantPublish(role);
+
+    const task = (name: string, action: string, extra: Record<string, unknown> = {}) =>
+      new LambdaInvoke(this, name, {
+        lambdaFunction: this.steps.fn,
+        payloadResponseOnly: true,
+        payload: TaskInput.fromObject({
+          action,
+          accountId: JsonPath.stringAt('$.accountId'),
+          incidentId: JsonPath.stringAt('$.incidentId'),
+          ...extra,
+        }),
+        retryOnServiceExceptions: false,
+      }).addRetry({ errors: TRANSIENT, interval: Duration.seconds(2), maxAttempts: 3, backoffRate: 2 });
+
+    const failed = new Fail(this, 'Escalation failed', {
+      cause: 'A step failed after retries; on-call was paged',
+    });
+    const pageFailure = task('Page on-call about the failure', 'fail', {
+      error: JsonPath.objectAt('$.error'),
+    }).next(failed);
+    const guarded = <T extends TaskStateBase>(t: T): T => {
+      t.addCatch(pageFailure, { errors: ['States.ALL'], resultPath: '$.error' });
+      return t;
+    };
+
+    const resolve = guarded(task('Resolve and notify', 'resolve')).next(new Succeed(this, 'Resolved'));
+    const liquidate = guarded(task('Liquidate', 'liquidate')).next(
+      new Succeed(this, 'Liquidation requested'),
+    );
+    const waitFor = (name: string) => new Wait(this, name, { time: WaitTime.secondsPath('$.waitSeconds') });
+    const holdWait = (name: string) =>
+      new Wait(this, name, { time: WaitTime.secondsPath('$.holdPollSeconds') });
+
+    // After the alert: watch until recovered, CRITICAL (deleverage) or LIQUIDATION (liquidate).
+    const recheckAfterAlert = guarded(task('Re-check after alert', 'check'));
+    const waitAfterAlert = waitFor('Wait after alert');
+    const recheckAfterDeleverage = guarded(task('Re-check after deleverage', 'check'));
+    const waitAfterDeleverage = waitFor('Wait after deleverage');
+    const deleverage = guarded(task('Deleverage', 'deleverage')).next(waitAfterDeleverage);
+    waitAfterDeleverage.next(recheckAfterDeleverage);
+    waitAfterAlert.next(recheckAfterAlert);
+
+    const decide = (
+      name: string,
+      onCritical: IChainable,
+      onWarning: IChainable,
+      hold: Wait & INextable,
+      recheck: IChainable,
+    ) => {
+      hold.next(recheck);
+      return new Choice(this, name)
+        .when(Condition.booleanEquals('$.recovered', true), resolve)
+        .when(Condition.booleanEquals('$.held', true), hold)
+        .when(Condition.stringEquals('$.level', 'LIQUIDATION'), liquidate)
+        .when(Condition.stringEquals('$.level', 'CRITICAL'), onCritical)
+        .otherwise(onWarning);
+    };
+    recheckAfterAlert.next(
+      decide('After alert', deleverage, waitAfterAlert, holdWait('On hold (after alert)'), recheckAfterAlert),
+    );
+    // Deleverage runs once per incident; after it, only recovery or liquidation end the watch.
+    recheckAfterDeleverage.next(
+      decide(
+        'After deleverage',
+        waitAfterDeleverage,
+        waitAfterDeleverage,
+        holdWait('On hold (after deleverage)'),
+        recheckAfterDeleverage,
+      ),
+    );
+
+    const alert = guarded(task('Alert', 'alert'));
+    alert.next(
+      decide(
+        'After first look',
+        deleverage,
+        waitAfterAlert,
+        holdWait('On hold (at start)'),
+        recheckAfterAlert,
+      ),
+    );
+
+    const logs = new LogGroup(this, 'Logs', { retention: RetentionDays.ONE_MONTH });
+    this.stateMachine = new StateMachine(this, 'StateMachine', {
+      stateMachineType: StateMachineType.STANDARD,
+      definitionBody: DefinitionBody.fromChainable(alert),
+      comment: 'Margin Guard escalation: one execution per account incident',
+      logs: { destination: logs, level: LogLevel.ALL, includeExecutionData: false },
+      tracingEnabled: true,
+      // An incident still open after two weeks needs a person; the failed execution raises the alarm.
+      timeout: Duration.days(14),
+    });
+
+    this.starter = new MarginGuardFunction(this, 'Starter', {
+      name: 'escalation-starter',
+      description: 'Starts one escalation per incident (duplicate starts are no-ops)',
+      environment: { STATE_MACHINE_ARN: this.stateMachine.stateMachineArn },
+      timeout: Duration.seconds(30),
+      logRetentionDays: config.logRetentionDays,
+    });
+    this.stateMachine.grantStartExecution(this.starter.role);
+    const startFailures = (this.startDeadLetterQueue = new Queue(this, 'StartDeadLetterQueue', {
+      encryption: QueueEncryption.KMS,
+      encryptionMasterKey: props.key,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    }));
+    new Rule(this, 'StartOnRisk', {
+      eventBus: props.bus,
+      description: 'An account moved to WARNING or worse: escalate its incident',
+      eventPattern: {
+        source: [EVENT_SOURCE],
+        detailType: ['RiskLevelChanged'],
+        detail: { to: ['WARNING', 'CRITICAL', 'LIQUIDATION'] },
+      },
+      targets: [
+        new LambdaFunction(this.starter.fn, {
+          retryAttempts: 8,
+          maxEventAge: Duration.hours(2),
+          deadLetterQueue: startFailures,
+        }),
+      ],
+    });
+  }
+}

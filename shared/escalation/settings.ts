@@ -1,0 +1,37 @@
+import { z } from 'zod';
+import { escalationPolicySchema } from '../replay/policy.ts';
+import { RISK_LEVELS } from '../risk/levels.ts';
+
+/**
+ * Operator settings (GET/PUT /config and /alerts), stored once for the system. Every field has a default,
+ * so an empty store is a working configuration.
+ */
+export const escalationConfigSchema = z
+  .object({
+    /** How deleverage and liquidation plans are built (strategy, priority, target, fees and slippage). */
+    policy: escalationPolicySchema.default(() => escalationPolicySchema.parse({})),
+    /** Pause between escalation steps, so the account (or the broker) can recover first. */
+    waitSeconds: z.number().int().min(0).max(86_400).default(300),
+    /** Re-check interval while an account is on manual hold. */
+    holdPollSeconds: z.number().int().min(1).max(86_400).default(600),
+  })
+  .strict();
+export type EscalationConfig = z.output<typeof escalationConfigSchema>;
+
+export const alertSettingsSchema = z
+  .object({
+    /** Levels that send an alert (alerts topic). */
+    alertLevels: z.array(z.enum(RISK_LEVELS)).default(['WARNING', 'CRITICAL', 'LIQUIDATION']),
+    /** Levels that page on-call (pages topic); failures of the automation always page. */
+    pageLevels: z.array(z.enum(RISK_LEVELS)).default(['LIQUIDATION']),
+    /** Also tell on-call when an incident resolves. */
+    notifyResolved: z.boolean().default(true),
+  })
+  .strict();
+export type AlertSettings = z.output<typeof alertSettingsSchema>;
+
+/** Step Functions execution names: ≤ 80 of [A-Za-z0-9-_], unique per (account, incident). */
+export function executionName(accountId: string, incidentId: string, hash: (s: string) => string): string {
+  const safe = accountId.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 40);
+  return `${safe}-${hash(incidentId).slice(0, 32)}`;
+}
