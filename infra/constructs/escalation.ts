@@ -27,7 +27,7 @@ import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { EVENT_SOURCE } from '../../shared/events/schemas.ts';
 import type { DeployConfig } from '../config.ts';
-import { tableEnvName, type TableKey } from '../table-definitions.ts';
+import type { TableKey } from '../table-definitions.ts';
 import { MarginGuardFunction } from './lambda-function.ts';
 
 export interface EscalationProps {
