@@ -109,19 +109,15 @@ const orderRequest = {
   orders: z.array(order),
 };
 
-export const deleverageRequestedSchema = z
-  .object(orderRequest)
-  .meta({
-    title: 'DeleverageRequested',
-    description: 'Orders that reduce the account back to the target ratio, for the broker’s order system.',
-  });
+export const deleverageRequestedSchema = z.object(orderRequest).meta({
+  title: 'DeleverageRequested',
+  description: 'Orders that reduce the account back to the target ratio, for the broker’s order system.',
+});
 
-export const liquidationRequestedSchema = z
-  .object(orderRequest)
-  .meta({
-    title: 'LiquidationRequested',
-    description: 'Orders that close every position of the account, in liquidation priority order.',
-  });
+export const liquidationRequestedSchema = z.object(orderRequest).meta({
+  title: 'LiquidationRequested',
+  description: 'Orders that close every position of the account, in liquidation priority order.',
+});
 
 export const EVENT_SCHEMAS = {
   RiskLevelChanged: riskLevelChangedSchema,
