@@ -1,0 +1,116 @@
+/**
+ * Writes docs/openapi.json from the API's route table and zod body schemas (`npm run docs:api`); a test
+ * fails if the file is stale.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { ROUTES } from '../functions/api/routes.ts';
+
+export const OPENAPI_PATH = join(import.meta.dirname, '..', 'docs', 'openapi.json');
+
+const errorSchema = {
+  type: 'object',
+  properties: {
+    error: { type: 'string' },
+    message: { type: 'string' },
+    issues: {
+      type: 'array',
+      items: { type: 'object', properties: { field: { type: 'string' }, message: { type: 'string' } } },
+    },
+  },
+};
+
+export function renderOpenApi(): string {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const r of ROUTES) {
+    const parameters = [
+      ...(r.path.includes('{id}')
+        ? [
+            {
+              name: 'id',
+              in: 'path',
+              required: true,
+              schema: { type: 'string', pattern: '^[A-Za-z0-9._:@-]{1,128}$' },
+            },
+          ]
+        : []),
+      ...(r.path.endsWith('/history')
+        ? [
+            {
+              name: 'limit',
+              in: 'query',
+              schema: { type: 'integer', minimum: 1, maximum: 500, default: 50 },
+            },
+            {
+              name: 'next',
+              in: 'query',
+              schema: { type: 'string' },
+              description: 'token from the previous page',
+            },
+          ]
+        : []),
+    ];
+    paths[r.path] ??= {};
+    paths[r.path]![r.method.toLowerCase()] = {
+      summary: r.summary,
+      security: [{ sigv4: [] }],
+      ...(parameters.length ? { parameters } : {}),
+      ...(r.body
+        ? {
+            requestBody: {
+              required: true,
+              content: {
+                'application/json': {
+                  schema: z.toJSONSchema(r.body, { io: 'input', unrepresentable: 'any' }),
+                },
+              },
+            },
+          }
+        : {}),
+      responses: {
+        [r.path.endsWith('/deleverage') || r.path.endsWith('/liquidate') ? '202' : '200']: {
+          description: 'OK (JSON)',
+        },
+        ...(r.path.endsWith('/deleverage') || r.path.endsWith('/liquidate')
+          ? { '200': { description: 'the same requestId was already accepted: its result' } }
+          : {}),
+        '400': {
+          description: 'invalid input; every bad field is named',
+          content: { 'application/json': { schema: errorSchema } },
+        },
+        '403': { description: 'missing or invalid SigV4 (IAM) credentials' },
+        '404': {
+          description: 'no such account or state',
+          content: { 'application/json': { schema: errorSchema } },
+        },
+      },
+    };
+  }
+  const doc = {
+    openapi: '3.1.0',
+    info: {
+      title: 'Margin Guard API',
+      version: '1.0.0',
+      description:
+        'Risk status, margin, thresholds, history, manual deleverage/liquidation, holds and configuration. Decimals are strings.',
+    },
+    components: {
+      securitySchemes: {
+        sigv4: {
+          type: 'apiKey',
+          name: 'Authorization',
+          in: 'header',
+          description: 'AWS Signature Version 4 (IAM authorization)',
+        },
+      },
+    },
+    paths,
+  };
+  return `${JSON.stringify(doc, null, 2)}\n`;
+}
+
+if (process.argv[1] && import.meta.filename === process.argv[1]) {
+  writeFileSync(OPENAPI_PATH, renderOpenApi());
+  console.log(`wrote ${OPENAPI_PATH}`);
+}
