@@ -41,25 +41,32 @@ export function escalationDefinition(): Record<string, Json> {
 export interface LocalRun {
   /** States entered, in order. */
   path: string[];
-  status: 'SUCCEEDED' | 'FAILED';
+  status: 'SUCCEEDED' | 'FAILED' | 'ABORTED';
   output: unknown;
   error?: string;
+}
+
+export interface LocalExecution {
+  done: Promise<LocalRun>;
+  /** Ends the execution where it stands (e.g. the replay ran out of bars). */
+  abort(): void;
 }
 
 /**
  * Runs the synthesized definition in-process: every Task state calls `step` (the real escalation step
  * handler) with the payload the state would send to Lambda; Wait states take `waitMs` (default 0).
  */
-export async function runEscalation(
+export function startEscalationRun(
   input: { accountId: string; incidentId: string },
   step: (payload: unknown) => Promise<unknown>,
   waitMs = 0,
-): Promise<LocalRun> {
+): LocalExecution {
   const definition = escalationDefinition();
   const states = definition.States as Record<string, { Type: string }>;
   const names = Object.keys(states);
   const machine = new StateMachine(definition as never, { validationOptions: { checkArn: false } });
   const execution = machine.run(input, {
+    noThrowOnAbort: true,
     overrides: {
       taskResourceLocalHandlers: Object.fromEntries(
         names
@@ -77,12 +84,23 @@ export async function runEscalation(
       if (event.type === 'StateEntered') path.push(event.state.name);
     }
   })();
-  try {
-    const output = await execution.result;
-    await collecting;
-    return { path, status: 'SUCCEEDED', output };
-  } catch (e) {
-    await collecting.catch(() => {});
-    return { path, status: 'FAILED', output: null, error: (e as Error).message };
-  }
+  const done = (async (): Promise<LocalRun> => {
+    try {
+      const output = await execution.result;
+      await collecting.catch(() => {});
+      return { path, status: output === null ? 'ABORTED' : 'SUCCEEDED', output };
+    } catch (e) {
+      await collecting.catch(() => {});
+      return { path, status: 'FAILED', output: null, error: (e as Error).message };
+    }
+  })();
+  return { done, abort: () => execution.abort() };
+}
+
+export function runEscalation(
+  input: { accountId: string; incidentId: string },
+  step: (payload: unknown) => Promise<unknown>,
+  waitMs = 0,
+): Promise<LocalRun> {
+  return startEscalationRun(input, step, waitMs).done;
 }

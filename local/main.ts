@@ -1,18 +1,115 @@
 /**
- * `npm start`: evaluates every example book in examples/ and prints each as a table.
- * (Local mode on DynamoDB Local grows out of this entry point.)
+ * `npm start`: the whole system locally. DynamoDB Local starts (and always stops), the tables are created
+ * from the deployed definitions, sample books are seeded, and a real market crash is replayed through the
+ * real handlers and state machine. Prints a live timeline; writes out/report.html, out/events.jsonl,
+ * out/notifications.jsonl and out/dead-letters.jsonl.
+ *
+ *   npm start -- [--scenario FILE.json] [--prices PRICES.csv] [--out DIR] [--from DATE] [--to DATE] [--quiet]
  */
-import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { runCli } from '../cli/main.ts';
+import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { InputError } from '../shared/errors.ts';
+import { parsePricesCsv } from '../shared/replay/prices-csv.ts';
+import { JavaMissingError } from './dynamodb-local.ts';
+import { runLocal, type TimelineEntry } from './local-system.ts';
+import { renderReport } from './report-html.ts';
+import { loadScenario } from './scenario.ts';
 
-const dir = join(import.meta.dirname, '..', 'examples');
-let failed = 0;
-for (const name of readdirSync(dir)
-  .filter((f) => f.endsWith('.json'))
-  .sort()) {
-  const result = runCli(['evaluate', join(dir, name), '--format', 'table']);
-  console.log(`\n=== ${name} ===\n${result.stdout}${result.stderr}`);
-  if (result.code !== 0) failed += 1;
+const ROOT = join(import.meta.dirname, '..');
+const COLOURS: Partial<Record<TimelineEntry['kind'], string>> = {
+  'margin-call': '31',
+  liquidation: '31',
+  deleverage: '33',
+  page: '35',
+  level: '36',
+  fill: '34',
+};
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      scenario: { type: 'string', default: join(ROOT, 'local', 'scenarios', 'crash-2020.json') },
+      prices: { type: 'string', default: join(ROOT, 'test', 'fixtures', 'crash-2020.csv') },
+      out: { type: 'string', default: join(ROOT, 'out') },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      quiet: { type: 'boolean', default: false },
+    },
+  });
+  const scenario = loadScenario(values.scenario!);
+  let text: string;
+  try {
+    text = readFileSync(values.prices!, 'utf8');
+  } catch (e) {
+    throw InputError.single(values.prices!, `cannot read prices: ${(e as Error).message}`);
+  }
+  const bars = parsePricesCsv(text, values.prices!).filter(
+    (b) => (!values.from || b.date >= values.from) && (!values.to || b.date <= values.to),
+  );
+  if (bars.length === 0) throw InputError.single('--from/--to', 'no price bars in that range');
+  const outDir = resolve(values.out!);
+  mkdirSync(outDir, { recursive: true });
+  const tty = process.stdout.isTTY && !process.env.CI;
+  const colour = (kind: TimelineEntry['kind'], s: string) =>
+    tty && COLOURS[kind] ? `\x1b[${COLOURS[kind]}m${s}\x1b[0m` : s;
+  const clearLine = () => tty && process.stdout.write('\r\x1b[2K');
+
+  console.log(
+    `Margin Guard local mode: ${scenario.accounts.length} accounts, ${bars.length} bars ${bars[0]!.date} → ${bars[bars.length - 1]!.date}`,
+  );
+  console.log('starting DynamoDB Local …');
+  const started = Date.now();
+  const result = await runLocal({
+    scenario,
+    bars,
+    outDir,
+    onTimeline: (e) => {
+      if (values.quiet) return;
+      clearLine();
+      console.log(`${e.date}  ${e.accountId.padEnd(12)} ${colour(e.kind, e.text)}`);
+    },
+    onBar: (i, n, date) => {
+      if (tty) {
+        const width = 30;
+        const done = Math.round((i / n) * width);
+        process.stdout.write(`\r\x1b[2K[${'#'.repeat(done)}${'.'.repeat(width - done)}] ${i}/${n} ${date}`);
+      } else if (i % 10 === 0 || i === n) console.log(`… ${i}/${n} bars (${date})`);
+    },
+  });
+  clearLine();
+  const report = join(outDir, 'report.html');
+  writeFileSync(
+    report,
+    renderReport({
+      title: 'Margin Guard — local replay',
+      description: scenario.description,
+      series: result.series,
+      thresholds: result.thresholds,
+      timeline: result.timeline,
+      eventCounts: result.eventCounts,
+    }),
+  );
+  const counts = Object.entries(result.eventCounts)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
+  console.log(`\ndone in ${((Date.now() - started) / 1000).toFixed(1)} s: ${counts}`);
+  console.log(
+    `escalations: ${result.executions.length} (${result.executions.map((e) => e.status).join(', ') || 'none'})`,
+  );
+  console.log(
+    `report:        ${report}\nevents:        ${result.files.events}\nnotifications: ${result.files.notifications}\ndead letters:  ${result.files.deadLetters}`,
+  );
+  return 0;
 }
-process.exitCode = failed === 0 ? 0 : 1;
+
+main().then(
+  (code) => process.exit(code),
+  (e) => {
+    if (e instanceof InputError)
+      console.error(`invalid input:\n${e.issues.map((i) => `  ${i.field}: ${i.message}`).join('\n')}`);
+    else if (e instanceof JavaMissingError) console.error(e.message);
+    else console.error(e);
+    process.exit(e instanceof InputError ? 2 : 1);
+  },
+);

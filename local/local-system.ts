@@ -1,0 +1,324 @@
+import { ExecutionAlreadyExists, type StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { join } from 'node:path';
+import { startEscalation } from '../functions/escalation-starter/start.ts';
+import { runStep, type EscalationDeps } from '../functions/escalation/steps.ts';
+import { ActionsRepository, SettingsRepository } from '../functions/lib/actions-repository.ts';
+import type { DeadLetter, WorkMessage, WorkQueue } from '../functions/lib/queues.ts';
+import { RiskRepository } from '../functions/lib/risk-repository.ts';
+import type { HandlerDeps } from '../functions/lib/runtime.ts';
+import { Tally } from '../functions/lib/telemetry.ts';
+import { makePositionStreamHandler } from '../functions/position-stream/handler.ts';
+import { makePriceStreamHandler } from '../functions/price-stream/handler.ts';
+import { makeSweepHandler } from '../functions/sweep/handler.ts';
+import { makeWorkQueueHandler } from '../functions/work-queue/handler.ts';
+import { Decimal } from '../shared/decimal.ts';
+import type { DomainEvent, EventDetail } from '../shared/events/schemas.ts';
+import { pipelineConfigSchema } from '../shared/pipeline/config.ts';
+import type { PriceBar } from '../shared/replay/prices-csv.ts';
+import {
+  DEFAULT_THRESHOLDS,
+  thresholdsSchema,
+  type RiskLevel,
+  type Thresholds,
+} from '../shared/risk/levels.ts';
+import { BarClock } from './bar-clock.ts';
+import { BrokerSimulator } from './broker-simulator.ts';
+import { startDynamoDbLocal } from './dynamodb-local.ts';
+import { startEscalationRun, type LocalExecution, type LocalRun } from './escalation-runner.ts';
+import type { Scenario } from './scenario.ts';
+import { JsonlFile, LocalBus, LocalNotifier } from './sinks.ts';
+import { StreamTail } from './stream-tail.ts';
+import { createTables, localClient } from './tables.ts';
+
+export type TimelineKind =
+  | 'level'
+  | 'margin-call'
+  | 'call-resolved'
+  | 'deleverage'
+  | 'liquidation'
+  | 'fill'
+  | 'alert'
+  | 'page'
+  | 'data';
+
+export interface TimelineEntry {
+  date: string;
+  accountId: string;
+  kind: TimelineKind;
+  text: string;
+  level?: RiskLevel;
+}
+
+export interface SeriesPoint {
+  date: string;
+  ratio: string | null;
+  level: RiskLevel | null;
+  equity: string | null;
+}
+
+export interface LocalResult {
+  timeline: TimelineEntry[];
+  series: Record<string, SeriesPoint[]>;
+  thresholds: Record<string, Thresholds>;
+  executions: LocalRun[];
+  files: { events: string; notifications: string; deadLetters: string };
+  eventCounts: Record<string, number>;
+}
+
+export interface LocalOptions {
+  scenario: Scenario;
+  bars: readonly PriceBar[];
+  outDir: string;
+  onTimeline?: (entry: TimelineEntry) => void;
+  onBar?: (index: number, total: number, date: string) => void;
+}
+
+/** The close of a daily bar, as the price time and the simulated clock. */
+const closeOf = (date: string) => new Date(`${date}T21:00:00.000Z`);
+
+function describeOrders(detail: EventDetail<'DeleverageRequested'>): string {
+  return (
+    detail.orders
+      .map(
+        (o) =>
+          `${o.side} ${o.quantity} ${o.instrument} @ ~${new Decimal(o.estimatedPrice).toDecimalPlaces(2).toFixed()}`,
+      )
+      .join(', ') || 'no orders'
+  );
+}
+
+/**
+ * The whole system on one machine: DynamoDB Local with the deployed table definitions, the real stream
+ * handlers fed from the real stream records, the synthesized state machine with its tasks mapped to the
+ * real step handler, a broker that fills requested orders, EventBridge and SNS to JSONL files.
+ */
+export async function runLocal(options: LocalOptions): Promise<LocalResult> {
+  const { scenario, bars, outDir } = options;
+  if (bars.length === 0) throw new Error('no price bars to replay');
+  const db = await startDynamoDbLocal();
+  const executions = new Map<string, LocalExecution>();
+  try {
+    const client = localClient(db.endpoint);
+    const tables = await createTables(client, 'local');
+    const doc = DynamoDBDocumentClient.from(client);
+    const clock = new BarClock(closeOf(bars[0]!.date));
+    const timeline: TimelineEntry[] = [];
+    const note = (accountId: string, kind: TimelineKind, text: string, level?: RiskLevel) => {
+      const entry = {
+        date: clock.now().toISOString().slice(0, 10),
+        accountId,
+        kind,
+        text,
+        ...(level ? { level } : {}),
+      };
+      timeline.push(entry);
+      options.onTimeline?.(entry);
+    };
+
+    const files = {
+      events: join(outDir, 'events.jsonl'),
+      notifications: join(outDir, 'notifications.jsonl'),
+      deadLetters: join(outDir, 'dead-letters.jsonl'),
+    };
+    const deadLetterFile = new JsonlFile(files.deadLetters);
+    const deadLetter: DeadLetter = {
+      send: async (reason, record, issues) => deadLetterFile.write({ reason, issues, record }),
+    };
+    const workQueue: WorkQueue & { messages: WorkMessage[] } = {
+      messages: [],
+      enqueue: async (m) => void workQueue.messages.push(...m),
+    };
+    const runs: LocalRun[] = [];
+
+    // The EventBridge rule that starts escalations, with the real starter and a stand-in for Step Functions.
+    const stepFunctions = {
+      send: async (command: StartExecutionCommand) => {
+        const name = command.input.name!;
+        if (executions.has(name))
+          throw new ExecutionAlreadyExists({ message: `execution ${name} exists`, $metadata: {} });
+        clock.enter();
+        const execution = startEscalationRun(JSON.parse(command.input.input!), step);
+        executions.set(name, execution);
+        void execution.done.then((run) => {
+          runs.push(run);
+          clock.leave();
+        });
+        return {};
+      },
+    };
+    const escalationRule = (e: DomainEvent) => {
+      if (
+        e.detailType !== 'RiskLevelChanged' ||
+        !['WARNING', 'CRITICAL', 'LIQUIDATION'].includes(e.detail.to)
+      )
+        return;
+      clock.enter();
+      void startEscalation(e.detail, stepFunctions as never, 'local').finally(() => clock.leave());
+    };
+    const timelineRule = (e: DomainEvent) => {
+      const d = e.detail as Record<string, unknown> & { accountId: string };
+      switch (e.detailType) {
+        case 'RiskLevelChanged':
+          return note(
+            d.accountId,
+            'level',
+            `${d.from ?? 'start'} → ${d.to} (ratio ${d.marginRatio === null ? '—' : new Decimal(d.marginRatio as string).toDecimalPlaces(3).toFixed()})`,
+            d.to as RiskLevel,
+          );
+        case 'MarginCallTriggered':
+          return note(
+            d.accountId,
+            'margin-call',
+            `MARGIN CALL: shortfall ${new Decimal(d.shortfall as string).toDecimalPlaces(2).toFixed()}`,
+          );
+        case 'MarginCallResolved':
+          return note(d.accountId, 'call-resolved', 'margin call resolved');
+        case 'DeleverageRequested':
+          return note(
+            d.accountId,
+            'deleverage',
+            `deleverage requested: ${describeOrders(e.detail as EventDetail<'DeleverageRequested'>)}`,
+          );
+        case 'LiquidationRequested':
+          return note(
+            d.accountId,
+            'liquidation',
+            `LIQUIDATION requested: ${describeOrders(e.detail as EventDetail<'DeleverageRequested'>)}`,
+          );
+        case 'RiskDataProblem':
+          return note(d.accountId, 'data', `data: ${d.kind} ${(d.instruments as string[]).join(', ')}`);
+      }
+    };
+    const bus = new LocalBus(new JsonlFile(files.events), [timelineRule, escalationRule], () => clock.now());
+    const notifier = new LocalNotifier(new JsonlFile(files.notifications), (channel, n) => {
+      if (channel === 'pages') note(n.accountId, 'page', `paged on-call: ${n.subject}`);
+      else if (n.kind === 'alert') note(n.accountId, 'alert', `alert sent (${n.severity})`);
+    });
+
+    const repo = new RiskRepository(client, tables);
+    const telemetry = new Tally();
+    const config = pipelineConfigSchema.parse({ staleAfterMs: 36 * 3_600_000, heartbeatMs: 3_600_000 });
+    const handlerDeps: HandlerDeps = {
+      store: repo,
+      repo,
+      publisher: bus,
+      deadLetter,
+      workQueue,
+      config,
+      telemetry,
+      env: { sweepSegments: 2, inlineFanoutLimit: 10_000 },
+      log: {
+        info: () => {},
+        warn: () => {},
+        error: (msg, ...extra) => deadLetterFile.write({ reason: 'handler-error', msg, extra }),
+      },
+      concurrency: 4,
+      now: () => clock.now(),
+    };
+    const escalationDeps: EscalationDeps = {
+      ...handlerDeps,
+      actions: new ActionsRepository(client, tables.actions, () => clock.now()),
+      settings: new SettingsRepository(client, tables.settings),
+      notifier,
+    };
+    // A re-check waits for the next bar: that is what the state machine's Wait means in a replay.
+    async function step(payload: unknown) {
+      if ((payload as { action?: string }).action === 'check') await clock.nextBar();
+      return runStep(payload, escalationDeps);
+    }
+
+    const positionHandler = makePositionStreamHandler(() => handlerDeps);
+    const priceHandler = makePriceStreamHandler(() => handlerDeps);
+    const tails = [tables.positions, tables.accounts, tables.prices].map((t) =>
+      StreamTail.forEndpoint(client, db.endpoint, t),
+    );
+    const pump = async () => {
+      for (;;) {
+        const [positions, accounts, prices] = await Promise.all(tails.map((t) => t.poll()));
+        if (positions!.length + accounts!.length + prices!.length === 0) return;
+        if (positions!.length) await positionHandler({ Records: positions! });
+        if (accounts!.length) await positionHandler({ Records: accounts! });
+        if (prices!.length) await priceHandler({ Records: prices! });
+      }
+    };
+    const writePrices = async (bar: PriceBar) => {
+      for (const [instrument, price] of bar.closes)
+        await repo.putPriceIfNewer({
+          instrument,
+          price: price.toFixed(),
+          priceTime: closeOf(bar.date).toISOString(),
+          source: 'replay',
+        });
+    };
+
+    // Seed: the first bar's prices, then the books (so the first evaluation has its prices).
+    await writePrices(bars[0]!);
+    const thresholds: Record<string, Thresholds> = {};
+    for (const { account, positions } of scenario.accounts) {
+      const { id, ...rest } = account as { id: string };
+      await doc.send(new PutCommand({ TableName: tables.accounts, Item: { accountId: id, ...rest } }));
+      for (const p of positions)
+        await doc.send(new PutCommand({ TableName: tables.positions, Item: { accountId: id, ...p } }));
+      thresholds[id] =
+        rest && (rest as { thresholds?: unknown }).thresholds
+          ? thresholdsSchema.parse((rest as { thresholds: unknown }).thresholds)
+          : DEFAULT_THRESHOLDS;
+    }
+    if (scenario.settings?.escalation)
+      await escalationDeps.settings.put('escalation', scenario.settings.escalation);
+    if (scenario.settings?.alerts) await escalationDeps.settings.put('alerts', scenario.settings.alerts);
+    await pump();
+    await clock.settle();
+
+    const broker = new BrokerSimulator(client, tables);
+    const sweep = makeSweepHandler(() => handlerDeps);
+    const worker = makeWorkQueueHandler(() => handlerDeps);
+    const series: Record<string, SeriesPoint[]> = Object.fromEntries(
+      scenario.accounts.map((a) => [(a.account as { id: string }).id, []]),
+    );
+    let filledUpTo = 0;
+    for (const [i, bar] of bars.entries()) {
+      clock.set(closeOf(bar.date));
+      await writePrices(bar);
+      await pump();
+      clock.release(); // re-checks parked since the last bar run now, on this bar's prices
+      await clock.settle();
+      // The broker fills what was requested, at this bar's prices; fills re-evaluate through the streams.
+      while (filledUpTo < bus.published.length) {
+        const e = bus.published[filledUpTo++]!;
+        if (e.detailType !== 'DeleverageRequested' && e.detailType !== 'LiquidationRequested') continue;
+        const fills = await broker.fill(e.detail as EventDetail<'DeleverageRequested'>);
+        if (fills > 0) note(e.detail.accountId, 'fill', `broker filled ${fills} order(s)`);
+        await pump();
+        await clock.settle();
+      }
+      // The scheduled sweep, once a bar, through the work queue.
+      await sweep({ id: `sweep-${bar.date}`, time: clock.now().toISOString() });
+      await worker({
+        Records: workQueue.messages
+          .splice(0)
+          .map((m, k) => ({ messageId: `${bar.date}-${k}`, body: JSON.stringify(m) })),
+      } as never);
+      await clock.settle();
+      for (const id of Object.keys(series)) {
+        const state = await repo.getRiskState(id);
+        series[id]!.push({
+          date: bar.date,
+          ratio: state?.marginRatio ?? null,
+          level: state?.level ?? null,
+          equity: state?.equity ?? null,
+        });
+      }
+      options.onBar?.(i + 1, bars.length, bar.date);
+    }
+    for (const execution of executions.values()) execution.abort();
+    await Promise.all([...executions.values()].map((e) => e.done));
+    const eventCounts: Record<string, number> = {};
+    for (const e of bus.published) eventCounts[e.detailType] = (eventCounts[e.detailType] ?? 0) + 1;
+    return { timeline, series, thresholds, executions: runs, files, eventCounts };
+  } finally {
+    for (const execution of executions.values()) execution.abort();
+    await db.stop();
+  }
+}
