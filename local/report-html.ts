@@ -42,12 +42,16 @@ export function ratioChart(
     .map((p, i) => `${x(i).toFixed(1)},${(p.ratio === null ? y(top) : y(new Decimal(p.ratio))).toFixed(1)}`)
     .join(' ');
   const index = new Map(points.map((p, i) => [p.date, i]));
+  const perDay = new Map<string, number>();
   const markers = actions
     .filter((a) => a.accountId === accountId && MARKER_COLOURS[a.kind] && index.has(a.date))
     .map((a) => {
       const i = index.get(a.date)!;
       const p = points[i]!;
-      const cy = p.ratio === null ? y(top) : y(new Decimal(p.ratio));
+      // Several actions on one day stack upwards instead of hiding each other.
+      const nth = perDay.get(a.date) ?? 0;
+      perDay.set(a.date, nth + 1);
+      const cy = Math.max(pad.top, (p.ratio === null ? y(top) : y(new Decimal(p.ratio))) - nth * 11);
       return `<circle cx="${x(i).toFixed(1)}" cy="${cy.toFixed(1)}" r="5" fill="${MARKER_COLOURS[a.kind]}" stroke="#fff"><title>${escape(`${a.date}: ${a.text}`)}</title></circle>`;
     })
     .join('');
@@ -62,7 +66,7 @@ export function ratioChart(
     .filter((i, k, all) => points[i] && all.indexOf(i) === k)
     .map(
       (i) =>
-        `<text x="${x(i).toFixed(1)}" y="${height - 8}" text-anchor="middle" font-size="11">${points[i]!.date}</text>`,
+        `<text x="${x(i).toFixed(1)}" y="${height - 8}" text-anchor="${i === 0 ? 'start' : i === points.length - 1 ? 'end' : 'middle'}" font-size="11">${points[i]!.date}</text>`,
     )
     .join('');
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" role="img" aria-label="margin ratio of ${escape(accountId)}">${bands}<polyline fill="none" stroke="#073642" stroke-width="2" points="${line}"/>${markers}${ticks}${dates}</svg>`;
@@ -111,7 +115,7 @@ tr.liquidation td,tr.margin-call td{color:#b00}tr.deleverage td{color:#a04000}tr
 <h1>${escape(input.title)}</h1>
 ${input.description ? `<p>${escape(input.description)}</p>` : ''}
 <p class="legend"><span style="background:#e6f4ea">SAFE</span><span style="background:#fff4ce">WARNING</span><span style="background:#ffe0c2">CRITICAL</span><span style="background:#fde0e0">LIQUIDATION</span>
-● alert <span style="color:#b58900">●</span> deleverage <span style="color:#cb4b16">●</span> liquidation <span style="color:#dc322f">●</span> margin call <span style="color:#6c0000">●</span> fill <span style="color:#268bd2">●</span> (hover for details)</p>
+<b style="color:#b58900">●</b> alert <b style="color:#cb4b16">●</b> deleverage <b style="color:#dc322f">●</b> liquidation <b style="color:#6c0000">●</b> margin call <b style="color:#268bd2">●</b> fill (hover for details; a flat account has no requirement and is drawn at the top)</p>
 <p>Events: ${counts || 'none'}</p>
 ${sections}
 <h2>Timeline</h2>
