@@ -227,10 +227,12 @@ export async function runStep(raw: unknown, d: EscalationDeps): Promise<StepOutp
     }
     case 'alert': {
       if (fresh.recovered) return output(input, fresh, false, 'recovered before the alert');
-      const { claimed } = await d.actions.claimStep(accountId, incidentId, 'alert', {
+      // Claimed as planned, marked published only once sent: a failed send is retried, a sent one never repeats.
+      const { record } = await d.actions.claimStep(accountId, incidentId, 'alert', {
         level: fresh.state?.level,
       });
-      if (!claimed) return output(input, fresh, false, 'alert already sent for this incident');
+      if (record.status === 'published')
+        return output(input, fresh, false, 'alert already sent for this incident');
       const next = fresh.held
         ? 'nothing while the account is on hold'
         : `re-check in ${fresh.config.waitSeconds}s; deleverage if CRITICAL, liquidate if LIQUIDATION`;
@@ -242,6 +244,7 @@ export async function runStep(raw: unknown, d: EscalationDeps): Promise<StepOutp
         ),
         false,
       );
+      await d.actions.markPublished(accountId, incidentId, 'alert');
       await audit('alert', { level: fresh.state?.level, ratio: fresh.state?.marginRatio });
       return output(input, fresh, true, 'alert sent');
     }
