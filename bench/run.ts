@@ -4,7 +4,13 @@
  * Set BENCH_ACCOUNTS to change the account count (default 10,000).
  */
 import { buildBook, evaluateBook, parseEvaluationInput } from '../shared/margin/evaluate.ts';
+import { evaluateAccount } from '../functions/lib/evaluate-account.ts';
+import type { HandlerDeps } from '../functions/lib/runtime.ts';
+import { Tally } from '../functions/lib/telemetry.ts';
+import { makeWorkQueueHandler } from '../functions/work-queue/handler.ts';
+import { pipelineConfigSchema, type PipelineConfig } from '../shared/pipeline/config.ts';
 import { evaluateFloat } from './float-baseline.ts';
+import { MemoryStore } from './memory-store.ts';
 
 const ACCOUNTS = Number.parseInt(process.env.BENCH_ACCOUNTS ?? '10000', 10);
 const POSITIONS = 20;
@@ -93,6 +99,138 @@ console.log(
 console.log(
   `  ratio float64 / decimal, full:    ${(floatFull!.perSecond / decFull!.perSecond).toFixed(1)}x slower for exactness`,
 );
+// --- The evaluator: write compaction (on change + heartbeat) against writing every evaluation. ---
+async function evaluatorRun(label: string, config: PipelineConfig, accounts: number, sweeps: number) {
+  const store = new MemoryStore();
+  const instruments = Array.from({ length: 20 }, (_, i) => `S${i}`);
+  for (let a = 0; a < accounts; a++) {
+    store.accounts.set(`A${a}`, {
+      accountId: `A${a}`,
+      model: 'reg-t',
+      cash: `-${30_000 + (a % 40) * 1_000}`,
+    });
+    store.positions.set(
+      `A${a}`,
+      instruments.map((s, k) => ({
+        accountId: `A${a}`,
+        instrument: s,
+        quantity: String(10 + ((a + k) % 20)),
+        avgCost: '100',
+      })),
+    );
+  }
+  let clock = Date.parse('2026-01-05T14:30:00Z');
+  const deps = {
+    store,
+    publisher: { publish: async () => {} },
+    deadLetter: { send: async () => {} },
+    config,
+    telemetry: new Tally(),
+    now: () => new Date(clock),
+  };
+  let seed = 7;
+  const random = () => (seed = (seed * 48_271) % 2_147_483_647) / 2_147_483_647; // deterministic walk, not money
+  const price = instruments.map(() => 100);
+  const start = process.hrtime.bigint();
+  for (let sweep = 0; sweep < sweeps; sweep++) {
+    clock += 60_000; // a one-minute sweep
+    instruments.forEach((s, i) => {
+      price[i] = Math.round(price[i]! * (1 + (random() - 0.5) * 0.004) * 100) / 100; // a price path in cents, then a decimal string
+      store.prices.set(s, {
+        instrument: s,
+        price: price[i]!.toFixed(2),
+        priceTime: new Date(clock).toISOString(),
+      });
+    });
+    for (const id of store.accounts.keys()) await evaluateAccount(id, deps);
+  }
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  const evaluations = accounts * sweeps;
+  return {
+    label,
+    seconds,
+    perSecond: evaluations / seconds,
+    writesPerEvaluation: store.writes / evaluations,
+    bytesPerEvaluation: store.bytesWritten / evaluations,
+  };
+}
+
+const EVAL_ACCOUNTS = Math.max(50, Math.floor(ACCOUNTS / 20));
+const compacted = await evaluatorRun(
+  'evaluator, write on change + heartbeat',
+  pipelineConfigSchema.parse({}),
+  EVAL_ACCOUNTS,
+  30,
+);
+const everyTime = await evaluatorRun(
+  'evaluator, write every evaluation',
+  pipelineConfigSchema.parse({ heartbeatMs: 1, ratioDelta: '0.000000000001' }),
+  EVAL_ACCOUNTS,
+  30,
+);
+console.log(
+  `\nevaluator benchmark: ${EVAL_ACCOUNTS} accounts × 20 positions, 30 one-minute sweeps of a random walk, in-memory store`,
+);
+for (const r of [compacted, everyTime]) {
+  console.log(
+    `  ${r.label.padEnd(44)} ${r.perSecond.toFixed(0).padStart(7)} evals/s  ${r.writesPerEvaluation.toFixed(3)} writes/eval  ${(r.bytesPerEvaluation / 1024).toFixed(2)} KiB written/eval`,
+  );
+}
+console.log(
+  `  ratio writes, every evaluation / compacted: ${(everyTime.writesPerEvaluation / compacted.writesPerEvaluation).toFixed(1)}x fewer writes with compaction`,
+);
+console.log(
+  `  ratio speed, compacted / every evaluation:  ${(compacted.perSecond / everyTime.perSecond).toFixed(2)}x`,
+);
+
+// --- Sweep throughput of one segment worker (work-queue handler, in-memory store). ---
+{
+  const store = new MemoryStore();
+  for (let a = 0; a < EVAL_ACCOUNTS * 4; a++) {
+    store.accounts.set(`W${a}`, { accountId: `W${a}`, model: 'reg-t', cash: '-20000' });
+    store.positions.set(
+      `W${a}`,
+      Array.from({ length: 20 }, (_, k) => ({
+        accountId: `W${a}`,
+        instrument: `S${k}`,
+        quantity: '15',
+        avgCost: '100',
+      })),
+    );
+  }
+  for (let k = 0; k < 20; k++)
+    store.prices.set(`S${k}`, { instrument: `S${k}`, price: '101.25', priceTime: new Date().toISOString() });
+  const deps = {
+    store,
+    repo: store,
+    publisher: { publish: async () => {} },
+    deadLetter: { send: async () => {} },
+    workQueue: { enqueue: async () => {} },
+    config: pipelineConfigSchema.parse({}),
+    telemetry: new Tally(),
+    env: { sweepSegments: 4, inlineFanoutLimit: 0 },
+    log: { info: () => {}, warn: () => {}, error: () => {} },
+    concurrency: 16,
+  } as unknown as HandlerDeps;
+  const worker = makeWorkQueueHandler(() => deps);
+  const start = process.hrtime.bigint();
+  await worker({
+    Records: [
+      {
+        messageId: 'seg0',
+        body: JSON.stringify({ kind: 'segment', segment: 0, totalSegments: 4, sweepId: 'bench' }),
+      },
+    ],
+  } as never);
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  console.log(
+    `\nsweep benchmark: one segment of ${EVAL_ACCOUNTS} accounts (of ${EVAL_ACCOUNTS * 4}, 4 segments), one worker, in-memory store`,
+  );
+  console.log(
+    `  ${(EVAL_ACCOUNTS / seconds).toFixed(0)} accounts/s per segment worker; a 1-minute sweep of 1M accounts needs ≈ ${Math.ceil(1_000_000 / ((EVAL_ACCOUNTS / seconds) * 60))} concurrent segment workers of this speed`,
+  );
+}
+
 const heap = process.memoryUsage();
 console.log(
   `  memory: heap used ${(heap.heapUsed / 2 ** 20).toFixed(0)} MiB, rss ${(heap.rss / 2 ** 20).toFixed(0)} MiB`,

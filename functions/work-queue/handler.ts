@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { forEachLimit } from '../lib/concurrency.ts';
 import { evaluateAccount } from '../lib/evaluate-account.ts';
 import type { WorkMessage } from '../lib/queues.ts';
+import { withPriceCache } from '../lib/price-cache.ts';
 import { lambdaDeps, metrics, type HandlerDeps } from '../lib/runtime.ts';
 
 const workMessageSchema = z.discriminatedUnion('kind', [

@@ -1,0 +1,52 @@
+import type { RiskStore } from '../functions/lib/evaluate-account.ts';
+import { VersionConflict } from '../functions/lib/risk-repository.ts';
+import type { AccountItem, PositionItem, PriceItem } from '../shared/pipeline/records.ts';
+import type { HistoryItem, StoredRiskState } from '../shared/pipeline/stored-state.ts';
+
+/**
+ * The repository's contract in memory, for benchmarks: no I/O, so what is measured is the evaluator's own
+ * CPU. Items are copied through JSON, as DynamoDB would marshal them.
+ */
+export class MemoryStore implements RiskStore {
+  readonly accounts = new Map<string, AccountItem>();
+  readonly positions = new Map<string, PositionItem[]>();
+  readonly prices = new Map<string, PriceItem>();
+  readonly states = new Map<string, string>();
+  writes = 0;
+  historyWrites = 0;
+  bytesWritten = 0;
+
+  async getAccount(id: string) {
+    return this.accounts.get(id) ?? null;
+  }
+  async getPositions(id: string) {
+    return this.positions.get(id) ?? [];
+  }
+  async getPrices(instruments: readonly string[]) {
+    return new Map(instruments.filter((i) => this.prices.has(i)).map((i) => [i, this.prices.get(i)!]));
+  }
+  async getRiskState(id: string) {
+    const s = this.states.get(id);
+    return s ? (JSON.parse(s) as StoredRiskState) : null;
+  }
+  async saveRiskState(state: StoredRiskState, expected: number, history: HistoryItem | null) {
+    const current = this.states.get(state.accountId);
+    if ((current ? (JSON.parse(current) as StoredRiskState).version : 0) !== expected)
+      throw new VersionConflict(state.accountId, expected);
+    const text = JSON.stringify(state);
+    this.states.set(state.accountId, text);
+    this.writes += 1;
+    this.bytesWritten += text.length + (history ? JSON.stringify(history).length : 0);
+    if (history) this.historyWrites += 1;
+  }
+  async clearOutbox(id: string) {
+    const s = this.states.get(id);
+    if (s) this.states.set(id, JSON.stringify({ ...JSON.parse(s), outbox: [] }));
+  }
+  async scanAccounts(segment: number, total: number, start?: Record<string, unknown>) {
+    const ids = [...this.accounts.keys()].filter((_, i) => i % total === segment);
+    const from = start ? Number(start.offset) : 0;
+    const page = ids.slice(from, from + 100);
+    return { accountIds: page, ...(from + 100 < ids.length ? { next: { offset: from + 100 } } : {}) };
+  }
+}

@@ -1,0 +1,34 @@
+import type { PriceItem } from '../../shared/pipeline/records.ts';
+import type { RiskStore } from './evaluate-account.ts';
+
+/**
+ * Prices are shared by every account that holds them: within one sweep segment, fetch each instrument's
+ * price once instead of once per account (the largest read cost of a sweep). Scoped to one work
+ * message, so a price is at most a segment's run old; the price stream still re-evaluates on every tick.
+ */
+export function withPriceCache(store: RiskStore): RiskStore {
+  const cache = new Map<string, Promise<PriceItem | undefined>>();
+  return {
+    getAccount: (id) => store.getAccount(id),
+    getPositions: (id) => store.getPositions(id),
+    getRiskState: (id) => store.getRiskState(id),
+    saveRiskState: (state, expected, history) => store.saveRiskState(state, expected, history),
+    clearOutbox: (id, version, published) => store.clearOutbox(id, version, published),
+    async getPrices(instruments) {
+      const missing = [...new Set(instruments)].filter((i) => !cache.has(i));
+      if (missing.length > 0) {
+        const fetched = store.getPrices(missing);
+        missing.forEach((i) =>
+          cache.set(
+            i,
+            fetched.then((m) => m.get(i)),
+          ),
+        );
+        // A failed fetch must not poison the cache for the rest of the segment.
+        fetched.catch(() => missing.forEach((i) => cache.delete(i)));
+      }
+      const entries = await Promise.all(instruments.map(async (i) => [i, await cache.get(i)!] as const));
+      return new Map(entries.filter((e): e is readonly [string, PriceItem] => e[1] !== undefined));
+    },
+  };
+}
