@@ -36,10 +36,11 @@ async function evaluateAll(d: HandlerDeps, accountIds: readonly string[]): Promi
 }
 
 async function processMessage(
-  d: HandlerDeps,
+  base: HandlerDeps,
   message: WorkMessage,
   remainingMs: () => number,
 ): Promise<void> {
+  const d = { ...base, store: withPriceCache(base.store) };
   if (message.kind === 'accounts') return evaluateAll(d, message.accountIds);
   // A segment is scanned page by page; if time runs short, the rest goes back on the queue.
   let start = message.startKey;

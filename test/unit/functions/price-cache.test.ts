@@ -31,3 +31,51 @@ describe('withPriceCache', () => {
     expect([...(await cached.getPrices(['D'])).keys()]).toEqual(['D']); // retried, not poisoned
   });
 });
+
+describe('work-queue handler', () => {
+  it('reads each price once per sweep segment, not once per account', async () => {
+    const { MemoryStore } = await import('../../../bench/memory-store.ts');
+    const { makeWorkQueueHandler } = await import('../../../functions/work-queue/handler.ts');
+    const { Tally } = await import('../../../functions/lib/telemetry.ts');
+    const { DEFAULT_PIPELINE_CONFIG } = await import('../../../shared/pipeline/config.ts');
+    const store = new MemoryStore();
+    for (let a = 0; a < 30; a++) {
+      store.accounts.set(`A${a}`, { accountId: `A${a}`, model: 'reg-t', cash: '-1000' });
+      store.positions.set(`A${a}`, [
+        { accountId: `A${a}`, instrument: 'SPY', quantity: '10', avgCost: '400' },
+        { accountId: `A${a}`, instrument: 'QQQ', quantity: '5', avgCost: '300' },
+      ]);
+    }
+    store.prices.set('SPY', { instrument: 'SPY', price: '410', priceTime: new Date().toISOString() });
+    store.prices.set('QQQ', { instrument: 'QQQ', price: '310', priceTime: new Date().toISOString() });
+    let priceReads = 0;
+    const getPrices = store.getPrices.bind(store);
+    store.getPrices = async (instruments) => {
+      priceReads += 1;
+      return getPrices(instruments);
+    };
+    const deps = {
+      store,
+      repo: store,
+      publisher: { publish: async () => {} },
+      deadLetter: { send: async () => {} },
+      workQueue: { enqueue: async () => {} },
+      config: DEFAULT_PIPELINE_CONFIG,
+      telemetry: new Tally(),
+      env: { sweepSegments: 1, inlineFanoutLimit: 0 },
+      log: { info: () => {}, warn: () => {}, error: () => {} },
+      concurrency: 1,
+    };
+    const out = await makeWorkQueueHandler(() => deps as never)({
+      Records: [
+        {
+          messageId: 'm',
+          body: JSON.stringify({ kind: 'segment', segment: 0, totalSegments: 1, sweepId: 's' }),
+        },
+      ],
+    } as never);
+    expect(out.batchItemFailures).toEqual([]);
+    expect(store.writes).toBe(30);
+    expect(priceReads).toBe(1);
+  });
+});
