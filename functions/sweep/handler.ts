@@ -1,3 +1,6 @@
+import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
 import type { ScheduledEvent } from 'aws-lambda';
 import { lambdaDeps, metrics, type HandlerDeps } from '../lib/runtime.ts';
 
@@ -22,10 +25,28 @@ export function makeSweepHandler(deps: () => HandlerDeps) {
   };
 }
 
-const inner = makeSweepHandler(lambdaDeps);
+/**
+ * EventBridge delivers a scheduled event at least once: a repeat of the same event id must not run a
+ * second sweep. Powertools idempotency, keyed on the event id, on the Idempotency table.
+ */
+export function idempotentSweep(
+  sweep: ReturnType<typeof makeSweepHandler>,
+  persistenceStore: BasePersistenceLayer,
+) {
+  return makeIdempotent(sweep, {
+    persistenceStore,
+    config: new IdempotencyConfig({ eventKeyJmesPath: 'id', expiresAfterSeconds: 3600 }),
+  });
+}
+
+let sweepOnce: ReturnType<typeof idempotentSweep> | undefined;
 export const handler = async (event: ScheduledEvent) => {
+  sweepOnce ??= idempotentSweep(
+    makeSweepHandler(lambdaDeps),
+    new DynamoDBPersistenceLayer({ tableName: process.env.TABLE_IDEMPOTENCY ?? '' }),
+  );
   try {
-    return await inner(event);
+    return await sweepOnce(event);
   } finally {
     metrics.publishStoredMetrics();
   }

@@ -105,6 +105,7 @@ export class Evaluation extends Construct {
     this.workQueue.grantSendMessages(this.functions.priceStream.role);
     this.workQueue.grantSendMessages(this.functions.workQueue.role);
     this.workQueue.grantSendMessages(this.functions.sweep.role);
+    tables.idempotency.grantReadWriteData(this.functions.sweep.role);
 
     const streamOptions = {
       startingPosition: StartingPosition.TRIM_HORIZON,

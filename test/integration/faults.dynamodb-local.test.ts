@@ -8,6 +8,8 @@ import { RiskRepository } from '../../functions/lib/risk-repository.ts';
 import type { HandlerDeps } from '../../functions/lib/runtime.ts';
 import { Tally } from '../../functions/lib/telemetry.ts';
 import { makePositionStreamHandler } from '../../functions/position-stream/handler.ts';
+import { idempotentSweep, makeSweepHandler } from '../../functions/sweep/handler.ts';
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { startDynamoDbLocal, type DynamoDbLocal } from '../../local/dynamodb-local.ts';
 import { StreamTail } from '../../local/stream-tail.ts';
 import { createTables, localClient } from '../../local/tables.ts';
@@ -156,5 +158,19 @@ describe('fault suite', () => {
     expect((await runStep({ action: 'alert', accountId, incidentId }, escalation)).performed).toBe(true);
     expect((await runStep({ action: 'alert', accountId, incidentId }, escalation)).performed).toBe(false);
     expect(notifier.kinds()).toEqual(['alerts:alert']);
+  });
+
+  it('a scheduled sweep delivered twice runs once (Powertools idempotency on the Idempotency table)', async () => {
+    const d = deps();
+    const sweep = idempotentSweep(
+      makeSweepHandler(() => d),
+      new DynamoDBPersistenceLayer({ tableName: tables.idempotency, awsSdkV3Client: client }),
+    );
+    const event = { id: 'schedule-event-1', time: clock.toISOString() };
+    expect(await sweep(event)).toEqual({ segments: 1 });
+    expect(await sweep(event)).toEqual({ segments: 1 }); // the stored result, not a second run
+    expect((d.workQueue as CapturedWorkQueue).messages).toHaveLength(1);
+    await sweep({ id: 'schedule-event-2', time: clock.toISOString() });
+    expect((d.workQueue as CapturedWorkQueue).messages).toHaveLength(2);
   });
 });
