@@ -1,13 +1,11 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
 import { Decimal, toEdge } from '../../shared/decimal.ts';
-import { planDeleverage } from '../../shared/deleverage/planner.ts';
 import { liquidationPrioritySchema, strategySchema } from '../../shared/deleverage/ordering.ts';
 import { orderRequestEvent, describeOrders } from '../../shared/escalation/order-request.ts';
 import { alertSettingsSchema, escalationConfigSchema } from '../../shared/escalation/settings.ts';
 import { parseEvaluationInput } from '../../shared/margin/evaluate.ts';
-import { toEngineInput } from '../../shared/pipeline/records.ts';
-import { defaultTarget } from '../../shared/replay/policy.ts';
+import { toEngineAccount } from '../../shared/pipeline/records.ts';
 import { thresholdsFor } from '../../shared/risk/account-thresholds.ts';
 import { riskContextSchema } from '../../shared/risk/dynamic-thresholds.ts';
 import { thresholdsSchema } from '../../shared/risk/levels.ts';
@@ -15,6 +13,7 @@ import { decimalString } from '../../shared/schemas/decimal-string.ts';
 import type { DomainEvent } from '../../shared/events/schemas.ts';
 import type { ActionsRepository, SettingsRepository } from '../lib/actions-repository.ts';
 import type { Publisher } from '../lib/event-publisher.ts';
+import { planForAccount } from '../lib/plan-for-account.ts';
 import type { RiskRepository } from '../lib/risk-repository.ts';
 import { HttpError, json, notFound, parseBody } from './http.ts';
 
@@ -84,25 +83,20 @@ async function manualOrders(
   let record = await d.actions.getStep<{ event: DomainEvent; summary: string }>(id, incidentId, step);
   let status = 200;
   if (!record) {
-    const account = await d.repo.getAccount(id);
-    if (!account) throw notFound(`account ${id}`);
-    const positions = await d.repo.getPositions(id);
-    const prices = await d.repo.getPrices(positions.map((p) => p.instrument));
-    const input = parseEvaluationInput(toEngineInput(account, positions, prices));
     const config = await d.settings.get('escalation', escalationConfigSchema);
-    const state = await d.repo.getRiskState(id);
-    const thresholds = thresholdsFor(input.account, new Decimal(state?.equity ?? '0'));
-    const plan = planDeleverage({
-      input,
-      targetRatio:
-        body.targetRatio ?? defaultTarget(config.policy, thresholds.warning, thresholds.hysteresis),
-      strategy: body.strategy ?? config.policy.strategy,
-      liquidationPriority: body.liquidationPriority ?? config.policy.liquidationPriority,
-      execution: config.policy.execution,
+    const plan = await planForAccount(d.repo, {
+      accountId: id,
       incidentId,
       step,
       fullLiquidation: kind === 'liquidate',
+      policy: config.policy,
+      overrides: {
+        targetRatio: body.targetRatio,
+        strategy: body.strategy,
+        liquidationPriority: body.liquidationPriority,
+      },
     });
+    if (!plan) throw notFound(`account ${id}`);
     const orderEvent = orderRequestEvent(
       { ...plan, reason: `manual: ${body.reason}` },
       'manual',
@@ -183,7 +177,7 @@ export const ROUTES: Route[] = [
       const id = accountId(e);
       const account = await d.repo.getAccount(id);
       if (!account) throw notFound(`account ${id}`);
-      const parsed = parseEvaluationInput({ account: { id, ...account }, positions: [] }).account;
+      const parsed = parseEvaluationInput({ account: toEngineAccount(account), positions: [] }).account;
       const state = await d.repo.getRiskState(id);
       const t = thresholdsFor(parsed, new Decimal(state?.equity ?? '0'));
       return json(200, {

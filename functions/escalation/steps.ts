@@ -1,6 +1,4 @@
 import { z } from 'zod';
-import { Decimal } from '../../shared/decimal.ts';
-import { planDeleverage, type Plan } from '../../shared/deleverage/planner.ts';
 import {
   describe as describeNotification,
   type Notification,
@@ -13,15 +11,12 @@ import {
   type EscalationConfig,
 } from '../../shared/escalation/settings.ts';
 import type { DomainEvent } from '../../shared/events/schemas.ts';
-import { parseEvaluationInput } from '../../shared/margin/evaluate.ts';
-import { toEngineInput } from '../../shared/pipeline/records.ts';
 import type { StoredRiskState } from '../../shared/pipeline/stored-state.ts';
-import { thresholdsFor } from '../../shared/risk/account-thresholds.ts';
-import { defaultTarget } from '../../shared/replay/policy.ts';
 import type { RiskLevel } from '../../shared/risk/levels.ts';
 import type { ActionsRepository, SettingsRepository } from '../lib/actions-repository.ts';
 import { evaluateAccount, type EvaluatorDeps } from '../lib/evaluate-account.ts';
 import type { Notifier } from '../lib/notifier.ts';
+import { planForAccount } from '../lib/plan-for-account.ts';
 import type { RiskRepository } from '../lib/risk-repository.ts';
 
 export const STEP_ACTIONS = ['check', 'alert', 'deleverage', 'liquidate', 'resolve', 'fail'] as const;
@@ -142,24 +137,14 @@ async function orderStep(
   );
   let record = existing;
   if (!record) {
-    const [account, positions] = await Promise.all([
-      d.repo.getAccount(input.accountId),
-      d.repo.getPositions(input.accountId),
-    ]);
-    const prices = await d.repo.getPrices(positions.map((p) => p.instrument));
-    const validated = parseEvaluationInput(toEngineInput(account!, positions, prices));
-    const thresholds = thresholdsFor(validated.account, new Decimal(fresh.state?.equity ?? '0'));
-    const policy = fresh.config.policy;
-    const plan: Plan = planDeleverage({
-      input: validated,
-      targetRatio: defaultTarget(policy, thresholds.warning, thresholds.hysteresis),
-      strategy: policy.strategy,
-      liquidationPriority: policy.liquidationPriority,
-      execution: policy.execution,
+    const plan = await planForAccount(d.repo, {
+      accountId: input.accountId,
       incidentId: input.incidentId,
       step: kind,
       fullLiquidation: kind === 'liquidate',
+      policy: fresh.config.policy,
     });
+    if (!plan) throw new Error(`account ${input.accountId} no longer exists`);
     const event = orderRequestEvent(plan, 'automation', (d.now?.() ?? new Date()).toISOString());
     record = (
       await d.actions.claimStep(input.accountId, input.incidentId, kind, {

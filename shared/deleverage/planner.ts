@@ -210,3 +210,14 @@ export function planDeleverage(request: PlanRequest): Plan {
   }
   return liquidate(`${request.strategy} deleveraging cannot reach the target ${targetRatio.toFixed()}`);
 }
+
+/** The fills a plan assumes (each order at its estimated price and fees), to apply it to a book. */
+export function plannedFills(plan: Plan): Fill[] {
+  return plan.orders.map((o) => ({
+    instrument: o.instrument,
+    side: o.side,
+    quantity: o.quantity,
+    price: o.estimatedPrice,
+    fees: o.estimatedFees,
+  }));
+}

@@ -1,6 +1,6 @@
 import type { Decimal } from '../decimal.ts';
 import { applyFills } from '../deleverage/execution.ts';
-import { planDeleverage, type Plan } from '../deleverage/planner.ts';
+import { planDeleverage, plannedFills, type Plan } from '../deleverage/planner.ts';
 import { buildBook, evaluateBook, type ValidatedInput } from '../margin/evaluate.ts';
 import type { Evaluation } from '../margin/evaluation.ts';
 import type { ModelName } from '../schemas/account.ts';
@@ -170,13 +170,7 @@ export function replay(
           plan,
         });
         if (plan.orders.length > 0) {
-          const fills = plan.orders.map((o) => ({
-            instrument: o.instrument,
-            side: o.side,
-            quantity: o.quantity,
-            price: o.estimatedPrice,
-            fees: o.estimatedFees,
-          }));
+          const fills = plannedFills(plan);
           working = applyFills(working, fills, built.model.valuation);
           e = evaluate(working);
           events.push(...observe(e, `${bar.date}T00:00:01.000Z`, prices));

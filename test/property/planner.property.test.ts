@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { Decimal } from '../../shared/decimal.ts';
 import { applyFills, executionSchema } from '../../shared/deleverage/execution.ts';
 import { STRATEGIES } from '../../shared/deleverage/ordering.ts';
-import { planDeleverage } from '../../shared/deleverage/planner.ts';
+import { planDeleverage, plannedFills } from '../../shared/deleverage/planner.ts';
 import { evaluateBook, buildBook, parseEvaluationInput } from '../../shared/margin/evaluate.ts';
 import { bookArb } from '../helpers/arbitraries.ts';
 
@@ -33,13 +33,7 @@ describe('planner properties', () => {
           };
           const plan = planDeleverage(request);
           const { model: m, book: built } = buildBook(input);
-          const fills = plan.orders.map((o) => ({
-            instrument: o.instrument,
-            side: o.side,
-            quantity: o.quantity,
-            price: o.estimatedPrice,
-            fees: o.estimatedFees,
-          }));
+          const fills = plannedFills(plan);
           const after = applyFills(input, fills, m.valuation);
           const e = evaluateBook(
             m,
