@@ -134,7 +134,18 @@ interface Assessment {
   perPosition: Decimal[];
 }
 
+const assessments = new WeakMap<Book<PortfolioParams>['positions'], WeakMap<PortfolioParams, Assessment>>();
+
+/** Requirements and funds both need the assessment of the same book: computed once. */
 function assess(book: Book<PortfolioParams>): Assessment {
+  let byParams = assessments.get(book.positions);
+  if (!byParams) assessments.set(book.positions, (byParams = new WeakMap()));
+  let result = byParams.get(book.params);
+  if (!result) byParams.set(book.params, (result = assessNow(book)));
+  return result;
+}
+
+function assessNow(book: Book<PortfolioParams>): Assessment {
   const { scenarios, coefficient } = lossTable(book);
   const prices = book.positions.map((p) => p.price);
   const rows = coefficient.map((row) => row.map((c, i) => c.times(prices[i]!)));

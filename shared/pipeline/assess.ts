@@ -133,6 +133,7 @@ export function assessAccount(input: AssessmentInput): Assessment {
 
   let evaluation: Evaluation | null = null;
   let parsedAccount: Account | null = null;
+  let fullEvaluation: (() => Evaluation) | null = null;
   let problem: DataProblem | null = null;
   let invalid: InputError | null = null;
   if (missing.length > 0) {
@@ -145,7 +146,10 @@ export function assessAccount(input: AssessmentInput): Assessment {
     try {
       const validated = parseEvaluationInput(toEngineInput(account, positions, prices));
       const { model, book } = buildBook(validated, { asOf: at.slice(0, 10) });
-      evaluation = evaluateBook(model, book);
+      // Most evaluations change nothing and are not stored: the summary decides; the full evaluation
+      // (per-position call prices) is computed only for a state that will be written.
+      evaluation = evaluateBook(model, book, { positionPrices: false });
+      fullEvaluation = () => evaluateBook(model, book);
       parsedAccount = validated.account;
     } catch (e) {
       if (!(e instanceof InputError)) throw e;
@@ -203,7 +207,7 @@ export function assessAccount(input: AssessmentInput): Assessment {
     if (now.getTime() - Date.parse(previous.evaluatedAt) >= config.heartbeatMs) reasons.push('heartbeat');
   }
   const write = reasons.length > 0;
-  const json = evaluation ? evaluationToJson(evaluation) : null;
+  const json = write && fullEvaluation ? evaluationToJson(fullEvaluation()) : null;
   const next: StoredRiskState = {
     accountId,
     version: (previous?.version ?? 0) + (write ? 1 : 0),
