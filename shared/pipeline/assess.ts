@@ -144,7 +144,7 @@ export function assessAccount(input: AssessmentInput): Assessment {
     };
   } else {
     try {
-      const validated = parseEvaluationInput(toEngineInput(account, positions, prices));
+      const validated = parseEvaluationInput(toEngineInput(account, held, prices));
       const { model, book } = buildBook(validated, { asOf: at.slice(0, 10) });
       // Most evaluations change nothing and are not stored: the summary decides; the full evaluation
       // (per-position call prices) is computed only for a state that will be written.

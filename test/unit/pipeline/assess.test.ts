@@ -118,4 +118,13 @@ describe('assessAccount', () => {
     const next = step(first.next, '260', minutes(1));
     expect(next.next.outbox.length).toBe(first.events.length + next.events.length);
   });
+
+  it('a flat position needs no price and is left out', () => {
+    const a = step(null, '410', T0, T0, {
+      positions: [...positions, { accountId: 'A1', instrument: 'OLD', quantity: '0', avgCost: '5' }],
+    });
+    expect(a.invalid).toBeNull();
+    expect(a.next.dataProblem).toBeNull();
+    expect(a.next.equity).toBe('20000');
+  });
 });
