@@ -45,6 +45,7 @@ export class MarginGuardStack extends Stack {
       alerts: this.alerts.alerts,
       pages: this.alerts.pages,
       evaluationEnvironment: environment,
+      deadLetterQueue: this.evaluation.deadLetterQueue,
     });
     this.api = new Api(this, 'Api', {
       config,

@@ -2,7 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { ActionsRepository, SettingsRepository } from '../lib/actions-repository.ts';
-import { readEnv } from '../lib/env.ts';
+import { readEnv, requireEnv } from '../lib/env.ts';
 import { lambdaDeps, logger } from '../lib/runtime.ts';
 import type { ApiDeps } from './routes.ts';
 import { route } from './router.ts';
@@ -54,7 +54,7 @@ export const handler = async (event: APIGatewayProxyEvent) => {
     deps = apiDeps(new DynamoDBClient({}), readEnv().tables, {
       repo: base.repo,
       publisher: base.publisher,
-      stage: process.env.STAGE ?? 'dev',
+      stage: requireEnv('STAGE'),
     });
   }
   return route(event, deps, (msg, extra) => logger.error(msg, extra as Record<string, unknown>));

@@ -1,7 +1,7 @@
 import { SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ActionsRepository, SettingsRepository } from '../lib/actions-repository.ts';
-import { readEnv } from '../lib/env.ts';
+import { readEnv, requireEnv } from '../lib/env.ts';
 import { lambdaDeps, metrics } from '../lib/runtime.ts';
 import { SnsNotifier } from '../lib/notifier.ts';
 import { runStep, type EscalationDeps } from './steps.ts';

@@ -55,3 +55,10 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): RuntimeEnv {
     pipeline,
   };
 }
+
+/** A required variable, or an error that names it (a missing one is a deployment bug, not bad input). */
+export function requireEnv(name: string, env: NodeJS.ProcessEnv = process.env): string {
+  const value = env[name];
+  if (!value) throw new Error(`environment variable ${name} is not set`);
+  return value;
+}

@@ -2,6 +2,7 @@ import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempo
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
 import type { ScheduledEvent } from 'aws-lambda';
+import { readEnv } from '../lib/env.ts';
 import { lambdaDeps, metrics, type HandlerDeps } from '../lib/runtime.ts';
 
 /**
@@ -43,7 +44,7 @@ let sweepOnce: ReturnType<typeof idempotentSweep> | undefined;
 export const handler = async (event: ScheduledEvent) => {
   sweepOnce ??= idempotentSweep(
     makeSweepHandler(lambdaDeps),
-    new DynamoDBPersistenceLayer({ tableName: process.env.TABLE_IDEMPOTENCY ?? '' }),
+    new DynamoDBPersistenceLayer({ tableName: readEnv().tables.idempotency }),
   );
   try {
     return await sweepOnce(event);

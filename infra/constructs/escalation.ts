@@ -5,7 +5,7 @@ import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
-import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { Queue, QueueEncryption, type IQueue } from 'aws-cdk-lib/aws-sqs';
 import {
   Choice,
   Condition,
@@ -38,6 +38,8 @@ export interface EscalationProps {
   alerts: ITopic;
   pages: ITopic;
   evaluationEnvironment: Record<string, string>;
+  /** Re-checks run the evaluator, which dead-letters invalid account data. */
+  deadLetterQueue: IQueue;
 }
 
 /** Transient failures worth retrying with backoff; anything else goes to the catch-all. */
@@ -81,6 +83,7 @@ export class Escalation extends Construct {
     tables.settings.grantReadData(role);
     props.bus.grantPutEventsTo(role);
     props.alerts.grantPublish(role);
+    props.deadLetterQueue.grantSendMessages(role);
     props.pages.grantPublish(role);
 
     const task = (name: string, action: string, extra: Record<string, unknown> = {}) =>

@@ -179,4 +179,18 @@ describe('config', () => {
     expect(() => readDeployConfig({ stage: 'Prod!' })).toThrow(/context\.stage/);
     expect(() => readDeployConfig({ alarmEmail: 'nope' })).toThrow(/context\.alarmEmail/);
   });
+
+  it('every function that evaluates accounts may dead-letter (the escalation steps re-evaluate too)', () => {
+    const policies = Object.values(dev.template.findResources('AWS::IAM::Policy'));
+    const sendsToDlq = policies.filter((p) =>
+      JSON.stringify(p.Properties.PolicyDocument).match(/sqs:SendMessage[\s\S]*EvaluationDeadLetterQueue/),
+    );
+    const roles = sendsToDlq.flatMap((p) => p.Properties.Roles.map((r: { Ref: string }) => r.Ref));
+    for (const name of ['PositionStream', 'PriceStream', 'WorkQueueWorker', 'EscalationSteps']) {
+      expect(
+        roles.some((r: string) => r.includes(name)),
+        name,
+      ).toBe(true);
+    }
+  });
 });
