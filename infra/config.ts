@@ -45,6 +45,8 @@ export const deployConfigSchema = z.object({
   /** Subscribers to risk alerts and on-call pages; a JSON string on the command line. */
   alertSubscriptions: z.preprocess(jsonIfString, z.array(subscriptionSchema)).default([]),
   pageSubscriptions: z.preprocess(jsonIfString, z.array(subscriptionSchema)).default([]),
+  /** Secrets Manager secret holding a chat webhook URL; alerts and pages are forwarded to it. */
+  webhookSecretName: z.string().min(1).optional(),
 });
 
 export type DeployConfig = z.output<typeof deployConfigSchema> & { isProd: boolean };

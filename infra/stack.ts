@@ -35,6 +35,9 @@ export class MarginGuardStack extends Stack {
       key: this.storage.key,
       alertSubscriptions: config.alertSubscriptions,
       pageSubscriptions: config.pageSubscriptions,
+      webhookSecretName: config.webhookSecretName,
+      logRetentionDays: config.logRetentionDays,
+      deadLetterQueue: this.evaluation.deadLetterQueue,
     });
     const environment = this.evaluation.environment;
     this.escalation = new Escalation(this, 'Escalation', {

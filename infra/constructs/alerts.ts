@@ -1,4 +1,10 @@
+import { Duration } from 'aws-cdk-lib';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
+import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import { LambdaSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import { MarginGuardFunction } from './lambda-function.ts';
 import { SubscriptionFilter, Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription, SmsSubscription, UrlSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
@@ -12,6 +18,8 @@ export class Alerts extends Construct {
   readonly alerts: Topic;
   readonly pages: Topic;
 
+  readonly forwarder?: MarginGuardFunction;
+
   constructor(
     scope: Construct,
     id: string,
@@ -20,6 +28,9 @@ export class Alerts extends Construct {
       key: IKey;
       alertSubscriptions: SubscriptionConfig[];
       pageSubscriptions: SubscriptionConfig[];
+      webhookSecretName?: string;
+      logRetentionDays: number;
+      deadLetterQueue: IQueue;
     },
   ) {
     super(scope, id);
@@ -47,5 +58,23 @@ export class Alerts extends Construct {
     };
     props.alertSubscriptions.forEach((s) => subscribe(this.alerts, s));
     props.pageSubscriptions.forEach((s) => subscribe(this.pages, s));
+
+    if (props.webhookSecretName) {
+      this.forwarder = new MarginGuardFunction(this, 'WebhookForwarder', {
+        name: 'webhook-forwarder',
+        description: 'Forwards alerts and pages to a chat webhook',
+        environment: { WEBHOOK_SECRET_NAME: props.webhookSecretName },
+        timeout: Duration.seconds(15),
+        logRetentionDays: props.logRetentionDays,
+      });
+      Secret.fromSecretNameV2(this, 'WebhookSecret', props.webhookSecretName).grantRead(this.forwarder.role);
+      props.deadLetterQueue.grantSendMessages(this.forwarder.role);
+      this.forwarder.fn.configureAsyncInvoke({
+        retryAttempts: 2,
+        onFailure: new SqsDestination(props.deadLetterQueue),
+      });
+      this.alerts.addSubscription(new LambdaSubscription(this.forwarder.fn));
+      this.pages.addSubscription(new LambdaSubscription(this.forwarder.fn));
+    }
   }
 }

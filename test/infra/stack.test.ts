@@ -193,4 +193,23 @@ describe('config', () => {
       ).toBe(true);
     }
   });
+
+  it('forwards alerts and pages to a chat webhook when a secret is configured, failures to the DLQ', () => {
+    const { template, stack } = synth({ webhookSecretName: 'margin-guard/chat-webhook' });
+    const findings = [
+      ...Annotations.fromStack(stack).findError('*', Match.stringLikeRegexp('AwsSolutions-.*')),
+      ...Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('AwsSolutions-.*')),
+    ];
+    expect(findings.map((f) => `${f.id}: ${String(f.entry.data).slice(0, 160)}`)).toEqual([]);
+    template.resourceCountIs('AWS::Lambda::Function', 8);
+    const subs = Object.values(template.findResources('AWS::SNS::Subscription')).map(
+      (s) => s.Properties.Protocol,
+    );
+    expect(subs.filter((p) => p === 'lambda')).toHaveLength(2);
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      MaximumRetryAttempts: 2,
+      DestinationConfig: { OnFailure: { Destination: Match.anyValue() } },
+    });
+    dev.template.resourceCountIs('AWS::Lambda::EventInvokeConfig', 0);
+  });
 });
