@@ -17,8 +17,8 @@ function escalationDeps(): EscalationDeps {
     actions: new ActionsRepository(client, env.tables.actions),
     settings: new SettingsRepository(client, env.tables.settings),
     notifier: new SnsNotifier(new SNSClient({}), {
-      alerts: process.env.ALERTS_TOPIC_ARN ?? '',
-      pages: process.env.PAGES_TOPIC_ARN ?? '',
+      alerts: requireEnv('ALERTS_TOPIC_ARN'),
+      pages: requireEnv('PAGES_TOPIC_ARN'),
     }),
   };
   return deps;
