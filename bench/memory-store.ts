@@ -1,4 +1,7 @@
 import type { RiskStore } from '../functions/lib/evaluate-account.ts';
+import type { HandlerDeps } from '../functions/lib/runtime.ts';
+import { Tally } from '../functions/lib/telemetry.ts';
+import { DEFAULT_PIPELINE_CONFIG } from '../shared/pipeline/config.ts';
 import { VersionConflict } from '../functions/lib/risk-repository.ts';
 import type { AccountItem, PositionItem, PriceItem } from '../shared/pipeline/records.ts';
 import type { HistoryItem, StoredRiskState } from '../shared/pipeline/stored-state.ts';
@@ -49,4 +52,23 @@ export class MemoryStore implements RiskStore {
     const page = ids.slice(from, from + 100);
     return { accountIds: page, ...(from + 100 < ids.length ? { next: { offset: from + 100 } } : {}) };
   }
+}
+
+/** Handler dependencies over a MemoryStore with silent sinks: the evaluator's CPU and nothing else. */
+export function memoryHandlerDeps(
+  store: MemoryStore,
+  options: { sweepSegments: number; concurrency: number },
+): HandlerDeps {
+  return {
+    store,
+    repo: store,
+    publisher: { publish: async () => {} },
+    deadLetter: { send: async () => {} },
+    workQueue: { enqueue: async () => {} },
+    config: DEFAULT_PIPELINE_CONFIG,
+    telemetry: new Tally(),
+    env: { sweepSegments: options.sweepSegments, inlineFanoutLimit: 0 },
+    log: { info: () => {}, warn: () => {}, error: () => {} },
+    concurrency: options.concurrency,
+  } as unknown as HandlerDeps;
 }

@@ -5,12 +5,11 @@
  */
 import { buildBook, evaluateBook, parseEvaluationInput } from '../shared/margin/evaluate.ts';
 import { evaluateAccount } from '../functions/lib/evaluate-account.ts';
-import type { HandlerDeps } from '../functions/lib/runtime.ts';
 import { Tally } from '../functions/lib/telemetry.ts';
 import { makeWorkQueueHandler } from '../functions/work-queue/handler.ts';
 import { pipelineConfigSchema, type PipelineConfig } from '../shared/pipeline/config.ts';
 import { evaluateFloat } from './float-baseline.ts';
-import { MemoryStore } from './memory-store.ts';
+import { MemoryStore, memoryHandlerDeps } from './memory-store.ts';
 
 const ACCOUNTS = Number.parseInt(process.env.BENCH_ACCOUNTS ?? '10000', 10);
 const POSITIONS = 20;
@@ -200,18 +199,7 @@ console.log(
   }
   for (let k = 0; k < 20; k++)
     store.prices.set(`S${k}`, { instrument: `S${k}`, price: '101.25', priceTime: new Date().toISOString() });
-  const deps = {
-    store,
-    repo: store,
-    publisher: { publish: async () => {} },
-    deadLetter: { send: async () => {} },
-    workQueue: { enqueue: async () => {} },
-    config: pipelineConfigSchema.parse({}),
-    telemetry: new Tally(),
-    env: { sweepSegments: 4, inlineFanoutLimit: 0 },
-    log: { info: () => {}, warn: () => {}, error: () => {} },
-    concurrency: 16,
-  } as unknown as HandlerDeps;
+  const deps = memoryHandlerDeps(store, { sweepSegments: 4, concurrency: 16 });
   const worker = makeWorkQueueHandler(() => deps);
   const start = process.hrtime.bigint();
   await worker({

@@ -16,10 +16,6 @@ export type Decimal = InstanceType<typeof Decimal>;
 export const ZERO = new Decimal(0);
 export const ONE = new Decimal(1);
 
-export function dec(value: DecimalJs.Value): Decimal {
-  return new Decimal(value);
-}
-
 export function sum(values: Iterable<Decimal>): Decimal {
   let total = ZERO;
   for (const v of values) total = total.plus(v);

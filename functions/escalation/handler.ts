@@ -2,7 +2,7 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ActionsRepository, SettingsRepository } from '../lib/actions-repository.ts';
 import { readEnv, requireEnv } from '../lib/env.ts';
-import { lambdaDeps, metrics } from '../lib/runtime.ts';
+import { lambdaDeps, withMetrics } from '../lib/runtime.ts';
 import { SnsNotifier } from '../lib/notifier.ts';
 import { runStep, type EscalationDeps } from './steps.ts';
 
@@ -25,10 +25,4 @@ function escalationDeps(): EscalationDeps {
 }
 
 /** One Lambda for every escalation task; the state machine passes the step as `action`. */
-export const handler = async (event: unknown) => {
-  try {
-    return await runStep(event, escalationDeps());
-  } finally {
-    metrics.publishStoredMetrics();
-  }
-};
+export const handler = withMetrics(async (event: unknown) => runStep(event, escalationDeps()));

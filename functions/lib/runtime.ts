@@ -20,6 +20,19 @@ export interface HandlerDeps extends EvaluatorDeps {
   concurrency: number;
 }
 
+/** A Lambda entry point that flushes the metrics its invocation recorded, whether it succeeds or fails. */
+export function withMetrics<A extends unknown[], R>(
+  fn: (...args: A) => Promise<R>,
+): (...args: A) => Promise<R> {
+  return async (...args) => {
+    try {
+      return await fn(...args);
+    } finally {
+      metrics.publishStoredMetrics();
+    }
+  };
+}
+
 /** Real clients from the Lambda environment; created once per container, on first use. */
 let cached: HandlerDeps | undefined;
 export function lambdaDeps(): HandlerDeps {

@@ -4,7 +4,7 @@ import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { z } from 'zod';
 import { forEachLimit } from '../lib/concurrency.ts';
 import { evaluateAccount } from '../lib/evaluate-account.ts';
-import { lambdaDeps, metrics, type HandlerDeps } from '../lib/runtime.ts';
+import { lambdaDeps, withMetrics, type HandlerDeps } from '../lib/runtime.ts';
 
 /** Positions are keyed by account and instrument, accounts by account alone: both streams come here. */
 const positionKeys = z.object({ accountId: z.string().min(1), instrument: z.string().min(1).optional() });
@@ -43,11 +43,4 @@ export function makePositionStreamHandler(deps: () => HandlerDeps) {
   };
 }
 
-const inner = makePositionStreamHandler(lambdaDeps);
-export const handler = async (event: DynamoDBStreamEvent) => {
-  try {
-    return await inner(event);
-  } finally {
-    metrics.publishStoredMetrics();
-  }
-};
+export const handler = withMetrics(makePositionStreamHandler(lambdaDeps));

@@ -5,7 +5,7 @@ import { positiveDecimal } from '../../shared/schemas/decimal-string.ts';
 import { priceItemSchema, type PriceItem } from '../../shared/pipeline/records.ts';
 import { forEachLimit } from '../lib/concurrency.ts';
 import { evaluateAccount } from '../lib/evaluate-account.ts';
-import { lambdaDeps, metrics, type HandlerDeps } from '../lib/runtime.ts';
+import { lambdaDeps, withMetrics, type HandlerDeps } from '../lib/runtime.ts';
 
 const ACCOUNTS_PER_MESSAGE = 25;
 const validPrice = priceItemSchema.refine((p) => positiveDecimal.safeParse(p.price).success, {
@@ -97,11 +97,4 @@ export function makePriceStreamHandler(deps: () => HandlerDeps) {
   };
 }
 
-const inner = makePriceStreamHandler(lambdaDeps);
-export const handler = async (event: DynamoDBStreamEvent) => {
-  try {
-    return await inner(event);
-  } finally {
-    metrics.publishStoredMetrics();
-  }
-};
+export const handler = withMetrics(makePriceStreamHandler(lambdaDeps));

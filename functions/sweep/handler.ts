@@ -3,7 +3,7 @@ import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dyn
 import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
 import type { ScheduledEvent } from 'aws-lambda';
 import { readEnv } from '../lib/env.ts';
-import { lambdaDeps, metrics, type HandlerDeps } from '../lib/runtime.ts';
+import { lambdaDeps, withMetrics, type HandlerDeps } from '../lib/runtime.ts';
 
 /**
  * The scheduled sweep: one work message per parallel-scan segment, so every account is re-evaluated each
@@ -41,14 +41,10 @@ export function idempotentSweep(
 }
 
 let sweepOnce: ReturnType<typeof idempotentSweep> | undefined;
-export const handler = async (event: ScheduledEvent) => {
+export const handler = withMetrics(async (event: ScheduledEvent) => {
   sweepOnce ??= idempotentSweep(
     makeSweepHandler(lambdaDeps),
     new DynamoDBPersistenceLayer({ tableName: readEnv().tables.idempotency }),
   );
-  try {
-    return await sweepOnce(event);
-  } finally {
-    metrics.publishStoredMetrics();
-  }
-};
+  return sweepOnce(event);
+});

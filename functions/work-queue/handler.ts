@@ -4,7 +4,7 @@ import { forEachLimit } from '../lib/concurrency.ts';
 import { evaluateAccount } from '../lib/evaluate-account.ts';
 import type { WorkMessage } from '../lib/queues.ts';
 import { withPriceCache } from '../lib/price-cache.ts';
-import { lambdaDeps, metrics, type HandlerDeps } from '../lib/runtime.ts';
+import { lambdaDeps, withMetrics, type HandlerDeps } from '../lib/runtime.ts';
 
 const workMessageSchema = z.discriminatedUnion('kind', [
   z.object({
@@ -93,11 +93,4 @@ export function makeWorkQueueHandler(deps: () => HandlerDeps) {
   };
 }
 
-const inner = makeWorkQueueHandler(lambdaDeps);
-export const handler = async (event: SQSEvent, context: Context) => {
-  try {
-    return await inner(event, context);
-  } finally {
-    metrics.publishStoredMetrics();
-  }
-};
+export const handler = withMetrics(makeWorkQueueHandler(lambdaDeps));

@@ -26,7 +26,6 @@ export const executionSchema = z
   .strict();
 
 export type ExecutionAssumptions = z.output<typeof executionSchema>;
-export const DEFAULT_EXECUTION: ExecutionAssumptions = executionSchema.parse({});
 
 /** Reducing a long sells; reducing a short buys to cover. Never the other way: orders only shrink positions. */
 export type Side = 'SELL' | 'BUY';

@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { Decimal } from '../decimal.ts';
 import { decimalString } from '../schemas/decimal-string.ts';
 
@@ -22,5 +21,3 @@ export function moneyParam(defaultValue: string) {
     .refine((d) => d.greaterThanOrEqualTo(0), { error: 'must not be negative' })
     .default(() => new Decimal(defaultValue));
 }
-
-export { z };

@@ -34,10 +34,8 @@ describe('withPriceCache', () => {
 
 describe('work-queue handler', () => {
   it('reads each price once per sweep segment, not once per account', async () => {
-    const { MemoryStore } = await import('../../../bench/memory-store.ts');
+    const { MemoryStore, memoryHandlerDeps } = await import('../../../bench/memory-store.ts');
     const { makeWorkQueueHandler } = await import('../../../functions/work-queue/handler.ts');
-    const { Tally } = await import('../../../functions/lib/telemetry.ts');
-    const { DEFAULT_PIPELINE_CONFIG } = await import('../../../shared/pipeline/config.ts');
     const store = new MemoryStore();
     for (let a = 0; a < 30; a++) {
       store.accounts.set(`A${a}`, { accountId: `A${a}`, model: 'reg-t', cash: '-1000' });
@@ -54,18 +52,7 @@ describe('work-queue handler', () => {
       priceReads += 1;
       return getPrices(instruments);
     };
-    const deps = {
-      store,
-      repo: store,
-      publisher: { publish: async () => {} },
-      deadLetter: { send: async () => {} },
-      workQueue: { enqueue: async () => {} },
-      config: DEFAULT_PIPELINE_CONFIG,
-      telemetry: new Tally(),
-      env: { sweepSegments: 1, inlineFanoutLimit: 0 },
-      log: { info: () => {}, warn: () => {}, error: () => {} },
-      concurrency: 1,
-    };
+    const deps = memoryHandlerDeps(store, { sweepSegments: 1, concurrency: 1 });
     const out = await makeWorkQueueHandler(() => deps as never)({
       Records: [
         {
