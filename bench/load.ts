@@ -6,6 +6,7 @@
  *   LOAD_ACCOUNTS (300), LOAD_POSITIONS (10), LOAD_INSTRUMENTS (40), LOAD_TICKS (5)
  */
 import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BandRepository } from '../functions/lib/bands-repository.ts';
 import { RiskRepository } from '../functions/lib/risk-repository.ts';
 import type { HandlerDeps } from '../functions/lib/runtime.ts';
 import { Tally } from '../functions/lib/telemetry.ts';
@@ -99,6 +100,7 @@ try {
   const deps: HandlerDeps = {
     store: repo,
     repo,
+    bands: new BandRepository(client, tables.bands, 4),
     publisher,
     deadLetter: { send: async () => {} },
     workQueue: { enqueue: async () => {} },

@@ -1,4 +1,7 @@
-import type { RiskStore } from '../functions/lib/evaluate-account.ts';
+import { ALWAYS_LOW, type BandSummary, type BandWritePlan } from '../shared/bands/band-rows.ts';
+import { Decimal } from '../shared/decimal.ts';
+import { BandConflict } from '../functions/lib/bands-repository.ts';
+import type { BandStore, RiskStore } from '../functions/lib/evaluate-account.ts';
 import type { HandlerDeps } from '../functions/lib/runtime.ts';
 import { Tally } from '../functions/lib/telemetry.ts';
 import { DEFAULT_PIPELINE_CONFIG } from '../shared/pipeline/config.ts';
@@ -54,14 +57,64 @@ export class MemoryStore implements RiskStore {
   }
 }
 
+/** The guard-band table's contract in memory (rows per instrument; queries scan the instrument's rows). */
+export class MemoryBands implements BandStore {
+  readonly shards = 1;
+  readonly summaries = new Map<string, BandSummary>();
+  readonly rows = new Map<string, Map<string, { low: string | null; high: string | null }>>();
+  readonly watched = new Set<string>();
+  writes = 0;
+  rowWrites = 0;
+
+  async getBandSummary(accountId: string) {
+    const summary = this.summaries.get(accountId);
+    return summary ? structuredClone(summary) : null;
+  }
+  async writeBands(plan: BandWritePlan) {
+    if ((this.summaries.get(plan.accountId)?.version ?? 0) !== plan.expectedVersion)
+      throw new BandConflict(plan.accountId);
+    for (const row of plan.puts) {
+      let byAccount = this.rows.get(row.instrument);
+      if (!byAccount) this.rows.set(row.instrument, (byAccount = new Map()));
+      byAccount.set(row.accountId, { low: row.low, high: row.high });
+    }
+    for (const instrument of plan.deletes) this.rows.get(instrument)?.delete(plan.accountId);
+    if (plan.watch) this.watched.add(plan.accountId);
+    if (plan.unwatch) this.watched.delete(plan.accountId);
+    this.summaries.set(plan.accountId, structuredClone(plan.summary));
+    this.writes += 1;
+    this.rowWrites += plan.puts.length + plan.deletes.length;
+  }
+  /** Accounts whose band for `instrument` does not strictly contain `price`. */
+  crossed(instrument: string, price: string): string[] {
+    const p = new Decimal(price);
+    return [...(this.rows.get(instrument) ?? [])]
+      .filter(
+        ([, r]) =>
+          r.low === ALWAYS_LOW ||
+          (r.low !== null && p.lessThanOrEqualTo(r.low)) ||
+          (r.high !== null && p.greaterThanOrEqualTo(r.high)),
+      )
+      .map(([id]) => id);
+  }
+  async *crossedAccounts(instrument: string, price: string) {
+    yield this.crossed(instrument, price);
+  }
+  async *watchedAccounts() {
+    yield [...this.watched];
+  }
+}
+
 /** Handler dependencies over a MemoryStore with silent sinks: the evaluator's CPU and nothing else. */
 export function memoryHandlerDeps(
   store: MemoryStore,
   options: { sweepSegments: number; concurrency: number },
+  bands = new MemoryBands(),
 ): HandlerDeps {
   return {
     store,
     repo: store,
+    bands,
     publisher: { publish: async () => {} },
     deadLetter: { send: async () => {} },
     workQueue: { enqueue: async () => {} },

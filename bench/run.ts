@@ -9,7 +9,7 @@ import { Tally } from '../functions/lib/telemetry.ts';
 import { makeWorkQueueHandler } from '../functions/work-queue/handler.ts';
 import { pipelineConfigSchema, type PipelineConfig } from '../shared/pipeline/config.ts';
 import { evaluateFloat } from './float-baseline.ts';
-import { MemoryStore, memoryHandlerDeps } from './memory-store.ts';
+import { MemoryBands, MemoryStore, memoryHandlerDeps } from './memory-store.ts';
 
 const ACCOUNTS = Number.parseInt(process.env.BENCH_ACCOUNTS ?? '10000', 10);
 const POSITIONS = 20;
@@ -121,6 +121,7 @@ async function evaluatorRun(label: string, config: PipelineConfig, accounts: num
   let clock = Date.parse('2026-01-05T14:30:00Z');
   const deps = {
     store,
+    bands: new MemoryBands(),
     publisher: { publish: async () => {} },
     deadLetter: { send: async () => {} },
     config,

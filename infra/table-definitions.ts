@@ -15,6 +15,8 @@ export interface TableDef {
   stream?: 'NEW_AND_OLD_IMAGES';
   ttlAttribute?: string;
   indexes?: { name: string; partitionKey: KeyDef; sortKey?: KeyDef; projection: 'KEYS_ONLY' | 'ALL' }[];
+  /** Local secondary indexes: same partition, another sort key, and strongly consistent queries. */
+  localIndexes?: { name: string; sortKey: KeyDef; projection: 'KEYS_ONLY' | 'ALL' }[];
 }
 
 export const TABLES = {
@@ -56,6 +58,17 @@ export const TABLES = {
     logicalName: 'Actions',
     partitionKey: { name: 'accountId', type: 'S' },
     sortKey: { name: 'actionKey', type: 'S' },
+  },
+  // Guard bands (shared/bands/band-rows.ts): a tick queries the accounts whose band it leaves. Local
+  // indexes, not global ones, because the tick's query must see a band written just before it.
+  bands: {
+    logicalName: 'Bands',
+    partitionKey: { name: 'partition', type: 'S' },
+    sortKey: { name: 'accountId', type: 'S' },
+    localIndexes: [
+      { name: 'byLow', sortKey: { name: 'low', type: 'N' }, projection: 'KEYS_ONLY' },
+      { name: 'byHigh', sortKey: { name: 'high', type: 'N' }, projection: 'KEYS_ONLY' },
+    ],
   },
   settings: { logicalName: 'Settings', partitionKey: { name: 'name', type: 'S' } },
   idempotency: {

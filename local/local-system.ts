@@ -9,6 +9,7 @@ import { RiskRepository } from '../functions/lib/risk-repository.ts';
 import type { HandlerDeps } from '../functions/lib/runtime.ts';
 import { Tally } from '../functions/lib/telemetry.ts';
 import { makePositionStreamHandler } from '../functions/position-stream/handler.ts';
+import { BandRepository } from '../functions/lib/bands-repository.ts';
 import { makePriceStreamHandler } from '../functions/price-stream/handler.ts';
 import { makeSweepHandler } from '../functions/sweep/handler.ts';
 import { makeWorkQueueHandler } from '../functions/work-queue/handler.ts';
@@ -202,6 +203,7 @@ export async function runLocal(options: LocalOptions): Promise<LocalResult> {
     const handlerDeps: HandlerDeps = {
       store: repo,
       repo,
+      bands: new BandRepository(client, tables.bands, 4),
       publisher: bus,
       deadLetter,
       workQueue,

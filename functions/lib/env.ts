@@ -16,6 +16,8 @@ export interface RuntimeEnv {
   workQueueUrl: string;
   sweepSegments: number;
   inlineFanoutLimit: number;
+  /** Partitions per instrument in the guard-band table; fixed for the table's life (rows are keyed by it). */
+  bandShards: number;
   pipeline: PipelineConfig;
 }
 
@@ -29,6 +31,7 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): RuntimeEnv {
       WORK_QUEUE_URL: z.string().min(1),
       SWEEP_SEGMENTS: z.coerce.number().int().min(1).max(1000).default(8),
       INLINE_FANOUT_LIMIT: z.coerce.number().int().min(0).default(200),
+      BAND_SHARDS: z.coerce.number().int().min(1).max(256).default(16),
     }),
     env,
     ['env'],
@@ -52,6 +55,7 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): RuntimeEnv {
     workQueueUrl: rest.WORK_QUEUE_URL,
     sweepSegments: rest.SWEEP_SEGMENTS,
     inlineFanoutLimit: rest.INLINE_FANOUT_LIMIT,
+    bandShards: rest.BAND_SHARDS,
     pipeline,
   };
 }

@@ -1,4 +1,8 @@
+import { planBandWrite, storedBounds, type BandSummary } from '../../shared/bands/band-rows.ts';
+import { Decimal } from '../../shared/decimal.ts';
 import { assessAccount } from '../../shared/pipeline/assess.ts';
+import type { PriceItem } from '../../shared/pipeline/records.ts';
+import { BandConflict, type BandRepository } from './bands-repository.ts';
 import type { PipelineConfig } from '../../shared/pipeline/config.ts';
 import type { Publisher } from './event-publisher.ts';
 import type { DeadLetter } from './queues.ts';
@@ -10,8 +14,11 @@ export type RiskStore = Pick<
   'getAccount' | 'getPositions' | 'getPrices' | 'getRiskState' | 'saveRiskState' | 'clearOutbox'
 >;
 
+export type BandStore = Pick<BandRepository, 'getBandSummary' | 'writeBands' | 'shards'>;
+
 export interface EvaluatorDeps {
   store: RiskStore;
+  bands: BandStore;
   publisher: Publisher;
   deadLetter: DeadLetter;
   config: PipelineConfig;
@@ -23,20 +30,40 @@ export type Outcome = 'written' | 'unchanged' | 'no-account';
 
 const MAX_CONFLICTS = 5;
 
+/** Every price strictly inside the band its row now says (instruments without a row are unbounded). */
+function insideStoredBands(summary: BandSummary, prices: ReadonlyMap<string, PriceItem>): boolean {
+  for (const [instrument, { low, high }] of storedBounds(summary)) {
+    const item = prices.get(instrument);
+    if (!item) return false;
+    const price = new Decimal(item.price);
+    if ((low && !price.greaterThan(low)) || (high && !price.lessThan(high))) return false;
+  }
+  return true;
+}
+
 /**
  * The evaluator core shared by the stream, sweep and work-queue Lambdas: load → engine → conditional write
  * (optimistic lock on the state version; state and history in one transaction) → publish the outbox →
- * clear it. A conflicting concurrent write makes it start over from a fresh read.
+ * clear it → guard bands. A conflicting concurrent write makes it start over from a fresh read.
+ *
+ * Bands are written after the state they protect, then the prices are read again: a tick written between
+ * our price read and the band write may have queried the old rows, so a price that has left its new band
+ * means evaluating again. A tick written after that read queries the new rows itself (consistent reads).
  */
 export async function evaluateAccount(accountId: string, deps: EvaluatorDeps): Promise<Outcome> {
   const { store, telemetry } = deps;
+  let wrote = false;
+  let rewriteAllBands = false;
   for (let attempt = 1; attempt <= MAX_CONFLICTS; attempt++) {
-    const [account, positions, previous] = await Promise.all([
+    const [account, positions, previous, bandSummary] = await Promise.all([
       store.getAccount(accountId),
       store.getPositions(accountId),
       store.getRiskState(accountId),
+      deps.bands.getBandSummary(accountId),
     ]);
     if (!account) {
+      const clear = planBandWrite(accountId, bandSummary, { kind: 'banded', bands: [] }, [], deps.bands.shards);
+      if (clear && bandSummary) await deps.bands.writeBands(clear);
       if (positions.length > 0)
         await deps.deadLetter.send('positions-without-account', {
           accountId,
@@ -68,6 +95,7 @@ export async function evaluateAccount(accountId: string, deps: EvaluatorDeps): P
         throw e;
       }
       telemetry.count('StateWrites');
+      wrote = true;
       // Bad stored data goes to the dead-letter queue once, when the problem is first recorded.
       if (assessment.invalid)
         await deps.deadLetter.send('invalid-account-data', { accountId }, assessment.invalid.issues);
@@ -79,7 +107,33 @@ export async function evaluateAccount(accountId: string, deps: EvaluatorDeps): P
       telemetry.count('EventsPublished', outbox.length);
       await store.clearOutbox(accountId, version, outbox.length);
     }
-    return assessment.write ? 'written' : 'unchanged';
+    const plan = planBandWrite(
+      accountId,
+      bandSummary,
+      assessment.bands,
+      assessment.held,
+      deps.bands.shards,
+      rewriteAllBands,
+    );
+    if (plan) {
+      try {
+        await deps.bands.writeBands(plan);
+      } catch (e) {
+        if (!(e instanceof BandConflict)) throw e;
+        telemetry.count('BandConflicts');
+        rewriteAllBands = true; // our rows may have interleaved with theirs
+        continue;
+      }
+      telemetry.count('BandWrites');
+      if (plan.summary.always === null) {
+        const now = await store.getPrices(Object.keys(plan.summary.rows));
+        if (!insideStoredBands(plan.summary, now)) {
+          telemetry.count('BandRechecks');
+          continue;
+        }
+      }
+    }
+    return wrote ? 'written' : 'unchanged';
   }
-  throw new Error(`${accountId}: gave up after ${MAX_CONFLICTS} concurrent-write conflicts`);
+  throw new Error(`${accountId}: gave up after ${MAX_CONFLICTS} concurrent-write or band conflicts`);
 }

@@ -60,7 +60,7 @@ export class RiskRepository {
     return items;
   }
 
-  /** Latest prices; BatchGet's unprocessed keys are retried with backoff, never dropped. */
+  /** Latest prices (strongly consistent: a tick just written must be seen); BatchGet's unprocessed keys are retried with backoff, never dropped. */
   async getPrices(instruments: readonly string[]): Promise<Map<string, PriceItem>> {
     const prices = new Map<string, PriceItem>();
     const unique = [...new Set(instruments)];
@@ -70,7 +70,7 @@ export class RiskRepository {
         if (attempt > 0) await sleep(Math.min(1000, 25 * 2 ** attempt));
         if (attempt > 8) throw new Error(`prices still unprocessed after ${attempt} attempts`);
         const out = await this.doc.send(
-          new BatchGetCommand({ RequestItems: { [this.tables.prices]: { Keys: keys } } }),
+          new BatchGetCommand({ RequestItems: { [this.tables.prices]: { Keys: keys, ConsistentRead: true } } }),
         );
         for (const item of out.Responses?.[this.tables.prices] ?? [])
           prices.set(item.instrument as string, item as PriceItem);

@@ -5,8 +5,9 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { readEnv, type RuntimeEnv } from './env.ts';
 import { EventBridgePublisher } from './event-publisher.ts';
-import type { EvaluatorDeps } from './evaluate-account.ts';
+import type { BandStore, EvaluatorDeps } from './evaluate-account.ts';
 import { SqsDeadLetter, SqsWorkQueue, type WorkQueue } from './queues.ts';
+import { BandRepository } from './bands-repository.ts';
 import { RiskRepository } from './risk-repository.ts';
 
 export const logger = new Logger({ serviceName: 'margin-guard' });
@@ -14,6 +15,7 @@ export const metrics = new Metrics({ namespace: 'MarginGuard', serviceName: 'mar
 
 export interface HandlerDeps extends EvaluatorDeps {
   repo: RiskRepository;
+  bands: BandStore & Pick<BandRepository, 'crossedAccounts' | 'watchedAccounts'>;
   workQueue: WorkQueue;
   env: Pick<RuntimeEnv, 'sweepSegments' | 'inlineFanoutLimit'>;
   log: Pick<Logger, 'info' | 'warn' | 'error'>;
@@ -38,11 +40,13 @@ let cached: HandlerDeps | undefined;
 export function lambdaDeps(): HandlerDeps {
   if (cached) return cached;
   const env = readEnv();
-  const repo = new RiskRepository(new DynamoDBClient({}), env.tables);
+  const dynamodb = new DynamoDBClient({});
+  const repo = new RiskRepository(dynamodb, env.tables);
   const sqs = new SQSClient({});
   cached = {
     store: repo,
     repo,
+    bands: new BandRepository(dynamodb, env.tables.bands, env.bandShards),
     publisher: new EventBridgePublisher(new EventBridgeClient({}), env.busName),
     deadLetter: new SqsDeadLetter(sqs, env.deadLetterQueueUrl),
     workQueue: new SqsWorkQueue(sqs, env.workQueueUrl),

@@ -19,7 +19,9 @@ function image(record: DynamoDBRecord, which: 'NewImage' | 'OldImage'): Record<s
 }
 
 /**
- * Price changes → every account holding the instrument, found through the holdings index page by page.
+ * Price changes → the accounts whose guard band the new price has left (or that have none), found by two
+ * range queries on the band index: work grows with the accounts at risk, not with the holders. Every
+ * other holder's level and margin-call state provably cannot have changed (shared/bands).
  * A tick older than the stored price is ignored. Small fan-outs are evaluated here, coalesced across
  * the batch; large ones go to the work queue in batches, so one hot instrument cannot time this out.
  */
@@ -52,9 +54,9 @@ export function makePriceStreamHandler(deps: () => HandlerDeps) {
 
     const accountsToRecords = new Map<string, Set<string>>();
     const failedRecords = new Set<string>();
-    for (const [instrument, { records }] of latest) {
+    for (const [instrument, { price, records }] of latest) {
       try {
-        for await (const page of d.repo.holders(instrument)) {
+        for await (const page of d.bands.crossedAccounts(instrument, price.price)) {
           for (const accountId of page) {
             const set = accountsToRecords.get(accountId) ?? new Set<string>();
             records.forEach((r) => set.add(r));
@@ -62,12 +64,13 @@ export function makePriceStreamHandler(deps: () => HandlerDeps) {
           }
         }
       } catch (e) {
-        d.log.error('holdings query failed', { instrument, error: (e as Error).message });
+        d.log.error('band query failed', { instrument, error: (e as Error).message });
         records.forEach((r) => failedRecords.add(r));
       }
     }
 
     const accounts = [...accountsToRecords.keys()];
+    d.telemetry.count('BandCrossings', accounts.length);
     if (accounts.length <= d.env.inlineFanoutLimit) {
       const failures = await forEachLimit(accounts, d.concurrency, async (accountId) => {
         await evaluateAccount(accountId, d);

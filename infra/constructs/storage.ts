@@ -52,6 +52,13 @@ export class Storage extends Construct {
             projectionType: index.projection === 'KEYS_ONLY' ? ProjectionType.KEYS_ONLY : ProjectionType.ALL,
           });
         }
+        for (const index of 'localIndexes' in def ? def.localIndexes : []) {
+          table.addLocalSecondaryIndex({
+            indexName: index.name,
+            sortKey: attribute(index.sortKey),
+            projectionType: index.projection === 'KEYS_ONLY' ? ProjectionType.KEYS_ONLY : ProjectionType.ALL,
+          });
+        }
         return [key, table];
       }),
     ) as Record<TableKey, Table>;

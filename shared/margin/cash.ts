@@ -4,7 +4,13 @@ import { addBusinessDays } from '../calendar.ts';
 import type { FieldIssue } from '../errors.ts';
 import { commonParamsShape } from './common-params.ts';
 import type { Book, CommonParams, MarginModel } from './model.ts';
-import { notionalAt, separableCurve, separableRequirements, type PositionRule } from './separable.ts';
+import {
+  notionalAt,
+  separableBandCurves,
+  separableCurve,
+  separableRequirements,
+  type PositionRule,
+} from './separable.ts';
 
 /**
  * Cash account: fully paid, no shorts, no borrowing. Buying power is settled cash only; sale proceeds
@@ -68,6 +74,7 @@ export const cashModel: MarginModel<CashParams> = {
   },
   requirements: (book) => separableRequirements(book.positions, fullyPaid, debit(book)),
   curve: (book, moving, axis) => separableCurve(book.positions, fullyPaid, moving, axis, debit(book)),
+  bandCurves: (book, index) => separableBandCurves(book.positions, fullyPaid, index, debit(book)),
   funds(book) {
     const { settledCash, unsettled } = settlement(book);
     const available = max(ZERO, settledCash);

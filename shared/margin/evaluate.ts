@@ -87,9 +87,14 @@ function exposureOf(p: Position): Decimal {
 }
 
 /** Equity independent of prices: cash, less entry value for contracts (their cash never moved). */
-function equityConstant(model: MarginModel<CommonParams>, book: Book<CommonParams>): Decimal {
+export function equityConstant(model: MarginModel<CommonParams>, book: Book<CommonParams>): Decimal {
   if (model.valuation === 'spot') return book.account.cash;
   return book.account.cash.minus(sum(book.positions.map((p) => exposureOf(p).times(p.avgCost ?? p.price))));
+}
+
+/** Equity at today's prices: cash plus market value (spot), or collateral plus unrealised PnL (derivative). */
+export function bookEquity(model: MarginModel<CommonParams>, book: Book<CommonParams>): Decimal {
+  return equityConstant(model, book).plus(sum(book.positions.map((p) => exposureOf(p).times(p.price))));
 }
 
 export interface BookOptions {

@@ -8,6 +8,7 @@ import type { CommonParams, MarginModel } from './model.ts';
 import {
   memoizeRule,
   notionalAt,
+  separableBandCurves,
   separableCurve,
   separableRequirements,
   type PositionRule,
@@ -76,6 +77,7 @@ export const grossModel: MarginModel<GrossParams> = {
   },
   requirements: (book) => separableRequirements(book.positions, ruleFor(book.params)),
   curve: (book, moving, axis) => separableCurve(book.positions, ruleFor(book.params), moving, axis),
+  bandCurves: (book, index) => separableBandCurves(book.positions, ruleFor(book.params), index),
   funds(book, core) {
     // Capital not yet committed at cost, grossed up by the initial rate.
     const availableFunds = core.equity.minus(core.initialRequirement);

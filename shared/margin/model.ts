@@ -68,6 +68,17 @@ export interface Affine {
   b: Decimal;
 }
 
+/**
+ * Bounds on the book's maintenance requirement when instruments move together, split per instrument:
+ * for every joint move, M(p) ≤ M(p₀) + Σᵢ (upperᵢ(pᵢ) − M(p₀)) and M(p) ≥ M(p₀) + Σᵢ (lowerᵢ(pᵢ) − M(p₀)).
+ * Each curve is on the price axis of one position (the others at today's prices). For a separable model
+ * both are the exact one-position curve; a netting model (portfolio) gives true bounds.
+ */
+export interface BandCurves {
+  upper: MaintenanceCurve;
+  lower: MaintenanceCurve;
+}
+
 export interface PositionExtras {
   liquidationPrice?: Decimal | null;
   bankruptcyPrice?: Decimal | null;
@@ -87,6 +98,8 @@ export interface MarginModel<P extends CommonParams = CommonParams> {
   curve(book: Book<P>, moving: readonly number[], axis?: CurveAxis): MaintenanceCurve;
   funds(book: Book<P>, core: CoreFigures): Funds;
   positionExtras?(book: Book<P>, index: number): PositionExtras;
+  /** Per-position requirement bounds for guard bands (see BandCurves). */
+  bandCurves(book: Book<P>, index: number): BandCurves;
 }
 
 /** Parameters every model accepts. */

@@ -130,6 +130,8 @@ function lossTable(book: Book<PortfolioParams>): LossTable {
 
 interface Assessment {
   maintenance: Decimal;
+  /** Row of the loss table that sets the requirement (the floor is the last row). */
+  worstRow: number;
   worstScenario: string | null;
   perPosition: Decimal[];
 }
@@ -161,8 +163,35 @@ function assessNow(book: Book<PortfolioParams>): Assessment {
     }
   }
   return worst < 0
-    ? { maintenance: floor, worstScenario: null, perPosition: floorRow }
-    : { maintenance: worstLoss, worstScenario: scenarios[worst]!, perPosition: rows[worst]! };
+    ? { maintenance: floor, worstRow: rows.length - 1, worstScenario: null, perPosition: floorRow }
+    : { maintenance: worstLoss, worstRow: worst, worstScenario: scenarios[worst]!, perPosition: rows[worst]! };
+}
+
+/**
+ * The requirement is the largest of the candidate losses Lⱼ(p) = Σᵢ cⱼᵢ·pᵢ (the floor row is ≥ 0, so the
+ * max with zero never binds). For a joint move Δ:
+ *   M(p) ≤ M(p₀) + maxⱼ Σᵢ cⱼᵢΔᵢ ≤ M(p₀) + Σᵢ maxⱼ cⱼᵢΔᵢ      (upper: each position's worst coefficient)
+ *   M(p) ≥ L_w(p) = M(p₀) + Σᵢ c_wᵢΔᵢ                           (lower: the scenario that binds today)
+ * so both bounds split per position, which is what guard bands need.
+ */
+function portfolioBandCurves(book: Book<PortfolioParams>, index: number) {
+  const { coefficient } = lossTable(book);
+  const { maintenance, worstRow } = assess(book);
+  const origin = book.positions[index]!.price;
+  const column = coefficient.map((row) => row[index]!);
+  const steepest = column.reduce((a, b) => max(a, b));
+  const shallowest = column.reduce((a, b) => (a.lessThanOrEqualTo(b) ? a : b));
+  const binding = column[worstRow]!;
+  return {
+    upper: {
+      at: (x: Decimal) => {
+        const move = x.minus(origin);
+        return maintenance.plus(move.times(move.isNegative() ? shallowest : steepest));
+      },
+      breakpoints: [origin],
+    },
+    lower: { at: (x: Decimal) => maintenance.plus(x.minus(origin).times(binding)), breakpoints: [] },
+  };
 }
 
 export const portfolioModel: MarginModel<PortfolioParams> = {
@@ -209,6 +238,7 @@ export const portfolioModel: MarginModel<PortfolioParams> = {
       breakpoints,
     };
   },
+  bandCurves: portfolioBandCurves,
   funds(book, core) {
     const availableFunds = core.equity.minus(core.initialRequirement);
     return {

@@ -7,6 +7,7 @@ import type { CommonParams, MarginModel } from './model.ts';
 import {
   memoizeRule,
   notionalAt,
+  separableBandCurves,
   separableCurve,
   separableRequirements,
   units,
@@ -119,6 +120,7 @@ export const regTModel: MarginModel<RegTParams> = {
   validate: () => [],
   requirements: (book) => separableRequirements(book.positions, ruleFor(book.params)),
   curve: (book, moving, axis) => separableCurve(book.positions, ruleFor(book.params), moving, axis),
+  bandCurves: (book, index) => separableBandCurves(book.positions, ruleFor(book.params), index),
   funds(book, core) {
     const { params, account } = book;
     const availableFunds = core.equity.minus(core.initialRequirement);

@@ -1,7 +1,14 @@
 import { Decimal, ONE, ZERO, sum } from '../decimal.ts';
 import type { Position } from '../schemas/position.ts';
 import { samplePoints } from './axis-points.ts';
-import type { Affine, BookRequirements, CurveAxis, MaintenanceCurve, Requirement } from './model.ts';
+import type {
+  Affine,
+  BandCurves,
+  BookRequirements,
+  CurveAxis,
+  MaintenanceCurve,
+  Requirement,
+} from './model.ts';
 
 /**
  * Most models price each position on its own (no netting): the book's requirement is a sum.
@@ -96,6 +103,20 @@ export function separableCurve(
       return { a, b };
     },
   };
+}
+
+/**
+ * A separable requirement is a sum of per-position terms, so a joint move changes it by exactly the sum of
+ * each position's own change: the one-position curve is both bound.
+ */
+export function separableBandCurves(
+  positions: readonly Position[],
+  rule: PositionRule,
+  index: number,
+  accountMaintenance: Decimal = ZERO,
+): BandCurves {
+  const curve = separableCurve(positions, rule, [index], 'price', accountMaintenance);
+  return { upper: curve, lower: curve };
 }
 
 /** |qty| · multiplier: the number of underlying units, for per-share rules. */

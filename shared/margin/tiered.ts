@@ -9,6 +9,7 @@ import type { Book, CommonParams, CurveAxis, MarginModel } from './model.ts';
 import {
   memoizeRule,
   notionalAt,
+  separableBandCurves,
   separableCurve,
   separableRequirements,
   type PositionRule,
@@ -205,6 +206,7 @@ export const tieredModel: MarginModel<TieredParams> = {
   },
   requirements: (book) => separableRequirements(book.positions, ruleFor(book.params)),
   curve: tieredCurve,
+  bandCurves: (book, index) => separableBandCurves(book.positions, ruleFor(book.params), index),
   funds(book, core) {
     const availableFunds = core.equity.minus(core.initialRequirement);
     const posted =

@@ -1,6 +1,8 @@
 import { Decimal, toEdge, toEdgeOrNull } from '../decimal.ts';
 import { InputError } from '../errors.ts';
 import { eventId, SCHEMA_VERSION, type DomainEvent } from '../events/schemas.ts';
+import { guardBands } from '../bands/guard-bands.ts';
+import type { BandSet } from '../bands/price-bands.ts';
 import { buildBook, evaluateBook, parseEvaluationInput } from '../margin/evaluate.ts';
 import type { Account } from '../schemas/account.ts';
 import type { Evaluation } from '../margin/evaluation.ts';
@@ -30,6 +32,10 @@ export interface Assessment {
   events: DomainEvent[];
   /** Set when the stored data itself is invalid: the caller dead-letters it. */
   invalid: InputError | null;
+  /** Guard bands around the evaluated prices for the state tracked now (see shared/bands). */
+  bands: BandSet;
+  /** Instruments the account holds (non-flat positions). */
+  held: string[];
 }
 
 function sameProblem(a: DataProblem | null, b: DataProblem | null): boolean {
@@ -134,6 +140,7 @@ export function assessAccount(input: AssessmentInput): Assessment {
   let evaluation: Evaluation | null = null;
   let parsedAccount: Account | null = null;
   let fullEvaluation: (() => Evaluation) | null = null;
+  let bandsFor: ((tracked: Parameters<typeof guardBands>[2]) => BandSet) | null = null;
   let problem: DataProblem | null = null;
   let invalid: InputError | null = null;
   if (missing.length > 0) {
@@ -150,6 +157,7 @@ export function assessAccount(input: AssessmentInput): Assessment {
       // (per-position call prices) is computed only for a state that will be written.
       evaluation = evaluateBook(model, book, { positionPrices: false });
       fullEvaluation = () => evaluateBook(model, book);
+      bandsFor = (tracked) => guardBands(model, book, tracked);
       parsedAccount = validated.account;
     } catch (e) {
       if (!(e instanceof InputError)) throw e;
@@ -236,5 +244,12 @@ export function assessAccount(input: AssessmentInput): Assessment {
         expiresAt: Math.floor(now.getTime() / 1000) + config.historyTtlDays * 86_400,
       }
     : null;
-  return { write, next, history, events, invalid };
+  // Bands only for a clean evaluation: a data problem keeps the account on the always-evaluate path.
+  const bands: BandSet =
+    problem !== null
+      ? { kind: 'always', reason: problem.kind }
+      : bandsFor && nextTracker.level !== null
+        ? bandsFor({ level: nextTracker.level, inMarginCall: nextTracker.marginCall !== null })
+        : { kind: 'always', reason: 'not evaluated' };
+  return { write, next, history, events, invalid, bands, held: held.map((p) => p.instrument) };
 }

@@ -1,3 +1,4 @@
+import { BandRepository } from '../../functions/lib/bands-repository.ts';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
@@ -33,6 +34,7 @@ beforeAll(async () => {
   await put('prices', { instrument: 'XYZ', price: '100', priceTime: new Date().toISOString() });
   const evaluator = {
     store: repo,
+    bands: new BandRepository(client, tables.bands, 2),
     publisher,
     deadLetter: new CapturedDeadLetter(),
     config: DEFAULT_PIPELINE_CONFIG,

@@ -1,3 +1,4 @@
+import { BandRepository } from '../../functions/lib/bands-repository.ts';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
@@ -42,6 +43,7 @@ beforeEach(() => {
   deps = {
     store: repo,
     repo,
+    bands: new BandRepository(client, tables.bands, 2),
     publisher,
     deadLetter: new CapturedDeadLetter(),
     config: DEFAULT_PIPELINE_CONFIG,

@@ -1,3 +1,4 @@
+import { BandRepository } from '../../functions/lib/bands-repository.ts';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -54,6 +55,7 @@ function deps(store = repo): HandlerDeps {
   return {
     store,
     repo,
+    bands: new BandRepository(client, tables.bands, 2),
     publisher,
     deadLetter: new CapturedDeadLetter(),
     workQueue: new CapturedWorkQueue(),

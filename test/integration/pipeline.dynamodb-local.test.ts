@@ -1,3 +1,4 @@
+import { BandRepository } from '../../functions/lib/bands-repository.ts';
 import { PutCommand, DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSEvent } from 'aws-lambda';
@@ -38,6 +39,7 @@ beforeAll(async () => {
   deps = {
     store: repo,
     repo,
+    bands: new BandRepository(client, tables.bands, 2),
     publisher,
     deadLetter,
     workQueue,

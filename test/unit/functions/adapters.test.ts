@@ -87,6 +87,7 @@ describe('RiskRepository', () => {
       prices: 'px',
       riskState: 'rs',
       riskHistory: 'rh',
+      bands: 'bd',
       actions: 'act',
       settings: 'set',
       idempotency: 'idem',

@@ -8,7 +8,8 @@ import { Tally } from '../../../functions/lib/telemetry.ts';
 import { DEFAULT_PIPELINE_CONFIG } from '../../../shared/pipeline/config.ts';
 import { CapturedDeadLetter, CapturedPublisher, CapturedWorkQueue } from '../../helpers/capture.ts';
 
-function deps(holders: Record<string, string[]> = {}, failing = new Set<string>()) {
+/** `crossed`: accounts the band index returns for an instrument's tick. */
+function deps(crossed: Record<string, string[]> = {}, failing = new Set<string>()) {
   const evaluated: string[] = [];
   const deadLetter = new CapturedDeadLetter();
   const store = {
@@ -25,10 +26,13 @@ function deps(holders: Record<string, string[]> = {}, failing = new Set<string>(
   };
   const d = {
     store,
-    repo: {
-      ...store,
-      async *holders(instrument: string) {
-        yield holders[instrument] ?? [];
+    repo: store,
+    bands: {
+      shards: 1,
+      getBandSummary: async () => null,
+      writeBands: async () => {},
+      async *crossedAccounts(instrument: string) {
+        yield crossed[instrument] ?? [];
       },
     },
     publisher: new CapturedPublisher(),
@@ -96,7 +100,7 @@ describe('price-stream handler', () => {
       old ? { instrument: 'SPY', price: '1', priceTime: old } : undefined,
     );
 
-  it('fans a price out to the holders, once per account across the batch', async () => {
+  it('fans a price out to the accounts whose band it crossed, once per account across the batch', async () => {
     const { d, evaluated } = deps({ SPY: ['A', 'B'], QQQ: ['B'] });
     await makePriceStreamHandler(() => d)({
       Records: [
