@@ -72,7 +72,7 @@ export class MemoryBands implements BandStore {
   }
   async writeBands(plan: BandWritePlan) {
     if ((this.summaries.get(plan.accountId)?.version ?? 0) !== plan.expectedVersion)
-      throw new BandConflict(plan.accountId);
+      throw new BandConflict(plan.accountId, false);
     for (const row of plan.puts) {
       let byAccount = this.rows.get(row.instrument);
       if (!byAccount) this.rows.set(row.instrument, (byAccount = new Map()));

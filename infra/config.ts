@@ -29,7 +29,12 @@ export const deployConfigSchema = z.object({
     .string()
     .regex(/^[a-z][a-z0-9-]{1,20}$/, 'lowercase letters, digits and -')
     .default('dev'),
-  sweepRateMinutes: z.coerce.number().int().min(1).max(60).default(1),
+  /** Full sweep of every account: the backstop behind guard bands. */
+  sweepRateMinutes: z.coerce.number().int().min(1).max(60).default(15),
+  /** Watch sweep: accounts without a band, and holders of prices that just turned stale. */
+  watchRateMinutes: z.coerce.number().int().min(1).max(15).default(1),
+  /** Partitions per instrument in the guard-band table (fixed for the table's life). */
+  bandShards: z.coerce.number().int().min(1).max(256).default(16),
   sweepSegments: z.coerce.number().int().min(1).max(100).default(8),
   staleAfterSeconds: z.coerce.number().int().min(10).default(300),
   heartbeatMinutes: z.coerce.number().int().min(1).default(15),

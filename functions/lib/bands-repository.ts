@@ -11,9 +11,16 @@ import type { BandRow, BandSummary, BandWritePlan } from '../../shared/bands/ban
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
-/** Another evaluation rewrote the account's bands first: evaluate again and rewrite them all. */
+/**
+ * Another evaluation rewrote the account's bands first: evaluate again. `partial`: rows were written
+ * ahead of the summary (an account with more rows than one transaction holds), so they may no longer
+ * be what the summary says and must all be rewritten.
+ */
 export class BandConflict extends Error {
-  constructor(accountId: string) {
+  constructor(
+    accountId: string,
+    readonly partial: boolean,
+  ) {
     super(`guard bands of ${accountId} changed under us`);
     this.name = 'BandConflict';
   }
@@ -84,6 +91,7 @@ export class BandRepository {
     });
     const summary = items.pop()!;
     // An account with more rows than fit beside the summary writes them ahead, in full transactions.
+    const partial = items.length > TRANSACTION_ITEMS - 1;
     while (items.length > TRANSACTION_ITEMS - 1) {
       await this.doc.send(new TransactWriteCommand({ TransactItems: items.splice(0, TRANSACTION_ITEMS) }));
     }
@@ -92,7 +100,7 @@ export class BandRepository {
       await this.doc.send(new TransactWriteCommand({ TransactItems: last }));
     } catch (e) {
       const reasons = e instanceof TransactionCanceledException ? (e.CancellationReasons ?? []) : [];
-      if (reasons[last.length - 1]?.Code === 'ConditionalCheckFailed') throw new BandConflict(accountId);
+      if (reasons[last.length - 1]?.Code === 'ConditionalCheckFailed') throw new BandConflict(accountId, partial);
       throw e;
     }
   }

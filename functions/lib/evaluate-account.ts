@@ -121,7 +121,7 @@ export async function evaluateAccount(accountId: string, deps: EvaluatorDeps): P
       } catch (e) {
         if (!(e instanceof BandConflict)) throw e;
         telemetry.count('BandConflicts');
-        rewriteAllBands = true; // our rows may have interleaved with theirs
+        rewriteAllBands ||= e.partial; // our rows may have interleaved with theirs
         continue;
       }
       telemetry.count('BandWrites');

@@ -174,6 +174,22 @@ export class RiskRepository {
     return { accountIds: (out.Items ?? []).map((i) => i.accountId as string), next: out.LastEvaluatedKey };
   }
 
+  /** Every stored price, a page at a time (the prices table holds one item per instrument). */
+  async *scanPrices(): AsyncGenerator<PriceItem[]> {
+    let start: Key | undefined;
+    do {
+      const out = await this.doc.send(
+        new ScanCommand({
+          TableName: this.tables.prices,
+          ProjectionExpression: 'instrument, priceTime',
+          ExclusiveStartKey: start,
+        }),
+      );
+      yield (out.Items ?? []) as PriceItem[];
+      start = out.LastEvaluatedKey;
+    } while (start);
+  }
+
   /** Stores a price only if it is newer than the stored one: late ticks never overwrite fresh ones. */
   async putPriceIfNewer(price: PriceItem): Promise<boolean> {
     try {

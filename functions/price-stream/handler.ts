@@ -69,7 +69,7 @@ export function makePriceStreamHandler(deps: () => HandlerDeps) {
       }
     }
 
-    const accounts = [...accountsToRecords.keys()];
+    const accounts = [...accountsToRecords.keys()].sort();
     d.telemetry.count('BandCrossings', accounts.length);
     if (accounts.length <= d.env.inlineFanoutLimit) {
       const failures = await forEachLimit(accounts, d.concurrency, async (accountId) => {

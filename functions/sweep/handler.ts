@@ -6,8 +6,9 @@ import { readEnv } from '../lib/env.ts';
 import { lambdaDeps, withMetrics, type HandlerDeps } from '../lib/runtime.ts';
 
 /**
- * The scheduled sweep: one work message per parallel-scan segment, so every account is re-evaluated each
- * period (nothing goes stale even when no stream event arrives) and segments run in parallel workers.
+ * The scheduled full sweep, the backstop behind guard bands: one work message per parallel-scan segment,
+ * so every account is re-evaluated each period (default 15 minutes) whatever the streams did, and
+ * segments run in parallel workers. The minute watch sweep (functions/watch) covers unbanded accounts.
  */
 export function makeSweepHandler(deps: () => HandlerDeps) {
   return async (event: Pick<ScheduledEvent, 'id' | 'time'>): Promise<{ segments: number }> => {
@@ -30,19 +31,19 @@ export function makeSweepHandler(deps: () => HandlerDeps) {
  * EventBridge delivers a scheduled event at least once: a repeat of the same event id must not run a
  * second sweep. Powertools idempotency, keyed on the event id, on the Idempotency table.
  */
-export function idempotentSweep(
-  sweep: ReturnType<typeof makeSweepHandler>,
+export function idempotentOnEventId<R>(
+  run: (event: Pick<ScheduledEvent, 'id' | 'time'>) => Promise<R>,
   persistenceStore: BasePersistenceLayer,
 ) {
-  return makeIdempotent(sweep, {
+  return makeIdempotent(run, {
     persistenceStore,
     config: new IdempotencyConfig({ eventKeyJmesPath: 'id', expiresAfterSeconds: 3600 }),
   });
 }
 
-let sweepOnce: ReturnType<typeof idempotentSweep> | undefined;
+let sweepOnce: ((event: ScheduledEvent) => Promise<{ segments: number }>) | undefined;
 export const handler = withMetrics(async (event: ScheduledEvent) => {
-  sweepOnce ??= idempotentSweep(
+  sweepOnce ??= idempotentOnEventId(
     makeSweepHandler(lambdaDeps),
     new DynamoDBPersistenceLayer({ tableName: readEnv().tables.idempotency }),
   );

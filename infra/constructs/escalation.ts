@@ -79,6 +79,7 @@ export class Escalation extends Construct {
     for (const t of ['accounts', 'positions', 'prices'] as const) tables[t].grantReadData(role);
     tables.riskState.grantReadWriteData(role);
     tables.riskHistory.grantWriteData(role);
+    tables.bands.grantReadWriteData(role); // its re-checks evaluate, and an evaluation rewrites bands
     tables.actions.grantReadWriteData(role);
     tables.settings.grantReadData(role);
     props.bus.grantPutEventsTo(role);

@@ -27,7 +27,10 @@ export class Evaluation extends Construct {
   readonly deadLetterQueue: Queue;
   readonly workQueue: Queue;
   readonly workDeadLetterQueue: Queue;
-  readonly functions: Record<'positionStream' | 'priceStream' | 'sweep' | 'workQueue', MarginGuardFunction>;
+  readonly functions: Record<
+    'positionStream' | 'priceStream' | 'sweep' | 'watch' | 'workQueue',
+    MarginGuardFunction
+  >;
   /** Table names, bus, queues and pipeline settings: every evaluating function gets the same. */
   readonly environment: Record<string, string>;
 
@@ -58,6 +61,9 @@ export class Evaluation extends Construct {
       WORK_QUEUE_URL: this.workQueue.queueUrl,
       SWEEP_SEGMENTS: String(config.sweepSegments),
       INLINE_FANOUT_LIMIT: String(config.inlineFanoutLimit),
+      BAND_SHARDS: String(config.bandShards),
+      // The watch sweep looks back over three of its periods, so a late or retried run misses nothing.
+      WATCH_WINDOW_MS: String(config.watchRateMinutes * 3 * 60_000),
       STALE_AFTER_MS: String(config.staleAfterSeconds * 1000),
       HEARTBEAT_MS: String(config.heartbeatMinutes * 60_000),
       RATIO_DELTA: config.ratioDelta,
@@ -81,10 +87,16 @@ export class Evaluation extends Construct {
       priceStream: make(
         'PriceStream',
         'price-stream',
-        'Fans price changes out to holding accounts',
+        'Evaluates the accounts whose guard band a price change crossed',
         Duration.minutes(1),
       ),
       sweep: make('Sweep', 'sweep', 'Enqueues one work message per sweep segment', Duration.seconds(30)),
+      watch: make(
+        'Watch',
+        'watch',
+        'Enqueues unbanded accounts and holders of newly stale prices',
+        Duration.minutes(1),
+      ),
       workQueue: make(
         'WorkQueueWorker',
         'work-queue',
@@ -99,6 +111,7 @@ export class Evaluation extends Construct {
       for (const t of ['accounts', 'positions', 'prices'] as const) tables[t].grantReadData(f.role);
       tables.riskState.grantReadWriteData(f.role);
       tables.riskHistory.grantWriteData(f.role);
+      tables.bands.grantReadWriteData(f.role);
       bus.grantPutEventsTo(f.role);
       this.deadLetterQueue.grantSendMessages(f.role);
     }
@@ -106,6 +119,12 @@ export class Evaluation extends Construct {
     this.workQueue.grantSendMessages(this.functions.workQueue.role);
     this.workQueue.grantSendMessages(this.functions.sweep.role);
     tables.idempotency.grantReadWriteData(this.functions.sweep.role);
+    const watch = this.functions.watch.role;
+    this.workQueue.grantSendMessages(watch);
+    tables.idempotency.grantReadWriteData(watch);
+    tables.bands.grantReadData(watch);
+    tables.prices.grantReadData(watch);
+    tables.positions.grantReadData(watch);
 
     const streamOptions = {
       startingPosition: StartingPosition.TRIM_HORIZON,
@@ -125,8 +144,15 @@ export class Evaluation extends Construct {
       new SqsEventSource(this.workQueue, { batchSize: 1, reportBatchItemFailures: true, maxConcurrency: 50 }),
     );
 
+    new Rule(this, 'WatchSchedule', {
+      description: `Evaluates unbanded accounts and holders of newly stale prices every ${config.watchRateMinutes} minute(s)`,
+      schedule: Schedule.rate(Duration.minutes(config.watchRateMinutes)),
+      targets: [
+        new LambdaFunction(this.functions.watch.fn, { retryAttempts: 2, maxEventAge: Duration.minutes(2) }),
+      ],
+    });
     new Rule(this, 'SweepSchedule', {
-      description: `Re-evaluates every account every ${config.sweepRateMinutes} minute(s)`,
+      description: `Re-evaluates every account every ${config.sweepRateMinutes} minute(s), behind the guard bands`,
       schedule: Schedule.rate(Duration.minutes(config.sweepRateMinutes)),
       targets: [
         new LambdaFunction(this.functions.sweep.fn, { retryAttempts: 2, maxEventAge: Duration.minutes(5) }),

@@ -23,9 +23,9 @@ beforeAll(() => {
 }, 120_000);
 
 describe('storage', () => {
-  it('eight on-demand tables with PITR and customer-managed encryption', () => {
+  it('nine on-demand tables with PITR and customer-managed encryption', () => {
     const tables = dev.template.findResources('AWS::DynamoDB::Table');
-    expect(Object.keys(tables)).toHaveLength(8);
+    expect(Object.keys(tables)).toHaveLength(9);
     for (const t of Object.values(tables)) {
       expect(t.Properties.BillingMode).toBe('PAY_PER_REQUEST');
       expect(t.Properties.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
@@ -55,6 +55,29 @@ describe('storage', () => {
     });
   });
 
+  it('guard bands: range-queryable low and high as numeric sort keys of local indexes', () => {
+    dev.template.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: [
+        { AttributeName: 'partition', KeyType: 'HASH' },
+        { AttributeName: 'accountId', KeyType: 'RANGE' },
+      ],
+      AttributeDefinitions: Match.arrayWith([
+        { AttributeName: 'low', AttributeType: 'N' },
+        { AttributeName: 'high', AttributeType: 'N' },
+      ]),
+      LocalSecondaryIndexes: [
+        Match.objectLike({
+          IndexName: 'byLow',
+          KeySchema: Match.arrayWith([{ AttributeName: 'low', KeyType: 'RANGE' }]),
+        }),
+        Match.objectLike({
+          IndexName: 'byHigh',
+          KeySchema: Match.arrayWith([{ AttributeName: 'high', KeyType: 'RANGE' }]),
+        }),
+      ],
+    });
+  });
+
   it('deletion protection and retention on prod only', () => {
     for (const t of Object.values(prod.template.findResources('AWS::DynamoDB::Table'))) {
       expect(t.Properties.DeletionProtectionEnabled).toBe(true);
@@ -68,9 +91,9 @@ describe('storage', () => {
 });
 
 describe('evaluation', () => {
-  it('seven arm64 Node 24 functions; the evaluating ones share the pipeline configuration', () => {
+  it('eight arm64 Node 24 functions; the evaluating ones share the pipeline configuration', () => {
     const fns = dev.template.findResources('AWS::Lambda::Function');
-    expect(Object.keys(fns)).toHaveLength(7); // 4 evaluation, escalation steps and starter, API
+    expect(Object.keys(fns)).toHaveLength(8); // 5 evaluation, escalation steps and starter, API
     for (const f of Object.values(fns)) {
       expect(f.Properties.Architectures).toEqual(['arm64']);
       expect(f.Properties.Runtime).toBe('nodejs24.x');
@@ -80,6 +103,9 @@ describe('evaluation', () => {
         SWEEP_SEGMENTS: '8',
         STALE_AFTER_MS: '300000',
         RATIO_DELTA: '0.05',
+        BAND_SHARDS: '16',
+        WATCH_WINDOW_MS: '180000',
+        TABLE_BANDS: { Ref: expect.stringMatching(/^StorageBands/) },
         TABLE_RISK_STATE: { Ref: expect.stringMatching(/^StorageRiskState/) },
       });
     }
@@ -105,9 +131,23 @@ describe('evaluation', () => {
     });
   });
 
-  it('sweeps on a schedule from config', () => {
+  it('full sweep every 15 minutes behind the bands, watch sweep every minute; both from config', () => {
+    dev.template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(15 minutes)' });
     dev.template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(1 minute)' });
     prod.template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(2 minutes)' });
+  });
+
+  it('every function that evaluates may rewrite guard bands; the watch sweep only reads them', () => {
+    const policies = Object.values(dev.template.findResources('AWS::IAM::Policy'));
+    const writersOfBands = policies.filter((p) =>
+      (p.Properties.PolicyDocument.Statement as { Action: string[]; Resource: unknown }[]).some(
+        (s) =>
+          [s.Action].flat().includes('dynamodb:PutItem') &&
+          JSON.stringify(s.Resource).includes('StorageBands'),
+      ),
+    );
+    // position stream, price stream, work queue, escalation steps
+    expect(writersOfBands).toHaveLength(4);
   });
 
   it('queues are KMS-encrypted; the work queue redrives to its own DLQ', () => {
@@ -128,7 +168,7 @@ describe('evaluation', () => {
     const lambdaRoles = Object.values(dev.template.findResources('AWS::IAM::Role')).filter((r) =>
       JSON.stringify(r.Properties.AssumeRolePolicyDocument).includes('lambda.amazonaws.com'),
     );
-    expect(lambdaRoles).toHaveLength(7);
+    expect(lambdaRoles).toHaveLength(8);
     for (const r of lambdaRoles) expect(r.Properties.ManagedPolicyArns).toBeUndefined();
   });
 });
@@ -148,8 +188,8 @@ describe('events and observability', () => {
     const names = alarms.map((a) => a.MetricName);
     expect(names.filter((n) => n === 'ApproximateNumberOfMessagesVisible')).toHaveLength(3);
     expect(names.filter((n) => n === 'IteratorAge')).toHaveLength(2);
-    expect(names.filter((n) => n === 'Errors')).toHaveLength(7);
-    expect(names.filter((n) => n === 'Throttles')).toHaveLength(7);
+    expect(names.filter((n) => n === 'Errors')).toHaveLength(8);
+    expect(names.filter((n) => n === 'Throttles')).toHaveLength(8);
     expect(names.filter((n) => n === 'ExecutionsFailed')).toHaveLength(1);
     for (const a of alarms) expect(a.AlarmActions).toHaveLength(1);
     dev.template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
@@ -201,7 +241,7 @@ describe('config', () => {
       ...Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('AwsSolutions-.*')),
     ];
     expect(findings.map((f) => `${f.id}: ${String(f.entry.data).slice(0, 160)}`)).toEqual([]);
-    template.resourceCountIs('AWS::Lambda::Function', 8);
+    template.resourceCountIs('AWS::Lambda::Function', 9);
     const subs = Object.values(template.findResources('AWS::SNS::Subscription')).map(
       (s) => s.Properties.Protocol,
     );

@@ -9,7 +9,7 @@ import { RiskRepository } from '../../functions/lib/risk-repository.ts';
 import type { HandlerDeps } from '../../functions/lib/runtime.ts';
 import { Tally } from '../../functions/lib/telemetry.ts';
 import { makePositionStreamHandler } from '../../functions/position-stream/handler.ts';
-import { idempotentSweep, makeSweepHandler } from '../../functions/sweep/handler.ts';
+import { idempotentOnEventId, makeSweepHandler } from '../../functions/sweep/handler.ts';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { startDynamoDbLocal, type DynamoDbLocal } from '../../local/dynamodb-local.ts';
 import { StreamTail } from '../../local/stream-tail.ts';
@@ -164,7 +164,7 @@ describe('fault suite', () => {
 
   it('a scheduled sweep delivered twice runs once (Powertools idempotency on the Idempotency table)', async () => {
     const d = deps();
-    const sweep = idempotentSweep(
+    const sweep = idempotentOnEventId(
       makeSweepHandler(() => d),
       new DynamoDBPersistenceLayer({ tableName: tables.idempotency, awsSdkV3Client: client }),
     );

@@ -101,7 +101,7 @@ describe('evaluation pipeline on DynamoDB Local, driven by real stream records',
     expect(history.Items![0]!.expiresAt).toBeGreaterThan(clock.getTime() / 1000);
   });
 
-  it('a price change fans out through the holdings index and triggers the margin call', async () => {
+  it('a price change that crosses the guard band evaluates the account and triggers the margin call', async () => {
     clock = new Date(clock.getTime() + 60_000);
     expect(await deps.repo.putPriceIfNewer({ instrument: 'SPY', price: '260', priceTime: at(0) })).toBe(true);
     // A late tick with an older timestamp is refused by the conditional write.
@@ -117,9 +117,13 @@ describe('evaluation pipeline on DynamoDB Local, driven by real stream records',
 
   it('a wide fan-out goes to the work queue in batches, and the worker evaluates them', async () => {
     clock = new Date(clock.getTime() + 60_000);
-    await put('accounts', { accountId: 'A2', model: 'reg-t', cash: '-1000' });
+    await put('accounts', { accountId: 'A2', model: 'reg-t', cash: '-1400' });
     await put('positions', { accountId: 'A2', instrument: 'SPY', quantity: '10', avgCost: '250' });
-    await positionsTail.poll(); // (A2's own stream record is not the point here)
+    await positionHandler()({ Records: await positionsTail.poll() });
+    // At 260, A2 is 1,200 / 650 = 1.85 (WARNING): its band ends where 1,400 = 4.875·p, at 287.18.
+    // A1 (LIQUIDATION, in a call) resolves its call where 21,000 = 73.75·p, at 284.75. 300 crosses both.
+    expect(await deps.repo.getRiskState('A2')).toMatchObject({ level: 'WARNING' });
+    clock = new Date(clock.getTime() + 1_000);
     await deps.repo.putPriceIfNewer({ instrument: 'SPY', price: '300', priceTime: at(0) });
     const out = await priceHandler()({ Records: await pricesTail.poll() });
     expect(out.batchItemFailures).toEqual([]);
@@ -128,7 +132,8 @@ describe('evaluation pipeline on DynamoDB Local, driven by real stream records',
     ]);
     const worker = makeWorkQueueHandler(() => deps);
     expect((await worker(await sqsEvent())).batchItemFailures).toEqual([]);
-    expect(await deps.repo.getRiskState('A2')).toMatchObject({ level: 'SAFE', equity: '2000' });
+    expect(await deps.repo.getRiskState('A2')).toMatchObject({ level: 'SAFE', equity: '1600' });
+    expect(await deps.repo.getRiskState('A1')).toMatchObject({ level: 'LIQUIDATION', inMarginCall: false });
   });
 
   it('the sweep re-evaluates every account through parallel segments and flags stale prices', async () => {
