@@ -1,4 +1,4 @@
-import { ALWAYS_LOW, type BandSummary, type BandWritePlan } from '../shared/bands/band-rows.ts';
+import { type BandSummary, type BandWritePlan } from '../shared/bands/band-rows.ts';
 import { Decimal } from '../shared/decimal.ts';
 import { BandConflict } from '../functions/lib/bands-repository.ts';
 import type { BandStore, RiskStore } from '../functions/lib/evaluate-account.ts';
@@ -20,9 +20,12 @@ export class MemoryStore implements RiskStore {
   readonly states = new Map<string, string>();
   writes = 0;
   historyWrites = 0;
+  /** Evaluations run against this store (each reads its account once). */
+  evaluations = 0;
   bytesWritten = 0;
 
   async getAccount(id: string) {
+    this.evaluations += 1;
     return this.accounts.get(id) ?? null;
   }
   async getPositions(id: string) {
@@ -88,14 +91,16 @@ export class MemoryBands implements BandStore {
   /** Accounts whose band for `instrument` does not strictly contain `price`. */
   crossed(instrument: string, price: string): string[] {
     const p = new Decimal(price);
-    return [...(this.rows.get(instrument) ?? [])]
-      .filter(
-        ([, r]) =>
-          r.low === ALWAYS_LOW ||
-          (r.low !== null && p.lessThanOrEqualTo(r.low)) ||
-          (r.high !== null && p.greaterThanOrEqualTo(r.high)),
-      )
-      .map(([id]) => id);
+    return (
+      [...(this.rows.get(instrument) ?? [])]
+        // An unbanded account's rows have low = ALWAYS_LOW, above any price: every tick finds them.
+        .filter(
+          ([, r]) =>
+            (r.low !== null && p.lessThanOrEqualTo(r.low)) ||
+            (r.high !== null && p.greaterThanOrEqualTo(r.high)),
+        )
+        .map(([id]) => id)
+    );
   }
   async *crossedAccounts(instrument: string, price: string) {
     yield this.crossed(instrument, price);

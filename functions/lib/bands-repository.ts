@@ -83,8 +83,7 @@ export class BandRepository {
       Put: {
         TableName: this.table,
         Item: { partition: summaryPartition(accountId), ...plan.summary },
-        ConditionExpression:
-          plan.expectedVersion === 0 ? 'attribute_not_exists(#p)' : '#v = :v',
+        ConditionExpression: plan.expectedVersion === 0 ? 'attribute_not_exists(#p)' : '#v = :v',
         ExpressionAttributeNames: plan.expectedVersion === 0 ? { '#p': 'partition' } : { '#v': 'version' },
         ...(plan.expectedVersion === 0 ? {} : { ExpressionAttributeValues: { ':v': plan.expectedVersion } }),
       },
@@ -100,7 +99,8 @@ export class BandRepository {
       await this.doc.send(new TransactWriteCommand({ TransactItems: last }));
     } catch (e) {
       const reasons = e instanceof TransactionCanceledException ? (e.CancellationReasons ?? []) : [];
-      if (reasons[last.length - 1]?.Code === 'ConditionalCheckFailed') throw new BandConflict(accountId, partial);
+      if (reasons[last.length - 1]?.Code === 'ConditionalCheckFailed')
+        throw new BandConflict(accountId, partial);
       throw e;
     }
   }

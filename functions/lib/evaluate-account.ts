@@ -62,7 +62,13 @@ export async function evaluateAccount(accountId: string, deps: EvaluatorDeps): P
       deps.bands.getBandSummary(accountId),
     ]);
     if (!account) {
-      const clear = planBandWrite(accountId, bandSummary, { kind: 'banded', bands: [] }, [], deps.bands.shards);
+      const clear = planBandWrite(
+        accountId,
+        bandSummary,
+        { kind: 'banded', bands: [] },
+        [],
+        deps.bands.shards,
+      );
       if (clear && bandSummary) await deps.bands.writeBands(clear);
       if (positions.length > 0)
         await deps.deadLetter.send('positions-without-account', {

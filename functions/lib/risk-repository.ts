@@ -70,7 +70,9 @@ export class RiskRepository {
         if (attempt > 0) await sleep(Math.min(1000, 25 * 2 ** attempt));
         if (attempt > 8) throw new Error(`prices still unprocessed after ${attempt} attempts`);
         const out = await this.doc.send(
-          new BatchGetCommand({ RequestItems: { [this.tables.prices]: { Keys: keys, ConsistentRead: true } } }),
+          new BatchGetCommand({
+            RequestItems: { [this.tables.prices]: { Keys: keys, ConsistentRead: true } },
+          }),
         );
         for (const item of out.Responses?.[this.tables.prices] ?? [])
           prices.set(item.instrument as string, item as PriceItem);

@@ -66,7 +66,12 @@ const edge = (d: Decimal | null) => (d === null ? null : d.toFixed());
  * a stored band that has become much narrower than it could be is rewritten, else ticks would keep
  * crossing it for nothing. Room without a bound counts as the whole price (a halving or a doubling).
  */
-function keepSide(stored: string | null, fresh: Decimal | null, price: Decimal, side: 'low' | 'high'): boolean {
+function keepSide(
+  stored: string | null,
+  fresh: Decimal | null,
+  price: Decimal,
+  side: 'low' | 'high',
+): boolean {
   if (stored === null) return fresh === null;
   const s = new Decimal(stored);
   const room = side === 'low' ? price.minus(s) : s.minus(price);
@@ -78,7 +83,9 @@ function keepSide(stored: string | null, fresh: Decimal | null, price: Decimal, 
 
 function keep(stored: StoredBand | undefined, band: PriceBand): boolean {
   if (!stored) return band.low === null && band.high === null;
-  return keepSide(stored.low, band.low, band.price, 'low') && keepSide(stored.high, band.high, band.price, 'high');
+  return (
+    keepSide(stored.low, band.low, band.price, 'low') && keepSide(stored.high, band.high, band.price, 'high')
+  );
 }
 
 /**
@@ -137,7 +144,9 @@ export function planBandWrite(
 }
 
 /** The stored bound of each instrument, for checking prices read after the write. */
-export function storedBounds(summary: BandSummary): Map<string, { low: Decimal | null; high: Decimal | null }> {
+export function storedBounds(
+  summary: BandSummary,
+): Map<string, { low: Decimal | null; high: Decimal | null }> {
   return new Map(
     Object.entries(summary.rows).map(([instrument, row]) => [
       instrument,

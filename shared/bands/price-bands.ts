@@ -131,4 +131,3 @@ export function insideBands(bands: readonly PriceBand[], prices: ReadonlyMap<str
     return (b.low === null || price.greaterThan(b.low)) && (b.high === null || price.lessThan(b.high));
   });
 }
-

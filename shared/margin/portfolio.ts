@@ -164,7 +164,12 @@ function assessNow(book: Book<PortfolioParams>): Assessment {
   }
   return worst < 0
     ? { maintenance: floor, worstRow: rows.length - 1, worstScenario: null, perPosition: floorRow }
-    : { maintenance: worstLoss, worstRow: worst, worstScenario: scenarios[worst]!, perPosition: rows[worst]! };
+    : {
+        maintenance: worstLoss,
+        worstRow: worst,
+        worstScenario: scenarios[worst]!,
+        perPosition: rows[worst]!,
+      };
 }
 
 /**

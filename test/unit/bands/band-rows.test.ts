@@ -1,0 +1,156 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { ALWAYS_LOW, planBandWrite, shardOf, type BandSummary } from '../../../shared/bands/band-rows.ts';
+import type { BandSet, PriceBand } from '../../../shared/bands/price-bands.ts';
+import { Decimal } from '../../../shared/decimal.ts';
+
+const band = (instrument: string, price: string, low: string | null, high: string | null): PriceBand => ({
+  instrument,
+  price: new Decimal(price),
+  low: low === null ? null : new Decimal(low),
+  high: high === null ? null : new Decimal(high),
+});
+const banded = (...bands: PriceBand[]): BandSet => ({ kind: 'banded', bands });
+const summary = (rows: BandSummary['rows'], always: string | null = null, version = 3): BandSummary => ({
+  accountId: 'A1',
+  version,
+  always,
+  rows,
+});
+
+describe('band rows: what an evaluation writes', () => {
+  it('first write: a row per bounded instrument, none for an unbounded one, summary version 1', () => {
+    const plan = planBandWrite(
+      'A1',
+      null,
+      banded(band('X', '100', '80', null), band('Y', '10', null, null)),
+      ['X', 'Y'],
+      4,
+    )!;
+    expect(plan.expectedVersion).toBe(0);
+    expect(plan.puts).toEqual([
+      { instrument: 'X', accountId: 'A1', shard: shardOf('A1', 4), low: '80', high: null },
+    ]);
+    expect(plan.summary).toEqual({
+      accountId: 'A1',
+      version: 1,
+      always: null,
+      rows: { X: { low: '80', high: null } },
+    });
+    expect(plan).toMatchObject({ deletes: [], watch: null, unwatch: false });
+  });
+
+  it('nothing to write when the stored rows are inside the new bands and keep at least half the room', () => {
+    const stored = summary({ X: { low: '80', high: '120' } });
+    expect(planBandWrite('A1', stored, banded(band('X', '101', '75', '125')), ['X'], 4)).toBeNull();
+  });
+
+  it('rewrites a row the price has left, a row wider than the new band, and a row far narrower than it', () => {
+    const stored = summary({ X: { low: '80', high: '120' } });
+    // crossed: the price is at the old low
+    expect(planBandWrite('A1', stored, banded(band('X', '80', '70', '90')), ['X'], 4)!.puts).toHaveLength(1);
+    // not a subset: the new band is narrower on the low side
+    expect(planBandWrite('A1', stored, banded(band('X', '100', '85', '120')), ['X'], 4)!.puts).toHaveLength(
+      1,
+    );
+    // a subset, but keeping 20 of 50 below: rewritten to use the room
+    const wider = planBandWrite('A1', stored, banded(band('X', '100', '50', '120')), ['X'], 4)!;
+    expect(wider.puts[0]).toMatchObject({ low: '50', high: '120' });
+    expect(wider.expectedVersion).toBe(3);
+  });
+
+  it('an unbounded side must stay unbounded, or the stored bound keep at least half the price as room', () => {
+    const stored = summary({ X: { low: '40', high: null } });
+    expect(planBandWrite('A1', stored, banded(band('X', '100', null, null)), ['X'], 4)).toBeNull();
+    const near = summary({ X: { low: '90', high: null } });
+    expect(planBandWrite('A1', near, banded(band('X', '100', null, null)), ['X'], 4)!.deletes).toEqual(['X']);
+  });
+
+  it('an account that cannot be banded: a row per held instrument that every tick finds, and the watch list', () => {
+    const plan = planBandWrite(
+      'A1',
+      summary({ X: { low: '80', high: null } }),
+      { kind: 'always', reason: 'stale-prices' },
+      ['X', 'Y'],
+      4,
+    )!;
+    expect(plan.puts.map((p) => [p.instrument, p.low, p.high])).toEqual([
+      ['X', ALWAYS_LOW, null],
+      ['Y', ALWAYS_LOW, null],
+    ]);
+    expect(plan.watch).toEqual({ reason: 'stale-prices' });
+    // Still unbanded next time: nothing new to write.
+    expect(
+      planBandWrite('A1', plan.summary, { kind: 'always', reason: 'stale-prices' }, ['X', 'Y'], 4),
+    ).toBeNull();
+  });
+
+  it('back to banded: every row rewritten, off the watch list, rows of instruments no longer held deleted', () => {
+    const stored = summary(
+      { X: { low: ALWAYS_LOW, high: null }, Y: { low: ALWAYS_LOW, high: null } },
+      'stale-prices',
+    );
+    const plan = planBandWrite('A1', stored, banded(band('X', '100', '80', null)), ['X'], 4)!;
+    expect(plan.puts).toEqual([
+      { instrument: 'X', accountId: 'A1', shard: shardOf('A1', 4), low: '80', high: null },
+    ]);
+    expect(plan.deletes).toEqual(['Y']);
+    expect(plan).toMatchObject({ watch: null, unwatch: true });
+  });
+
+  it('after a partial write lost a race, everything is rewritten even if the summary says it is fine', () => {
+    const stored = summary({ X: { low: '80', high: '120' } });
+    expect(
+      planBandWrite('A1', stored, banded(band('X', '101', '75', '125')), ['X'], 4, true)!.puts,
+    ).toHaveLength(1);
+  });
+
+  it('shards are stable and in range', () => {
+    expect(shardOf('A1', 16)).toBe(shardOf('A1', 16));
+    const shards = new Set(Array.from({ length: 1000 }, (_, i) => shardOf(`ACC${i}`, 16)));
+    expect([...shards].every((s) => s >= 0 && s < 16)).toBe(true);
+    expect(shards.size).toBe(16);
+  });
+});
+
+describe('band rows (property): what is stored is always inside what was just proven', () => {
+  // Half-units from the price (200): lows in (0, 200), highs in (200, 400]; priceBands never emits an edge at the price.
+  const edge = fc.option(fc.integer({ min: 1, max: 399 }), { freq: 4 });
+  const bandArb = fc.record({ low: edge, high: edge });
+  it('after any plan, each stored row lies within the fresh band and strictly contains the price', () => {
+    fc.assert(
+      fc.property(bandArb, bandArb, fc.boolean(), (old, fresh, wasAlways) => {
+        const price = new Decimal(200);
+        const lo = (n: number | null) => (n === null ? null : new Decimal(n).dividedBy(2)); // below 200
+        const hi = (n: number | null) => (n === null ? null : new Decimal(n).dividedBy(2).plus(200)); // above
+        const stored = summary(
+          wasAlways
+            ? { X: { low: ALWAYS_LOW, high: null } }
+            : { X: { low: lo(old.low)?.toFixed() ?? null, high: hi(old.high)?.toFixed() ?? null } },
+          wasAlways ? 'stale-prices' : null,
+        );
+        const next = band('X', '200', lo(fresh.low)?.toFixed() ?? null, hi(fresh.high)?.toFixed() ?? null);
+        const plan = planBandWrite('A1', stored, banded(next), ['X'], 4);
+        const row = (plan ? plan.summary : stored).rows.X;
+        if (!row) {
+          expect(next.low === null && next.high === null).toBe(true);
+          return;
+        }
+        const low = row.low === null ? null : new Decimal(row.low);
+        const high = row.high === null ? null : new Decimal(row.high);
+        // Inside the fresh band (a bound where the fresh side has none is narrower, so fine), price strictly inside.
+        if (low !== null) {
+          expect(low.lessThan(price)).toBe(true);
+          if (next.low !== null) expect(low.greaterThanOrEqualTo(next.low)).toBe(true);
+        }
+        if (high !== null) {
+          expect(high.greaterThan(price)).toBe(true);
+          if (next.high !== null) expect(high.lessThanOrEqualTo(next.high)).toBe(true);
+        }
+        if (next.low !== null) expect(low).not.toBeNull();
+        if (next.high !== null) expect(high).not.toBeNull();
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
