@@ -1,0 +1,209 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { BatchWriteCommand, DeleteCommand, DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { BandRepository } from '../../functions/lib/bands-repository.ts';
+import { evaluateAccount } from '../../functions/lib/evaluate-account.ts';
+import { RiskRepository } from '../../functions/lib/risk-repository.ts';
+import type { HandlerDeps } from '../../functions/lib/runtime.ts';
+import { Tally } from '../../functions/lib/telemetry.ts';
+import { makePositionStreamHandler } from '../../functions/position-stream/handler.ts';
+import { makePriceStreamHandler } from '../../functions/price-stream/handler.ts';
+import { makeWatchHandler } from '../../functions/watch/handler.ts';
+import { startDynamoDbLocal, type DynamoDbLocal } from '../../local/dynamodb-local.ts';
+import { StreamTail } from '../../local/stream-tail.ts';
+import { createTables, localClient } from '../../local/tables.ts';
+import { DEFAULT_PIPELINE_CONFIG } from '../../shared/pipeline/config.ts';
+import { CapturedDeadLetter, CapturedPublisher, CapturedWorkQueue } from '../helpers/capture.ts';
+
+let db: DynamoDbLocal;
+let client: DynamoDBClient;
+let doc: DynamoDBDocumentClient;
+let tables: Awaited<ReturnType<typeof createTables>>;
+let repo: RiskRepository;
+let bands: BandRepository;
+let positionsTail: StreamTail;
+let pricesTail: StreamTail;
+let publisher: CapturedPublisher;
+let workQueue: CapturedWorkQueue;
+let telemetry: Tally;
+let clock = Date.parse('2026-03-02T15:00:00.000Z');
+const iso = (ms = clock) => new Date(ms).toISOString();
+
+function deps(store: RiskRepository = repo): HandlerDeps {
+  return {
+    store,
+    repo,
+    bands,
+    publisher,
+    deadLetter: new CapturedDeadLetter(),
+    workQueue,
+    config: DEFAULT_PIPELINE_CONFIG,
+    telemetry,
+    env: { sweepSegments: 1, inlineFanoutLimit: 100 },
+    log: { info: () => {}, warn: () => {}, error: () => {} },
+    concurrency: 4,
+    // Every evaluation is a moment later than the one before, as in production.
+    now: () => new Date((clock += 1_000)),
+  };
+}
+
+const put = (t: keyof typeof tables, Item: Record<string, unknown>) =>
+  doc.send(new PutCommand({ TableName: tables[t], Item }));
+const evaluations = () => telemetry.counts.get('Evaluations') ?? 0;
+const tick = async (instrument: string, price: string) => {
+  await repo.putPriceIfNewer({ instrument, price, priceTime: iso((clock += 1_000)) });
+  return makePriceStreamHandler(() => deps())({ Records: await pricesTail.poll() });
+};
+
+beforeAll(async () => {
+  db = await startDynamoDbLocal();
+  client = localClient(db.endpoint);
+  doc = DynamoDBDocumentClient.from(client);
+  tables = await createTables(client, 'bands');
+  repo = new RiskRepository(client, tables);
+  bands = new BandRepository(client, tables.bands, 3);
+  positionsTail = StreamTail.forEndpoint(client, db.endpoint, tables.positions);
+  pricesTail = StreamTail.forEndpoint(client, db.endpoint, tables.prices);
+}, 120_000);
+afterAll(async () => db?.stop());
+beforeEach(() => {
+  publisher = new CapturedPublisher();
+  workQueue = new CapturedWorkQueue();
+  telemetry = new Tally();
+});
+
+describe('guard bands on DynamoDB Local', () => {
+  it('setup: three Reg T books on SPY (one also on QQQ) are evaluated and banded', async () => {
+    await put('prices', { instrument: 'SPY', price: '400', priceTime: iso() });
+    await put('prices', { instrument: 'QQQ', price: '300', priceTime: iso() });
+    // B1: 16,000 / 10,000 = 1.6 (WARNING): stays while 384 ≤ SPY ≤ 492.31.
+    // B2: 30,000 / 10,000 = 3 (SAFE): stays while SPY > 200.
+    // B3: 45,000 / 12,500 = 3.6 (SAFE): SPY gets 40% of the 20,000 slack at 25 a dollar: above 80.
+    await put('accounts', { accountId: 'B1', model: 'reg-t', cash: '-24000' });
+    await put('accounts', { accountId: 'B2', model: 'reg-t', cash: '-10000' });
+    await put('accounts', { accountId: 'B3', model: 'reg-t', cash: '-5000' });
+    await put('positions', { accountId: 'B1', instrument: 'SPY', quantity: '100', avgCost: '400' });
+    await put('positions', { accountId: 'B2', instrument: 'SPY', quantity: '100', avgCost: '400' });
+    await put('positions', { accountId: 'B3', instrument: 'SPY', quantity: '50', avgCost: '400' });
+    await put('positions', { accountId: 'B3', instrument: 'QQQ', quantity: '100', avgCost: '300' });
+    const out = await makePositionStreamHandler(() => deps())({ Records: await positionsTail.poll() });
+    expect(out.batchItemFailures).toEqual([]);
+    await pricesTail.poll(); // the seed prices themselves
+    expect((await bands.getBandSummary('B1'))!.rows).toEqual({
+      SPY: { low: '384.000000001', high: '492.307692307' },
+    });
+    expect((await bands.getBandSummary('B2'))!.rows).toEqual({ SPY: { low: '200.000000001', high: null } });
+    expect((await bands.getBandSummary('B3'))!.rows.SPY).toEqual({ low: '80.0000000001', high: null });
+  });
+
+  it('a tick inside every band evaluates nothing and publishes nothing', async () => {
+    const out = await tick('SPY', '401.50');
+    expect(out.batchItemFailures).toEqual([]);
+    expect(evaluations()).toBe(0);
+    expect(publisher.events).toEqual([]);
+  });
+
+  it('a tick across one account’s band evaluates that account only, with the right event', async () => {
+    // 380: B1 = 14,000 / 9,500 = 1.47 → CRITICAL; B2 and B3 are far from their bands.
+    const out = await tick('SPY', '380');
+    expect(out.batchItemFailures).toEqual([]);
+    expect(evaluations()).toBe(1);
+    expect(
+      publisher.events.map((e) => [e.detailType, e.detail.accountId, (e.detail as { to?: string }).to]),
+    ).toEqual([['RiskLevelChanged', 'B1', 'CRITICAL']]);
+    // B1's band moved with it: CRITICAL holds for 1.2 ≤ ratio < 1.55, i.e. 100p − 24,000 ≥ 30p and
+    // 100p − 24,000 < 38.75p: 342.857… ≤ SPY < 391.836…
+    expect((await bands.getBandSummary('B1'))!.rows.SPY).toEqual({
+      low: '342.857142858',
+      high: '391.836734693',
+    });
+  });
+
+  it('a tick that lands between an evaluation’s price read and its band write is caught by the re-check', async () => {
+    // R1: 5,000 / 2,500 = 2.0 (WARNING) at 100; its band will be (80, 102.56). While it is being evaluated,
+    // XYZ ticks to 70 — the tick's own query still sees no band for R1 — then the band is written.
+    await put('prices', { instrument: 'XYZ', price: '100', priceTime: iso() });
+    await put('accounts', { accountId: 'R1', model: 'reg-t', cash: '-5000' });
+    await put('positions', { accountId: 'R1', instrument: 'XYZ', quantity: '100', avgCost: '100' });
+    await positionsTail.poll();
+    await pricesTail.poll();
+    let reads = 0;
+    const racing = Object.create(repo) as RiskRepository;
+    racing.getPrices = async (instruments) => {
+      const prices = await repo.getPrices(instruments);
+      if (reads++ === 0)
+        await repo.putPriceIfNewer({ instrument: 'XYZ', price: '70', priceTime: iso(clock + 500) });
+      return prices;
+    };
+    await evaluateAccount('R1', deps(racing));
+    expect(telemetry.counts.get('BandRechecks')).toBe(1);
+    // At 70: 2,000 / 1,750 = 1.14 → LIQUIDATION, seen straight after the first write.
+    expect(publisher.events.map((e) => (e.detail as { to?: string }).to)).toEqual(['WARNING', 'LIQUIDATION']);
+    expect(await repo.getRiskState('R1')).toMatchObject({ level: 'LIQUIDATION' });
+  });
+
+  it('the watch sweep finds unbanded accounts and the holders of prices that just went stale', async () => {
+    await put('accounts', { accountId: 'W1', model: 'reg-t', cash: '1000' });
+    await put('positions', { accountId: 'W1', instrument: 'NOPX', quantity: '10', avgCost: '5' }); // no price yet
+    await put('accounts', { accountId: 'S1', model: 'reg-t', cash: '1000' });
+    await put('positions', { accountId: 'S1', instrument: 'OLD', quantity: '10', avgCost: '5' });
+    await put('accounts', { accountId: 'S2', model: 'reg-t', cash: '1000' });
+    await put('positions', { accountId: 'S2', instrument: 'ANCIENT', quantity: '10', avgCost: '5' });
+    await put('prices', { instrument: 'OLD', price: '5', priceTime: iso(clock) });
+    await put('prices', { instrument: 'ANCIENT', price: '5', priceTime: iso(clock - 3_600_000) });
+    for (const id of ['W1', 'S1']) await evaluateAccount(id, deps());
+    expect((await bands.getBandSummary('W1'))!.always).toBe('missing-prices');
+    clock += 6 * 60_000; // OLD is now 6 minutes old: stale since a minute ago; the others tick on
+    for (const [instrument, price] of [
+      ['SPY', '380'],
+      ['QQQ', '300'],
+      ['XYZ', '70'],
+    ])
+      await put('prices', { instrument, price, priceTime: iso() });
+    const result = await makeWatchHandler(() => deps(), 180_000)({ id: 'w1', time: iso() });
+    expect(result).toMatchObject({ watched: 1, staleInstruments: ['OLD'], staleHolders: 1 });
+    expect(workQueue.messages).toEqual([{ kind: 'accounts', accountIds: ['S1', 'W1'], reason: 'watch:w1' }]);
+    // W1's first price is a tick its always-evaluate row catches.
+    await positionsTail.poll();
+    await pricesTail.poll();
+    await tick('NOPX', '5');
+    expect(evaluations()).toBe(3); // S1 and W1 by hand, then W1 by the tick
+    expect((await bands.getBandSummary('W1'))!.always).toBeNull();
+  });
+
+  it('an account with more rows than one transaction holds is banded in chunks, the summary last', async () => {
+    const instruments = Array.from({ length: 120 }, (_, i) => `C${String(i).padStart(3, '0')}`);
+    await put('accounts', { accountId: 'BIG', model: 'gross', cash: '-30000' });
+    for (let i = 0; i < instruments.length; i += 12) {
+      const slice = instruments.slice(i, i + 12);
+      await doc.send(
+        new BatchWriteCommand({
+          RequestItems: {
+            [tables.positions]: slice.map((instrument) => ({
+              PutRequest: { Item: { accountId: 'BIG', instrument, quantity: '10', avgCost: '50' } },
+            })),
+            [tables.prices]: slice.map((instrument) => ({
+              PutRequest: { Item: { instrument, price: '50', priceTime: iso() } },
+            })),
+          },
+        }),
+      );
+    }
+    await evaluateAccount('BIG', deps());
+    expect(Object.keys((await bands.getBandSummary('BIG'))!.rows)).toHaveLength(120);
+    const found: string[] = [];
+    for await (const page of bands.crossedAccounts('C119', '1')) found.push(...page);
+    expect(found).toEqual(['BIG']);
+    telemetry = new Tally();
+    await evaluateAccount('BIG', deps()); // nothing moved: nothing to rewrite
+    expect(telemetry.counts.get('BandWrites')).toBeUndefined();
+  });
+
+  it('an account that is deleted leaves no band behind', async () => {
+    await doc.send(new DeleteCommand({ TableName: tables.accounts, Key: { accountId: 'B2' } }));
+    await evaluateAccount('B2', deps());
+    const found: string[] = [];
+    for await (const page of bands.crossedAccounts('SPY', '1')) found.push(...page);
+    expect(found).not.toContain('B2');
+  });
+});
