@@ -12,10 +12,18 @@ import { makePositionStreamHandler } from '../functions/position-stream/handler.
 import { BandRepository } from '../functions/lib/bands-repository.ts';
 import { makePriceStreamHandler } from '../functions/price-stream/handler.ts';
 import { makeSweepHandler } from '../functions/sweep/handler.ts';
+import { makeWatchHandler } from '../functions/watch/handler.ts';
 import { makeWorkQueueHandler } from '../functions/work-queue/handler.ts';
-import { Decimal } from '../shared/decimal.ts';
+import { Decimal, toEdge, toEdgeOrNull } from '../shared/decimal.ts';
 import type { DomainEvent, EventDetail } from '../shared/events/schemas.ts';
+import { evaluate } from '../shared/margin/evaluate.ts';
 import { pipelineConfigSchema } from '../shared/pipeline/config.ts';
+import {
+  toEngineInput,
+  type AccountItem,
+  type PositionItem,
+  type PriceItem,
+} from '../shared/pipeline/records.ts';
 import type { PriceBar } from '../shared/replay/prices-csv.ts';
 import {
   DEFAULT_THRESHOLDS,
@@ -65,12 +73,19 @@ export interface LocalResult {
   executions: LocalRun[];
   files: { events: string; notifications: string; deadLetters: string };
   eventCounts: Record<string, number>;
+  /** Evaluations run, and what evaluating every account on every bar would have been. */
+  work: { evaluations: number; bruteForce: number; bandCrossings: number; watched: number };
 }
 
 export interface LocalOptions {
   scenario: Scenario;
   bars: readonly PriceBar[];
   outDir: string;
+  /**
+   * The full sweep (the backstop behind guard bands) runs every this many bars; the watch sweep every bar.
+   * @default 5
+   */
+  sweepEveryBars?: number;
   onTimeline?: (entry: TimelineEntry) => void;
   onBar?: (index: number, total: number, date: string) => void;
 }
@@ -275,6 +290,25 @@ export async function runLocal(options: LocalOptions): Promise<LocalResult> {
 
     const broker = new BrokerSimulator(client, tables);
     const sweep = makeSweepHandler(() => handlerDeps);
+    // A bar is a day here: the watch sweep looks back two of them for prices that just went stale.
+    const watch = makeWatchHandler(() => handlerDeps, 2 * 86_400_000);
+    const sweepEvery = options.sweepEveryBars ?? 5;
+    let watched = 0;
+    // The chart shows each account marked to this bar's prices, whether or not a band was crossed.
+    const markToMarket = async (accountId: string) => {
+      const account = await repo.getAccount(accountId);
+      const positions = await repo.getPositions(accountId);
+      const held = positions.filter((p) => !new Decimal(String(p.quantity)).isZero());
+      const prices = await repo.getPrices(held.map((p) => p.instrument));
+      if (!account || held.some((p) => !prices.has(p.instrument))) return null;
+      return evaluate(
+        toEngineInput(account as AccountItem, held as PositionItem[], prices as Map<string, PriceItem>),
+        {
+          positionPrices: false,
+          asOf: clock.now().toISOString().slice(0, 10),
+        },
+      );
+    };
     const worker = makeWorkQueueHandler(() => handlerDeps);
     const series: Record<string, SeriesPoint[]> = Object.fromEntries(
       scenario.accounts.map((a) => [(a.account as { id: string }).id, []]),
@@ -295,8 +329,10 @@ export async function runLocal(options: LocalOptions): Promise<LocalResult> {
         await pump();
         await clock.settle();
       }
-      // The scheduled sweep, once a bar, through the work queue.
-      await sweep({ id: `sweep-${bar.date}`, time: clock.now().toISOString() });
+      // The scheduled sweeps through the work queue: watch every bar, the full backstop every few.
+      watched += (await watch({ id: `watch-${bar.date}`, time: clock.now().toISOString() })).watched;
+      if (i % sweepEvery === sweepEvery - 1)
+        await sweep({ id: `sweep-${bar.date}`, time: clock.now().toISOString() });
       await worker({
         Records: workQueue.messages
           .splice(0)
@@ -305,11 +341,12 @@ export async function runLocal(options: LocalOptions): Promise<LocalResult> {
       await clock.settle();
       for (const id of Object.keys(series)) {
         const state = await repo.getRiskState(id);
+        const marked = await markToMarket(id);
         series[id]!.push({
           date: bar.date,
-          ratio: state?.marginRatio ?? null,
+          ratio: marked ? toEdgeOrNull(marked.marginRatio) : (state?.marginRatio ?? null),
           level: state?.level ?? null,
-          equity: state?.equity ?? null,
+          equity: marked ? toEdge(marked.equity) : (state?.equity ?? null),
         });
       }
       options.onBar?.(i + 1, bars.length, bar.date);
@@ -318,7 +355,13 @@ export async function runLocal(options: LocalOptions): Promise<LocalResult> {
     await Promise.all([...executions.values()].map((e) => e.done));
     const eventCounts: Record<string, number> = {};
     for (const e of bus.published) eventCounts[e.detailType] = (eventCounts[e.detailType] ?? 0) + 1;
-    return { timeline, series, thresholds, executions: runs, files, eventCounts };
+    const work = {
+      evaluations: telemetry.counts.get('Evaluations') ?? 0,
+      bruteForce: Object.keys(series).length * (bars.length + 1),
+      bandCrossings: telemetry.counts.get('BandCrossings') ?? 0,
+      watched,
+    };
+    return { timeline, series, thresholds, executions: runs, files, eventCounts, work };
   } finally {
     for (const execution of executions.values()) execution.abort();
     await db.stop();

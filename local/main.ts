@@ -94,6 +94,10 @@ async function main(): Promise<number> {
     .map(([k, v]) => `${k} ${v}`)
     .join(', ');
   console.log(`\ndone in ${((Date.now() - started) / 1000).toFixed(1)} s: ${counts}`);
+  const { evaluations, bruteForce, bandCrossings, watched } = result.work;
+  console.log(
+    `evaluations: ${evaluations} (evaluating every account on every bar: ${bruteForce}); ${bandCrossings} band crossings, ${watched} watch-list evaluations`,
+  );
   console.log(
     `escalations: ${result.executions.length} (${result.executions.map((e) => e.status).join(', ') || 'none'})`,
   );
