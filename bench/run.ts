@@ -1,13 +1,16 @@
 /**
  * `npm run bench`: speed targets as ratios measured in one run, so the machine's speed cancels out.
  *   engine: exact Decimal evaluations of 10,000 accounts × 20 positions vs the same arithmetic in float64.
- * Set BENCH_ACCOUNTS to change the account count (default 10,000).
+ *   fan-out: evaluations per price tick on the guard-band path against brute force (bench/fanout.ts).
+ * Set BENCH_ACCOUNTS to change the account count (default 10,000); BENCH_FANOUT_ACCOUNTS and
+ * BENCH_FANOUT_BOOKS the fan-out's (1,000,000 accounts from 2,000 books).
  */
 import { buildBook, evaluateBook, parseEvaluationInput } from '../shared/margin/evaluate.ts';
 import { evaluateAccount } from '../functions/lib/evaluate-account.ts';
 import { Tally } from '../functions/lib/telemetry.ts';
 import { makeWorkQueueHandler } from '../functions/work-queue/handler.ts';
 import { pipelineConfigSchema, type PipelineConfig } from '../shared/pipeline/config.ts';
+import { runFanoutBench } from './fanout.ts';
 import { evaluateFloat } from './float-baseline.ts';
 import { MemoryBands, MemoryStore, memoryHandlerDeps } from './memory-store.ts';
 
@@ -225,3 +228,5 @@ console.log(
   `  memory: heap used ${(heap.heapUsed / 2 ** 20).toFixed(0)} MiB, rss ${(heap.rss / 2 ** 20).toFixed(0)} MiB`,
 );
 if (sink === -1) console.log('');
+
+runFanoutBench();
