@@ -34,10 +34,10 @@ export const deployConfigSchema = z.object({
   /** Watch sweep: accounts without a band, and holders of prices that just turned stale. */
   watchRateMinutes: z.coerce.number().int().min(1).max(15).default(1),
   /** Partitions per instrument in the guard-band table (fixed for the table's life). */
-  bandShards: z.coerce.number().int().min(1).max(256).default(16),
+  bandShards: z.coerce.number().int().min(1).max(256).default(8),
   sweepSegments: z.coerce.number().int().min(1).max(100).default(8),
   staleAfterSeconds: z.coerce.number().int().min(10).default(300),
-  heartbeatMinutes: z.coerce.number().int().min(1).default(15),
+  heartbeatMinutes: z.coerce.number().int().min(1).default(240),
   ratioDelta: z
     .string()
     .regex(/^\d+(\.\d+)?$/)

@@ -21,60 +21,104 @@ export const MEASURED = {
   cpuMsPerEvaluation: 1.2,
   /** Lambda memory and the vCPU share it buys (1,769 MB = 1 vCPU). */
   memoryGb: 1,
-  /** State writes per evaluation with write-on-change + 15-min heartbeat (evaluator benchmark). */
-  writesPerEvaluation: 0.067,
-  /** Read units per sweep evaluation: account 1 + positions query 1 + risk state (~10 KB) 3; prices cached per segment. */
-  readUnitsPerEvaluation: 5,
-  /** Extra read units per evaluation without the per-segment price cache (20 eventually consistent item reads). */
-  priceReadUnitsUncached: 10,
+  /** Read units per sweep evaluation: account 1 + positions query 1 + risk state (~10 KB) 3 + band summary 1. */
+  readUnitsPerEvaluation: 6,
+  /** Extra read units per evaluation without the per-segment price cache (prices, strongly consistent). */
+  priceReadUnitsUncached: 20,
   /** Write units per state write: transaction (×2) of state (~10 KB) and history (<1 KB). */
   writeUnitsPerWrite: 2 * (10 + 1),
+  /** Write units per band rewrite: transaction (×2) of ~2 rows and the summary, each under 1 KB. */
+  writeUnitsPerBandWrite: 2 * 3,
+  /** State writes per sweep evaluation, 15-minute sweeps and 4 h heartbeat (evaluator bench; 1-minute sweeps, 15-min heartbeat: 0.067 too). */
+  sweepWritesPerEvaluation: 0.067,
+  /** Band rewrites per sweep evaluation under the same regime (evaluator bench: 0.04, mostly first writes). */
+  sweepBandWritesPerEvaluation: 0.04,
+  /** Share of holders a tick reaches on the band path, per trading day (fan-out bench, 2020 crash path: 5.5%). */
+  crossingShareCrashDay: 0.055,
   stateKbPerAccount: 10,
   historyKbPerWrite: 0.3,
   historyTtlDays: 90,
 };
 
+export interface Regime {
+  /** Full sweep period, minutes. */
+  sweepMinutes: number;
+  heartbeatMinutes: number;
+  /** Guard bands: ticks reach only crossed accounts; without them every holder, about once a trading minute. */
+  bands: boolean;
+  compaction?: boolean;
+  priceCache?: boolean;
+}
+
+export const BAND_REGIME: Regime = { sweepMinutes: 15, heartbeatMinutes: 240, bands: true };
+export const BEFORE_BANDS: Regime = { sweepMinutes: 1, heartbeatMinutes: 15, bands: false };
+
+const MONTH_MINUTES = 30 * 24 * 60;
+const TRADING_DAYS = 21;
 const ASSUME = {
-  sweepsPerMonth: 30 * 24 * 60, // every minute
-  /** Price-driven evaluations per account per month: ~1 per trading minute (6.5 h × 21 days). */
-  streamEvaluationsPerAccount: 6.5 * 60 * 21,
+  /** Without bands: price-driven evaluations per account per month, ~1 per trading minute (6.5 h × 21 days). */
+  streamEvaluationsPerAccount: 6.5 * 60 * TRADING_DAYS,
+  /** With bands: every trading day taken as bad as the 2020 crash path's average day, and doubled for intraday round trips. */
+  crossingsPerAccount: 2 * MEASURED.crossingShareCrashDay * TRADING_DAYS,
+  /** Accounts on the watch list (no band: missing prices, invalid data, no room; not stale prices): every minute. */
+  watchedShare: 0.005,
+  /** A crossing usually moves the ratio or the level: half of them write state, all rewrite bands. */
+  crossingWriteShare: 0.5,
   eventsPerAccount: 12, // level changes and calls
   incidentsPerAccount: 0.5,
   transitionsPerIncident: 12,
   accountsPerSweepPage: 100,
+  /** Band queries: instruments ticking once a second in trading hours, scaled with the broker's size. */
+  tickingInstruments: (accounts: number) => Math.min(2_000, Math.max(200, accounts / 500)),
+  bandShards: 8,
 };
 
-export function monthlyCost(accounts: number, options: { compaction?: boolean; priceCache?: boolean } = {}) {
-  const compaction = options.compaction ?? true;
-  const priceCache = options.priceCache ?? true;
-  const sweepEvaluations = accounts * ASSUME.sweepsPerMonth;
-  const streamEvaluations = accounts * ASSUME.streamEvaluationsPerAccount;
-  const evaluations = sweepEvaluations + streamEvaluations;
+export function monthlyCost(accounts: number, regime: Regime = BAND_REGIME) {
+  const compaction = regime.compaction ?? true;
+  const priceCache = regime.priceCache ?? true;
+  const sweepEvaluations = accounts * (MONTH_MINUTES / regime.sweepMinutes);
+  const watchEvaluations = regime.bands ? accounts * ASSUME.watchedShare * MONTH_MINUTES : 0;
+  const streamEvaluations =
+    accounts * (regime.bands ? ASSUME.crossingsPerAccount : ASSUME.streamEvaluationsPerAccount);
+  const evaluations = sweepEvaluations + watchEvaluations + streamEvaluations;
   const gbSeconds = ((evaluations * MEASURED.cpuMsPerEvaluation * (1769 / 1024)) / 1000) * MEASURED.memoryGb;
-  const invocations = sweepEvaluations / ASSUME.accountsPerSweepPage + streamEvaluations / 50;
+  const invocations =
+    (sweepEvaluations + watchEvaluations) / ASSUME.accountsPerSweepPage + streamEvaluations / 50;
+  // A tick's band queries: two strongly consistent queries per shard (1 read unit each, usually empty).
+  const tickBatches = ASSUME.tickingInstruments(accounts) * 6.5 * 3600 * TRADING_DAYS;
+  const bandQueryUnits = regime.bands ? tickBatches * 2 * ASSUME.bandShards : 0;
   const readUnits =
     evaluations * MEASURED.readUnitsPerEvaluation +
-    (priceCache ? streamEvaluations : evaluations) * MEASURED.priceReadUnitsUncached;
-  const writes = evaluations * (compaction ? MEASURED.writesPerEvaluation : 1);
+    (priceCache ? streamEvaluations + watchEvaluations : evaluations) * MEASURED.priceReadUnitsUncached +
+    bandQueryUnits;
+  const stateWrites = compaction
+    ? (sweepEvaluations + watchEvaluations) * MEASURED.sweepWritesPerEvaluation +
+      streamEvaluations * (regime.bands ? ASSUME.crossingWriteShare : MEASURED.sweepWritesPerEvaluation)
+    : evaluations;
+  const bandWrites = regime.bands
+    ? streamEvaluations + (sweepEvaluations + watchEvaluations) * MEASURED.sweepBandWritesPerEvaluation
+    : 0;
   const storageGb =
     (accounts * MEASURED.stateKbPerAccount +
-      (writes / 30) * MEASURED.historyTtlDays * MEASURED.historyKbPerWrite) /
+      (stateWrites / 30) * MEASURED.historyTtlDays * MEASURED.historyKbPerWrite) /
     1024 /
     1024;
   const lines = {
     'Lambda compute': gbSeconds * PRICE.lambdaGbSecondArm + invocations * PRICE.lambdaRequest,
     'DynamoDB reads': readUnits * PRICE.ddbReadUnit,
-    'DynamoDB writes': writes * MEASURED.writeUnitsPerWrite * PRICE.ddbWriteUnit,
+    'DynamoDB writes':
+      (stateWrites * MEASURED.writeUnitsPerWrite + bandWrites * MEASURED.writeUnitsPerBandWrite) *
+      PRICE.ddbWriteUnit,
     'DynamoDB storage': storageGb * PRICE.ddbStorageGbMonth,
     EventBridge: accounts * ASSUME.eventsPerAccount * PRICE.eventBridgeEvent,
     'Step Functions':
       accounts * ASSUME.incidentsPerAccount * ASSUME.transitionsPerIncident * PRICE.stepFunctionsTransition,
     'SQS + SNS':
-      (sweepEvaluations / ASSUME.accountsPerSweepPage) * 3 * PRICE.sqsRequest +
+      ((sweepEvaluations + watchEvaluations) / ASSUME.accountsPerSweepPage) * 3 * PRICE.sqsRequest +
       accounts * ASSUME.incidentsPerAccount * 2 * PRICE.snsPublish,
   };
   const total = Object.values(lines).reduce((a, b) => a + b, 0);
-  return { accounts, evaluations, lines, total };
+  return { accounts, evaluations, stateWrites, bandQueryUnits, lines, total };
 }
 
 const usd = (v: number) => `$${v >= 100 ? Math.round(v).toLocaleString('en-US') : v.toFixed(2)}`;
@@ -84,7 +128,7 @@ if (process.argv[1] && import.meta.filename === process.argv[1]) {
   const rows = sizes.map((n) => monthlyCost(n));
   const names = Object.keys(rows[0]!.lines);
   console.log(
-    `monthly cost, 1-minute sweep + stream updates (${MEASURED.cpuMsPerEvaluation} ms CPU/eval, ${MEASURED.writesPerEvaluation} writes/eval)\n`,
+    `monthly cost with guard bands: ticks reach crossed accounts only, full sweep every ${BAND_REGIME.sweepMinutes} min, watch list every minute, heartbeat ${BAND_REGIME.heartbeatMinutes / 60} h\n`,
   );
   console.log(
     ['', ...sizes.map((n) => `${n.toLocaleString('en-US')} accounts`)]
@@ -96,16 +140,16 @@ if (process.argv[1] && import.meta.filename === process.argv[1]) {
     console.log([name.padEnd(18), ...cells.map((c) => c.padStart(21))].join(''));
   }
   const million = monthlyCost(1_000_000);
-  const noCompaction = monthlyCost(1_000_000, { compaction: false });
-  const noCache = monthlyCost(1_000_000, { priceCache: false });
+  const before = monthlyCost(1_000_000, BEFORE_BANDS);
   const dominant = Object.entries(million.lines).sort((a, b) => b[1] - a[1])[0]!;
   console.log(
-    `\nat 1M accounts ${dominant[0]} dominate (${Math.round((dominant[1] / million.total) * 100)}% of ${usd(million.total)})`,
+    `\nat 1M accounts: ${(million.evaluations / 1e6).toFixed(0)}M evaluations and ${(million.stateWrites / 1e6).toFixed(0)}M state writes a month; ${dominant[0]} dominate (${Math.round((dominant[1] / million.total) * 100)}% of ${usd(million.total)})`,
   );
   console.log(
-    `writing every evaluation instead of on change + heartbeat: ${usd(noCompaction.total)} (+${usd(noCompaction.total - million.total)})`,
+    `before guard bands (every holder per tick, 1-minute sweep, 15-min heartbeat): ${usd(before.total)}, ${(before.evaluations / 1e9).toFixed(1)}B evaluations`,
   );
+  const noCompaction = monthlyCost(1_000_000, { ...BAND_REGIME, compaction: false });
   console.log(
-    `reading prices per account instead of once per sweep segment: ${usd(noCache.total)} (+${usd(noCache.total - million.total)})`,
+    `with bands but writing every evaluation instead of on change + heartbeat: ${usd(noCompaction.total)} (+${usd(noCompaction.total - million.total)})`,
   );
 }

@@ -54,8 +54,14 @@ export class BandRepository {
       }),
     );
     if (!out.Item) return null;
-    const { version, always, rows } = out.Item as BandSummary;
-    return { accountId, version: Number(version), always: always ?? null, rows: rows ?? {} };
+    const { version, basis, always, rows } = out.Item as BandSummary;
+    return {
+      accountId,
+      version: Number(version),
+      basis: basis ?? '',
+      always: always ?? null,
+      rows: rows ?? {},
+    };
   }
 
   /**

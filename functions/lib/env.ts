@@ -33,7 +33,7 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): RuntimeEnv {
       WORK_QUEUE_URL: z.string().min(1),
       SWEEP_SEGMENTS: z.coerce.number().int().min(1).max(1000).default(8),
       INLINE_FANOUT_LIMIT: z.coerce.number().int().min(0).default(200),
-      BAND_SHARDS: z.coerce.number().int().min(1).max(256).default(16),
+      BAND_SHARDS: z.coerce.number().int().min(1).max(256).default(8),
       WATCH_WINDOW_MS: z.coerce.number().int().min(60_000).default(180_000),
     }),
     env,

@@ -68,6 +68,7 @@ export async function evaluateAccount(accountId: string, deps: EvaluatorDeps): P
         { kind: 'banded', bands: [] },
         [],
         deps.bands.shards,
+        '',
       );
       if (clear && bandSummary) await deps.bands.writeBands(clear);
       if (positions.length > 0)
@@ -119,6 +120,7 @@ export async function evaluateAccount(accountId: string, deps: EvaluatorDeps): P
       assessment.bands,
       assessment.held,
       deps.bands.shards,
+      assessment.bandBasis,
       rewriteAllBands,
     );
     if (plan) {

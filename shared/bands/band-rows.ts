@@ -21,6 +21,11 @@ export interface StoredBand {
 export interface BandSummary {
   accountId: string;
   version: number;
+  /**
+   * What the stored bands were proven for (the book and the tracked state, see bandBasis). While it is
+   * unchanged a stored band stays proven wherever prices have gone, as long as they are inside it.
+   */
+  basis: string;
   /** Why the account cannot be banded, or null. */
   always: string | null;
   /** Instruments that have a row, with what the row says. */
@@ -33,6 +38,15 @@ export interface BandRow {
   shard: number;
   low: string | null;
   high: string | null;
+}
+
+/**
+ * Unbanded accounts the minute watch sweep evaluates. Not those with stale prices: nothing moves them
+ * until a price comes back, and that tick finds their always-evaluate rows (overnight, when every equity
+ * price is stale, watching them would evaluate every account every minute for nothing).
+ */
+export function watched(always: string | null): boolean {
+  return always !== null && always !== 'stale-prices';
 }
 
 export interface BandWritePlan {
@@ -61,30 +75,64 @@ export function shardOf(accountId: string, shards: number): number {
 const edge = (d: Decimal | null) => (d === null ? null : d.toFixed());
 
 /**
- * Is the stored bound on one side still good enough? It must lie inside the new band (so the stored box
- * stays within a proven one), leave the price strictly inside, and keep at least half the new room:
- * a stored band that has become much narrower than it could be is rewritten, else ticks would keep
- * crossing it for nothing. Room without a bound counts as the whole price (a halving or a doubling).
+ * A fingerprint of what bands are proven for: the account item (cash, params, thresholds…), the
+ * positions (prices live elsewhere) and the tracked level and margin-call state. Key order is normalised.
+ */
+export function bandBasis(
+  account: unknown,
+  positions: readonly unknown[],
+  tracked: { level: string | null; inMarginCall: boolean },
+): string {
+  const canonical = (v: unknown): unknown =>
+    Array.isArray(v)
+      ? v.map(canonical)
+      : v && typeof v === 'object'
+        ? Object.fromEntries(
+            Object.keys(v)
+              .sort()
+              .map((k) => [k, canonical((v as Record<string, unknown>)[k])]),
+          )
+        : v;
+  const sorted = positions.map((p) => JSON.stringify(canonical(p))).sort();
+  const text = JSON.stringify([canonical(account), sorted, tracked.level, tracked.inMarginCall]);
+  // Two FNV-1a passes from different offsets: 64 bits, plenty to tell versions of one account apart.
+  let a = 0x811c9dc5;
+  let b = 0x5bd1e995;
+  for (let i = 0; i < text.length; i++) {
+    a = Math.imul(a ^ text.charCodeAt(i), 0x01000193) >>> 0;
+    b = Math.imul(b ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  }
+  return a.toString(16).padStart(8, '0') + b.toString(16).padStart(8, '0');
+}
+
+/**
+ * Is the stored bound on one side still good enough? It must leave the price strictly inside, and keep
+ * at least half the room the new band has: a stored band that has become much narrower than it could be
+ * is rewritten, else ticks would keep crossing it for nothing. Room without a bound counts as the whole
+ * price (a halving or a doubling). `proven`: the stored bound was proven for the same basis, so it need
+ * not lie inside the new band; otherwise it must (the stored box then stays within a proven one).
  */
 function keepSide(
   stored: string | null,
   fresh: Decimal | null,
   price: Decimal,
   side: 'low' | 'high',
+  proven: boolean,
 ): boolean {
   if (stored === null) return fresh === null;
   const s = new Decimal(stored);
   const room = side === 'low' ? price.minus(s) : s.minus(price);
   if (!room.isPositive()) return false;
-  if (fresh !== null && (side === 'low' ? s.lessThan(fresh) : s.greaterThan(fresh))) return false;
+  if (!proven && fresh !== null && (side === 'low' ? s.lessThan(fresh) : s.greaterThan(fresh))) return false;
   const freshRoom = fresh === null ? price : side === 'low' ? price.minus(fresh) : fresh.minus(price);
   return room.times(2).greaterThanOrEqualTo(freshRoom);
 }
 
-function keep(stored: StoredBand | undefined, band: PriceBand): boolean {
+function keep(stored: StoredBand | undefined, band: PriceBand, proven: boolean): boolean {
   if (!stored) return band.low === null && band.high === null;
   return (
-    keepSide(stored.low, band.low, band.price, 'low') && keepSide(stored.high, band.high, band.price, 'high')
+    keepSide(stored.low, band.low, band.price, 'low', proven) &&
+    keepSide(stored.high, band.high, band.price, 'high', proven)
   );
 }
 
@@ -99,9 +147,12 @@ export function planBandWrite(
   next: BandSet,
   held: readonly string[],
   shards: number,
+  basis: string,
   rewriteAll = false,
 ): BandWritePlan | null {
   const shard = shardOf(accountId, shards);
+  // Same book, same tracked state: every stored band is still proven, wherever the prices are now.
+  const proven = stored?.basis === basis && stored.always === null;
   const before = stored?.rows ?? {};
   const rows: Record<string, StoredBand> = {};
   const puts: BandRow[] = [];
@@ -115,7 +166,7 @@ export function planBandWrite(
   } else {
     for (const band of next.bands) {
       const old = before[band.instrument];
-      if (!rewriteAll && stored?.always === null && keep(old, band)) {
+      if (!rewriteAll && stored?.always === null && keep(old, band, proven)) {
         if (old) rows[band.instrument] = old;
         continue;
       }
@@ -129,17 +180,21 @@ export function planBandWrite(
     .filter((instrument) => !(instrument in rows))
     .sort();
   const always = next.kind === 'always' ? next.reason : null;
-  const watchChanged = (stored?.always ?? null) !== always;
-  if (!rewriteAll && stored && puts.length === 0 && deletes.length === 0 && !watchChanged) return null;
+  const wasWatched = watched(stored?.always ?? null);
+  const isWatched = watched(always);
+  const reasonChanged = (stored?.always ?? null) !== always;
+  const basisChanged = stored?.basis !== basis;
+  if (!rewriteAll && stored && puts.length === 0 && deletes.length === 0 && !reasonChanged && !basisChanged)
+    return null;
   return {
     accountId,
     shard,
     expectedVersion: stored?.version ?? 0,
     puts,
     deletes,
-    watch: always !== null && (watchChanged || rewriteAll) ? { reason: always } : null,
-    unwatch: always === null && (stored?.always ?? null) !== null,
-    summary: { accountId, version: (stored?.version ?? 0) + 1, always, rows },
+    watch: isWatched && (reasonChanged || rewriteAll) ? { reason: always! } : null,
+    unwatch: wasWatched && !isWatched,
+    summary: { accountId, version: (stored?.version ?? 0) + 1, basis, always, rows },
   };
 }
 

@@ -1,6 +1,7 @@
 import { Decimal, toEdge, toEdgeOrNull } from '../decimal.ts';
 import { InputError } from '../errors.ts';
 import { eventId, SCHEMA_VERSION, type DomainEvent } from '../events/schemas.ts';
+import { bandBasis } from '../bands/band-rows.ts';
 import { guardBands } from '../bands/guard-bands.ts';
 import type { BandSet } from '../bands/price-bands.ts';
 import { buildBook, evaluateBook, parseEvaluationInput } from '../margin/evaluate.ts';
@@ -36,6 +37,8 @@ export interface Assessment {
   bands: BandSet;
   /** Instruments the account holds (non-flat positions). */
   held: string[];
+  /** What the bands are proven for: the book as stored and the tracked state (see bandBasis). */
+  bandBasis: string;
 }
 
 function sameProblem(a: DataProblem | null, b: DataProblem | null): boolean {
@@ -251,5 +254,18 @@ export function assessAccount(input: AssessmentInput): Assessment {
       : bandsFor && nextTracker.level !== null
         ? bandsFor({ level: nextTracker.level, inMarginCall: nextTracker.marginCall !== null })
         : { kind: 'always', reason: 'not evaluated' };
-  return { write, next, history, events, invalid, bands, held: held.map((p) => p.instrument) };
+  const basis = bandBasis(account, positions, {
+    level: nextTracker.level,
+    inMarginCall: nextTracker.marginCall !== null,
+  });
+  return {
+    write,
+    next,
+    history,
+    events,
+    invalid,
+    bands,
+    held: held.map((p) => p.instrument),
+    bandBasis: basis,
+  };
 }

@@ -10,12 +10,16 @@ export const pipelineConfigSchema = z.object({
     .int()
     .positive()
     .default(5 * 60_000),
-  /** Write state and history at least this often even when nothing changed. */
+  /**
+   * Write state and history at least this often even when nothing changed. Guard bands prove the stored
+   * level current between evaluations, and ratio moves are written at every sweep; the heartbeat only
+   * refreshes a quiet account's stored figures, so it can be rare (each write is a ~10 KB transaction).
+   */
   heartbeatMs: z.coerce
     .number()
     .int()
     .positive()
-    .default(15 * 60_000),
+    .default(4 * 60 * 60_000),
   /** Write when the ratio moved at least this much since the last write. */
   ratioDelta: decimalString
     .refine((d) => d.greaterThan(0), { error: 'must be greater than 0' })

@@ -103,7 +103,7 @@ describe('evaluation', () => {
         SWEEP_SEGMENTS: '8',
         STALE_AFTER_MS: '300000',
         RATIO_DELTA: '0.05',
-        BAND_SHARDS: '16',
+        BAND_SHARDS: '8',
         WATCH_WINDOW_MS: '180000',
         TABLE_BANDS: { Ref: expect.stringMatching(/^StorageBands/) },
         TABLE_RISK_STATE: { Ref: expect.stringMatching(/^StorageRiskState/) },

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { ALWAYS_LOW, planBandWrite, shardOf, type BandSummary } from '../../../shared/bands/band-rows.ts';
+import {
+  ALWAYS_LOW,
+  bandBasis,
+  planBandWrite,
+  shardOf,
+  type BandSummary,
+} from '../../../shared/bands/band-rows.ts';
 import type { BandSet, PriceBand } from '../../../shared/bands/price-bands.ts';
 import { Decimal } from '../../../shared/decimal.ts';
 
@@ -11,9 +17,11 @@ const band = (instrument: string, price: string, low: string | null, high: strin
   high: high === null ? null : new Decimal(high),
 });
 const banded = (...bands: PriceBand[]): BandSet => ({ kind: 'banded', bands });
+const BASIS = 'book-v1';
 const summary = (rows: BandSummary['rows'], always: string | null = null, version = 3): BandSummary => ({
   accountId: 'A1',
   version,
+  basis: BASIS,
   always,
   rows,
 });
@@ -26,6 +34,7 @@ describe('band rows: what an evaluation writes', () => {
       banded(band('X', '100', '80', null), band('Y', '10', null, null)),
       ['X', 'Y'],
       4,
+      BASIS,
     )!;
     expect(plan.expectedVersion).toBe(0);
     expect(plan.puts).toEqual([
@@ -34,6 +43,7 @@ describe('band rows: what an evaluation writes', () => {
     expect(plan.summary).toEqual({
       accountId: 'A1',
       version: 1,
+      basis: BASIS,
       always: null,
       rows: { X: { low: '80', high: null } },
     });
@@ -42,55 +52,70 @@ describe('band rows: what an evaluation writes', () => {
 
   it('nothing to write when the stored rows are inside the new bands and keep at least half the room', () => {
     const stored = summary({ X: { low: '80', high: '120' } });
-    expect(planBandWrite('A1', stored, banded(band('X', '101', '75', '125')), ['X'], 4)).toBeNull();
+    expect(planBandWrite('A1', stored, banded(band('X', '101', '75', '125')), ['X'], 4, BASIS)).toBeNull();
   });
 
-  it('rewrites a row the price has left, a row wider than the new band, and a row far narrower than it', () => {
+  it('rewrites a row the price has left, a row wider than a new band proven for another book, and a row far narrower', () => {
     const stored = summary({ X: { low: '80', high: '120' } });
     // crossed: the price is at the old low
-    expect(planBandWrite('A1', stored, banded(band('X', '80', '70', '90')), ['X'], 4)!.puts).toHaveLength(1);
-    // not a subset: the new band is narrower on the low side
-    expect(planBandWrite('A1', stored, banded(band('X', '100', '85', '120')), ['X'], 4)!.puts).toHaveLength(
-      1,
-    );
+    expect(
+      planBandWrite('A1', stored, banded(band('X', '80', '70', '90')), ['X'], 4, BASIS)!.puts,
+    ).toHaveLength(1);
+    // The book or the tracked state changed: the stored row is proven for something else and must lie inside
+    // the new band; under the same basis it stays proven wherever the new allocation puts the edge.
+    const narrower = banded(band('X', '100', '85', '120'));
+    expect(planBandWrite('A1', stored, narrower, ['X'], 4, 'book-v2')!.puts).toHaveLength(1);
+    expect(planBandWrite('A1', stored, narrower, ['X'], 4, BASIS)).toBeNull();
     // a subset, but keeping 20 of 50 below: rewritten to use the room
-    const wider = planBandWrite('A1', stored, banded(band('X', '100', '50', '120')), ['X'], 4)!;
+    const wider = planBandWrite('A1', stored, banded(band('X', '100', '50', '120')), ['X'], 4, BASIS)!;
     expect(wider.puts[0]).toMatchObject({ low: '50', high: '120' });
     expect(wider.expectedVersion).toBe(3);
   });
 
   it('an unbounded side must stay unbounded, or the stored bound keep at least half the price as room', () => {
     const stored = summary({ X: { low: '40', high: null } });
-    expect(planBandWrite('A1', stored, banded(band('X', '100', null, null)), ['X'], 4)).toBeNull();
+    expect(planBandWrite('A1', stored, banded(band('X', '100', null, null)), ['X'], 4, BASIS)).toBeNull();
     const near = summary({ X: { low: '90', high: null } });
-    expect(planBandWrite('A1', near, banded(band('X', '100', null, null)), ['X'], 4)!.deletes).toEqual(['X']);
+    expect(planBandWrite('A1', near, banded(band('X', '100', null, null)), ['X'], 4, BASIS)!.deletes).toEqual(
+      ['X'],
+    );
   });
 
   it('an account that cannot be banded: a row per held instrument that every tick finds, and the watch list', () => {
     const plan = planBandWrite(
       'A1',
       summary({ X: { low: '80', high: null } }),
-      { kind: 'always', reason: 'stale-prices' },
+      { kind: 'always', reason: 'no room: stays above warning' },
       ['X', 'Y'],
       4,
+      BASIS,
     )!;
     expect(plan.puts.map((p) => [p.instrument, p.low, p.high])).toEqual([
       ['X', ALWAYS_LOW, null],
       ['Y', ALWAYS_LOW, null],
     ]);
-    expect(plan.watch).toEqual({ reason: 'stale-prices' });
+    expect(plan.watch).toEqual({ reason: 'no room: stays above warning' });
     // Still unbanded next time: nothing new to write.
-    expect(
-      planBandWrite('A1', plan.summary, { kind: 'always', reason: 'stale-prices' }, ['X', 'Y'], 4),
-    ).toBeNull();
+    const noRoom = { kind: 'always', reason: 'no room: stays above warning' } as const;
+    expect(planBandWrite('A1', plan.summary, noRoom, ['X', 'Y'], 4, BASIS)).toBeNull();
+    // Gone stale (overnight): the rows stay, but it leaves the minute watch list; ticks still find it.
+    const stale = planBandWrite(
+      'A1',
+      plan.summary,
+      { kind: 'always', reason: 'stale-prices' },
+      ['X', 'Y'],
+      4,
+      BASIS,
+    )!;
+    expect(stale).toMatchObject({ puts: [], watch: null, unwatch: true });
   });
 
   it('back to banded: every row rewritten, off the watch list, rows of instruments no longer held deleted', () => {
     const stored = summary(
       { X: { low: ALWAYS_LOW, high: null }, Y: { low: ALWAYS_LOW, high: null } },
-      'stale-prices',
+      'missing-prices',
     );
-    const plan = planBandWrite('A1', stored, banded(band('X', '100', '80', null)), ['X'], 4)!;
+    const plan = planBandWrite('A1', stored, banded(band('X', '100', '80', null)), ['X'], 4, BASIS)!;
     expect(plan.puts).toEqual([
       { instrument: 'X', accountId: 'A1', shard: shardOf('A1', 4), low: '80', high: null },
     ]);
@@ -101,8 +126,25 @@ describe('band rows: what an evaluation writes', () => {
   it('after a partial write lost a race, everything is rewritten even if the summary says it is fine', () => {
     const stored = summary({ X: { low: '80', high: '120' } });
     expect(
-      planBandWrite('A1', stored, banded(band('X', '101', '75', '125')), ['X'], 4, true)!.puts,
+      planBandWrite('A1', stored, banded(band('X', '101', '75', '125')), ['X'], 4, BASIS, true)!.puts,
     ).toHaveLength(1);
+  });
+
+  it('the basis changes with the book and the tracked state, not with key order', () => {
+    const account = { accountId: 'A1', model: 'reg-t', cash: '-1000' };
+    const positions = [
+      { accountId: 'A1', instrument: 'X', quantity: '10' },
+      { accountId: 'A1', instrument: 'Y', quantity: '5' },
+    ];
+    const safe = { level: 'SAFE', inMarginCall: false };
+    const basis = bandBasis(account, positions, safe);
+    expect(
+      bandBasis({ cash: '-1000', model: 'reg-t', accountId: 'A1' }, [...positions].reverse(), safe),
+    ).toBe(basis);
+    expect(bandBasis({ ...account, cash: '-1001' }, positions, safe)).not.toBe(basis);
+    expect(bandBasis(account, [positions[0]!, { ...positions[1]!, quantity: '6' }], safe)).not.toBe(basis);
+    expect(bandBasis(account, positions, { level: 'WARNING', inMarginCall: false })).not.toBe(basis);
+    expect(bandBasis(account, positions, { level: 'SAFE', inMarginCall: true })).not.toBe(basis);
   });
 
   it('shards are stable and in range', () => {
@@ -117,9 +159,9 @@ describe('band rows (property): what is stored is always inside what was just pr
   // Half-units from the price (200): lows in (0, 200), highs in (200, 400]; priceBands never emits an edge at the price.
   const edge = fc.option(fc.integer({ min: 1, max: 399 }), { freq: 4 });
   const bandArb = fc.record({ low: edge, high: edge });
-  it('after any plan, each stored row lies within the fresh band and strictly contains the price', () => {
+  it('after any plan, each stored row strictly contains the price, and lies within the fresh band unless proven for the same basis', () => {
     fc.assert(
-      fc.property(bandArb, bandArb, fc.boolean(), (old, fresh, wasAlways) => {
+      fc.property(bandArb, bandArb, fc.boolean(), fc.boolean(), (old, fresh, wasAlways, sameBasis) => {
         const price = new Decimal(200);
         const lo = (n: number | null) => (n === null ? null : new Decimal(n).dividedBy(2)); // below 200
         const hi = (n: number | null) => (n === null ? null : new Decimal(n).dividedBy(2).plus(200)); // above
@@ -130,7 +172,8 @@ describe('band rows (property): what is stored is always inside what was just pr
           wasAlways ? 'stale-prices' : null,
         );
         const next = band('X', '200', lo(fresh.low)?.toFixed() ?? null, hi(fresh.high)?.toFixed() ?? null);
-        const plan = planBandWrite('A1', stored, banded(next), ['X'], 4);
+        const plan = planBandWrite('A1', stored, banded(next), ['X'], 4, sameBasis ? BASIS : 'book-v2');
+        const proven = sameBasis && !wasAlways;
         const row = (plan ? plan.summary : stored).rows.X;
         if (!row) {
           expect(next.low === null && next.high === null).toBe(true);
@@ -141,11 +184,11 @@ describe('band rows (property): what is stored is always inside what was just pr
         // Inside the fresh band (a bound where the fresh side has none is narrower, so fine), price strictly inside.
         if (low !== null) {
           expect(low.lessThan(price)).toBe(true);
-          if (next.low !== null) expect(low.greaterThanOrEqualTo(next.low)).toBe(true);
+          if (next.low !== null && !proven) expect(low.greaterThanOrEqualTo(next.low)).toBe(true);
         }
         if (high !== null) {
           expect(high.greaterThan(price)).toBe(true);
-          if (next.high !== null) expect(high.lessThanOrEqualTo(next.high)).toBe(true);
+          if (next.high !== null && !proven) expect(high.lessThanOrEqualTo(next.high)).toBe(true);
         }
         if (next.low !== null) expect(low).not.toBeNull();
         if (next.high !== null) expect(high).not.toBeNull();

@@ -53,7 +53,7 @@ describe('assessAccount', () => {
     expect(quiet.history).toBeNull();
     expect(quiet.events).toEqual([]);
     expect(quiet.next.version).toBe(1);
-    const heartbeat = step({ ...first.next, outbox: [] }, '410.5', minutes(15));
+    const heartbeat = step({ ...first.next, outbox: [] }, '410.5', minutes(240));
     expect(heartbeat.write).toBe(true);
     expect(heartbeat.history!.reasons).toEqual(['heartbeat']);
   });
