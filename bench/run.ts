@@ -6,6 +6,7 @@
  * BENCH_FANOUT_BOOKS the fan-out's (1,000,000 accounts from 2,000 books).
  */
 import { buildBook, evaluateBook, parseEvaluationInput } from '../shared/margin/evaluate.ts';
+import { ParsedInputCache } from '../shared/margin/parse-cache.ts';
 import { evaluateAccount } from '../functions/lib/evaluate-account.ts';
 import { Tally } from '../functions/lib/telemetry.ts';
 import { makeWorkQueueHandler } from '../functions/work-queue/handler.ts';
@@ -84,6 +85,18 @@ rows.push(
 rows.push(
   time('decimal, parse + validate input (zod)', ACCOUNTS, () => {
     for (const raw of inputs) sink += parseEvaluationInput(raw).positions.length;
+  }),
+);
+// The evaluator's hot path: the same stored account re-evaluated on a new tick (validated once per version).
+const cache = new ParsedInputCache(ACCOUNTS);
+for (const raw of inputs) cache.parse(raw);
+const ticked = inputs.map((raw) => ({
+  ...raw,
+  positions: raw.positions.map((p) => ({ ...p, price: `${p.price}1` })),
+}));
+rows.push(
+  time('decimal, parse + validate, cached per stored version, new prices', ACCOUNTS, () => {
+    for (const raw of ticked) sink += cache.parse(raw).positions.length;
   }),
 );
 

@@ -4,7 +4,8 @@ import { eventId, SCHEMA_VERSION, type DomainEvent } from '../events/schemas.ts'
 import { bandBasis } from '../bands/band-rows.ts';
 import { guardBands } from '../bands/guard-bands.ts';
 import type { BandSet } from '../bands/price-bands.ts';
-import { buildBook, evaluateBook, parseEvaluationInput } from '../margin/evaluate.ts';
+import { buildBook, evaluateBook } from '../margin/evaluate.ts';
+import { ParsedInputCache } from '../margin/parse-cache.ts';
 import type { Account } from '../schemas/account.ts';
 import type { Evaluation } from '../margin/evaluation.ts';
 import { evaluationToJson } from '../margin/serialize.ts';
@@ -116,6 +117,9 @@ function riskEventToDomain(e: RiskEvent, ev: Evaluation, stale: string[]): Domai
   }
 }
 
+/** Stored accounts and positions are validated once per version, not on every price tick. */
+const parsedInputs = new ParsedInputCache();
+
 /**
  * One account, one evaluation: prices joined to positions, the engine, the risk tracker, and the decision
  * of what to store and publish. Pure; the handler does the reading and writing.
@@ -154,7 +158,7 @@ export function assessAccount(input: AssessmentInput): Assessment {
     };
   } else {
     try {
-      const validated = parseEvaluationInput(toEngineInput(account, held, prices));
+      const validated = parsedInputs.parse(toEngineInput(account, held, prices));
       const { model, book } = buildBook(validated, { asOf: at.slice(0, 10) });
       // Most evaluations change nothing and are not stored: the summary decides; the full evaluation
       // (per-position call prices) is computed only for a state that will be written.
