@@ -35,70 +35,104 @@ function syntheticAccount(n: number) {
   };
 }
 
-function time<T>(
-  label: string,
-  count: number,
-  run: () => T,
-): { label: string; seconds: number; perSecond: number } {
-  const start = process.hrtime.bigint();
-  run();
-  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-  return { label, seconds, perSecond: count / seconds };
+/**
+ * Accounts are generated, parsed and evaluated in chunks and dropped after, so the benchmark's heap does
+ * not grow with ACCOUNTS; each phase's time is summed over the chunks.
+ */
+const CHUNK = 500;
+function chunkOf(start: number) {
+  const inputs = Array.from({ length: Math.min(CHUNK, ACCOUNTS - start) }, (_, k) =>
+    syntheticAccount(start + k),
+  );
+  return {
+    inputs,
+    ticked: inputs.map((raw) => ({
+      ...raw,
+      positions: raw.positions.map((p) => ({ ...p, price: `${p.price}1` })),
+    })),
+    books: inputs.map((raw) => buildBook(parseEvaluationInput(raw))),
+    floats: inputs.map((raw) => ({
+      cash: Number(raw.account.cash), // benchmark baseline only: the float side is what we are measuring against
+      positions: raw.positions.map((p) => ({ quantity: Number(p.quantity), price: Number(p.price) })),
+    })),
+  };
 }
-
-const inputs = Array.from({ length: ACCOUNTS }, (_, n) => syntheticAccount(n));
-const books = inputs.map((raw) => buildBook(parseEvaluationInput(raw)));
-const floats = inputs.map((raw) => ({
-  cash: Number(raw.account.cash), // benchmark baseline only: the float side is what we are measuring against
-  positions: raw.positions.map((p) => ({ quantity: Number(p.quantity), price: Number(p.price) })),
-}));
 
 // Warm up both paths so the JIT has compiled them before the clock starts.
-for (let i = 0; i < 200; i++) {
-  evaluateBook(books[i % books.length]!.model, books[i % books.length]!.book);
-  evaluateFloat(floats[i % floats.length]!.cash, floats[i % floats.length]!.positions, true);
+{
+  const warm = chunkOf(0);
+  for (let i = 0; i < 200; i++) {
+    const { model, book } = warm.books[i % warm.books.length]!;
+    evaluateBook(model, book);
+    evaluateFloat(
+      warm.floats[i % warm.floats.length]!.cash,
+      warm.floats[i % warm.floats.length]!.positions,
+      true,
+    );
+  }
 }
 
-const rows: { label: string; seconds: number; perSecond: number }[] = [];
 let sink = 0;
-rows.push(
-  time('decimal, summary (ratio, requirements, uniform distance)', ACCOUNTS, () => {
-    for (const { model, book } of books)
-      sink += evaluateBook(model, book, { positionPrices: false }).positions.length;
-  }),
-);
-rows.push(
-  time('float64, summary', ACCOUNTS, () => {
-    for (const f of floats) sink += evaluateFloat(f.cash, f.positions, false).equity > 0 ? 1 : 0;
-  }),
-);
-rows.push(
-  time('decimal, full (+ per-position call and zero-equity prices)', ACCOUNTS, () => {
-    for (const { model, book } of books) sink += evaluateBook(model, book).positions.length;
-  }),
-);
-rows.push(
-  time('float64, full', ACCOUNTS, () => {
-    for (const f of floats) sink += evaluateFloat(f.cash, f.positions, true).prices.length;
-  }),
-);
-rows.push(
-  time('decimal, parse + validate input (zod)', ACCOUNTS, () => {
-    for (const raw of inputs) sink += parseEvaluationInput(raw).positions.length;
-  }),
-);
-// The evaluator's hot path: the same stored account re-evaluated on a new tick (validated once per version).
-const cache = new ParsedInputCache(ACCOUNTS);
-for (const raw of inputs) cache.parse(raw);
-const ticked = inputs.map((raw) => ({
-  ...raw,
-  positions: raw.positions.map((p) => ({ ...p, price: `${p.price}1` })),
-}));
-rows.push(
-  time('decimal, parse + validate, cached per stored version, new prices', ACCOUNTS, () => {
-    for (const raw of ticked) sink += cache.parse(raw).positions.length;
-  }),
-);
+const phases: [string, (c: ReturnType<typeof chunkOf>, cache: ParsedInputCache) => void][] = [
+  [
+    'decimal, summary (ratio, requirements, uniform distance)',
+    (c) => {
+      for (const { model, book } of c.books)
+        sink += evaluateBook(model, book, { positionPrices: false }).positions.length;
+    },
+  ],
+  [
+    'float64, summary',
+    (c) => {
+      for (const f of c.floats) sink += evaluateFloat(f.cash, f.positions, false).equity > 0 ? 1 : 0;
+    },
+  ],
+  [
+    'decimal, full (+ per-position call and zero-equity prices)',
+    (c) => {
+      for (const { model, book } of c.books) sink += evaluateBook(model, book).positions.length;
+    },
+  ],
+  [
+    'float64, full',
+    (c) => {
+      for (const f of c.floats) sink += evaluateFloat(f.cash, f.positions, true).prices.length;
+    },
+  ],
+  [
+    'decimal, parse + validate input (zod, first sight of a version)',
+    (c, cache) => {
+      for (const raw of c.inputs) sink += cache.parse(raw).positions.length; // first sight: zod
+    },
+  ],
+  [
+    // The evaluator's hot path: the same stored account re-evaluated on a new tick (validated once per version).
+    'decimal, parse + validate, cached per stored version, new prices',
+    (c, cache) => {
+      for (const raw of c.ticked) sink += cache.parse(raw).positions.length;
+    },
+  ],
+];
+const seconds = phases.map(() => 0);
+let peakHeap = 0;
+let peakLive = 0;
+for (let start = 0; start < ACCOUNTS; start += CHUNK) {
+  const chunk = chunkOf(start);
+  const cache = new ParsedInputCache(CHUNK);
+  phases.forEach(([, run], i) => {
+    const t0 = process.hrtime.bigint();
+    run(chunk, cache);
+    seconds[i]! += Number(process.hrtime.bigint() - t0) / 1e9;
+  });
+  peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed);
+  // With --expose-gc (npm run bench), the live heap after each chunk: what the engine itself retains.
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc) {
+    gc();
+    peakLive = Math.max(peakLive, process.memoryUsage().heapUsed);
+  }
+}
+const rows = phases.map(([label], i) => ({ label, seconds: seconds[i]!, perSecond: ACCOUNTS / seconds[i]! }));
 
 console.log(
   `engine benchmark: ${ACCOUNTS} accounts × ${POSITIONS} positions (Reg T), one run, node ${process.version}`,
@@ -113,6 +147,9 @@ console.log(
 );
 console.log(
   `  ratio float64 / decimal, full:    ${(floatFull!.perSecond / decFull!.perSecond).toFixed(1)}x slower for exactness`,
+);
+console.log(
+  `  peak heap during the engine benchmark: ${(peakHeap / 2 ** 20).toFixed(0)} MiB used incl. garbage, ${peakLive ? `${(peakLive / 2 ** 20).toFixed(0)} MiB live after GC` : 'live size needs --expose-gc'} (sampled per chunk of ${CHUNK} accounts, so it does not grow with BENCH_ACCOUNTS)`,
 );
 // --- The evaluator: write compaction (on change + heartbeat) against writing every evaluation. ---
 async function evaluatorRun(
