@@ -108,6 +108,14 @@ const ruleFor = memoizeRule((params: RegTParams): PositionRule => {
       if (params.lowPricedShortRate.greaterThan(0)) {
         points.push(params.lowPricedShortPerShare.dividedBy(params.lowPricedShortRate));
       }
+      // A house rate is a third line under the max: it meets each per-share minimum too.
+      const house = max(params.houseMaintenanceRate, position.maintenanceRate ?? ZERO);
+      if (house.greaterThan(0)) {
+        points.push(
+          params.shortPerShareMinimum.dividedBy(house),
+          params.lowPricedShortPerShare.dividedBy(house),
+        );
+      }
       return points;
     },
   };

@@ -136,7 +136,17 @@ const ruleFor = memoizeRule((params: TieredParams): PositionRule => {
     priceBreakpoints(position) {
       const perUnit = position.quantity.abs().times(position.multiplier);
       if (perUnit.isZero()) return [];
-      return tiers.filter((t) => t.upTo !== null).map((t) => t.upTo!.dividedBy(perUnit));
+      const points = tiers.filter((t) => t.upTo !== null).map((t) => t.upTo!.dividedBy(perUnit));
+      // A house rate h is a line under the max with the tier's n·rate − amount: they meet where
+      // n = amount / (rate − h), in every tier whose rate is above h.
+      const house = position.maintenanceRate ?? ZERO;
+      if (house.greaterThan(0)) {
+        for (const t of tiers) {
+          if (t.maintenanceRate.greaterThan(house) && t.amount.greaterThan(0))
+            points.push(t.amount.dividedBy(t.maintenanceRate.minus(house)).dividedBy(perUnit));
+        }
+      }
+      return points;
     },
   };
 });

@@ -34,6 +34,8 @@ function positionArb(model: BandModel, index: number) {
       costFactor: fc.integer({ min: 50, max: 150 }),
       leverageFactor: fc.constantFrom('1', '1', '1', '2', '3', '-1', '-2'),
       houseRate: fc.option(fc.constantFrom('0.3', '0.4', '0.5'), { freq: 5 }),
+      // House rates that cross the small tiers' rates (1%, 2.5%, 5%, 10%).
+      tierHouseRate: fc.option(fc.constantFrom('0.02', '0.03', '0.06'), { freq: 4 }),
       assetClass: fc.constantFrom('equity', 'crypto', 'future'),
     })
     .map((p) => {
@@ -49,6 +51,7 @@ function positionArb(model: BandModel, index: number) {
       if (model === 'reg-t' && p.houseRate) out.maintenanceRate = p.houseRate;
       if (model === 'portfolio') out.assetClass = p.assetClass;
       if (model === 'tiered') out.leverage = '1';
+      if (model === 'tiered' && p.tierHouseRate) out.maintenanceRate = p.tierHouseRate;
       return out;
     });
 }

@@ -130,6 +130,18 @@ describe('Reg T + FINRA 4210', () => {
     // Excess equity 5,000 − 5,000 = 0, SMA 3,000 → 6,000; maintenance cap 2,500 / 0.25 = 10,000.
     expect(s(e.buyingPower)).toBe('6000');
   });
+
+  it('a house rate above the short rate adds a kink where it meets the $5/share minimum ($10 at 50%)', () => {
+    // 100 short at $6, house 50%, cash 1,200: M = max(30%·600, $5·100, 50%·600) = 500 up to $10, then 50·p.
+    // E = 1,200 − 100p reaches M at 1,200 − 100p = 500 → p = 7 (inside the flat part). Treating (5, 16.67)
+    // as one affine piece (the kink at 10 undeclared) would have given 1,200 − 100p = 50p → p = 8.
+    const e = evaluateBook(regT('1200', { houseMaintenanceRate: '0.5' }), [
+      { instrument: 'XYZ', quantity: '-100', avgCost: '6', price: '6' },
+    ]);
+    expect(s(e.maintenanceRequirement)).toBe('500');
+    expect(s(e.positions[0]!.callPrice)).toBe('7');
+    expect(s(e.positions[0]!.zeroEquityPrice)).toBe('12');
+  });
 });
 
 describe('Reg T params can only be stricter than the rules', () => {
