@@ -31,8 +31,8 @@ export const MEASURED = {
   writeUnitsPerBandWrite: 2 * 3,
   /** State writes per sweep evaluation, 15-minute sweeps and 4 h heartbeat (evaluator bench; 1-minute sweeps, 15-min heartbeat: 0.067 too). */
   sweepWritesPerEvaluation: 0.067,
-  /** Band rewrites per sweep evaluation under the same regime (evaluator bench: 0.04, mostly first writes). */
-  sweepBandWritesPerEvaluation: 0.04,
+  /** Band rewrites per sweep evaluation under the same regime (evaluator bench: 0.045, mostly first writes). */
+  sweepBandWritesPerEvaluation: 0.045,
   /** Share of holders a tick reaches on the band path, per trading day (fan-out bench, 2020 crash path: 5.5%). */
   crossingShareCrashDay: 0.055,
   stateKbPerAccount: 10,

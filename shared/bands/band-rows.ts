@@ -23,7 +23,7 @@ export interface BandSummary {
   version: number;
   /**
    * What the stored bands were proven for (the book and the tracked state, see bandBasis). While it is
-   * unchanged a stored band stays proven wherever prices have gone, as long as they are inside it.
+   * unchanged and every price is still inside its stored band, the stored box as a whole is still proven.
    */
   basis: string;
   /** Why the account cannot be banded, or null. */
@@ -105,34 +105,39 @@ export function bandBasis(
   return a.toString(16).padStart(8, '0') + b.toString(16).padStart(8, '0');
 }
 
+/** Room between the price and a bound; no bound counts as the whole price (a halving or a doubling). */
+function roomOf(bound: Decimal | null, price: Decimal, side: 'low' | 'high'): Decimal {
+  if (bound === null) return price;
+  return side === 'low' ? price.minus(bound) : bound.minus(price);
+}
+
 /**
- * Is the stored bound on one side still good enough? It must leave the price strictly inside, and keep
- * at least half the room the new band has: a stored band that has become much narrower than it could be
- * is rewritten, else ticks would keep crossing it for nothing. Room without a bound counts as the whole
- * price (a halving or a doubling). `proven`: the stored bound was proven for the same basis, so it need
- * not lie inside the new band; otherwise it must (the stored box then stays within a proven one).
+ * The stored bound on one side, judged against the new band: it leaves the price strictly inside, keeps at
+ * least half the room the new band has (a band that has become much narrower than it could be is
+ * rewritten, else ticks would keep crossing it for nothing), and — when `withinFresh` — lies inside the
+ * new band, so that the stored box stays within the newly proven one.
  */
-function keepSide(
+function sideHolds(
   stored: string | null,
   fresh: Decimal | null,
   price: Decimal,
   side: 'low' | 'high',
-  proven: boolean,
+  withinFresh: boolean,
 ): boolean {
   if (stored === null) return fresh === null;
   const s = new Decimal(stored);
-  const room = side === 'low' ? price.minus(s) : s.minus(price);
+  const room = roomOf(s, price, side);
   if (!room.isPositive()) return false;
-  if (!proven && fresh !== null && (side === 'low' ? s.lessThan(fresh) : s.greaterThan(fresh))) return false;
-  const freshRoom = fresh === null ? price : side === 'low' ? price.minus(fresh) : fresh.minus(price);
-  return room.times(2).greaterThanOrEqualTo(freshRoom);
+  if (withinFresh && fresh !== null && (side === 'low' ? s.lessThan(fresh) : s.greaterThan(fresh)))
+    return false;
+  return room.times(2).greaterThanOrEqualTo(roomOf(fresh, price, side));
 }
 
-function keep(stored: StoredBand | undefined, band: PriceBand, proven: boolean): boolean {
+function rowHolds(stored: StoredBand | undefined, band: PriceBand, withinFresh: boolean): boolean {
   if (!stored) return band.low === null && band.high === null;
   return (
-    keepSide(stored.low, band.low, band.price, 'low', proven) &&
-    keepSide(stored.high, band.high, band.price, 'high', proven)
+    sideHolds(stored.low, band.low, band.price, 'low', withinFresh) &&
+    sideHolds(stored.high, band.high, band.price, 'high', withinFresh)
   );
 }
 
@@ -151,8 +156,17 @@ export function planBandWrite(
   rewriteAll = false,
 ): BandWritePlan | null {
   const shard = shardOf(accountId, shards);
-  // Same book, same tracked state: every stored band is still proven, wherever the prices are now.
-  const proven = stored?.basis === basis && stored.always === null;
+  // A stored band is proven only as part of its whole box. Same book, same tracked state, and every price
+  // still inside its stored band: the stored box still holds, so every row may stay as it is. Otherwise
+  // (a price has left the box, or the book or state changed) the old proof is void for every row, and a
+  // row may only stay where it lies within the new band.
+  const boxHolds =
+    !rewriteAll &&
+    stored !== null &&
+    stored.always === null &&
+    stored.basis === basis &&
+    next.kind === 'banded' &&
+    next.bands.every((band) => rowHolds(stored.rows[band.instrument], band, false));
   const before = stored?.rows ?? {};
   const rows: Record<string, StoredBand> = {};
   const puts: BandRow[] = [];
@@ -166,7 +180,7 @@ export function planBandWrite(
   } else {
     for (const band of next.bands) {
       const old = before[band.instrument];
-      if (!rewriteAll && stored?.always === null && keep(old, band, proven)) {
+      if (boxHolds || (!rewriteAll && stored?.always === null && rowHolds(old, band, true))) {
         if (old) rows[band.instrument] = old;
         continue;
       }

@@ -146,7 +146,11 @@ describe('guard bands (differential): the band path publishes exactly what brute
           bruteEvaluations += brute.evaluations();
         },
       ),
-      { numRuns: 25, endOnFailure: true },
+      {
+        numRuns: 60,
+        endOnFailure: true,
+        ...(process.env.FC_SEED ? { seed: Number(process.env.FC_SEED) } : {}),
+      },
     );
     // The comparison was about something: events happened, and the band path did less work.
     expect(levelEvents).toBeGreaterThan(50);

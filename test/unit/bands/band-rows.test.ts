@@ -155,45 +155,85 @@ describe('band rows: what an evaluation writes', () => {
   });
 });
 
-describe('band rows (property): what is stored is always inside what was just proven', () => {
-  // Half-units from the price (200): lows in (0, 200), highs in (200, 400]; priceBands never emits an edge at the price.
-  const edge = fc.option(fc.integer({ min: 1, max: 399 }), { freq: 4 });
-  const bandArb = fc.record({ low: edge, high: edge });
-  it('after any plan, each stored row strictly contains the price, and lies within the fresh band unless proven for the same basis', () => {
+describe('band rows (property): the stored box is always a proven one', () => {
+  // Bounds in half-units from each price (X at 200, Y at 100): a stored band may or may not contain today's price.
+  const bound = fc.option(fc.integer({ min: 1, max: 399 }), { freq: 4 });
+  const rowArb = fc.record({ low: bound, high: bound });
+  const freshArb = fc.record({ low: fc.option(fc.integer({ min: 1, max: 199 }), { freq: 4 }), high: bound });
+  const lowOf = (price: number, n: number | null) =>
+    n === null ? null : new Decimal(n).dividedBy(400).times(price);
+  const highOf = (price: number, n: number | null) =>
+    n === null ? null : new Decimal(price).plus(new Decimal(n).dividedBy(400).times(price));
+  it('after any plan: either the unchanged stored box (same basis, every price inside it) or a box inside the fresh one', () => {
     fc.assert(
-      fc.property(bandArb, bandArb, fc.boolean(), fc.boolean(), (old, fresh, wasAlways, sameBasis) => {
-        const price = new Decimal(200);
-        const lo = (n: number | null) => (n === null ? null : new Decimal(n).dividedBy(2)); // below 200
-        const hi = (n: number | null) => (n === null ? null : new Decimal(n).dividedBy(2).plus(200)); // above
-        const stored = summary(
-          wasAlways
-            ? { X: { low: ALWAYS_LOW, high: null } }
-            : { X: { low: lo(old.low)?.toFixed() ?? null, high: hi(old.high)?.toFixed() ?? null } },
-          wasAlways ? 'stale-prices' : null,
-        );
-        const next = band('X', '200', lo(fresh.low)?.toFixed() ?? null, hi(fresh.high)?.toFixed() ?? null);
-        const plan = planBandWrite('A1', stored, banded(next), ['X'], 4, sameBasis ? BASIS : 'book-v2');
-        const proven = sameBasis && !wasAlways;
-        const row = (plan ? plan.summary : stored).rows.X;
-        if (!row) {
-          expect(next.low === null && next.high === null).toBe(true);
-          return;
-        }
-        const low = row.low === null ? null : new Decimal(row.low);
-        const high = row.high === null ? null : new Decimal(row.high);
-        // Inside the fresh band (a bound where the fresh side has none is narrower, so fine), price strictly inside.
-        if (low !== null) {
-          expect(low.lessThan(price)).toBe(true);
-          if (next.low !== null && !proven) expect(low.greaterThanOrEqualTo(next.low)).toBe(true);
-        }
-        if (high !== null) {
-          expect(high.greaterThan(price)).toBe(true);
-          if (next.high !== null && !proven) expect(high.lessThanOrEqualTo(next.high)).toBe(true);
-        }
-        if (next.low !== null) expect(low).not.toBeNull();
-        if (next.high !== null) expect(high).not.toBeNull();
-      }),
-      { numRuns: 500 },
+      fc.property(
+        fc.tuple(rowArb, rowArb),
+        fc.tuple(freshArb, freshArb),
+        fc.boolean(),
+        fc.boolean(),
+        (olds, freshes, sameBasis, wasAlways) => {
+          const prices = { X: 200, Y: 100 };
+          const names = ['X', 'Y'] as const;
+          // Stored lows sit anywhere from 0 to 2× the price: the price may already have left them.
+          const storedRows = Object.fromEntries(
+            names.map((n, k) => [
+              n,
+              {
+                low:
+                  olds[k]!.low === null
+                    ? null
+                    : new Decimal(olds[k]!.low!).dividedBy(200).times(prices[n]).toFixed(),
+                high: highOf(prices[n], olds[k]!.high)?.toFixed() ?? null,
+              },
+            ]),
+          );
+          const stored = summary(
+            wasAlways
+              ? { X: { low: ALWAYS_LOW, high: null }, Y: { low: ALWAYS_LOW, high: null } }
+              : storedRows,
+            wasAlways ? 'missing-prices' : null,
+          );
+          const fresh = names.map((n, k) =>
+            band(
+              n,
+              String(prices[n]),
+              lowOf(prices[n], freshes[k]!.low)?.toFixed() ?? null,
+              highOf(prices[n], freshes[k]!.high)?.toFixed() ?? null,
+            ),
+          );
+          const plan = planBandWrite(
+            'A1',
+            stored,
+            banded(...fresh),
+            ['X', 'Y'],
+            4,
+            sameBasis ? BASIS : 'book-v2',
+          );
+          const rows = (plan ? plan.summary : stored).rows;
+          const inside = (row: { low: string | null; high: string | null } | undefined, price: number) =>
+            !row ||
+            ((row.low === null || new Decimal(price).greaterThan(row.low)) &&
+              (row.high === null || new Decimal(price).lessThan(row.high)));
+          const storedBoxHeld =
+            sameBasis && !wasAlways && names.every((n) => inside(storedRows[n], prices[n]));
+          const unchanged = JSON.stringify(rows) === JSON.stringify(storedRows);
+          const withinFresh = names.every((n, k) => {
+            const row = rows[n];
+            const f = fresh[k]!;
+            if (!row) return f.low === null && f.high === null;
+            const low = row.low === null ? null : new Decimal(row.low);
+            const high = row.high === null ? null : new Decimal(row.high);
+            return (
+              (f.low === null || (low !== null && low.greaterThanOrEqualTo(f.low))) &&
+              (f.high === null || (high !== null && high.lessThanOrEqualTo(f.high)))
+            );
+          });
+          expect((storedBoxHeld && unchanged) || withinFresh).toBe(true);
+          // Whatever is stored leaves every price strictly inside it.
+          for (const n of names) expect(inside(rows[n], prices[n])).toBe(true);
+        },
+      ),
+      { numRuns: 1000 },
     );
   });
 });
