@@ -3,11 +3,11 @@ import {
   DynamoDBDocumentClient,
   GetCommand,
   NumberValue,
-  QueryCommand,
   TransactWriteCommand,
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import type { BandRow, BandSummary, BandWritePlan } from '../../shared/bands/band-rows.ts';
+import { pagesOf } from './pages.ts';
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
@@ -167,20 +167,14 @@ export class BandRepository {
       ExpressionAttributeValues: Record<string, unknown>;
     },
   ): AsyncGenerator<string[]> {
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await this.doc.send(
-        new QueryCommand({
-          TableName: this.table,
-          ...input,
-          ExpressionAttributeValues: { ...input.ExpressionAttributeValues, ':p': partition },
-          ProjectionExpression: 'accountId',
-          ConsistentRead: true,
-          ExclusiveStartKey: start,
-        }),
-      );
-      yield (out.Items ?? []).map((i) => i.accountId as string);
-      start = out.LastEvaluatedKey;
-    } while (start);
+    for await (const page of pagesOf(this.doc, {
+      kind: 'query',
+      TableName: this.table,
+      ...input,
+      ExpressionAttributeValues: { ...input.ExpressionAttributeValues, ':p': partition },
+      ProjectionExpression: 'accountId',
+      ConsistentRead: true,
+    }))
+      yield page.map((i) => i.accountId as string);
   }
 }

@@ -3,7 +3,6 @@ import {
   BatchGetCommand,
   DynamoDBDocumentClient,
   GetCommand,
-  QueryCommand,
   ScanCommand,
   TransactWriteCommand,
   UpdateCommand,
@@ -12,6 +11,7 @@ import {
 import type { AccountItem, PositionItem, PriceItem } from '../../shared/pipeline/records.ts';
 import type { HistoryItem, StoredRiskState } from '../../shared/pipeline/stored-state.ts';
 import type { TableKey } from '../../infra/table-definitions.ts';
+import { pagesOf } from './pages.ts';
 
 /** Thrown when another evaluation wrote the account's state first: re-read and try again. */
 export class VersionConflict extends Error {
@@ -43,20 +43,14 @@ export class RiskRepository {
 
   async getPositions(accountId: string): Promise<PositionItem[]> {
     const items: PositionItem[] = [];
-    let start: Key | undefined;
-    do {
-      const out = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tables.positions,
-          KeyConditionExpression: 'accountId = :a',
-          ExpressionAttributeValues: { ':a': accountId },
-          ConsistentRead: true,
-          ExclusiveStartKey: start,
-        }),
-      );
-      items.push(...((out.Items ?? []) as PositionItem[]));
-      start = out.LastEvaluatedKey;
-    } while (start);
+    for await (const page of pagesOf(this.doc, {
+      kind: 'query',
+      TableName: this.tables.positions,
+      KeyConditionExpression: 'accountId = :a',
+      ExpressionAttributeValues: { ':a': accountId },
+      ConsistentRead: true,
+    }))
+      items.push(...(page as PositionItem[]));
     return items;
   }
 
@@ -142,20 +136,14 @@ export class RiskRepository {
 
   /** Accounts holding an instrument, a page at a time (the holdings index). */
   async *holders(instrument: string): AsyncGenerator<string[]> {
-    let start: Key | undefined;
-    do {
-      const out = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tables.positions,
-          IndexName: 'byInstrument',
-          KeyConditionExpression: 'instrument = :i',
-          ExpressionAttributeValues: { ':i': instrument },
-          ExclusiveStartKey: start,
-        }),
-      );
-      yield (out.Items ?? []).map((i) => i.accountId as string);
-      start = out.LastEvaluatedKey;
-    } while (start);
+    for await (const page of pagesOf(this.doc, {
+      kind: 'query',
+      TableName: this.tables.positions,
+      IndexName: 'byInstrument',
+      KeyConditionExpression: 'instrument = :i',
+      ExpressionAttributeValues: { ':i': instrument },
+    }))
+      yield page.map((i) => i.accountId as string);
   }
 
   /** One page of one parallel-scan segment of the accounts table (ids only). */
@@ -178,18 +166,11 @@ export class RiskRepository {
 
   /** Every stored price, a page at a time (the prices table holds one item per instrument). */
   async *scanPrices(): AsyncGenerator<PriceItem[]> {
-    let start: Key | undefined;
-    do {
-      const out = await this.doc.send(
-        new ScanCommand({
-          TableName: this.tables.prices,
-          ProjectionExpression: 'instrument, priceTime',
-          ExclusiveStartKey: start,
-        }),
-      );
-      yield (out.Items ?? []) as PriceItem[];
-      start = out.LastEvaluatedKey;
-    } while (start);
+    yield* pagesOf(this.doc, {
+      kind: 'scan',
+      TableName: this.tables.prices,
+      ProjectionExpression: 'instrument, priceTime',
+    }) as AsyncGenerator<PriceItem[]>;
   }
 
   /** Stores a price only if it is newer than the stored one: late ticks never overwrite fresh ones. */

@@ -25,5 +25,5 @@ export function guardBands(
     callRatio: book.params.callRatio,
     equity,
   });
-  return priceBands(model, book, conditions);
+  return priceBands(model, book, conditions, equity);
 }

@@ -62,13 +62,13 @@ export function priceBands(
   model: MarginModel<CommonParams>,
   book: Book<CommonParams>,
   conditions: readonly StayCondition[],
+  equity: Decimal = bookEquity(model, book),
 ): BandSet {
   const positions = book.positions;
   const exposures = positions.map((p) => p.quantity.times(p.multiplier));
   const moving = positions.map((_, i) => i).filter((i) => !exposures[i]!.isZero());
   if (moving.length === 0) return { kind: 'banded', bands: [] };
 
-  const equity = bookEquity(model, book);
   const maintenance = model.requirements(book).maintenance;
   const dollars = moving.map((i) => exposures[i]!.times(positions[i]!.price).abs());
   const gross = sum(dollars);
@@ -121,13 +121,4 @@ export function priceBands(
     bands.push(band);
   }
   return { kind: 'banded', bands };
-}
-
-/** True when every banded instrument has a price strictly inside its band. */
-export function insideBands(bands: readonly PriceBand[], prices: ReadonlyMap<string, Decimal>): boolean {
-  return bands.every((b) => {
-    const price = prices.get(b.instrument);
-    if (price === undefined) return false;
-    return (b.low === null || price.greaterThan(b.low)) && (b.high === null || price.lessThan(b.high));
-  });
 }
