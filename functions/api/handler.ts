@@ -10,7 +10,7 @@ import { route } from './router.ts';
 export function apiDeps(
   client: DynamoDBClient,
   tables: ReturnType<typeof readEnv>['tables'],
-  base: Pick<ApiDeps, 'repo' | 'publisher' | 'stage'>,
+  base: Pick<ApiDeps, 'repo' | 'bands' | 'publisher' | 'stage'>,
 ): ApiDeps {
   const doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
   return {
@@ -53,6 +53,7 @@ export const handler = async (event: APIGatewayProxyEvent) => {
     const base = lambdaDeps();
     deps = apiDeps(new DynamoDBClient({}), readEnv().tables, {
       repo: base.repo,
+      bands: base.bands,
       publisher: base.publisher,
       stage: requireEnv('STAGE'),
     });

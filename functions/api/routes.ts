@@ -4,6 +4,7 @@ import { Decimal, toEdge } from '../../shared/decimal.ts';
 import { liquidationPrioritySchema, strategySchema } from '../../shared/deleverage/ordering.ts';
 import { orderRequestEvent, describeOrders } from '../../shared/escalation/order-request.ts';
 import { alertSettingsSchema, escalationConfigSchema } from '../../shared/escalation/settings.ts';
+import { watched } from '../../shared/bands/band-rows.ts';
 import { parseEvaluationInput } from '../../shared/margin/evaluate.ts';
 import { toEngineAccount } from '../../shared/pipeline/records.ts';
 import { thresholdsFor } from '../../shared/risk/account-thresholds.ts';
@@ -14,11 +15,13 @@ import type { DomainEvent } from '../../shared/events/schemas.ts';
 import type { ActionsRepository, SettingsRepository } from '../lib/actions-repository.ts';
 import type { Publisher } from '../lib/event-publisher.ts';
 import { planForAccount } from '../lib/plan-for-account.ts';
+import type { BandRepository } from '../lib/bands-repository.ts';
 import type { RiskRepository } from '../lib/risk-repository.ts';
 import { HttpError, json, notFound, parseBody } from './http.ts';
 
 export interface ApiDeps {
   repo: RiskRepository;
+  bands: Pick<BandRepository, 'getBandSummary'>;
   actions: ActionsRepository;
   settings: SettingsRepository;
   publisher: Publisher;
@@ -156,6 +159,33 @@ export const ROUTES: Route[] = [
         dataProblem: state.dataProblem,
         hold,
         evaluatedAt: state.evaluatedAt,
+      });
+    },
+  },
+  {
+    method: 'GET',
+    path: '/accounts/{id}/bands',
+    summary:
+      'Guard bands: per instrument, the prices between which no tick can change the level or margin call',
+    handle: async (e, d) => {
+      const id = accountId(e);
+      const summary = await d.bands.getBandSummary(id);
+      if (!summary)
+        throw notFound(`no guard bands for account ${id} (not evaluated since bands were deployed)`);
+      const unbanded = summary.always;
+      return json(200, {
+        accountId: id,
+        // Unbanded: every tick of what it holds evaluates it (and, unless its prices are stale, the minute watch sweep).
+        unbanded,
+        watched: watched(unbanded),
+        evaluatedOnEveryTickOf: unbanded === null ? [] : Object.keys(summary.rows).sort(),
+        bands:
+          unbanded === null
+            ? Object.entries(summary.rows)
+                .sort(([a], [b]) => (a < b ? -1 : 1))
+                .map(([instrument, { low, high }]) => ({ instrument, low, high }))
+            : [],
+        version: summary.version,
       });
     },
   },

@@ -43,7 +43,7 @@ export class Api extends Construct {
       logRetentionDays: props.config.logRetentionDays,
     });
     const role = this.handler.role;
-    for (const t of ['positions', 'prices', 'riskState', 'riskHistory', 'settings'] as const)
+    for (const t of ['positions', 'prices', 'riskState', 'riskHistory', 'settings', 'bands'] as const)
       tables[t].grantReadData(role);
     tables.accounts.grantReadWriteData(role);
     tables.actions.grantReadWriteData(role);

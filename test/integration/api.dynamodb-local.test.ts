@@ -25,7 +25,12 @@ beforeAll(async () => {
   client = localClient(db.endpoint);
   const tables = await createTables(client, 'api');
   repo = new RiskRepository(client, tables);
-  deps = apiDeps(client, tables, { repo, publisher, stage: 'test' });
+  deps = apiDeps(client, tables, {
+    repo,
+    bands: new BandRepository(client, tables.bands, 2),
+    publisher,
+    stage: 'test',
+  });
   const doc = DynamoDBDocumentClient.from(client);
   const put = (t: keyof typeof tables, Item: Record<string, unknown>) =>
     doc.send(new PutCommand({ TableName: tables[t], Item }));
@@ -97,6 +102,22 @@ describe('REST API', () => {
       status: 400,
       body: { message: 'path.id: not a valid account id' },
     });
+  });
+
+  it('GET bands: the prices between which no tick can change the level; 404 before any evaluation', async () => {
+    // A1 recovered to WARNING at 110 (4,500 / 2,750 = 1.64): it stays there while 100p − 6,500 ≥ 1.5 · 25p
+    // (p ≥ 104) and 100p − 6,500 ≤ 2.05 · 25p (p ≤ 6,500 / 48.75 = 133.33…).
+    expect(await call('GET', '/accounts/{id}/bands', { id: 'A1' })).toMatchObject({
+      status: 200,
+      body: {
+        accountId: 'A1',
+        unbanded: null,
+        watched: false,
+        evaluatedOnEveryTickOf: [],
+        bands: [{ instrument: 'XYZ', low: '104.000000001', high: '133.333333333' }],
+      },
+    });
+    expect((await call('GET', '/accounts/{id}/bands', { id: 'NOPE' })).status).toBe(404);
   });
 
   it('thresholds: validated, stored, shown with the effective (adjusted) values', async () => {
