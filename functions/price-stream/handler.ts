@@ -18,6 +18,11 @@ function image(record: DynamoDBRecord, which: 'NewImage' | 'OldImage'): Record<s
   return raw ? unmarshall(raw as Record<string, AttributeValue>) : null;
 }
 
+function keysOf(record: DynamoDBRecord): Record<string, unknown> | null {
+  const raw = record.dynamodb?.Keys;
+  return raw ? unmarshall(raw as Record<string, AttributeValue>) : null;
+}
+
 /**
  * Price changes → the accounts whose guard band the new price has left (or that have none), found by two
  * range queries on the band index: work grows with the accounts at risk, not with the holders. Every
@@ -29,9 +34,21 @@ export function makePriceStreamHandler(deps: () => HandlerDeps) {
   return async (event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> => {
     const d = deps();
     const latest = new Map<string, { price: PriceItem; records: string[] }>();
+    // A deleted price: no tick will ever reach its holders again, so every holder is evaluated now
+    // (and flagged missing-prices), found through the holdings index rather than the band index.
+    const removed = new Map<string, string[]>();
     for (const record of event.Records) {
       const seq = record.dynamodb?.SequenceNumber ?? record.eventID ?? '';
-      if (record.eventName === 'REMOVE') continue; // a deleted price leaves accounts to the sweep, which flags it missing
+      if (record.eventName === 'REMOVE') {
+        const instrument = image(record, 'OldImage')?.instrument ?? keysOf(record)?.instrument;
+        if (typeof instrument !== 'string' || instrument === '') {
+          await d.deadLetter.send('invalid-price-record', record, [
+            { field: 'instrument', message: 'missing' },
+          ]);
+          d.telemetry.count('DeadLettered');
+        } else removed.set(instrument, [...(removed.get(instrument) ?? []), seq]);
+        continue;
+      }
       const parsed = validPrice.safeParse(image(record, 'NewImage'));
       if (!parsed.success) {
         await d.deadLetter.send('invalid-price-record', record, parsed.error.issues);
@@ -54,9 +71,9 @@ export function makePriceStreamHandler(deps: () => HandlerDeps) {
 
     const accountsToRecords = new Map<string, Set<string>>();
     const failedRecords = new Set<string>();
-    for (const [instrument, { price, records }] of latest) {
+    const collect = async (instrument: string, records: string[], pages: AsyncIterable<string[]>) => {
       try {
-        for await (const page of d.bands.crossedAccounts(instrument, price.price)) {
+        for await (const page of pages) {
           for (const accountId of page) {
             const set = accountsToRecords.get(accountId) ?? new Set<string>();
             records.forEach((r) => set.add(r));
@@ -64,10 +81,14 @@ export function makePriceStreamHandler(deps: () => HandlerDeps) {
           }
         }
       } catch (e) {
-        d.log.error('band query failed', { instrument, error: (e as Error).message });
+        d.log.error('fan-out query failed', { instrument, error: (e as Error).message });
         records.forEach((r) => failedRecords.add(r));
       }
-    }
+    };
+    for (const [instrument, { price, records }] of latest)
+      await collect(instrument, records, d.bands.crossedAccounts(instrument, price.price));
+    for (const [instrument, records] of removed)
+      await collect(instrument, records, d.repo.holders(instrument));
 
     const accounts = [...accountsToRecords.keys()].sort();
     d.telemetry.count('BandCrossings', accounts.length);
@@ -85,7 +106,7 @@ export function makePriceStreamHandler(deps: () => HandlerDeps) {
         messages.push({
           kind: 'accounts' as const,
           accountIds: accounts.slice(i, i + ACCOUNTS_PER_MESSAGE),
-          reason: `prices:${[...latest.keys()].join(',')}`,
+          reason: `prices:${[...latest.keys(), ...removed.keys()].join(',')}`,
         });
       }
       try {

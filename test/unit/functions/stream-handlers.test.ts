@@ -8,8 +8,12 @@ import { Tally } from '../../../functions/lib/telemetry.ts';
 import { DEFAULT_PIPELINE_CONFIG } from '../../../shared/pipeline/config.ts';
 import { CapturedDeadLetter, CapturedPublisher, CapturedWorkQueue } from '../../helpers/capture.ts';
 
-/** `crossed`: accounts the band index returns for an instrument's tick. */
-function deps(crossed: Record<string, string[]> = {}, failing = new Set<string>()) {
+/** `crossed`: accounts the band index returns for an instrument's tick; `holders`: the holdings index. */
+function deps(
+  crossed: Record<string, string[]> = {},
+  failing = new Set<string>(),
+  holders: Record<string, string[]> = {},
+) {
   const evaluated: string[] = [];
   const deadLetter = new CapturedDeadLetter();
   const store = {
@@ -26,7 +30,12 @@ function deps(crossed: Record<string, string[]> = {}, failing = new Set<string>(
   };
   const d = {
     store,
-    repo: store,
+    repo: {
+      ...store,
+      async *holders(instrument: string) {
+        yield holders[instrument] ?? [];
+      },
+    },
     bands: {
       shards: 1,
       getBandSummary: async () => null,
@@ -117,16 +126,23 @@ describe('price-stream handler', () => {
     expect(evaluated.sort()).toEqual(['A', 'B']);
   });
 
-  it('ignores a tick older than the stored price and deleted prices', async () => {
+  it('ignores a tick older than the stored price', async () => {
     const { d, evaluated } = deps({ SPY: ['A'] });
     await makePriceStreamHandler(() => d)({
-      Records: [
-        tick('1', '400', '2026-01-01T00:00:01Z', '2026-01-01T00:00:05Z'),
-        record('2', 'REMOVE', { instrument: 'SPY' }),
-      ],
+      Records: [tick('1', '400', '2026-01-01T00:00:01Z', '2026-01-01T00:00:05Z')],
     });
     expect(evaluated).toEqual([]);
     expect((d.telemetry as Tally).counts.get('StaleTicksIgnored')).toBe(1);
+  });
+
+  it('a deleted price evaluates every holder (no tick will reach them again), found through the holdings index', async () => {
+    const { d, evaluated, deadLetter } = deps({ SPY: ['A'] }, new Set(), { SPY: ['A', 'B', 'C'] });
+    const out = await makePriceStreamHandler(() => d)({
+      Records: [record('2', 'REMOVE', { instrument: 'SPY' }), record('3', 'REMOVE', {})],
+    });
+    expect(evaluated.sort()).toEqual(['A', 'B', 'C']);
+    expect(out.batchItemFailures).toEqual([]);
+    expect(deadLetter.records.map((r) => r.reason)).toEqual(['invalid-price-record']); // a removal without keys
   });
 
   it('dead-letters zero, negative and malformed prices', async () => {
