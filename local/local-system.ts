@@ -19,6 +19,7 @@ import type { DomainEvent, EventDetail } from '../shared/events/schemas.ts';
 import { evaluate } from '../shared/margin/evaluate.ts';
 import { pipelineConfigSchema } from '../shared/pipeline/config.ts';
 import {
+  heldPositions,
   toEngineInput,
   type AccountItem,
   type PositionItem,
@@ -298,7 +299,7 @@ export async function runLocal(options: LocalOptions): Promise<LocalResult> {
     const markToMarket = async (accountId: string) => {
       const account = await repo.getAccount(accountId);
       const positions = await repo.getPositions(accountId);
-      const held = positions.filter((p) => !new Decimal(String(p.quantity)).isZero());
+      const held = heldPositions(positions as PositionItem[]);
       const prices = await repo.getPrices(held.map((p) => p.instrument));
       if (!account || held.some((p) => !prices.has(p.instrument))) return null;
       return evaluate(

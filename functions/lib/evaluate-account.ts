@@ -1,7 +1,6 @@
-import { planBandWrite, storedBounds, type BandSummary } from '../../shared/bands/band-rows.ts';
+import { insideStoredBands, planBandWrite } from '../../shared/bands/band-rows.ts';
 import { Decimal } from '../../shared/decimal.ts';
 import { assessAccount } from '../../shared/pipeline/assess.ts';
-import type { PriceItem } from '../../shared/pipeline/records.ts';
 import { BandConflict, type BandRepository } from './bands-repository.ts';
 import type { PipelineConfig } from '../../shared/pipeline/config.ts';
 import type { Publisher } from './event-publisher.ts';
@@ -30,17 +29,6 @@ export type Outcome = 'written' | 'unchanged' | 'no-account';
 
 const MAX_CONFLICTS = 5;
 
-/** Every price strictly inside the band its row now says (instruments without a row are unbounded). */
-function insideStoredBands(summary: BandSummary, prices: ReadonlyMap<string, PriceItem>): boolean {
-  for (const [instrument, { low, high }] of storedBounds(summary)) {
-    const item = prices.get(instrument);
-    if (!item) return false;
-    const price = new Decimal(item.price);
-    if ((low && !price.greaterThan(low)) || (high && !price.lessThan(high))) return false;
-  }
-  return true;
-}
-
 /**
  * The evaluator core shared by the stream, sweep and work-queue Lambdas: load → engine → conditional write
  * (optimistic lock on the state version; state and history in one transaction) → publish the outbox →
@@ -62,15 +50,11 @@ export async function evaluateAccount(accountId: string, deps: EvaluatorDeps): P
       deps.bands.getBandSummary(accountId),
     ]);
     if (!account) {
-      const clear = planBandWrite(
-        accountId,
-        bandSummary,
-        { kind: 'banded', bands: [] },
-        [],
-        deps.bands.shards,
-        '',
-      );
-      if (clear && bandSummary) await deps.bands.writeBands(clear);
+      // A deleted account leaves no band behind.
+      const clear =
+        bandSummary &&
+        planBandWrite(accountId, bandSummary, { kind: 'banded', bands: [] }, [], deps.bands.shards, '');
+      if (clear) await deps.bands.writeBands(clear);
       if (positions.length > 0)
         await deps.deadLetter.send('positions-without-account', {
           accountId,
@@ -135,7 +119,8 @@ export async function evaluateAccount(accountId: string, deps: EvaluatorDeps): P
       telemetry.count('BandWrites');
       if (plan.summary.always === null) {
         const now = await store.getPrices(Object.keys(plan.summary.rows));
-        if (!insideStoredBands(plan.summary, now)) {
+        const prices = new Map([...now].map(([instrument, item]) => [instrument, new Decimal(item.price)]));
+        if (!insideStoredBands(plan.summary, prices)) {
           telemetry.count('BandRechecks');
           continue;
         }

@@ -32,6 +32,17 @@ export type WorkMessage =
     }
   | { kind: 'accounts'; accountIds: string[]; reason: string };
 
+/** Accounts per work message: small enough that one message's evaluations finish well inside a run. */
+export const ACCOUNTS_PER_MESSAGE = 25;
+
+/** Account ids as work messages of ACCOUNTS_PER_MESSAGE each. */
+export function accountMessages(accountIds: readonly string[], reason: string): WorkMessage[] {
+  const messages: WorkMessage[] = [];
+  for (let i = 0; i < accountIds.length; i += ACCOUNTS_PER_MESSAGE)
+    messages.push({ kind: 'accounts', accountIds: accountIds.slice(i, i + ACCOUNTS_PER_MESSAGE), reason });
+  return messages;
+}
+
 export interface WorkQueue {
   enqueue(messages: readonly WorkMessage[]): Promise<void>;
 }

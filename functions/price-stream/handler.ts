@@ -4,10 +4,10 @@ import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 
 import { positiveDecimal } from '../../shared/schemas/decimal-string.ts';
 import { priceItemSchema, type PriceItem } from '../../shared/pipeline/records.ts';
 import { forEachLimit } from '../lib/concurrency.ts';
+import { accountMessages } from '../lib/queues.ts';
 import { evaluateAccount } from '../lib/evaluate-account.ts';
 import { lambdaDeps, withMetrics, type HandlerDeps } from '../lib/runtime.ts';
 
-const ACCOUNTS_PER_MESSAGE = 25;
 const validPrice = priceItemSchema.refine((p) => positiveDecimal.safeParse(p.price).success, {
   path: ['price'],
   error: 'must be a positive decimal string',
@@ -101,14 +101,7 @@ export function makePriceStreamHandler(deps: () => HandlerDeps) {
         accountsToRecords.get(f.item)!.forEach((r) => failedRecords.add(r));
       }
     } else {
-      const messages = [];
-      for (let i = 0; i < accounts.length; i += ACCOUNTS_PER_MESSAGE) {
-        messages.push({
-          kind: 'accounts' as const,
-          accountIds: accounts.slice(i, i + ACCOUNTS_PER_MESSAGE),
-          reason: `prices:${[...latest.keys(), ...removed.keys()].join(',')}`,
-        });
-      }
+      const messages = accountMessages(accounts, `prices:${[...latest.keys(), ...removed.keys()].join(',')}`);
       try {
         await d.workQueue.enqueue(messages);
         d.telemetry.count('FanoutEnqueued', accounts.length);

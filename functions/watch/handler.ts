@@ -2,10 +2,9 @@ import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dyn
 import type { ScheduledEvent } from 'aws-lambda';
 import { newlyStaleInstruments } from '../../shared/pipeline/newly-stale.ts';
 import { readEnv } from '../lib/env.ts';
+import { accountMessages } from '../lib/queues.ts';
 import { lambdaDeps, withMetrics, type HandlerDeps } from '../lib/runtime.ts';
 import { idempotentOnEventId } from '../sweep/handler.ts';
-
-const ACCOUNTS_PER_MESSAGE = 25;
 
 export interface WatchResult {
   watched: number;
@@ -15,8 +14,9 @@ export interface WatchResult {
 
 /**
  * The minute sweep, now that price ticks only reach accounts whose bands they cross: it evaluates the
- * accounts that have no band (data problems, stale prices, no room left) and the holders of instruments
- * whose price has just turned stale (no tick will ever reach them). Work goes to the work queue.
+ * accounts on the watch list (no band: missing prices, invalid data, no room left; not stale prices, whose
+ * first returning tick finds them) and the holders of instruments whose price has just turned stale (no
+ * tick will ever reach them). Work goes to the work queue.
  */
 export function makeWatchHandler(deps: () => HandlerDeps, windowMs: number) {
   return async (event: Pick<ScheduledEvent, 'id' | 'time'>): Promise<WatchResult> => {
@@ -33,15 +33,7 @@ export function makeWatchHandler(deps: () => HandlerDeps, windowMs: number) {
       for await (const page of d.repo.holders(instrument)) page.forEach((id) => accounts.add(id));
 
     const ids = [...accounts].sort();
-    const messages = [];
-    for (let i = 0; i < ids.length; i += ACCOUNTS_PER_MESSAGE) {
-      messages.push({
-        kind: 'accounts' as const,
-        accountIds: ids.slice(i, i + ACCOUNTS_PER_MESSAGE),
-        reason: `watch:${event.id}`,
-      });
-    }
-    await d.workQueue.enqueue(messages);
+    await d.workQueue.enqueue(accountMessages(ids, `watch:${event.id}`));
     d.telemetry.count('WatchedAccounts', watched);
     d.telemetry.count('StaleInstrumentsFound', staleInstruments.length);
     return { watched, staleInstruments, staleHolders: ids.length - watched };
@@ -50,10 +42,12 @@ export function makeWatchHandler(deps: () => HandlerDeps, windowMs: number) {
 
 let watchOnce: ((event: ScheduledEvent) => Promise<WatchResult>) | undefined;
 export const handler = withMetrics(async (event: ScheduledEvent) => {
-  const env = readEnv();
-  watchOnce ??= idempotentOnEventId(
-    makeWatchHandler(lambdaDeps, env.watchWindowMs),
-    new DynamoDBPersistenceLayer({ tableName: env.tables.idempotency }),
-  );
+  if (!watchOnce) {
+    const env = readEnv();
+    watchOnce = idempotentOnEventId(
+      makeWatchHandler(lambdaDeps, env.watchWindowMs),
+      new DynamoDBPersistenceLayer({ tableName: env.tables.idempotency }),
+    );
+  }
   return watchOnce(event);
 });

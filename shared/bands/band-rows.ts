@@ -212,17 +212,17 @@ export function planBandWrite(
   };
 }
 
-/** The stored bound of each instrument, for checking prices read after the write. */
-export function storedBounds(
-  summary: BandSummary,
-): Map<string, { low: Decimal | null; high: Decimal | null }> {
-  return new Map(
-    Object.entries(summary.rows).map(([instrument, row]) => [
-      instrument,
-      {
-        low: row.low === null || row.low === ALWAYS_LOW ? null : new Decimal(row.low),
-        high: row.high === null ? null : new Decimal(row.high),
-      },
-    ]),
-  );
+/**
+ * Every price strictly inside the band its stored row says (instruments without a row are unbounded; a
+ * banded instrument without a price is not inside). For the evaluator's check of prices read after a write.
+ */
+export function insideStoredBands(summary: BandSummary, prices: ReadonlyMap<string, Decimal>): boolean {
+  return Object.entries(summary.rows).every(([instrument, { low, high }]) => {
+    const price = prices.get(instrument);
+    if (price === undefined) return false;
+    return (
+      (low === null || low === ALWAYS_LOW || price.greaterThan(low)) &&
+      (high === null || price.lessThan(high))
+    );
+  });
 }

@@ -13,7 +13,13 @@ import { thresholdsFor } from '../risk/account-thresholds.ts';
 import { initialRiskState, track, type RiskEvent } from '../risk/tracker.ts';
 import { riskStateFromJson, riskStateToJson } from '../risk/tracker-json.ts';
 import type { PipelineConfig } from './config.ts';
-import { toEngineInput, type AccountItem, type PositionItem, type PriceItem } from './records.ts';
+import {
+  heldPositions,
+  toEngineInput,
+  type AccountItem,
+  type PositionItem,
+  type PriceItem,
+} from './records.ts';
 import type { DataProblem, HistoryItem, HistoryReason, StoredRiskState } from './stored-state.ts';
 
 export interface AssessmentInput {
@@ -129,8 +135,7 @@ export function assessAccount(input: AssessmentInput): Assessment {
   const accountId = account.accountId;
   const at = now.toISOString();
   const tracker = previous ? riskStateFromJson(previous.tracker) : initialRiskState(accountId);
-  // A flat position needs no price; anything else (including unparsable quantities) does.
-  const held = positions.filter((p) => !/^[+-]?0*(\.0*)?$/.test(String(p.quantity ?? '')));
+  const held = heldPositions(positions);
   const missing = held
     .filter((p) => !prices.has(p.instrument))
     .map((p) => p.instrument)
@@ -252,16 +257,14 @@ export function assessAccount(input: AssessmentInput): Assessment {
       }
     : null;
   // Bands only for a clean evaluation: a data problem keeps the account on the always-evaluate path.
+  const tracked = { level: nextTracker.level, inMarginCall: nextTracker.marginCall !== null };
   const bands: BandSet =
     problem !== null
       ? { kind: 'always', reason: problem.kind }
-      : bandsFor && nextTracker.level !== null
-        ? bandsFor({ level: nextTracker.level, inMarginCall: nextTracker.marginCall !== null })
+      : bandsFor && tracked.level !== null
+        ? bandsFor({ ...tracked, level: tracked.level })
         : { kind: 'always', reason: 'not evaluated' };
-  const basis = bandBasis(account, positions, {
-    level: nextTracker.level,
-    inMarginCall: nextTracker.marginCall !== null,
-  });
+  const basis = bandBasis(account, positions, tracked);
   return {
     write,
     next,

@@ -22,6 +22,11 @@ export const priceItemSchema = z.object({
 });
 export type PriceItem = z.output<typeof priceItemSchema>;
 
+/** Positions that are not flat: a flat position needs no price; anything else (including unparsable quantities) does. */
+export function heldPositions(positions: readonly PositionItem[]): PositionItem[] {
+  return positions.filter((p) => !/^[+-]?0*(\.0*)?$/.test(String(p.quantity ?? '')));
+}
+
 /** Position item → engine position input: drop the keys and bookkeeping, add the latest price. */
 export function toEnginePosition(item: PositionItem, price: PriceItem | undefined): Record<string, unknown> {
   const { accountId: _a, updatedAt: _u, ...rest } = item;
