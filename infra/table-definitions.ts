@@ -2,6 +2,8 @@
  * The tables, as plain data: the CDK storage construct and local mode (DynamoDB Local) both build from
  * these, so the deployed and local schemas cannot drift apart. No CDK or SDK imports here.
  */
+import { OVERVIEW_PROJECTION } from '../shared/console/overview.ts';
+
 export interface KeyDef {
   name: string;
   type: 'S' | 'N';
@@ -14,7 +16,14 @@ export interface TableDef {
   sortKey?: KeyDef;
   stream?: 'NEW_AND_OLD_IMAGES';
   ttlAttribute?: string;
-  indexes?: { name: string; partitionKey: KeyDef; sortKey?: KeyDef; projection: 'KEYS_ONLY' | 'ALL' }[];
+  indexes?: {
+    name: string;
+    partitionKey: KeyDef;
+    sortKey?: KeyDef;
+    projection: 'KEYS_ONLY' | 'ALL' | 'INCLUDE';
+    /** With `INCLUDE`: the attributes copied into the index besides the keys. */
+    include?: readonly string[];
+  }[];
   /** Local secondary indexes: same partition, another sort key, and strongly consistent queries. */
   localIndexes?: { name: string; sortKey: KeyDef; projection: 'KEYS_ONLY' | 'ALL' }[];
 }
@@ -46,7 +55,29 @@ export const TABLES = {
     partitionKey: { name: 'instrument', type: 'S' },
     stream: 'NEW_AND_OLD_IMAGES',
   },
-  riskState: { logicalName: 'RiskState', partitionKey: { name: 'accountId', type: 'S' } },
+  // Streamed for the console's margin-updates channel. The overview indexes list every account by level,
+  // riskiest first (shared/console/overview.ts); the level is sharded so no index partition runs hot.
+  riskState: {
+    logicalName: 'RiskState',
+    partitionKey: { name: 'accountId', type: 'S' },
+    stream: 'NEW_AND_OLD_IMAGES',
+    indexes: [
+      {
+        name: 'byLevelRatio',
+        partitionKey: { name: 'overviewPartition', type: 'S' },
+        sortKey: { name: 'ratioKey', type: 'N' },
+        projection: 'INCLUDE',
+        include: OVERVIEW_PROJECTION,
+      },
+      {
+        name: 'byLevelCallDistance',
+        partitionKey: { name: 'overviewPartition', type: 'S' },
+        sortKey: { name: 'callDistanceKey', type: 'N' },
+        projection: 'INCLUDE',
+        include: OVERVIEW_PROJECTION,
+      },
+    ],
+  },
   riskHistory: {
     logicalName: 'RiskHistory',
     partitionKey: { name: 'accountId', type: 'S' },
@@ -54,10 +85,21 @@ export const TABLES = {
     ttlAttribute: 'expiresAt',
   },
   // Escalation steps (one record per incident and step: a step never runs twice), holds, and the audit trail.
+  // Streamed for the console's actions channel; audit entries are indexed by day for the 24 h summary.
   actions: {
     logicalName: 'Actions',
     partitionKey: { name: 'accountId', type: 'S' },
     sortKey: { name: 'actionKey', type: 'S' },
+    stream: 'NEW_AND_OLD_IMAGES',
+    indexes: [
+      {
+        name: 'byAuditDay',
+        partitionKey: { name: 'auditDay', type: 'S' },
+        sortKey: { name: 'at', type: 'S' },
+        projection: 'INCLUDE',
+        include: ['action'],
+      },
+    ],
   },
   // Guard bands (shared/bands/band-rows.ts): a tick queries the accounts whose band it leaves. Local
   // indexes, not global ones, because the tick's query must see a band written just before it.

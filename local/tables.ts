@@ -32,7 +32,10 @@ export function createTableInput(def: TableDef, tableName: string): CreateTableC
           GlobalSecondaryIndexes: def.indexes.map((i) => ({
             IndexName: i.name,
             KeySchema: keySchema(i.partitionKey, i.sortKey),
-            Projection: { ProjectionType: i.projection },
+            Projection: {
+              ProjectionType: i.projection,
+              ...(i.include ? { NonKeyAttributes: [...i.include] } : {}),
+            },
           })),
         }
       : {}),

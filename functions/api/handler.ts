@@ -4,6 +4,8 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { ActionsRepository, SettingsRepository } from '../lib/actions-repository.ts';
 import { readEnv, requireEnv } from '../lib/env.ts';
 import { lambdaDeps, logger } from '../lib/runtime.ts';
+import { OverviewRepository } from '../lib/overview-repository.ts';
+import { readSummary } from '../lib/summary-store.ts';
 import type { ApiDeps } from './routes.ts';
 import { route } from './router.ts';
 
@@ -13,10 +15,13 @@ export function apiDeps(
   base: Pick<ApiDeps, 'repo' | 'bands' | 'publisher' | 'stage'>,
 ): ApiDeps {
   const doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  const settings = new SettingsRepository(client, tables.settings);
   return {
     ...base,
     actions: new ActionsRepository(client, tables.actions),
-    settings: new SettingsRepository(client, tables.settings),
+    settings,
+    overview: new OverviewRepository(client, tables),
+    readSummary: () => readSummary(settings),
     async updateAccount(accountId, fields) {
       const names = Object.keys(fields);
       if (names.length === 0) return;

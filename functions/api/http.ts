@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { z } from 'zod';
-import { InputError, fromZodError } from '../../shared/errors.ts';
+import { InputError, fromZodError, parseOrThrow } from '../../shared/errors.ts';
 
 export class HttpError extends Error {
   constructor(
@@ -32,6 +32,14 @@ export function parseBody<S extends z.ZodType>(
   const result = schema.safeParse(raw);
   if (!result.success) throw fromZodError(result.error, ['body']);
   return result.data;
+}
+
+/** Query-string parameters validated by a schema; a bad one is a 400 naming it (query.<name>). */
+export function parseQuery<S extends z.ZodType>(
+  event: Pick<APIGatewayProxyEvent, 'queryStringParameters'>,
+  schema: S,
+): z.output<S> {
+  return parseOrThrow(schema, event.queryStringParameters ?? {}, ['query']);
 }
 
 export function errorResponse(e: unknown): APIGatewayProxyResult | null {

@@ -17,7 +17,12 @@ import type { Publisher } from '../lib/event-publisher.ts';
 import { planForAccount } from '../lib/plan-for-account.ts';
 import type { BandRepository } from '../lib/bands-repository.ts';
 import type { RiskRepository } from '../lib/risk-repository.ts';
-import { HttpError, json, notFound, parseBody } from './http.ts';
+import { InvalidPageToken, type OverviewRepository } from '../lib/overview-repository.ts';
+import { accountAnalytics, type AuditPoint, type HistoryPoint } from '../../shared/console/analytics.ts';
+import { OVERVIEW_LEVELS } from '../../shared/console/overview.ts';
+import type { OverviewSummary } from '../../shared/console/summary.ts';
+import { planToJson } from '../../shared/replay/serialize.ts';
+import { HttpError, json, notFound, parseBody, parseQuery } from './http.ts';
 
 export interface ApiDeps {
   repo: RiskRepository;
@@ -32,6 +37,9 @@ export interface ApiDeps {
     limit: number,
     start?: Record<string, unknown>,
   ): Promise<{ items: unknown[]; next?: Record<string, unknown> }>;
+  overview: Pick<OverviewRepository, 'list' | 'holds'>;
+  /** The latest all-accounts summary the summary job wrote; null before its first run. */
+  readSummary(): Promise<OverviewSummary | null>;
   stage: string;
   now?: () => Date;
 }
@@ -69,6 +77,23 @@ const orderBody = z
   })
   .strict();
 const holdBody = z.object({ reason: z.string().min(3).max(500) }).strict();
+const overviewQuery = z.object({
+  level: z
+    .string()
+    .transform((s) => s.split(','))
+    .pipe(z.array(z.enum(OVERVIEW_LEVELS)).min(1))
+    .optional(),
+  sort: z.enum(['ratio', 'distance']).default('ratio'),
+  order: z.enum(['asc', 'desc']).default('asc'),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  next: z.string().optional(),
+});
+const planQuery = z.object({
+  kind: z.enum(['deleverage', 'liquidate']).default('deleverage'),
+  targetRatio: decimalString.refine((d) => d.greaterThan(0), { error: 'must be greater than 0' }).optional(),
+  strategy: strategySchema.optional(),
+  liquidationPriority: liquidationPrioritySchema.optional(),
+});
 const historyQuery = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(50),
   next: z.string().optional(),
@@ -136,6 +161,108 @@ export const ROUTES: Route[] = [
         time: (d.now?.() ?? new Date()).toISOString(),
         ok: true,
       }),
+  },
+  {
+    method: 'GET',
+    path: '/accounts',
+    summary:
+      'Every account: level, ratio, equity, maintenance, distance to call, incident, hold, data problems; worst level first, by ratio or distance to call (level, sort, order, limit, next)',
+    handle: async (e, d) => {
+      const q = parseQuery(e, overviewQuery);
+      const page = await d.overview.list({ ...q, levels: q.level }).catch((err: unknown) => {
+        throw err instanceof InvalidPageToken ? new HttpError(400, 'invalid-input', err.message) : err;
+      });
+      const holds = await d.overview.holds(page.rows.map((r) => r.accountId));
+      return json(200, {
+        items: page.rows.map((r) => ({
+          accountId: r.accountId,
+          level: r.level,
+          marginRatio: r.marginRatio,
+          equity: r.equity,
+          maintenanceRequirement: r.maintenanceRequirement,
+          inMarginCall: r.inMarginCall,
+          callMove: r.overview?.callMove ?? null,
+          zeroEquityMove: r.overview?.zeroEquityMove ?? null,
+          grossExposure: r.overview?.grossExposure ?? null,
+          model: r.overview?.model ?? null,
+          incidentId: r.overview?.incidentId ?? null,
+          hold: holds.get(r.accountId) ?? null,
+          dataProblem: r.dataProblem,
+          staleInstruments: r.staleInstruments,
+          evaluatedAt: r.evaluatedAt,
+        })),
+        next: page.next,
+      });
+    },
+  },
+  {
+    method: 'GET',
+    path: '/summary',
+    summary: 'Counts per level, total equity and exposure, open incidents, actions in the last 24 h',
+    handle: async (_e, d) => {
+      const summary = await d.readSummary();
+      if (!summary) throw notFound('no summary yet: the summary job has not run');
+      return json(200, summary);
+    },
+  },
+  {
+    method: 'GET',
+    path: '/accounts/{id}/plan',
+    summary:
+      'Preview of a manual deleverage or liquidation: the orders and projected ratio, nothing published (kind, targetRatio, strategy, liquidationPriority)',
+    handle: async (e, d) => {
+      const id = accountId(e);
+      const q = parseQuery(e, planQuery);
+      const config = await d.settings.get('escalation', escalationConfigSchema);
+      const plan = await planForAccount(d.repo, {
+        accountId: id,
+        incidentId: 'preview',
+        step: `manual-${q.kind}`,
+        fullLiquidation: q.kind === 'liquidate',
+        policy: config.policy,
+        overrides: {
+          targetRatio: q.targetRatio,
+          strategy: q.strategy,
+          liquidationPriority: q.liquidationPriority,
+        },
+      });
+      if (!plan) throw notFound(`account ${id}`);
+      const { ratioBefore, targetRatio, projectedRatio, projectedEquity, restoresTarget, orders } =
+        planToJson(plan);
+      return json(200, {
+        accountId: id,
+        kind: q.kind,
+        strategy: plan.strategy,
+        liquidationPriority: plan.liquidationPriority,
+        marginRatio: ratioBefore,
+        targetRatio,
+        projectedRatio,
+        projectedEquity,
+        restoresTarget,
+        orders: orders.map(({ idempotencyKey: _key, ...o }) => o),
+        summary: describeOrders(plan),
+      });
+    },
+  },
+  {
+    method: 'GET',
+    path: '/accounts/{id}/analytics',
+    summary: 'Time spent per level, actions taken, ratio before and after each deleverage, incidents',
+    handle: async (e, d) => {
+      const id = accountId(e);
+      const history: HistoryPoint[] = [];
+      let start: Record<string, unknown> | undefined;
+      do {
+        const page = await d.queryHistory(id, 500, start);
+        history.push(...(page.items as HistoryPoint[]));
+        start = page.next;
+      } while (start && history.length < 5_000);
+      const audit = (await d.actions.listAudit(id, 500)) as AuditPoint[];
+      return json(200, {
+        accountId: id,
+        ...accountAnalytics(history, audit, (d.now?.() ?? new Date()).toISOString()),
+      });
+    },
   },
   {
     method: 'GET',
@@ -246,13 +373,7 @@ export const ROUTES: Route[] = [
     summary: 'Risk history, newest first, paged (limit, next)',
     handle: async (e, d) => {
       const id = accountId(e);
-      const q = historyQuery.safeParse(e.queryStringParameters ?? {});
-      if (!q.success)
-        throw new HttpError(
-          400,
-          'invalid-input',
-          q.error.issues.map((i) => `query.${i.path.join('.')}: ${i.message}`).join('; '),
-        );
+      const q = { data: parseQuery(e, historyQuery) };
       let start: Record<string, unknown> | undefined;
       if (q.data.next) {
         try {

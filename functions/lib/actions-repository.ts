@@ -139,6 +139,7 @@ export class ActionsRepository {
         Item: {
           ...entry,
           at,
+          auditDay: at.slice(0, 10),
           actionKey: `AUDIT#${at}#${String(this.sequence).padStart(6, '0')}#${entry.action}`,
         },
       }),

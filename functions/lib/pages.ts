@@ -1,4 +1,5 @@
 import {
+  BatchGetCommand,
   QueryCommand,
   ScanCommand,
   type DynamoDBDocumentClient,
@@ -22,4 +23,30 @@ export async function* pagesOf(
     yield out.Items ?? [];
     start = out.LastEvaluatedKey;
   } while (start);
+}
+
+/**
+ * Every item of the given keys, 100 per BatchGet; unprocessed keys are retried with backoff, never dropped
+ * (an error after the last attempt).
+ */
+export async function batchGetAll(
+  doc: DynamoDBDocumentClient,
+  table: string,
+  allKeys: readonly Record<string, unknown>[],
+  consistentRead = false,
+): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
+  for (let i = 0; i < allKeys.length; i += 100) {
+    let keys = allKeys.slice(i, i + 100);
+    for (let attempt = 0; keys.length > 0; attempt++) {
+      if (attempt > 8) throw new Error(`${table}: keys still unprocessed after ${attempt} attempts`);
+      if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 25 * 2 ** attempt)));
+      const out = await doc.send(
+        new BatchGetCommand({ RequestItems: { [table]: { Keys: keys, ConsistentRead: consistentRead } } }),
+      );
+      items.push(...(out.Responses?.[table] ?? []));
+      keys = out.UnprocessedKeys?.[table]?.Keys ?? [];
+    }
+  }
+  return items;
 }

@@ -1,8 +1,8 @@
 import { TransactionCanceledException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
-  BatchGetCommand,
   DynamoDBDocumentClient,
   GetCommand,
+  NumberValue,
   ScanCommand,
   TransactWriteCommand,
   UpdateCommand,
@@ -11,7 +11,19 @@ import {
 import type { AccountItem, PositionItem, PriceItem } from '../../shared/pipeline/records.ts';
 import type { HistoryItem, StoredRiskState } from '../../shared/pipeline/stored-state.ts';
 import type { TableKey } from '../../infra/table-definitions.ts';
-import { pagesOf } from './pages.ts';
+import { overviewAttributes } from '../../shared/console/overview.ts';
+import { batchGetAll, pagesOf } from './pages.ts';
+
+/** The state with the overview index's keys: written in the same put, so the index never lags the state. */
+function withOverview(state: StoredRiskState) {
+  const { ratioKey, callDistanceKey, ...rest } = overviewAttributes(state);
+  return {
+    ...state,
+    ...rest,
+    ratioKey: NumberValue.from(ratioKey),
+    callDistanceKey: NumberValue.from(callDistanceKey),
+  };
+}
 
 /** Thrown when another evaluation wrote the account's state first: re-read and try again. */
 export class VersionConflict extends Error {
@@ -56,24 +68,9 @@ export class RiskRepository {
 
   /** Latest prices (strongly consistent: a tick just written must be seen); BatchGet's unprocessed keys are retried with backoff, never dropped. */
   async getPrices(instruments: readonly string[]): Promise<Map<string, PriceItem>> {
-    const prices = new Map<string, PriceItem>();
-    const unique = [...new Set(instruments)];
-    for (let i = 0; i < unique.length; i += 100) {
-      let keys: Key[] = unique.slice(i, i + 100).map((instrument) => ({ instrument }));
-      for (let attempt = 0; keys.length > 0; attempt++) {
-        if (attempt > 0) await sleep(Math.min(1000, 25 * 2 ** attempt));
-        if (attempt > 8) throw new Error(`prices still unprocessed after ${attempt} attempts`);
-        const out = await this.doc.send(
-          new BatchGetCommand({
-            RequestItems: { [this.tables.prices]: { Keys: keys, ConsistentRead: true } },
-          }),
-        );
-        for (const item of out.Responses?.[this.tables.prices] ?? [])
-          prices.set(item.instrument as string, item as PriceItem);
-        keys = (out.UnprocessedKeys?.[this.tables.prices]?.Keys as Key[] | undefined) ?? [];
-      }
-    }
-    return prices;
+    const keys = [...new Set(instruments)].map((instrument) => ({ instrument }));
+    const items = (await batchGetAll(this.doc, this.tables.prices, keys, true)) as unknown as PriceItem[];
+    return new Map(items.map((item) => [item.instrument, item]));
   }
 
   async getRiskState(accountId: string): Promise<StoredRiskState | null> {
@@ -96,7 +93,7 @@ export class RiskRepository {
             {
               Put: {
                 TableName: this.tables.riskState,
-                Item: state,
+                Item: withOverview(state),
                 ConditionExpression:
                   expectedVersion === 0 ? 'attribute_not_exists(accountId)' : 'version = :v',
                 ...(expectedVersion === 0 ? {} : { ExpressionAttributeValues: { ':v': expectedVersion } }),

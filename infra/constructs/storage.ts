@@ -11,7 +11,7 @@ import {
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import type { DeployConfig } from '../config.ts';
-import { TABLES, type KeyDef, type TableKey } from '../table-definitions.ts';
+import { TABLES, type KeyDef, type TableDef, type TableKey } from '../table-definitions.ts';
 
 const attribute = (k: KeyDef) => ({
   name: k.name,
@@ -44,12 +44,15 @@ export class Storage extends Construct {
           ...('stream' in def ? { stream: StreamViewType.NEW_AND_OLD_IMAGES } : {}),
           ...('ttlAttribute' in def ? { timeToLiveAttribute: def.ttlAttribute } : {}),
         });
-        for (const index of 'indexes' in def ? def.indexes : []) {
+        for (const index of ('indexes' in def ? def.indexes : []) as readonly NonNullable<
+          TableDef['indexes']
+        >[number][]) {
           table.addGlobalSecondaryIndex({
             indexName: index.name,
             partitionKey: attribute(index.partitionKey),
             ...(index.sortKey ? { sortKey: attribute(index.sortKey) } : {}),
-            projectionType: index.projection === 'KEYS_ONLY' ? ProjectionType.KEYS_ONLY : ProjectionType.ALL,
+            projectionType: ProjectionType[index.projection],
+            ...(index.include ? { nonKeyAttributes: [...index.include] } : {}),
           });
         }
         for (const index of 'localIndexes' in def ? def.localIndexes : []) {

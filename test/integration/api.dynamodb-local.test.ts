@@ -1,10 +1,8 @@
 import { BandRepository } from '../../functions/lib/bands-repository.ts';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
-import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiDeps } from '../../functions/api/handler.ts';
-import { route } from '../../functions/api/router.ts';
 import type { ApiDeps } from '../../functions/api/routes.ts';
 import { evaluateAccount } from '../../functions/lib/evaluate-account.ts';
 import { RiskRepository } from '../../functions/lib/risk-repository.ts';
@@ -12,6 +10,7 @@ import { Tally } from '../../functions/lib/telemetry.ts';
 import { startDynamoDbLocal, type DynamoDbLocal } from '../../local/dynamodb-local.ts';
 import { createTables, localClient } from '../../local/tables.ts';
 import { DEFAULT_PIPELINE_CONFIG } from '../../shared/pipeline/config.ts';
+import { callApi, type ApiCall } from '../helpers/api-call.ts';
 import { CapturedDeadLetter, CapturedPublisher } from '../helpers/capture.ts';
 
 let db: DynamoDbLocal;
@@ -53,26 +52,8 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(async () => db?.stop());
 
-function call(
-  method: string,
-  resource: string,
-  options: { id?: string; body?: unknown; query?: Record<string, string> } = {},
-) {
-  const event = {
-    httpMethod: method,
-    resource,
-    pathParameters: options.id ? { id: options.id } : null,
-    queryStringParameters: options.query ?? null,
-    body:
-      options.body === undefined
-        ? null
-        : typeof options.body === 'string'
-          ? options.body
-          : JSON.stringify(options.body),
-    requestContext: { identity: { userArn: 'arn:aws:iam::123456789012:user/ops' } },
-  } as unknown as APIGatewayProxyEvent;
-  return route(event, deps).then((r) => ({ status: r.statusCode, body: JSON.parse(r.body) }));
-}
+const call = (method: string, resource: string, options?: ApiCall) =>
+  callApi(deps, method, resource, options);
 
 describe('REST API', () => {
   it('GET /status', async () => {

@@ -1,0 +1,30 @@
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { route } from '../../functions/api/router.ts';
+import type { ApiDeps } from '../../functions/api/routes.ts';
+
+export interface ApiCall {
+  id?: string;
+  body?: unknown;
+  query?: Record<string, string>;
+  userArn?: string;
+}
+
+/** Calls the REST API's router with an API Gateway proxy event, as the deployed integration does. */
+export function callApi(deps: ApiDeps, method: string, resource: string, options: ApiCall = {}) {
+  const event = {
+    httpMethod: method,
+    resource,
+    pathParameters: options.id ? { id: options.id } : null,
+    queryStringParameters: options.query ?? null,
+    body:
+      options.body === undefined
+        ? null
+        : typeof options.body === 'string'
+          ? options.body
+          : JSON.stringify(options.body),
+    requestContext: {
+      identity: { userArn: options.userArn ?? 'arn:aws:iam::123456789012:user/ops' },
+    },
+  } as unknown as APIGatewayProxyEvent;
+  return route(event, deps).then((r) => ({ status: r.statusCode, body: JSON.parse(r.body) }));
+}
