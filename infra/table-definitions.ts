@@ -112,6 +112,12 @@ export const TABLES = {
       { name: 'byHigh', sortKey: { name: 'high', type: 'N' }, projection: 'KEYS_ONLY' },
     ],
   },
+  // Console WebSocket connections and their subscriptions; API Gateway closes a connection after 2 h.
+  connections: {
+    logicalName: 'Connections',
+    partitionKey: { name: 'connectionId', type: 'S' },
+    ttlAttribute: 'expiresAt',
+  },
   settings: { logicalName: 'Settings', partitionKey: { name: 'name', type: 'S' } },
   idempotency: {
     logicalName: 'Idempotency',

@@ -88,6 +88,7 @@ describe('RiskRepository', () => {
       riskState: 'rs',
       riskHistory: 'rh',
       bands: 'bd',
+      connections: 'cn',
       actions: 'act',
       settings: 'set',
       idempotency: 'idem',
