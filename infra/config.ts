@@ -33,6 +33,15 @@ export const deployConfigSchema = z.object({
   sweepRateMinutes: z.coerce.number().int().min(1).max(60).default(15),
   /** Watch sweep: accounts without a band, and holders of prices that just turned stale. */
   watchRateMinutes: z.coerce.number().int().min(1).max(15).default(1),
+  /** How often the all-accounts summary behind GET /summary is recomputed. */
+  summaryRateMinutes: z.coerce.number().int().min(1).max(60).default(5),
+  /** Prefix of the console's hosted login domain (globally unique); margin-guard-<stage>-<account> when absent. */
+  consoleDomainPrefix: z
+    .string()
+    .regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, 'lowercase letters, digits and -')
+    .optional(),
+  /** Extra login callback URLs, e.g. a developer's http://localhost:8080/ against a deployed stack. */
+  consoleCallbackUrls: z.preprocess(jsonIfString, z.array(z.url())).default([]),
   /** Partitions per instrument in the guard-band table (fixed for the table's life). */
   bandShards: z.coerce.number().int().min(1).max(256).default(8),
   sweepSegments: z.coerce.number().int().min(1).max(100).default(8),

@@ -1,8 +1,11 @@
-import { Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import type { DeployConfig } from './config.ts';
 import { Alerts } from './constructs/alerts.ts';
 import { Api } from './constructs/api.ts';
+import { ConsoleAuth } from './constructs/console-auth.ts';
+import { ConsoleSite } from './constructs/console-site.ts';
+import { LiveChannels } from './constructs/live-channels.ts';
 import { Escalation } from './constructs/escalation.ts';
 import { Evaluation } from './constructs/evaluation.ts';
 import { RiskEventBus } from './constructs/event-bus.ts';
@@ -19,6 +22,9 @@ export class MarginGuardStack extends Stack {
   readonly alerts: Alerts;
   readonly escalation: Escalation;
   readonly api: Api;
+  readonly consoleSite: ConsoleSite;
+  readonly consoleAuth: ConsoleAuth;
+  readonly live: LiveChannels;
 
   constructor(scope: Construct, id: string, config: DeployConfig, props?: StackProps) {
     super(scope, id, props);
@@ -56,13 +62,59 @@ export class MarginGuardStack extends Stack {
       bus: this.events.bus,
       environment,
     });
+    // The operator console: site, people's sign-in (viewer/operator roles), live channels.
+    this.consoleSite = new ConsoleSite(this, 'ConsoleSite', { isProd: config.isProd });
+    this.consoleAuth = new ConsoleAuth(this, 'ConsoleAuth', {
+      stage: config.stage,
+      siteUrl: this.consoleSite.url,
+      extraCallbackUrls: config.consoleCallbackUrls,
+      domainPrefix: config.consoleDomainPrefix,
+      isProd: config.isProd,
+    });
+    this.live = new LiveChannels(this, 'Live', {
+      stage: config.stage,
+      tables: this.storage.tables,
+      bus: this.events.bus,
+      environment,
+      deadLetterQueue: this.evaluation.deadLetterQueue,
+      logRetentionDays: config.logRetentionDays,
+      viewerRoleName: this.consoleAuth.viewerRole.roleName,
+      operatorRoleName: this.consoleAuth.operatorRole.roleName,
+    });
+    this.consoleAuth.grantApi(
+      (method, path) => this.api.api.arnForExecuteApi(method, path, config.stage),
+      this.live.connectArn,
+    );
+    this.consoleSite.deploy({
+      auth: 'cognito',
+      region: this.region,
+      restUrl: this.api.api.url,
+      webSocketUrl: this.live.stage.url,
+      userPoolId: this.consoleAuth.userPool.userPoolId,
+      userPoolClientId: this.consoleAuth.client.userPoolClientId,
+      loginDomain: `${this.consoleAuth.domain.domainName}.auth.${this.region}.amazoncognito.com`,
+      identityPoolId: this.consoleAuth.identityPool.ref,
+    });
+    new CfnOutput(this, 'ConsoleUrl', { value: this.consoleSite.url, description: 'Operator console' });
+    new CfnOutput(this, 'WebSocketUrl', { value: this.live.stage.url, description: 'Console live channels' });
+    new CfnOutput(this, 'ConsoleUserPoolId', {
+      value: this.consoleAuth.userPool.userPoolId,
+      description: 'Add people here, in the viewer or operator group',
+    });
     const fns = this.evaluation.functions;
     this.observability = new Observability(this, 'Observability', {
       stage: config.stage,
       key: this.storage.key,
       alarmEmail: config.alarmEmail,
       streamFunctions: [fns.positionStream, fns.priceStream],
-      functions: [...Object.values(fns), this.escalation.steps, this.escalation.starter, this.api.handler],
+      functions: [
+        ...Object.values(fns),
+        this.escalation.steps,
+        this.escalation.starter,
+        this.api.handler,
+        this.api.summary,
+        ...this.live.functions,
+      ],
       deadLetterQueues: [
         this.evaluation.deadLetterQueue,
         this.evaluation.workDeadLetterQueue,

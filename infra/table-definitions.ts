@@ -78,10 +78,12 @@ export const TABLES = {
       },
     ],
   },
+  // Keyed by time and state version: two evaluations in the same millisecond (or, in a replay, on the
+  // same bar) are two entries, never one overwriting the other.
   riskHistory: {
     logicalName: 'RiskHistory',
     partitionKey: { name: 'accountId', type: 'S' },
-    sortKey: { name: 'at', type: 'S' },
+    sortKey: { name: 'entryKey', type: 'S' },
     ttlAttribute: 'expiresAt',
   },
   // Escalation steps (one record per incident and step: a step never runs twice), holds, and the audit trail.

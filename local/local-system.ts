@@ -1,6 +1,13 @@
 import { ExecutionAlreadyExists, type StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { join } from 'node:path';
+import { apiDeps } from '../functions/api/handler.ts';
+import type { ApiDeps } from '../functions/api/routes.ts';
+import { messagesForChanges, type ChangedItem } from '../functions/lib/broadcast.ts';
+import { OverviewRepository } from '../functions/lib/overview-repository.ts';
+import { refreshSummary } from '../functions/summary/handler.ts';
+import { eventMessages, type ChannelMessage } from '../shared/console/channels.ts';
 import { startEscalation } from '../functions/escalation-starter/start.ts';
 import { runStep, type EscalationDeps } from '../functions/escalation/steps.ts';
 import { ActionsRepository, SettingsRepository } from '../functions/lib/actions-repository.ts';
@@ -89,6 +96,26 @@ export interface LocalOptions {
   sweepEveryBars?: number;
   onTimeline?: (entry: TimelineEntry) => void;
   onBar?: (index: number, total: number, date: string) => void;
+  /**
+   * Milliseconds to wait between bars, so people can watch the console move.
+   * @default 0
+   */
+  paceMs?: number;
+}
+
+/** The local system after start: replay bars, then keep taking ticks and API calls until stopped. */
+export interface LocalSystem {
+  /** The REST API's dependencies, over the same tables and local bus. */
+  readonly api: ApiDeps;
+  /** Replays every bar (once); resolves with the run's result. */
+  replay(): Promise<LocalResult>;
+  /** A price tick now (after the replay: one simulated minute after the last), through the streams. */
+  tick(instrument: string, price: string): Promise<void>;
+  /** After a change made through the API: fill requested orders, run the streams, refresh the summary. */
+  settle(): Promise<void>;
+  /** Console channel messages: bus events, margin updates and audit entries. */
+  onMessage(listener: (m: ChannelMessage) => void): () => void;
+  stop(): Promise<void>;
 }
 
 /** The close of a daily bar, as the price time and the simulated clock. */
@@ -111,6 +138,15 @@ function describeOrders(detail: EventDetail<'DeleverageRequested'>): string {
  * real step handler, a broker that fills requested orders, EventBridge and SNS to JSONL files.
  */
 export async function runLocal(options: LocalOptions): Promise<LocalResult> {
+  const system = await startLocalSystem(options);
+  try {
+    return await system.replay();
+  } finally {
+    await system.stop();
+  }
+}
+
+export async function startLocalSystem(options: LocalOptions): Promise<LocalSystem> {
   const { scenario, bars, outDir } = options;
   if (bars.length === 0) throw new Error('no price bars to replay');
   const db = await startDynamoDbLocal();
@@ -207,7 +243,10 @@ export async function runLocal(options: LocalOptions): Promise<LocalResult> {
           return note(d.accountId, 'data', `data: ${d.kind} ${(d.instruments as string[]).join(', ')}`);
       }
     };
-    const bus = new LocalBus(new JsonlFile(files.events), [timelineRule, escalationRule], () => clock.now());
+    const consoleRule = (e: DomainEvent) => emit(eventMessages(e));
+    const bus = new LocalBus(new JsonlFile(files.events), [timelineRule, escalationRule, consoleRule], () =>
+      clock.now(),
+    );
     const notifier = new LocalNotifier(new JsonlFile(files.notifications), (channel, n) => {
       if (channel === 'pages') note(n.accountId, 'page', `paged on-call: ${n.subject}`);
       else if (n.kind === 'alert') note(n.accountId, 'alert', `alert sent (${n.severity})`);
@@ -259,6 +298,26 @@ export async function runLocal(options: LocalOptions): Promise<LocalResult> {
         if (accounts!.length) await positionHandler({ Records: accounts! });
         if (prices!.length) await priceHandler({ Records: prices! });
       }
+    };
+    // The console's channels: the bus's events, and the risk-state and actions streams (as on AWS).
+    const listeners = new Set<(m: ChannelMessage) => void>();
+    const emit = (messages: readonly ChannelMessage[]) =>
+      messages.forEach((m) => listeners.forEach((l) => l(m)));
+    const consoleTails = { riskState: tables.riskState, actions: tables.actions };
+    const consoleTail = Object.entries(consoleTails).map(
+      ([table, name]) =>
+        [table as ChangedItem['table'], StreamTail.forEndpoint(client, db.endpoint, name)] as const,
+    );
+    const pumpConsole = async () => {
+      const changes: ChangedItem[] = [];
+      for (const [table, tail] of consoleTail)
+        for (const r of await tail.poll())
+          changes.push({
+            table,
+            oldImage: r.dynamodb?.OldImage ? unmarshall(r.dynamodb.OldImage as never) : null,
+            newImage: r.dynamodb?.NewImage ? unmarshall(r.dynamodb.NewImage as never) : null,
+          });
+      if (listeners.size > 0) emit(await messagesForChanges(changes, deadLetter));
     };
     const writePrices = async (bar: PriceBar) => {
       for (const [instrument, price] of bar.closes)
@@ -314,14 +373,14 @@ export async function runLocal(options: LocalOptions): Promise<LocalResult> {
     const series: Record<string, SeriesPoint[]> = Object.fromEntries(
       scenario.accounts.map((a) => [(a.account as { id: string }).id, []]),
     );
+    const summaryDeps = {
+      overview: new OverviewRepository(client, tables),
+      settings: escalationDeps.settings,
+      now: () => clock.now(),
+    };
     let filledUpTo = 0;
-    for (const [i, bar] of bars.entries()) {
-      clock.set(closeOf(bar.date));
-      await writePrices(bar);
-      await pump();
-      clock.release(); // re-checks parked since the last bar run now, on this bar's prices
-      await clock.settle();
-      // The broker fills what was requested, at this bar's prices; fills re-evaluate through the streams.
+    // The broker fills what was requested, at the current prices; fills re-evaluate through the streams.
+    const fillRequested = async () => {
       while (filledUpTo < bus.published.length) {
         const e = bus.published[filledUpTo++]!;
         if (e.detailType !== 'DeleverageRequested' && e.detailType !== 'LiquidationRequested') continue;
@@ -330,41 +389,103 @@ export async function runLocal(options: LocalOptions): Promise<LocalResult> {
         await pump();
         await clock.settle();
       }
-      // The scheduled sweeps through the work queue: watch every bar, the full backstop every few.
-      watched += (await watch({ id: `watch-${bar.date}`, time: clock.now().toISOString() })).watched;
-      if (i % sweepEvery === sweepEvery - 1)
-        await sweep({ id: `sweep-${bar.date}`, time: clock.now().toISOString() });
-      await worker({
-        Records: workQueue.messages
-          .splice(0)
-          .map((m, k) => ({ messageId: `${bar.date}-${k}`, body: JSON.stringify(m) })),
-      } as never);
-      await clock.settle();
-      for (const id of Object.keys(series)) {
-        const state = await repo.getRiskState(id);
-        const marked = await markToMarket(id);
-        series[id]!.push({
-          date: bar.date,
-          ratio: marked ? toEdgeOrNull(marked.marginRatio) : (state?.marginRatio ?? null),
-          level: state?.level ?? null,
-          equity: marked ? toEdge(marked.equity) : (state?.equity ?? null),
-        });
-      }
-      options.onBar?.(i + 1, bars.length, bar.date);
-    }
-    for (const execution of executions.values()) execution.abort();
-    await Promise.all([...executions.values()].map((e) => e.done));
-    const eventCounts: Record<string, number> = {};
-    for (const e of bus.published) eventCounts[e.detailType] = (eventCounts[e.detailType] ?? 0) + 1;
-    const work = {
-      evaluations: telemetry.counts.get('Evaluations') ?? 0,
-      bruteForce: Object.keys(series).length * (bars.length + 1),
-      bandCrossings: telemetry.counts.get('BandCrossings') ?? 0,
-      watched,
     };
-    return { timeline, series, thresholds, executions: runs, files, eventCounts, work };
-  } finally {
+    const afterChange = async () => {
+      await pump();
+      clock.release(); // re-checks parked since the last bar (or tick) run now, on the current prices
+      await clock.settle();
+      await fillRequested();
+      await refreshSummary(summaryDeps);
+      await pumpConsole();
+    };
+    let replayed: Promise<LocalResult> | undefined;
+    const replay = async (): Promise<LocalResult> => {
+      for (const [i, bar] of bars.entries()) {
+        if (i > 0 && options.paceMs) await new Promise((r) => setTimeout(r, options.paceMs));
+        clock.set(closeOf(bar.date));
+        await writePrices(bar);
+        await pump();
+        clock.release();
+        await clock.settle();
+        await fillRequested();
+        // The scheduled sweeps through the work queue: watch every bar, the full backstop every few.
+        watched += (await watch({ id: `watch-${bar.date}`, time: clock.now().toISOString() })).watched;
+        if (i % sweepEvery === sweepEvery - 1)
+          await sweep({ id: `sweep-${bar.date}`, time: clock.now().toISOString() });
+        await worker({
+          Records: workQueue.messages
+            .splice(0)
+            .map((m, k) => ({ messageId: `${bar.date}-${k}`, body: JSON.stringify(m) })),
+        } as never);
+        await clock.settle();
+        if (listeners.size > 0) await refreshSummary(summaryDeps);
+        await pumpConsole();
+        for (const id of Object.keys(series)) {
+          const state = await repo.getRiskState(id);
+          const marked = await markToMarket(id);
+          series[id]!.push({
+            date: bar.date,
+            ratio: marked ? toEdgeOrNull(marked.marginRatio) : (state?.marginRatio ?? null),
+            level: state?.level ?? null,
+            equity: marked ? toEdge(marked.equity) : (state?.equity ?? null),
+          });
+        }
+        options.onBar?.(i + 1, bars.length, bar.date);
+      }
+      // The run's result is final: escalations still waiting for a bar are stopped.
+      for (const execution of executions.values()) execution.abort();
+      await Promise.all([...executions.values()].map((e) => e.done));
+      await refreshSummary(summaryDeps);
+      await pumpConsole();
+      const eventCounts: Record<string, number> = {};
+      for (const e of bus.published) eventCounts[e.detailType] = (eventCounts[e.detailType] ?? 0) + 1;
+      const work = {
+        evaluations: telemetry.counts.get('Evaluations') ?? 0,
+        bruteForce: Object.keys(series).length * (bars.length + 1),
+        bandCrossings: telemetry.counts.get('BandCrossings') ?? 0,
+        watched,
+      };
+      return { timeline, series, thresholds, executions: runs, files, eventCounts, work };
+    };
+    // One thing at a time: a tick or an API change waits for the replay step (or tick) before it.
+    let queue: Promise<unknown> = Promise.resolve();
+    const serial = <T>(work: () => Promise<T>): Promise<T> => {
+      const run = queue.then(work, work);
+      queue = run.catch(() => {});
+      return run;
+    };
+    let minute = 0;
+    return {
+      api: apiDeps(client, tables, { repo, bands: handlerDeps.bands, publisher: bus, stage: 'local' }, () =>
+        clock.now(),
+      ),
+      replay: () => (replayed ??= serial(replay)),
+      tick: (instrument, price) =>
+        serial(async () => {
+          minute += 1;
+          const at = new Date(closeOf(bars[bars.length - 1]!.date).getTime() + minute * 60_000);
+          if (at > clock.now()) clock.set(at);
+          await repo.putPriceIfNewer({
+            instrument,
+            price,
+            priceTime: clock.now().toISOString(),
+            source: 'tick',
+          });
+          await afterChange();
+        }),
+      settle: () => serial(afterChange),
+      onMessage(listener) {
+        listeners.add(listener);
+        return () => listeners.delete(listener);
+      },
+      async stop() {
+        for (const execution of executions.values()) execution.abort();
+        await db.stop();
+      },
+    };
+  } catch (e) {
     for (const execution of executions.values()) execution.abort();
     await db.stop();
+    throw e;
   }
 }

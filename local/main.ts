@@ -4,7 +4,11 @@
  * real handlers and state machine. Prints a live timeline; writes out/report.html, out/events.jsonl,
  * out/notifications.jsonl and out/dead-letters.jsonl.
  *
+ * Then the operator console keeps serving on http://127.0.0.1:8080/ (dashboard, REST routes, live
+ * channels) until Ctrl-C; a price tick there moves it live.
+ *
  *   npm start -- [--scenario FILE.json] [--prices PRICES.csv] [--out DIR] [--from DATE] [--to DATE] [--quiet]
+ *                [--port 8080] [--pace MS_PER_BAR] [--no-serve]
  */
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -12,7 +16,8 @@ import { parseArgs } from 'node:util';
 import { InputError } from '../shared/errors.ts';
 import { parsePricesCsv } from '../shared/replay/prices-csv.ts';
 import { JavaMissingError } from './dynamodb-local.ts';
-import { runLocal, type TimelineEntry } from './local-system.ts';
+import { startConsoleServer, type ConsoleServer } from './console-server.ts';
+import { startLocalSystem, type LocalResult, type TimelineEntry } from './local-system.ts';
 import { renderReport } from './report-html.ts';
 import { loadScenario } from './scenario.ts';
 
@@ -35,8 +40,18 @@ async function main(): Promise<number> {
       from: { type: 'string' },
       to: { type: 'string' },
       quiet: { type: 'boolean', default: false },
+      port: { type: 'string', default: '8080' },
+      pace: { type: 'string', default: '0' },
+      'no-serve': { type: 'boolean', default: false },
     },
   });
+  const port = Number.parseInt(values.port!, 10);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw InputError.single('--port', 'a TCP port (0–65535)');
+  const paceMs = Number.parseInt(values.pace!, 10);
+  if (!Number.isInteger(paceMs) || paceMs < 0)
+    throw InputError.single('--pace', 'milliseconds per bar (≥ 0)');
+  const serve = !values['no-serve'];
   const scenario = loadScenario(values.scenario!);
   let text: string;
   try {
@@ -60,10 +75,11 @@ async function main(): Promise<number> {
   );
   console.log('starting DynamoDB Local …');
   const started = Date.now();
-  const result = await runLocal({
+  const system = await startLocalSystem({
     scenario,
     bars,
     outDir,
+    paceMs,
     onTimeline: (e) => {
       if (values.quiet) return;
       clearLine();
@@ -77,6 +93,19 @@ async function main(): Promise<number> {
       } else if (i % 10 === 0 || i === n) console.log(`… ${i}/${n} bars (${date})`);
     },
   });
+  let server: ConsoleServer | undefined;
+  let result: LocalResult;
+  try {
+    if (serve) {
+      server = await startConsoleServer(system, port);
+      console.log(`operator console: ${server.url}  (development login; Ctrl-C stops)`);
+    }
+    result = await system.replay();
+  } catch (e) {
+    await server?.close();
+    await system.stop();
+    throw e;
+  }
   clearLine();
   const report = join(outDir, 'report.html');
   writeFileSync(
@@ -104,6 +133,14 @@ async function main(): Promise<number> {
   console.log(
     `report:        ${report}\nevents:        ${result.files.events}\nnotifications: ${result.files.notifications}\ndead letters:  ${result.files.deadLetters}`,
   );
+  if (!server) {
+    await system.stop();
+    return 0;
+  }
+  console.log(`\nserving the operator console at ${server.url} — Ctrl-C to stop`);
+  await new Promise<void>((resolve) => process.once('SIGINT', resolve));
+  await server.close();
+  await system.stop();
   return 0;
 }
 

@@ -30,6 +30,21 @@ export class StreamTail {
     return new StreamTail(dynamo, streams, tableName);
   }
 
+  private readonly lastRead = new Map<string, string>();
+
+  private async resume(shardId: string, after: string | undefined): Promise<string | null> {
+    const it = await this.streams.send(
+      new GetShardIteratorCommand({
+        StreamArn: this.streamArn,
+        ShardId: shardId,
+        ...(after
+          ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: after }
+          : { ShardIteratorType: 'TRIM_HORIZON' }),
+      }),
+    );
+    return it.ShardIterator ?? null;
+  }
+
   /** Everything written since the last poll. */
   async poll(): Promise<DynamoDBRecord[]> {
     if (!this.streamArn) {
@@ -41,22 +56,25 @@ export class StreamTail {
     const records: DynamoDBRecord[] = [];
     for (const shard of description.StreamDescription?.Shards ?? []) {
       const id = shard.ShardId!;
-      if (!this.iterators.has(id)) {
-        const it = await this.streams.send(
-          new GetShardIteratorCommand({
-            StreamArn: this.streamArn,
-            ShardId: id,
-            ShardIteratorType: 'TRIM_HORIZON',
-          }),
-        );
-        this.iterators.set(id, it.ShardIterator ?? null);
-      }
+      if (!this.iterators.has(id)) this.iterators.set(id, await this.resume(id, undefined));
       let iterator = this.iterators.get(id) ?? null;
       while (iterator) {
-        const out = await this.streams.send(new GetRecordsCommand({ ShardIterator: iterator }));
-        records.push(...((out.Records ?? []) as unknown as DynamoDBRecord[]));
+        let out;
+        try {
+          out = await this.streams.send(new GetRecordsCommand({ ShardIterator: iterator }));
+        } catch (e) {
+          // DynamoDB Local now and then trims a shard under a held iterator: resume after the last
+          // record read (nothing is read twice; nothing unread was before the trim point).
+          if ((e as Error).name !== 'TrimmedDataAccessException') throw e;
+          iterator = await this.resume(id, this.lastRead.get(id));
+          continue;
+        }
+        const got = (out.Records ?? []) as unknown as DynamoDBRecord[];
+        records.push(...got);
+        const last = got.at(-1)?.dynamodb?.SequenceNumber;
+        if (last) this.lastRead.set(id, last);
         iterator = out.NextShardIterator ?? null;
-        if (!out.Records || out.Records.length === 0) break;
+        if (got.length === 0) break;
       }
       this.iterators.set(id, iterator);
     }

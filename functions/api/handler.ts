@@ -13,12 +13,14 @@ export function apiDeps(
   client: DynamoDBClient,
   tables: ReturnType<typeof readEnv>['tables'],
   base: Pick<ApiDeps, 'repo' | 'bands' | 'publisher' | 'stage'>,
+  now: () => Date = () => new Date(),
 ): ApiDeps {
   const doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
   const settings = new SettingsRepository(client, tables.settings);
   return {
     ...base,
-    actions: new ActionsRepository(client, tables.actions),
+    actions: new ActionsRepository(client, tables.actions, now),
+    now,
     settings,
     overview: new OverviewRepository(client, tables),
     readSummary: () => readSummary(settings),

@@ -11,6 +11,8 @@ import {
 } from 'aws-cdk-lib/aws-apigateway';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
+import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { ROUTES } from '../../functions/api/routes.ts';
@@ -22,6 +24,8 @@ import { MarginGuardFunction } from './lambda-function.ts';
 export class Api extends Construct {
   readonly api: RestApi;
   readonly handler: MarginGuardFunction;
+  /** Recomputes the all-accounts summary that GET /summary serves. */
+  readonly summary: MarginGuardFunction;
 
   constructor(
     scope: Construct,
@@ -49,6 +53,22 @@ export class Api extends Construct {
     tables.actions.grantReadWriteData(role);
     tables.settings.grantWriteData(role);
     props.bus.grantPutEventsTo(role);
+
+    this.summary = new MarginGuardFunction(this, 'Summary', {
+      name: 'summary',
+      description: 'Counts and totals over the overview index, for GET /summary',
+      environment: props.environment,
+      timeout: Duration.minutes(5),
+      logRetentionDays: props.config.logRetentionDays,
+    });
+    tables.riskState.grantReadData(this.summary.role);
+    tables.actions.grantReadData(this.summary.role);
+    tables.settings.grantWriteData(this.summary.role);
+    new Rule(this, 'SummarySchedule', {
+      description: `Recomputes the all-accounts summary every ${props.config.summaryRateMinutes} minute(s)`,
+      schedule: Schedule.rate(Duration.minutes(props.config.summaryRateMinutes)),
+      targets: [new LambdaFunction(this.summary.fn, { retryAttempts: 1, maxEventAge: Duration.minutes(5) })],
+    });
 
     const accessLogs = new LogGroup(this, 'AccessLogs', { retention: RetentionDays.ONE_MONTH });
     this.api = new RestApi(this, 'RestApi', {

@@ -20,7 +20,13 @@ import {
   type PositionItem,
   type PriceItem,
 } from './records.ts';
-import type { DataProblem, HistoryItem, HistoryReason, StoredRiskState } from './stored-state.ts';
+import {
+  historyEntryKey,
+  type DataProblem,
+  type HistoryItem,
+  type HistoryReason,
+  type StoredRiskState,
+} from './stored-state.ts';
 
 export interface AssessmentInput {
   account: AccountItem;
@@ -246,6 +252,7 @@ export function assessAccount(input: AssessmentInput): Assessment {
   const history: HistoryItem | null = write
     ? {
         accountId,
+        entryKey: historyEntryKey(at, next.version),
         at,
         level: next.level,
         marginRatio: next.marginRatio,

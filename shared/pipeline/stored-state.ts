@@ -32,6 +32,8 @@ export type HistoryReason =
 
 export interface HistoryItem {
   accountId: string;
+  /** `at#version` (version zero-padded): orders entries by time, then by state version. */
+  entryKey: string;
   at: string;
   level: RiskLevel | null;
   marginRatio: string | null;
@@ -42,3 +44,5 @@ export interface HistoryItem {
   /** Epoch seconds: DynamoDB TTL removes the entry after the retention period. */
   expiresAt: number;
 }
+
+export const historyEntryKey = (at: string, version: number) => `${at}#${String(version).padStart(12, '0')}`;

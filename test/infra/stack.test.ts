@@ -15,6 +15,14 @@ function synth(context: Record<string, unknown> = {}): { stack: Stack; template:
   return { stack, template: Template.fromStack(stack) };
 }
 
+/** Our functions, not the CDK-provided custom-resource handler that uploads the console site. */
+const ownFunctions = (template: Template) =>
+  Object.fromEntries(
+    Object.entries(template.findResources('AWS::Lambda::Function')).filter(
+      ([, f]) => f.Properties.Runtime === 'nodejs24.x',
+    ),
+  );
+
 let dev: { stack: Stack; template: Template };
 let prod: { stack: Stack; template: Template };
 beforeAll(() => {
@@ -23,9 +31,9 @@ beforeAll(() => {
 }, 120_000);
 
 describe('storage', () => {
-  it('nine on-demand tables with PITR and customer-managed encryption', () => {
+  it('ten on-demand tables with PITR and customer-managed encryption', () => {
     const tables = dev.template.findResources('AWS::DynamoDB::Table');
-    expect(Object.keys(tables)).toHaveLength(9);
+    expect(Object.keys(tables)).toHaveLength(10);
     for (const t of Object.values(tables)) {
       expect(t.Properties.BillingMode).toBe('PAY_PER_REQUEST');
       expect(t.Properties.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
@@ -50,7 +58,7 @@ describe('storage', () => {
       StreamSpecification: { StreamViewType: 'NEW_AND_OLD_IMAGES' },
     });
     dev.template.hasResourceProperties('AWS::DynamoDB::Table', {
-      KeySchema: Match.arrayWith([{ AttributeName: 'at', KeyType: 'RANGE' }]),
+      KeySchema: Match.arrayWith([{ AttributeName: 'entryKey', KeyType: 'RANGE' }]),
       TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
     });
   });
@@ -91,9 +99,10 @@ describe('storage', () => {
 });
 
 describe('evaluation', () => {
-  it('eight arm64 Node 24 functions; the evaluating ones share the pipeline configuration', () => {
-    const fns = dev.template.findResources('AWS::Lambda::Function');
-    expect(Object.keys(fns)).toHaveLength(8); // 5 evaluation, escalation steps and starter, API
+  it('eleven arm64 Node 24 functions; the evaluating ones share the pipeline configuration', () => {
+    const fns = ownFunctions(dev.template);
+    // 5 evaluation, escalation steps and starter, API and summary, WebSocket connections and broadcaster
+    expect(Object.keys(fns)).toHaveLength(11);
     for (const f of Object.values(fns)) {
       expect(f.Properties.Architectures).toEqual(['arm64']);
       expect(f.Properties.Runtime).toBe('nodejs24.x');
@@ -115,7 +124,7 @@ describe('evaluation', () => {
     const mappings = Object.values(dev.template.findResources('AWS::Lambda::EventSourceMapping')).map(
       (m) => m.Properties,
     );
-    const streams = mappings.filter((m) => m.StartingPosition);
+    const streams = mappings.filter((m) => m.StartingPosition === 'TRIM_HORIZON');
     expect(streams).toHaveLength(3); // positions, accounts, prices
     for (const m of streams) {
       expect(m).toMatchObject({
@@ -165,10 +174,13 @@ describe('evaluation', () => {
           expect(a === '*' || /^dynamodb:\*$|^sqs:\*$|^events:\*$/.test(a)).toBe(false);
       }
     }
-    const lambdaRoles = Object.values(dev.template.findResources('AWS::IAM::Role')).filter((r) =>
-      JSON.stringify(r.Properties.AssumeRolePolicyDocument).includes('lambda.amazonaws.com'),
+    // Our functions' roles (CDK's own site-upload handler is not one of them).
+    const lambdaRoles = Object.values(dev.template.findResources('AWS::IAM::Role')).filter(
+      (r) =>
+        JSON.stringify(r.Properties.AssumeRolePolicyDocument).includes('lambda.amazonaws.com') &&
+        !JSON.stringify(r.Properties.ManagedPolicyArns ?? '').includes('AWSLambdaBasicExecutionRole'),
     );
-    expect(lambdaRoles).toHaveLength(8);
+    expect(lambdaRoles).toHaveLength(11);
     for (const r of lambdaRoles) expect(r.Properties.ManagedPolicyArns).toBeUndefined();
   });
 });
@@ -188,8 +200,8 @@ describe('events and observability', () => {
     const names = alarms.map((a) => a.MetricName);
     expect(names.filter((n) => n === 'ApproximateNumberOfMessagesVisible')).toHaveLength(3);
     expect(names.filter((n) => n === 'IteratorAge')).toHaveLength(2);
-    expect(names.filter((n) => n === 'Errors')).toHaveLength(8);
-    expect(names.filter((n) => n === 'Throttles')).toHaveLength(8);
+    expect(names.filter((n) => n === 'Errors')).toHaveLength(11);
+    expect(names.filter((n) => n === 'Throttles')).toHaveLength(11);
     expect(names.filter((n) => n === 'ExecutionsFailed')).toHaveLength(1);
     for (const a of alarms) expect(a.AlarmActions).toHaveLength(1);
     dev.template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
@@ -198,6 +210,110 @@ describe('events and observability', () => {
       Protocol: 'email',
       Endpoint: 'oncall@example.com',
     });
+  });
+});
+
+describe('operator console', () => {
+  it('overview indexes on the risk state, by level shard and ratio or distance to call, small projection', () => {
+    dev.template.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: [{ AttributeName: 'accountId', KeyType: 'HASH' }],
+      StreamSpecification: { StreamViewType: 'NEW_AND_OLD_IMAGES' },
+      GlobalSecondaryIndexes: [
+        Match.objectLike({
+          IndexName: 'byLevelRatio',
+          KeySchema: [
+            { AttributeName: 'overviewPartition', KeyType: 'HASH' },
+            { AttributeName: 'ratioKey', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: Match.arrayWith(['level', 'overview']) },
+        }),
+        Match.objectLike({ IndexName: 'byLevelCallDistance' }),
+      ],
+    });
+    dev.template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(5 minutes)' });
+  });
+
+  it('an IAM-authorized WebSocket API whose subscribe replies; the broadcaster hears the bus and two streams', () => {
+    dev.template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
+      ProtocolType: 'WEBSOCKET',
+      RouteSelectionExpression: '$request.body.action',
+    });
+    dev.template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+      RouteKey: '$connect',
+      AuthorizationType: 'AWS_IAM',
+    });
+    dev.template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+      RouteKey: 'subscribe',
+      RouteResponseSelectionExpression: '$default',
+    });
+    dev.template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      AccessLogSettings: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('connectionId') },
+    });
+    dev.template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: { source: ['margin-guard'] },
+      Targets: [
+        Match.objectLike({ RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 300 } }),
+      ],
+    });
+    const latest = Object.values(dev.template.findResources('AWS::Lambda::EventSourceMapping')).filter(
+      (m) => m.Properties.StartingPosition === 'LATEST',
+    );
+    expect(latest).toHaveLength(2); // risk state, actions
+    for (const m of latest) expect(m.Properties.DestinationConfig.OnFailure.Destination).toBeDefined();
+    dev.template.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: [{ AttributeName: 'connectionId', KeyType: 'HASH' }],
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+    });
+  });
+
+  it('a private site bucket behind CloudFront (origin access control, HTTPS, security headers)', () => {
+    const buckets = Object.values(dev.template.findResources('AWS::S3::Bucket')).map((b) => b.Properties);
+    for (const b of buckets)
+      expect(b.PublicAccessBlockConfiguration).toEqual({
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      });
+    dev.template.resourceCountIs('AWS::CloudFront::OriginAccessControl', 1);
+    dev.template.hasResourceProperties('AWS::CloudFront::Distribution', {
+      DistributionConfig: Match.objectLike({
+        DefaultRootObject: 'index.html',
+        DefaultCacheBehavior: Match.objectLike({ ViewerProtocolPolicy: 'redirect-to-https' }),
+      }),
+    });
+    dev.template.hasResourceProperties('AWS::CloudFront::ResponseHeadersPolicy', {
+      ResponseHeadersPolicyConfig: Match.objectLike({
+        SecurityHeadersConfig: Match.objectLike({ FrameOptions: { FrameOption: 'DENY', Override: true } }),
+      }),
+    });
+    dev.template.hasResourceProperties('Custom::CDKBucketDeployment', {
+      DistributionPaths: Match.arrayWith(['/config.json']),
+    });
+  });
+
+  it('people: viewer and operator groups mapped to IAM roles; viewers may only invoke GET', () => {
+    dev.template.hasResourceProperties('AWS::Cognito::UserPool', {
+      AdminCreateUserConfig: { AllowAdminCreateUserOnly: true },
+      MfaConfiguration: 'ON',
+    });
+    const groups = Object.values(dev.template.findResources('AWS::Cognito::UserPoolGroup')).map(
+      (g) => g.Properties.GroupName,
+    );
+    expect(groups.sort()).toEqual(['operator', 'viewer']);
+    dev.template.hasResourceProperties('AWS::Cognito::IdentityPool', {
+      AllowUnauthenticatedIdentities: false,
+    });
+    dev.template.hasResourceProperties('AWS::Cognito::IdentityPoolRoleAttachment', {
+      RoleMappings: { console: Match.objectLike({ Type: 'Token', AmbiguousRoleResolution: 'Deny' }) },
+    });
+    const policies = Object.entries(dev.template.findResources('AWS::IAM::Policy'));
+    const invokes = (name: string) =>
+      JSON.stringify(policies.find(([id]) => id.startsWith(`ConsoleAuth${name}DefaultPolicy`))![1]);
+    expect(invokes('ViewerRole')).toContain('/GET/*');
+    expect(invokes('ViewerRole')).not.toMatch(/\/dev\/\*\/\*/);
+    expect(invokes('OperatorRole')).toContain('/dev/*/*');
+    for (const role of ['ViewerRole', 'OperatorRole']) expect(invokes(role)).toContain('$connect');
   });
 });
 
@@ -241,7 +357,7 @@ describe('config', () => {
       ...Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('AwsSolutions-.*')),
     ];
     expect(findings.map((f) => `${f.id}: ${String(f.entry.data).slice(0, 160)}`)).toEqual([]);
-    template.resourceCountIs('AWS::Lambda::Function', 9);
+    expect(Object.keys(ownFunctions(template))).toHaveLength(12);
     const subs = Object.values(template.findResources('AWS::SNS::Subscription')).map(
       (s) => s.Properties.Protocol,
     );

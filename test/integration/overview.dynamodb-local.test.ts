@@ -138,6 +138,46 @@ describe('GET /accounts (the overview index)', () => {
   });
 });
 
+describe('risk history', () => {
+  it('keeps two evaluations written at the same instant as two entries (keyed by time and version)', async () => {
+    const doc = DynamoDBDocumentClient.from(client);
+    const repo = new RiskRepository(client, tables);
+    const evaluate = () =>
+      evaluateAccount('R29', {
+        store: repo,
+        bands: new BandRepository(client, tables.bands, 2),
+        publisher: new CapturedPublisher(),
+        deadLetter: new CapturedDeadLetter(),
+        config: DEFAULT_PIPELINE_CONFIG,
+        telemetry: new Tally(),
+        now: () => NOW,
+      });
+    // R29 moves from SAFE (3.7) to LIQUIDATION (cash −8,000 → ratio 0.8) at the very same instant.
+    await doc.send(
+      new PutCommand({
+        TableName: tables.accounts,
+        Item: { accountId: 'R29', model: 'reg-t', cash: '-8000' },
+      }),
+    );
+    await evaluate();
+    const history = await call('GET', '/accounts/{id}/history', { id: 'R29' });
+    expect(history.body.items.map((i: { at: string; marginRatio: string }) => [i.at, i.marginRatio])).toEqual(
+      [
+        [NOW.toISOString(), '0.8'],
+        [NOW.toISOString(), '3.7'],
+      ],
+    );
+    // Put it back for the summary below.
+    await doc.send(
+      new PutCommand({
+        TableName: tables.accounts,
+        Item: { accountId: 'R29', model: 'reg-t', cash: String(CASHES[29]) },
+      }),
+    );
+    await evaluate();
+  });
+});
+
 describe('GET /summary', () => {
   it('is 404 until the summary job has run, then counts every level with exact totals', async () => {
     expect((await call('GET', '/summary')).status).toBe(404);

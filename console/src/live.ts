@@ -1,0 +1,69 @@
+import type { Session } from './config.ts';
+
+export interface LiveMessage {
+  channel: 'risk-status' | 'margin-updates' | 'alerts' | 'actions';
+  type: string;
+  accountId: string;
+  detail: Record<string, unknown>;
+}
+
+type Listener = (m: LiveMessage) => void;
+
+/**
+ * One WebSocket for the whole console, subscribed to every channel; views add and remove listeners.
+ * Reconnects with backoff (API Gateway closes idle and two-hour-old connections).
+ */
+export class Live {
+  private readonly listeners = new Set<Listener>();
+  private attempts = 0;
+
+  constructor(
+    private readonly session: Session,
+    private readonly indicator: HTMLElement,
+  ) {}
+
+  start(): void {
+    void this.connect();
+  }
+
+  on(listener: Listener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private async connect(): Promise<void> {
+    this.show('connecting', 'connecting…');
+    let ws: WebSocket;
+    try {
+      ws = new WebSocket(await this.session.webSocketUrl());
+    } catch {
+      return this.retry();
+    }
+    ws.onopen = () => {
+      this.attempts = 0;
+      ws.send(
+        JSON.stringify({
+          action: 'subscribe',
+          channels: ['risk-status', 'margin-updates', 'alerts', 'actions'],
+        }),
+      );
+    };
+    ws.onmessage = (ev) => {
+      const m = JSON.parse(String(ev.data)) as LiveMessage | { type: 'subscribed' };
+      if (m.type === 'subscribed') return this.show('open', 'live');
+      if ('channel' in m) for (const l of this.listeners) l(m);
+    };
+    ws.onclose = () => this.retry();
+  }
+
+  private retry(): void {
+    this.show('closed', 'reconnecting…');
+    const delay = Math.min(30_000, 500 * 2 ** this.attempts++);
+    setTimeout(() => void this.connect(), delay);
+  }
+
+  private show(state: string, text: string): void {
+    this.indicator.dataset.state = state;
+    this.indicator.textContent = text;
+  }
+}

@@ -1,0 +1,218 @@
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { extname, join, normalize } from 'node:path';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { route } from '../functions/api/router.ts';
+import { ROUTES } from '../functions/api/routes.ts';
+import { broadcast } from '../functions/lib/broadcast.ts';
+import type { Connection, ConnectionGateway } from '../functions/lib/connections.ts';
+import { handleWebSocket, type WebSocketEvent } from '../functions/websocket/handler.ts';
+import { canCall, isConsoleRole, type Channel, type ConsoleRole } from '../shared/console/channels.ts';
+import { buildConsole } from '../infra/console-bundle.ts';
+import type { LocalSystem } from './local-system.ts';
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.map': 'application/json',
+  '.json': 'application/json',
+};
+
+/** Route templates as patterns: /accounts/{id}/risk → ^/accounts/([^/]+)/risk$. */
+const TEMPLATES = [...new Set(ROUTES.map((r) => r.path))].map((path) => ({
+  path,
+  pattern: new RegExp(`^${path.replace(/\{id\}/g, '([^/]+)')}$`),
+}));
+
+interface DevPrincipal {
+  user: string;
+  role: ConsoleRole;
+}
+
+export interface ConsoleServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Local mode's console: the dashboard bundle, the REST routes through the real router and handlers, and
+ * the live channels over a WebSocket fed by the local bus and streams. People sign in with a clearly
+ * marked development login; its tokens are signed with a secret that lives only as long as the process,
+ * and the same role rule as on AWS decides what each may call (viewers: GET only).
+ */
+export async function startConsoleServer(
+  system: LocalSystem,
+  port = 8080,
+  host = '127.0.0.1',
+): Promise<ConsoleServer> {
+  const siteDir = buildConsole();
+  const secret = randomBytes(32);
+  const sign = (p: DevPrincipal) => {
+    const payload = Buffer.from(JSON.stringify(p)).toString('base64url');
+    return `${payload}.${createHmac('sha256', secret).update(payload).digest('base64url')}`;
+  };
+  const verify = (token: string | null | undefined): DevPrincipal | null => {
+    const [payload, mac] = (token ?? '').split('.');
+    if (!payload || !mac) return null;
+    const expected = createHmac('sha256', secret).update(payload).digest();
+    const given = Buffer.from(mac, 'base64url');
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
+    return JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as DevPrincipal;
+  };
+
+  const server: Server = createServer((req, res) => {
+    handle(req, res).catch((e) => send(res, 500, { error: 'internal', message: (e as Error).message }));
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse) {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (url.pathname === '/config.json')
+      return send(res, 200, { auth: 'dev', restUrl: '/api', webSocketUrl: '/ws' });
+    if (url.pathname === '/dev/login' && req.method === 'POST') {
+      const body = JSON.parse((await readBody(req)) || '{}') as { user?: string; role?: string };
+      if (!body.user || !/^[A-Za-z0-9._-]{1,40}$/.test(body.user))
+        return send(res, 400, { error: 'invalid-input', message: 'body.user: 1–40 letters, digits, . _ -' });
+      if (!body.role || !isConsoleRole(body.role))
+        return send(res, 400, { error: 'invalid-input', message: 'body.role: viewer or operator' });
+      const principal = { user: body.user, role: body.role };
+      return send(res, 200, { ...principal, token: sign(principal) });
+    }
+    const principal = verify(/^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1]);
+    if (url.pathname === '/dev/tick' && req.method === 'POST') {
+      if (principal?.role !== 'operator')
+        return send(res, 403, { error: 'forbidden', message: 'operators only' });
+      const body = JSON.parse((await readBody(req)) || '{}') as { instrument?: string; price?: string };
+      if (!body.instrument || !/^\d+(\.\d+)?$/.test(body.price ?? ''))
+        return send(res, 400, {
+          error: 'invalid-input',
+          message: 'body.instrument and body.price (a decimal string)',
+        });
+      await system.tick(body.instrument, body.price!);
+      return send(res, 200, { ticked: body });
+    }
+    if (url.pathname.startsWith('/api/')) {
+      if (!principal) return send(res, 401, { error: 'unauthenticated', message: 'sign in first' });
+      const method = req.method ?? 'GET';
+      // The rule IAM enforces on AWS: the viewer role may only invoke GET.
+      if (!canCall(principal.role, method))
+        return send(res, 403, {
+          error: 'forbidden',
+          message: `${principal.role} may not ${method} ${url.pathname.slice(4)}`,
+        });
+      const path = url.pathname.slice(4);
+      const template = TEMPLATES.find((t) => t.pattern.test(path));
+      const id = template ? template.pattern.exec(path)?.[1] : undefined;
+      const event = {
+        resource: template?.path ?? path,
+        path,
+        httpMethod: method,
+        pathParameters: id ? { id: decodeURIComponent(id) } : null,
+        queryStringParameters: url.searchParams.size ? Object.fromEntries(url.searchParams) : null,
+        body: method === 'GET' ? null : (await readBody(req)) || null,
+        requestContext: { identity: { userArn: `dev:${principal.role}/${principal.user}` } },
+      } as unknown as APIGatewayProxyEvent;
+      const out = await route(event, system.api);
+      // A change made here flows on as it would on AWS: orders filled, streams run, channels told.
+      if (method !== 'GET' && out.statusCode < 300) await system.settle();
+      res.writeHead(out.statusCode, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+      return res.end(out.body);
+    }
+    const file = normalize(join(siteDir, url.pathname === '/' ? 'index.html' : url.pathname));
+    if (!file.startsWith(siteDir) || !statSync(file, { throwIfNoEntry: false })?.isFile())
+      return send(res, 404, { error: 'not-found', message: url.pathname });
+    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' });
+    res.end(readFileSync(file));
+  }
+
+  // Live channels: the real connect/subscribe handler over an in-memory connection table.
+  const sockets = new Map<string, WebSocket>();
+  const connections = new Map<string, Connection>();
+  const store = {
+    put: async (c: Connection) => void connections.set(c.connectionId, c),
+    subscribe: async (id: string, channels: Channel[], accounts: string[] | null) => {
+      const c = connections.get(id);
+      if (c) Object.assign(c, { channels, accounts });
+      return c !== undefined;
+    },
+    remove: async (id: string) => void connections.delete(id),
+  };
+  const gateway: ConnectionGateway = {
+    post: async (id, data) => {
+      const ws = sockets.get(id);
+      if (!ws || ws.readyState !== ws.OPEN) return 'gone';
+      ws.send(data);
+      return 'sent';
+    },
+  };
+  const wsDeps = {
+    connections: store,
+    roles: { viewerRoleName: '', operatorRoleName: '' },
+    now: () => new Date(),
+  };
+  const wss = new WebSocketServer({ noServer: true });
+  server.on('upgrade', (req, socket, head) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const principal = verify(url.searchParams.get('token'));
+    if (url.pathname !== '/ws' || !principal) {
+      socket.write('HTTP/1.1 401 Unauthorized\r\n\r\n');
+      return socket.destroy();
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      const connectionId = randomBytes(8).toString('hex');
+      sockets.set(connectionId, ws);
+      const event = (routeKey: string, body?: string) =>
+        ({ body, requestContext: { connectionId, routeKey } }) as unknown as WebSocketEvent;
+      // The dev principal's role stands in for the IAM role AWS would resolve.
+      void store.put({
+        connectionId,
+        role: principal.role,
+        user: `dev:${principal.role}/${principal.user}`,
+        channels: [],
+        accounts: null,
+        connectedAt: new Date().toISOString(),
+        expiresAt: 0,
+      });
+      ws.on('message', async (data) => {
+        const out = await handleWebSocket(event('subscribe', data.toString()), wsDeps);
+        ws.send(out.body ?? '{}');
+      });
+      ws.on('close', () => {
+        sockets.delete(connectionId);
+        void handleWebSocket(event('$disconnect'), wsDeps);
+      });
+    });
+  });
+  const off = system.onMessage((m) => {
+    void broadcast([m], [...connections.values()], gateway, store.remove);
+  });
+
+  await new Promise<void>((resolve) => server.listen(port, host, resolve));
+  const { port: actual } = server.address() as AddressInfo;
+  return {
+    url: `http://${host}:${actual}/`,
+    close: async () => {
+      off();
+      for (const ws of sockets.values()) ws.terminate();
+      wss.close();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+function send(res: ServerResponse, status: number, body: unknown) {
+  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+  res.end(JSON.stringify(body));
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
