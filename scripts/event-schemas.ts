@@ -1,17 +1,19 @@
 /**
- * Writes docs/events/<DetailType>.v<version>.json from the zod event schemas, so consumers get JSON
- * Schema that cannot drift from the code (a test fails if the files are stale). `npm run docs:events`.
+ * Writes docs/events/<DetailType>.v<version>.json from the zod event schemas, and the console's
+ * channel-only payloads (docs/events/console/), so consumers get JSON Schema that cannot drift from the
+ * code (a test fails if the files are stale). `npm run docs:events`.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { CHANNELS, actionRecordedSchema, marginUpdatedSchema } from '../shared/console/channels.ts';
 import { EVENT_SCHEMAS, EVENT_SOURCE, SCHEMA_VERSION } from '../shared/events/schemas.ts';
 
 export const EVENTS_DIR = join(import.meta.dirname, '..', 'docs', 'events');
 
 export function renderEventSchemas(): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(EVENT_SCHEMAS).map(([detailType, schema]) => {
+  return Object.fromEntries([
+    ...Object.entries(EVENT_SCHEMAS).map(([detailType, schema]) => {
       const json = {
         ...z.toJSONSchema(schema, { target: 'draft-2020-12' }),
         $id: `https://margin-guard.dev/events/${detailType}.v${SCHEMA_VERSION}.json`,
@@ -19,12 +21,23 @@ export function renderEventSchemas(): Record<string, string> {
       };
       return [`${detailType}.v${SCHEMA_VERSION}.json`, `${JSON.stringify(json, null, 2)}\n`];
     }),
-  );
+    ...Object.entries({ MarginUpdated: marginUpdatedSchema, ActionRecorded: actionRecordedSchema }).map(
+      ([type, schema]) => {
+        const json = {
+          ...z.toJSONSchema(schema, { target: 'draft-2020-12' }),
+          $id: `https://margin-guard.dev/events/console/${type}.v${SCHEMA_VERSION}.json`,
+          'x-console-channels': type === 'MarginUpdated' ? ['margin-updates'] : ['actions', 'alerts'],
+          'x-console-envelope': { channel: CHANNELS, type, accountId: 'string', detail: 'this schema' },
+        };
+        return [`console/${type}.v${SCHEMA_VERSION}.json`, `${JSON.stringify(json, null, 2)}\n`];
+      },
+    ),
+  ]);
 }
 
 if (process.argv[1] && import.meta.filename === process.argv[1]) {
-  mkdirSync(EVENTS_DIR, { recursive: true });
+  mkdirSync(join(EVENTS_DIR, 'console'), { recursive: true });
   for (const [file, text] of Object.entries(renderEventSchemas()))
     writeFileSync(join(EVENTS_DIR, file), text);
-  console.log(`wrote ${Object.keys(EVENT_SCHEMAS).length} schemas to ${EVENTS_DIR}`);
+  console.log(`wrote ${Object.keys(renderEventSchemas()).length} schemas to ${EVENTS_DIR}`);
 }

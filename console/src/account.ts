@@ -112,7 +112,7 @@ export async function renderAccount(
               <td class="num">${p.bankruptcyPrice !== undefined ? money(p.bankruptcyPrice, 4) : p.zeroEquityPrice === null || p.zeroEquityPrice === undefined ? 'unreachable' : money(p.zeroEquityPrice, 4)}</td></tr>`,
             )
             .join('')}</tbody></table>
-          <p class="muted">Call and zero-equity prices: where this instrument alone must move, others unchanged.</p>`
+          <p class="muted">As of the last written evaluation (${when(m?.asOf ?? current.evaluatedAt)}): evaluations are stored on a change and a heartbeat; in between, the guard bands prove the level and margin call cannot have changed. Call and zero-equity prices: where this instrument alone must move, others unchanged.</p>`
       : '<p class="muted">No positions.</p>';
   };
   drawPositions(margin);

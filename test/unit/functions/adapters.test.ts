@@ -93,7 +93,15 @@ describe('RiskRepository', () => {
       settings: 'set',
       idempotency: 'idem',
     });
-  const state = { accountId: 'A1', version: 3 } as StoredRiskState;
+  const state = {
+    accountId: 'A1',
+    version: 3,
+    level: 'WARNING',
+    marginRatio: '1.8',
+    inMarginCall: false,
+    evaluation: null,
+    tracker: { incident: null },
+  } as unknown as StoredRiskState;
 
   it('writes state and history in one transaction conditioned on the version', async () => {
     ddb.on(TransactWriteCommand).resolves({});
@@ -105,6 +113,12 @@ describe('RiskRepository', () => {
       ExpressionAttributeValues: { ':v': 3 },
     });
     expect(items[1]!.Put).toMatchObject({ TableName: 'rh' });
+    // The overview index's keys travel in the same put: the index never lags the state.
+    expect(items[0]!.Put!.Item).toMatchObject({
+      overviewPartition: expect.stringMatching(/^WARNING#[0-7]$/),
+      ratioKey: { value: '1.8' },
+      callDistanceKey: { value: '1e15' },
+    });
   });
 
   it('turns a failed condition into a VersionConflict, and other failures into errors', async () => {
