@@ -190,7 +190,14 @@ export async function startConsoleServer(
     void broadcast([m], [...connections.values()], gateway, store.remove);
   });
 
-  await new Promise<void>((resolve) => server.listen(port, host, resolve));
+  // A busy port (another run, another tool) falls back to any free one rather than failing the run.
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EADDRINUSE' || port === 0) return reject(e);
+      server.listen(0, host, resolve);
+    });
+    server.listen(port, host, resolve);
+  });
   const { port: actual } = server.address() as AddressInfo;
   return {
     url: `http://${host}:${actual}/`,

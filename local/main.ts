@@ -4,11 +4,12 @@
  * real handlers and state machine. Prints a live timeline; writes out/report.html, out/events.jsonl,
  * out/notifications.jsonl and out/dead-letters.jsonl.
  *
- * Then the operator console keeps serving on http://127.0.0.1:8080/ (dashboard, REST routes, live
- * channels) until Ctrl-C; a price tick there moves it live.
+ * The operator console is served on http://127.0.0.1:8080/ (dashboard, REST routes, live channels)
+ * during the replay and, in a terminal, after it until Ctrl-C. Run non-interactively (CI, a pipe) it
+ * exits after the replay unless --serve is given; --no-serve skips the console altogether.
  *
  *   npm start -- [--scenario FILE.json] [--prices PRICES.csv] [--out DIR] [--from DATE] [--to DATE] [--quiet]
- *                [--port 8080] [--pace MS_PER_BAR] [--no-serve]
+ *                [--port 8080] [--pace MS_PER_BAR] [--serve | --no-serve]
  */
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -42,6 +43,7 @@ async function main(): Promise<number> {
       quiet: { type: 'boolean', default: false },
       port: { type: 'string', default: '8080' },
       pace: { type: 'string', default: '0' },
+      serve: { type: 'boolean', default: false },
       'no-serve': { type: 'boolean', default: false },
     },
   });
@@ -52,6 +54,8 @@ async function main(): Promise<number> {
   if (!Number.isInteger(paceMs) || paceMs < 0)
     throw InputError.single('--pace', 'milliseconds per bar (≥ 0)');
   const serve = !values['no-serve'];
+  const interactive = Boolean(process.stdout.isTTY && process.stdin.isTTY && !process.env.CI);
+  const keepServing = serve && (values.serve || interactive);
   const scenario = loadScenario(values.scenario!);
   let text: string;
   try {
@@ -133,7 +137,9 @@ async function main(): Promise<number> {
   console.log(
     `report:        ${report}\nevents:        ${result.files.events}\nnotifications: ${result.files.notifications}\ndead letters:  ${result.files.deadLetters}`,
   );
-  if (!server) {
+  if (!server || !keepServing) {
+    if (server) console.log('(not a terminal: the console stops with the replay; --serve keeps it up)');
+    await server?.close();
     await system.stop();
     return 0;
   }

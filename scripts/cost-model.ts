@@ -13,6 +13,8 @@ const PRICE = {
   sqsRequest: 0.4 / 1e6,
   stepFunctionsTransition: 0.025 / 1000,
   snsPublish: 0.5 / 1e6,
+  webSocketMessage: 1 / 1e6,
+  webSocketConnectionMinute: 0.25 / 1e6,
 };
 
 /** Measured or derived per-evaluation figures; see docs/cost.md for where each comes from. */
@@ -35,6 +37,10 @@ export const MEASURED = {
   sweepBandWritesPerEvaluation: 0.045,
   /** Share of holders a tick reaches on the band path, per trading day (fan-out bench, 2020 crash path: 5.5%). */
   crossingShareCrashDay: 0.055,
+  /** Write units the two overview indexes add to a state write (INCLUDE projections under 1 KB each). */
+  overviewIndexUnitsPerWrite: 2,
+  /** An overview-index row (level, ratio, equity, maintenance, distances, incident), KB. */
+  overviewRowKb: 0.4,
   stateKbPerAccount: 10,
   historyKbPerWrite: 0.3,
   historyTtlDays: 90,
@@ -71,6 +77,11 @@ const ASSUME = {
   /** Band queries: instruments ticking once a second in trading hours, scaled with the broker's size. */
   tickingInstruments: (accounts: number) => Math.min(2_000, Math.max(200, accounts / 500)),
   bandShards: 8,
+  /** The all-accounts summary job (GET /summary) reads the overview index every 5 minutes. */
+  summaryMinutes: 5,
+  /** People with the console open around the clock, each watching ~200 accounts' live channels. */
+  consoleConnections: 20,
+  accountsOnScreen: 200,
 };
 
 export function monthlyCost(accounts: number, regime: Regime = BAND_REGIME) {
@@ -113,6 +124,20 @@ export function monthlyCost(accounts: number, regime: Regime = BAND_REGIME) {
     EventBridge: accounts * ASSUME.eventsPerAccount * PRICE.eventBridgeEvent,
     'Step Functions':
       accounts * ASSUME.incidentsPerAccount * ASSUME.transitionsPerIncident * PRICE.stepFunctionsTransition,
+    // Overview indexes (on each state write), the summary job's index reads (eventually consistent, 4 KB
+    // units at half a read unit), the broadcaster and the WebSocket messages for accounts on screen.
+    'Operator console':
+      stateWrites * MEASURED.overviewIndexUnitsPerWrite * PRICE.ddbWriteUnit +
+      (MONTH_MINUTES / ASSUME.summaryMinutes) *
+        ((accounts * MEASURED.overviewRowKb) / 4) *
+        0.5 *
+        PRICE.ddbReadUnit +
+      (stateWrites / 100) * (PRICE.lambdaRequest + 0.2 * 0.5 * PRICE.lambdaGbSecondArm) +
+      stateWrites *
+        Math.min(1, ASSUME.accountsOnScreen / accounts) *
+        ASSUME.consoleConnections *
+        PRICE.webSocketMessage +
+      ASSUME.consoleConnections * MONTH_MINUTES * PRICE.webSocketConnectionMinute,
     'SQS + SNS':
       ((sweepEvaluations + watchEvaluations) / ASSUME.accountsPerSweepPage) * 3 * PRICE.sqsRequest +
       accounts * ASSUME.incidentsPerAccount * 2 * PRICE.snsPublish,

@@ -289,6 +289,7 @@ export async function renderAccount(
   drawProtection();
   await Promise.all([loadAudit(), loadAnalytics()]);
 
+  live.watch([id]);
   const off = live.on((m: LiveMessage) => {
     if (m.accountId !== id) return;
     if (m.type === 'MarginUpdated') {

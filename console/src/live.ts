@@ -10,12 +10,15 @@ export interface LiveMessage {
 type Listener = (m: LiveMessage) => void;
 
 /**
- * One WebSocket for the whole console, subscribed to every channel; views add and remove listeners.
- * Reconnects with backoff (API Gateway closes idle and two-hour-old connections).
+ * One WebSocket for the whole console, subscribed to every channel for the accounts the current view
+ * shows (a broker has a million accounts; a screen shows a few hundred). Views add and remove listeners
+ * and set the accounts. Reconnects with backoff (API Gateway closes idle and two-hour-old connections).
  */
 export class Live {
   private readonly listeners = new Set<Listener>();
   private attempts = 0;
+  private socket: WebSocket | null = null;
+  private accounts: string[] | null = [];
 
   constructor(
     private readonly session: Session,
@@ -24,6 +27,23 @@ export class Live {
 
   start(): void {
     void this.connect();
+  }
+
+  /** The accounts whose messages this console wants (at most 500); null: every account. */
+  watch(accounts: readonly string[] | null): void {
+    this.accounts = accounts === null ? null : [...new Set(accounts)].slice(0, 500);
+    this.sendSubscription();
+  }
+
+  private sendSubscription(): void {
+    if (this.socket?.readyState !== WebSocket.OPEN) return;
+    this.socket.send(
+      JSON.stringify({
+        action: 'subscribe',
+        channels: ['risk-status', 'margin-updates', 'alerts', 'actions'],
+        ...(this.accounts === null ? {} : { accounts: this.accounts }),
+      }),
+    );
   }
 
   on(listener: Listener): () => void {

@@ -111,6 +111,7 @@ export async function renderOverview(root: HTMLElement, api: Api, live: Live): P
     });
     state.rows = append ? [...state.rows, ...page.items] : page.items;
     state.next = page.next;
+    live.watch(state.rows.map((r) => r.accountId));
     draw();
   };
   const loadSummary = async () => {
@@ -202,8 +203,11 @@ export async function renderOverview(root: HTMLElement, api: Api, live: Live): P
   };
   const off = live.on(onLive);
   await Promise.all([load(false), loadSummary()]);
+  // Live messages cover the accounts on screen; a periodic reload brings in any other that got worse.
+  const refresh = setInterval(() => void Promise.all([load(false), loadSummary()]), 30_000);
   return () => {
     off();
     clearTimeout(summaryTimer);
+    clearInterval(refresh);
   };
 }
