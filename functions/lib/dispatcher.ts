@@ -1,0 +1,413 @@
+import { createHash } from 'node:crypto';
+import type { Alert } from '../../shared/notify/alert.ts';
+import { signAck } from '../../shared/notify/ack-token.ts';
+import { decide } from '../../shared/notify/fatigue.ts';
+import { firstStep, nextStep, type LadderStep, type PageState } from '../../shared/notify/ladder.ts';
+import type { ChannelKind, NotificationPolicy, Route } from '../../shared/notify/policy.ts';
+import {
+  emailHtml,
+  plainText,
+  smsText,
+  subjectOf,
+  telegramText,
+  type Links,
+} from '../../shared/notify/render.ts';
+import { digested, heldUntil, pages, routesFor } from '../../shared/notify/routing.ts';
+import type { AuditEntry } from './actions-repository.ts';
+import {
+  deliverWithRetries,
+  type ChannelSender,
+  type Delivery,
+  type RetryOptions,
+} from './channels/delivery.ts';
+import type { Notifier } from './notifier.ts';
+import type { NotifyStore } from './notify-store.ts';
+import type { DeadLetter } from './queues.ts';
+
+/** One line per delivery decision: sent, failed, held, suppressed (local mode: out/notifications.jsonl). */
+export interface DeliveryRecord {
+  at: string;
+  alertId: string;
+  accountId: string;
+  category: string;
+  severity: string;
+  status: 'sent' | 'failed' | 'held' | 'digest' | 'suppressed' | 'duplicate';
+  route?: string;
+  channel?: ChannelKind | 'sns-topic';
+  to?: string;
+  text?: string;
+  attempts?: number;
+  reason?: string;
+  page?: { pageId: string; tier: string; attempt: number };
+}
+
+export interface PagingStarter {
+  /** Starts the page's ladder (one execution per page: a second start is a no-op). */
+  start(pageId: string): Promise<void>;
+}
+
+export interface DispatcherDeps {
+  policy: () => Promise<NotificationPolicy>;
+  store: Pick<
+    NotifyStore,
+    | 'memory'
+    | 'saveMemory'
+    | 'claimDelivery'
+    | 'settleDelivery'
+    | 'createPage'
+    | 'page'
+    | 'advancePage'
+    | 'acknowledge'
+    | 'hold'
+    | 'due'
+    | 'release'
+  >;
+  senders: Record<ChannelKind, ChannelSender>;
+  deadLetter: DeadLetter;
+  paging: PagingStarter;
+  audit: (entry: AuditEntry) => Promise<void>;
+  /** The SNS alerts and pages topics (raw subscriptions, severity attributes), if configured. */
+  topics?: Notifier;
+  log: (record: DeliveryRecord) => void;
+  /** Signs acknowledgement links; the REST API's public /ack route verifies them. */
+  ack: { secret: () => Promise<string>; baseUrl: string };
+  now: () => Date;
+  retry?: RetryOptions;
+}
+
+const pageIdOf = (alert: Alert) => createHash('sha256').update(alert.id).digest('hex').slice(0, 24);
+
+/**
+ * Sends alerts where the notification policy says, as few times as on-call needs: alert fatigue
+ * (`decide`) first, then per route quiet hours and digests, then the channel with retries — a delivery
+ * that still fails is dead-lettered, never dropped. Pages start the on-call ladder.
+ */
+export class Dispatcher {
+  constructor(private readonly d: DispatcherDeps) {}
+
+  async dispatch(alert: Alert): Promise<{ sent: boolean; reason?: string; pageId?: string }> {
+    const policy = await this.d.policy();
+    for (let attempt = 0; ; attempt++) {
+      const { memory, version } = await this.d.store.memory(alert.accountId);
+      const decision = decide(memory, alert, policy.fatigue.quietPeriodMinutes);
+      if (!(await this.d.store.saveMemory(alert.accountId, decision.memory, version))) {
+        if (attempt < 5) continue;
+        throw new Error(`alert memory of ${alert.accountId} kept changing`);
+      }
+      if (!decision.send) {
+        this.log(alert, { status: 'suppressed', reason: decision.reason });
+        await this.d.audit({
+          accountId: alert.accountId,
+          incidentId: alert.incidentId ?? undefined,
+          action: 'alert-suppressed',
+          actor: 'notifications',
+          details: { category: alert.category, reason: decision.reason, headline: alert.headline },
+        });
+        return { sent: false, reason: decision.reason };
+      }
+      break;
+    }
+    const routes = routesFor(alert, policy);
+    for (const route of routes) await this.deliver(route, alert, policy, 'alert');
+    const page = pages(alert, policy);
+    await this.d.topics?.notify('alerts', this.topicNotification(alert));
+    if (page) await this.d.topics?.notify('pages', this.topicNotification(alert));
+    await this.d.audit({
+      accountId: alert.accountId,
+      incidentId: alert.incidentId ?? undefined,
+      action: 'notification',
+      actor: 'notifications',
+      details: {
+        category: alert.category,
+        severity: alert.severity,
+        headline: alert.headline,
+        routes: routes.map((r) => r.name),
+        page,
+      },
+    });
+    if (!page) return { sent: true };
+    const pageId = pageIdOf(alert);
+    await this.d.store.createPage({
+      pageId,
+      alertId: alert.id,
+      accountId: alert.accountId,
+      incidentId: alert.incidentId,
+      createdAt: alert.at,
+      tier: 0,
+      attempt: 0,
+      ackedBy: null,
+      ackedAt: null,
+      alert,
+    } as PageState & { alert: Alert });
+    await this.d.paging.start(pageId);
+    return { sent: true, pageId };
+  }
+
+  /**
+   * One rung of the on-call ladder. `start` pages the first tier; `escalate` (after the wait) stops if
+   * acknowledged, else pages the same tier again or the next one; each rung is taken once.
+   */
+  async pageStep(
+    action: 'start' | 'escalate',
+    pageId: string,
+  ): Promise<{ pageId: string; done: boolean; waitSeconds: number; note: string }> {
+    const policy = await this.d.policy();
+    const page = (await this.d.store.page(pageId)) as (PageState & { alert: Alert }) | null;
+    if (!page) throw new Error(`no page ${pageId}`);
+    const step: LadderStep =
+      action === 'start' && page.attempt === 0 ? firstStep(policy) : nextStep(page, policy);
+    if (step.kind === 'acknowledged')
+      return { pageId, done: true, waitSeconds: 0, note: `acknowledged by ${step.by} at ${step.at}` };
+    if (step.kind === 'exhausted') {
+      await this.d.audit({
+        accountId: page.accountId,
+        incidentId: page.incidentId ?? undefined,
+        action: 'page-exhausted',
+        actor: 'notifications',
+        details: { pageId, tiers: step.tiers },
+      });
+      return { pageId, done: true, waitSeconds: 0, note: `no acknowledgement after ${step.tiers} tier(s)` };
+    }
+    const moved = await this.d.store.advancePage(
+      pageId,
+      { tier: page.tier, attempt: page.attempt },
+      { tier: step.tier, attempt: step.attempt },
+    );
+    if (!moved) {
+      // Acknowledged meanwhile, or a retry of a rung already taken: nothing is paged twice.
+      const now = await this.d.store.page(pageId);
+      return now?.ackedBy
+        ? { pageId, done: true, waitSeconds: 0, note: `acknowledged by ${now.ackedBy}` }
+        : { pageId, done: false, waitSeconds: step.waitMinutes * 60, note: 'rung already taken' };
+    }
+    const alert: Alert = {
+      ...page.alert,
+      headline: `PAGE (${step.tierName}${step.attempt > 1 ? `, ${step.attempt}` : ''}): ${page.alert.headline}`,
+    };
+    const routes = policy.routes.filter((r) => step.routes.includes(r.name));
+    for (const route of routes)
+      await this.deliver(
+        route,
+        { ...alert, severity: 'critical' },
+        policy,
+        `page-t${step.tier}-a${step.attempt}`,
+        {
+          pageId,
+          tier: step.tierName,
+          attempt: step.attempt,
+        },
+      );
+    await this.d.audit({
+      accountId: page.accountId,
+      incidentId: page.incidentId ?? undefined,
+      action:
+        step.tier === 0 && step.attempt === 1
+          ? 'page'
+          : step.attempt === 1
+            ? 'page-escalated'
+            : 'page-repeated',
+      actor: 'notifications',
+      details: { pageId, tier: step.tierName, attempt: step.attempt, routes: step.routes },
+    });
+    return {
+      pageId,
+      done: false,
+      waitSeconds: step.waitMinutes * 60,
+      note: `paged ${step.tierName} (${step.attempt})`,
+    };
+  }
+
+  /** Acknowledges a page (once): the ladder stops at its next rung; the audit trail says who and when. */
+  async acknowledge(
+    pageId: string,
+    by: string,
+  ): Promise<{ pageId: string; accountId: string; ackedBy: string; ackedAt: string; first: boolean } | null> {
+    const at = this.d.now().toISOString();
+    const result = await this.d.store.acknowledge(pageId, by, at);
+    if (!result) return null;
+    if (result.first)
+      await this.d.audit({
+        accountId: result.page.accountId,
+        incidentId: result.page.incidentId ?? undefined,
+        action: 'page-acknowledged',
+        actor: by,
+        details: { pageId, tier: result.page.tier, attempt: result.page.attempt },
+      });
+    return {
+      pageId,
+      accountId: result.page.accountId,
+      ackedBy: result.page.ackedBy!,
+      ackedAt: result.page.ackedAt!,
+      first: result.first,
+    };
+  }
+
+  /** Sends what quiet hours held and what digests collected, once due (scheduled). */
+  async flushHeld(): Promise<number> {
+    const now = this.d.now();
+    const due = await this.d.store.due(now);
+    const digests = new Map<string, typeof due>();
+    for (const held of due) {
+      if (held.kind === 'digest')
+        digests.set(held.delivery.route, [...(digests.get(held.delivery.route) ?? []), held]);
+      else await this.send(held.delivery, held.alert, `held-${held.until}`);
+      await this.d.store.release(held.actionKey);
+    }
+    for (const [route, items] of digests) {
+      const first = items[0]!.delivery;
+      const text = items
+        .map((h) => `• ${h.alert.at.slice(0, 16).replace('T', ' ')}  ${subjectOf(h.alert)}`)
+        .join('\n');
+      const digestAlert: Alert = {
+        ...items[0]!.alert,
+        id: `digest:${route}:${now.toISOString()}`,
+        headline: `digest: ${items.length} notification(s)`,
+      };
+      await this.send(
+        {
+          ...first,
+          alertId: digestAlert.id,
+          subject: `[Margin Guard] digest: ${items.length} notification(s)`,
+          text,
+          html: undefined,
+        },
+        digestAlert,
+        'digest',
+      );
+    }
+    return due.length;
+  }
+
+  private async deliver(
+    route: Route,
+    alert: Alert,
+    policy: NotificationPolicy,
+    tag: string,
+    page?: DeliveryRecord['page'],
+  ): Promise<void> {
+    const links: Links = {
+      ...(policy.consoleUrl
+        ? {
+            console: `${policy.consoleUrl.replace(/\/$/, '')}/#/accounts/${encodeURIComponent(alert.accountId)}`,
+          }
+        : {}),
+      ...(page
+        ? {
+            ack: `${this.d.ack.baseUrl}?token=${signAck(page.pageId, new Date(this.d.now().getTime() + policy.ackLinkMinutes * 60_000), await this.d.ack.secret(), `link:${route.name}`)}`,
+          }
+        : {}),
+    };
+    const delivery = this.render(route, alert, links);
+    const until = heldUntil(route, alert, this.d.now());
+    if (until || digested(route, alert)) {
+      const kind = until ? 'quiet-hours' : 'digest';
+      const due = until ?? nextBoundary(this.d.now(), policy.fatigue.digestMinutes);
+      await this.d.store.hold({ kind, until: due.toISOString(), delivery, alert });
+      this.log(alert, {
+        status: kind === 'digest' ? 'digest' : 'held',
+        route: route.name,
+        channel: route.channel,
+        to: delivery.to,
+        reason: `until ${due.toISOString()}`,
+      });
+      return;
+    }
+    await this.send(delivery, alert, tag, page);
+  }
+
+  private async send(
+    delivery: Delivery,
+    alert: Alert,
+    tag: string,
+    page?: DeliveryRecord['page'],
+  ): Promise<void> {
+    const key = `${delivery.alertId}#${delivery.route}#${tag}`;
+    if (!(await this.d.store.claimDelivery(alert.accountId, key, this.d.now().toISOString()))) {
+      this.log(alert, {
+        status: 'duplicate',
+        route: delivery.route,
+        channel: delivery.channel,
+        to: delivery.to,
+        page,
+      });
+      return;
+    }
+    const outcome = await deliverWithRetries(this.d.senders[delivery.channel], delivery, this.d.retry);
+    await this.d.store.settleDelivery(alert.accountId, key, outcome.status, outcome.attempts);
+    this.log(alert, {
+      status: outcome.status,
+      route: delivery.route,
+      channel: delivery.channel,
+      to: delivery.to,
+      text: delivery.text,
+      attempts: outcome.attempts,
+      page,
+      ...(outcome.status === 'failed' ? { reason: outcome.error } : {}),
+    });
+    if (outcome.status === 'failed')
+      await this.d.deadLetter.send(
+        'notification-undeliverable',
+        { delivery, attempts: outcome.attempts },
+        outcome.error,
+      );
+  }
+
+  private render(route: Route, alert: Alert, links: Links): Delivery {
+    const base = {
+      alertId: alert.id,
+      route: route.name,
+      channel: route.channel,
+      severity: alert.severity,
+      subject: subjectOf(alert),
+    };
+    switch (route.channel) {
+      case 'telegram':
+        return { ...base, to: route.chatId, text: telegramText(alert, links) };
+      case 'email':
+        return { ...base, to: route.address, text: plainText(alert, links), html: emailHtml(alert, links) };
+      case 'sms':
+        return { ...base, to: route.phoneNumber, text: smsText(alert, links) };
+      default:
+        return { ...base, to: '-', text: plainText(alert, links) };
+    }
+  }
+
+  private topicNotification(alert: Alert) {
+    const kind =
+      (
+        {
+          recovery: 'resolved',
+          deleverage: 'deleverage',
+          liquidation: 'liquidation',
+          system: 'failure',
+        } as const
+      )[alert.category as 'recovery'] ?? 'alert';
+    return {
+      subject: subjectOf(alert),
+      message: plainText(alert),
+      severity: alert.severity,
+      level: alert.level,
+      accountId: alert.accountId,
+      kind,
+    };
+  }
+
+  private log(
+    alert: Alert,
+    rest: Omit<DeliveryRecord, 'at' | 'alertId' | 'accountId' | 'category' | 'severity'>,
+  ) {
+    this.d.log({
+      at: this.d.now().toISOString(),
+      alertId: alert.id,
+      accountId: alert.accountId,
+      category: alert.category,
+      severity: alert.severity,
+      ...rest,
+    });
+  }
+}
+
+function nextBoundary(now: Date, minutes: number): Date {
+  const step = minutes * 60_000;
+  return new Date(Math.ceil((now.getTime() + 1) / step) * step);
+}
