@@ -59,6 +59,12 @@ export const deployConfigSchema = z.object({
   /** Subscribers to risk alerts and on-call pages; a JSON string on the command line. */
   alertSubscriptions: z.preprocess(jsonIfString, z.array(subscriptionSchema)).default([]),
   pageSubscriptions: z.preprocess(jsonIfString, z.array(subscriptionSchema)).default([]),
+  /** Notification policy (routes, rules, on-call tiers, fatigue) until one is stored via PUT /notifications. */
+  notificationPolicy: z.preprocess(jsonIfString, z.record(z.string(), z.unknown())).optional(),
+  /** Secrets Manager secret holding the Telegram bot token. */
+  telegramSecretName: z.string().min(1).optional(),
+  /** SES-verified sender address for e-mail routes. */
+  notificationSender: z.email().optional(),
   /** Secrets Manager secret holding a chat webhook URL; alerts and pages are forwarded to it. */
   webhookSecretName: z.string().min(1).optional(),
 });

@@ -6,6 +6,7 @@ import { Api } from './constructs/api.ts';
 import { ConsoleAuth } from './constructs/console-auth.ts';
 import { ConsoleSite } from './constructs/console-site.ts';
 import { LiveChannels } from './constructs/live-channels.ts';
+import { Paging } from './constructs/paging.ts';
 import { Escalation } from './constructs/escalation.ts';
 import { Evaluation } from './constructs/evaluation.ts';
 import { RiskEventBus } from './constructs/event-bus.ts';
@@ -22,6 +23,7 @@ export class MarginGuardStack extends Stack {
   readonly alerts: Alerts;
   readonly escalation: Escalation;
   readonly api: Api;
+  readonly paging: Paging;
   readonly consoleSite: ConsoleSite;
   readonly consoleAuth: ConsoleAuth;
   readonly live: LiveChannels;
@@ -46,6 +48,19 @@ export class MarginGuardStack extends Stack {
       deadLetterQueue: this.evaluation.deadLetterQueue,
     });
     const environment = this.evaluation.environment;
+    this.paging = new Paging(this, 'Paging', {
+      stage: config.stage,
+      tables: this.storage.tables,
+      environment,
+      alerts: this.alerts.alerts,
+      pages: this.alerts.pages,
+      deadLetterQueue: this.evaluation.deadLetterQueue,
+      logRetentionDays: config.logRetentionDays,
+      notificationPolicy: config.notificationPolicy,
+      telegramSecretName: config.telegramSecretName,
+      notificationSender: config.notificationSender,
+      webhookSecretName: config.webhookSecretName,
+    });
     this.escalation = new Escalation(this, 'Escalation', {
       config,
       tables: this.storage.tables,
@@ -60,8 +75,24 @@ export class MarginGuardStack extends Stack {
       config,
       tables: this.storage.tables,
       bus: this.events.bus,
-      environment,
+      environment: { ...environment, ACK_SECRET_NAME: this.paging.ackSecret.secretArn },
     });
+    this.paging.ackSecret.grantRead(this.api.handler.role);
+    // The escalation dispatches notifications: the policy's routes, the topics, and the on-call ladder.
+    const steps = this.escalation.steps;
+    for (const [k, v] of Object.entries(this.paging.environment)) steps.fn.addEnvironment(k, v);
+    steps.fn.addEnvironment('PAGING_STATE_MACHINE_ARN', this.paging.stateMachine.stateMachineArn);
+    this.paging.stateMachine.grantStartExecution(steps.role);
+    this.paging.grantDispatch(steps, {
+      tables: this.storage.tables,
+      alerts: this.alerts.alerts,
+      pages: this.alerts.pages,
+      deadLetterQueue: this.evaluation.deadLetterQueue,
+      telegramSecretName: config.telegramSecretName,
+      webhookSecretName: config.webhookSecretName,
+      notificationSender: config.notificationSender,
+    });
+    this.paging.setAckBaseUrl(`${this.api.api.url}ack`, steps);
     // The operator console: site, people's sign-in (viewer/operator roles), live channels.
     this.consoleSite = new ConsoleSite(this, 'ConsoleSite', { isProd: config.isProd });
     this.consoleAuth = new ConsoleAuth(this, 'ConsoleAuth', {
@@ -113,6 +144,7 @@ export class MarginGuardStack extends Stack {
         this.escalation.starter,
         this.api.handler,
         this.api.summary,
+        this.paging.steps,
         ...this.live.functions,
       ],
       deadLetterQueues: [

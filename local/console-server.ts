@@ -28,6 +28,9 @@ const TEMPLATES = [...new Set(ROUTES.map((r) => r.path))].map((path) => ({
   pattern: new RegExp(`^${path.replace(/\{id\}/g, '([^/]+)')}$`),
 }));
 
+/** Routes that carry their own proof (signed ack links): no sign-in, as on AWS. */
+const PUBLIC = new Set(ROUTES.filter((r) => r.public).map((r) => `${r.method} ${r.path}`));
+
 interface DevPrincipal {
   user: string;
   role: ConsoleRole;
@@ -95,10 +98,12 @@ export async function startConsoleServer(
       return send(res, 200, { ticked: body });
     }
     if (url.pathname.startsWith('/api/')) {
-      if (!principal) return send(res, 401, { error: 'unauthenticated', message: 'sign in first' });
       const method = req.method ?? 'GET';
+      const isPublic = PUBLIC.has(`${method} ${url.pathname.slice(4)}`);
+      if (!principal && !isPublic)
+        return send(res, 401, { error: 'unauthenticated', message: 'sign in first' });
       // The rule IAM enforces on AWS: the viewer role may only invoke GET.
-      if (!canCall(principal.role, method))
+      if (principal && !canCall(principal.role, method))
         return send(res, 403, {
           error: 'forbidden',
           message: `${principal.role} may not ${method} ${url.pathname.slice(4)}`,
@@ -113,12 +118,15 @@ export async function startConsoleServer(
         pathParameters: id ? { id: decodeURIComponent(id) } : null,
         queryStringParameters: url.searchParams.size ? Object.fromEntries(url.searchParams) : null,
         body: method === 'GET' ? null : (await readBody(req)) || null,
-        requestContext: { identity: { userArn: `dev:${principal.role}/${principal.user}` } },
+        requestContext: { identity: principal ? { userArn: `dev:${principal.role}/${principal.user}` } : {} },
       } as unknown as APIGatewayProxyEvent;
       const out = await route(event, system.api);
       // A change made here flows on as it would on AWS: orders filled, streams run, channels told.
       if (method !== 'GET' && out.statusCode < 300) await system.settle();
-      res.writeHead(out.statusCode, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+      res.writeHead(out.statusCode, {
+        'content-type': out.headers?.['content-type']?.toString() ?? 'application/json',
+        'cache-control': 'no-store',
+      });
       return res.end(out.body);
     }
     const file = normalize(join(siteDir, url.pathname === '/' ? 'index.html' : url.pathname));

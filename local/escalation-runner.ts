@@ -23,20 +23,30 @@ function resolveIntrinsics(value: unknown): string {
   );
 }
 
-let cached: Record<string, Json> | undefined;
+let cached: Record<string, Record<string, unknown>> | undefined;
 
-/** The escalation state machine exactly as the CDK stack synthesizes it (bundling skipped: only the definition matters). */
-export function escalationDefinition(): Record<string, Json> {
+/** The state machines exactly as the CDK stack synthesizes them (bundling skipped: only the definitions matter). */
+function definitions(): Record<string, Record<string, unknown>> {
   if (cached) return cached;
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   const stack = new MarginGuardStack(app, 'Local', readDeployConfig({ stage: 'local' }), {
     env: { account: '123456789012', region: 'us-east-1' },
   });
-  const machines = Object.values(Template.fromStack(stack).findResources('AWS::StepFunctions::StateMachine'));
-  if (machines.length !== 1) throw new Error(`expected one state machine, found ${machines.length}`);
-  cached = JSON.parse(resolveIntrinsics(machines[0]!.Properties.DefinitionString)) as Record<string, Json>;
+  cached = Template.fromStack(stack).findResources('AWS::StepFunctions::StateMachine');
   return cached;
 }
+
+function definitionOf(prefix: 'Escalation' | 'Paging'): Record<string, Json> {
+  const found = Object.entries(definitions()).filter(([id]) => id.startsWith(`${prefix}StateMachine`));
+  if (found.length !== 1) throw new Error(`expected one ${prefix} state machine, found ${found.length}`);
+  const props = (found[0]![1] as { Properties: { DefinitionString: unknown } }).Properties;
+  return JSON.parse(resolveIntrinsics(props.DefinitionString)) as Record<string, Json>;
+}
+
+/** The escalation workflow (one execution per incident). */
+export const escalationDefinition = () => definitionOf('Escalation');
+/** The on-call paging workflow (one execution per page). */
+export const pagingDefinition = () => definitionOf('Paging');
 
 export interface LocalRun {
   /** States entered, in order. */
@@ -61,11 +71,20 @@ export function startEscalationRun(
   step: (payload: unknown) => Promise<unknown>,
   waitMs = 0,
 ): LocalExecution {
-  const definition = escalationDefinition();
+  return startRun(escalationDefinition(), input, step, waitMs);
+}
+
+/** A run of any synthesized definition, every Task state mapped to `step`. */
+export function startRun(
+  definition: Record<string, Json>,
+  input: object,
+  step: (payload: unknown) => Promise<unknown>,
+  waitMs = 0,
+): LocalExecution {
   const states = definition.States as Record<string, { Type: string }>;
   const names = Object.keys(states);
   const machine = new StateMachine(definition as never, { validationOptions: { checkArn: false } });
-  const execution = machine.run(input, {
+  const execution = machine.run(input as never, {
     noThrowOnAbort: true,
     overrides: {
       taskResourceLocalHandlers: Object.fromEntries(

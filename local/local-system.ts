@@ -1,7 +1,13 @@
 import { ExecutionAlreadyExists, type StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import type { ChannelSender } from '../functions/lib/channels/delivery.ts';
+import { Dispatcher, type DeliveryRecord } from '../functions/lib/dispatcher.ts';
+import { NotifyStore } from '../functions/lib/notify-store.ts';
+import { POLICY_SETTING, readPolicy } from '../functions/lib/policy-setting.ts';
+import { runPagingStep } from '../functions/paging/handler.ts';
 import { apiDeps } from '../functions/api/handler.ts';
 import type { ApiDeps } from '../functions/api/routes.ts';
 import { messagesForChanges, type ChangedItem } from '../functions/lib/broadcast.ts';
@@ -42,7 +48,13 @@ import {
 import { BarClock } from './bar-clock.ts';
 import { BrokerSimulator } from './broker-simulator.ts';
 import { startDynamoDbLocal } from './dynamodb-local.ts';
-import { startEscalationRun, type LocalExecution, type LocalRun } from './escalation-runner.ts';
+import {
+  pagingDefinition,
+  startEscalationRun,
+  startRun,
+  type LocalExecution,
+  type LocalRun,
+} from './escalation-runner.ts';
 import type { Scenario } from './scenario.ts';
 import { JsonlFile, LocalBus, LocalNotifier } from './sinks.ts';
 import { StreamTail } from './stream-tail.ts';
@@ -57,6 +69,7 @@ export type TimelineKind =
   | 'fill'
   | 'alert'
   | 'page'
+  | 'ack'
   | 'data';
 
 export interface TimelineEntry {
@@ -81,6 +94,8 @@ export interface LocalResult {
   executions: LocalRun[];
   files: { events: string; notifications: string; deadLetters: string };
   eventCounts: Record<string, number>;
+  /** Per account and category: alerts sent and suppressed (alert fatigue), pages and acknowledgements. */
+  notifications: NotificationSummary;
   /** Evaluations run, and what evaluating every account on every bar would have been. */
   work: { evaluations: number; bruteForce: number; bandCrossings: number; watched: number };
 }
@@ -116,6 +131,28 @@ export interface LocalSystem {
   /** Console channel messages: bus events, margin updates and audit entries. */
   onMessage(listener: (m: ChannelMessage) => void): () => void;
   stop(): Promise<void>;
+}
+
+export type NotificationSummary = Record<string, Record<string, { sent: number; suppressed: number }>>;
+
+/** Alerts per account and category: distinct alerts sent (whatever the number of routes) and suppressed. */
+export function notificationSummary(records: readonly DeliveryRecord[]): NotificationSummary {
+  const summary: NotificationSummary = {};
+  const counted = new Set<string>();
+  for (const r of records) {
+    if (
+      r.page ||
+      (r.status !== 'sent' && r.status !== 'suppressed' && r.status !== 'held' && r.status !== 'digest')
+    )
+      continue;
+    const key = `${r.alertId}:${r.status === 'suppressed' ? 'suppressed' : 'sent'}`;
+    if (counted.has(key)) continue;
+    counted.add(key);
+    const cell = ((summary[r.accountId] ??= {})[r.category] ??= { sent: 0, suppressed: 0 });
+    if (r.status === 'suppressed') cell.suppressed += 1;
+    else cell.sent += 1;
+  }
+  return summary;
 }
 
 /** The close of a daily bar, as the price time and the simulated clock. */
@@ -247,10 +284,10 @@ export async function startLocalSystem(options: LocalOptions): Promise<LocalSyst
     const bus = new LocalBus(new JsonlFile(files.events), [timelineRule, escalationRule, consoleRule], () =>
       clock.now(),
     );
-    const notifier = new LocalNotifier(new JsonlFile(files.notifications), (channel, n) => {
-      if (channel === 'pages') note(n.accountId, 'page', `paged on-call: ${n.subject}`);
-      else if (n.kind === 'alert') note(n.accountId, 'alert', `alert sent (${n.severity})`);
-    });
+    // Every delivery decision (sent, held, suppressed, and the SNS topics) is a line of notifications.jsonl.
+    const notificationsFile = new JsonlFile(files.notifications);
+    const notifier = new LocalNotifier(notificationsFile, () => {});
+    const deliveries: DeliveryRecord[] = [];
 
     const repo = new RiskRepository(client, tables);
     const telemetry = new Tally();
@@ -273,12 +310,52 @@ export async function startLocalSystem(options: LocalOptions): Promise<LocalSyst
       concurrency: 4,
       now: () => clock.now(),
     };
+    const ackSecret = randomBytes(32).toString('hex');
     const escalationDeps: EscalationDeps = {
       ...handlerDeps,
       actions: new ActionsRepository(client, tables.actions, () => clock.now()),
       settings: new SettingsRepository(client, tables.settings),
       notifier,
     };
+    const settingsRepo = escalationDeps.settings;
+    const recorder: ChannelSender = { send: async () => {} };
+    const pagingRuns = new Map<string, LocalExecution>();
+    const alertsNoted = new Set<string>();
+    const dispatcher: Dispatcher = new Dispatcher({
+      policy: () => readPolicy(settingsRepo, {}),
+      store: new NotifyStore(client, tables.actions),
+      senders: { telegram: recorder, email: recorder, sms: recorder, webhook: recorder, websocket: recorder },
+      deadLetter,
+      // One paging run per page, on the synthesized workflow; its Wait means "until the next bar".
+      paging: {
+        start: async (pageId) => {
+          clock.enter();
+          const run = startRun(pagingDefinition(), { pageId }, async (payload) => {
+            if ((payload as { action?: string }).action === 'escalate') await clock.nextBar();
+            return runPagingStep(payload, dispatcher);
+          });
+          pagingRuns.set(pageId, run);
+          void run.done.then(() => clock.leave());
+        },
+      },
+      audit: (entry) => escalationDeps.actions.audit(entry),
+      topics: notifier,
+      log: (record) => {
+        deliveries.push(record);
+        notificationsFile.write(record);
+        if (record.status === 'sent' && record.page)
+          note(record.accountId, 'page', `paged ${record.page.tier} (${record.channel} ${record.to})`);
+        else if (record.status === 'sent' && !record.page && !alertsNoted.has(record.alertId)) {
+          alertsNoted.add(record.alertId);
+          note(record.accountId, 'alert', `${record.category} alert sent (${record.severity})`);
+        } else if (record.status === 'suppressed')
+          note(record.accountId, 'alert', `${record.category} suppressed: ${record.reason}`);
+      },
+      ack: { secret: async () => ackSecret, baseUrl: 'http://127.0.0.1:8080/api/ack' },
+      now: () => clock.now(),
+      retry: { attempts: 1 },
+    });
+    escalationDeps.alerts = dispatcher;
     // A re-check waits for the next bar: that is what the state machine's Wait means in a replay.
     async function step(payload: unknown) {
       if ((payload as { action?: string }).action === 'check') await clock.nextBar();
@@ -317,6 +394,21 @@ export async function startLocalSystem(options: LocalOptions): Promise<LocalSyst
             oldImage: r.dynamodb?.OldImage ? unmarshall(r.dynamodb.OldImage as never) : null,
             newImage: r.dynamodb?.NewImage ? unmarshall(r.dynamodb.NewImage as never) : null,
           });
+      for (const c of changes) {
+        const entry = c.newImage as {
+          accountId?: string;
+          action?: string;
+          actor?: string;
+          details?: { tier?: string };
+        } | null;
+        if (c.table !== 'actions' || c.oldImage || !entry?.action) continue;
+        if (entry.action === 'page-acknowledged')
+          note(entry.accountId!, 'ack', `page acknowledged by ${entry.actor}`);
+        else if (entry.action === 'page-escalated')
+          note(entry.accountId!, 'page', `unacknowledged: escalated to ${entry.details?.tier}`);
+        else if (entry.action === 'page-exhausted')
+          note(entry.accountId!, 'page', 'no one acknowledged: ladder exhausted');
+      }
       if (listeners.size > 0) emit(await messagesForChanges(changes, deadLetter));
     };
     const writePrices = async (bar: PriceBar) => {
@@ -345,6 +437,8 @@ export async function startLocalSystem(options: LocalOptions): Promise<LocalSyst
     if (scenario.settings?.escalation)
       await escalationDeps.settings.put('escalation', scenario.settings.escalation);
     if (scenario.settings?.alerts) await escalationDeps.settings.put('alerts', scenario.settings.alerts);
+    if (scenario.settings?.notifications)
+      await escalationDeps.settings.put(POLICY_SETTING, scenario.settings.notifications);
     await pump();
     await clock.settle();
 
@@ -418,6 +512,7 @@ export async function startLocalSystem(options: LocalOptions): Promise<LocalSyst
             .map((m, k) => ({ messageId: `${bar.date}-${k}`, body: JSON.stringify(m) })),
         } as never);
         await clock.settle();
+        await dispatcher.flushHeld();
         if (listeners.size > 0) await refreshSummary(summaryDeps);
         await pumpConsole();
         for (const id of Object.keys(series)) {
@@ -445,7 +540,16 @@ export async function startLocalSystem(options: LocalOptions): Promise<LocalSyst
         bandCrossings: telemetry.counts.get('BandCrossings') ?? 0,
         watched,
       };
-      return { timeline, series, thresholds, executions: runs, files, eventCounts, work };
+      return {
+        timeline,
+        series,
+        thresholds,
+        executions: runs,
+        files,
+        eventCounts,
+        work,
+        notifications: notificationSummary(deliveries),
+      };
     };
     // One thing at a time: a tick or an API change waits for the replay step (or tick) before it.
     let queue: Promise<unknown> = Promise.resolve();
@@ -456,8 +560,12 @@ export async function startLocalSystem(options: LocalOptions): Promise<LocalSyst
     };
     let minute = 0;
     return {
-      api: apiDeps(client, tables, { repo, bands: handlerDeps.bands, publisher: bus, stage: 'local' }, () =>
-        clock.now(),
+      api: apiDeps(
+        client,
+        tables,
+        { repo, bands: handlerDeps.bands, publisher: bus, stage: 'local' },
+        () => clock.now(),
+        { ackSecret: async () => ackSecret, policyFallback: {} },
       ),
       replay: () => (replayed ??= serial(replay)),
       tick: (instrument, price) =>
@@ -479,7 +587,7 @@ export async function startLocalSystem(options: LocalOptions): Promise<LocalSyst
         return () => listeners.delete(listener);
       },
       async stop() {
-        for (const execution of executions.values()) execution.abort();
+        for (const execution of [...executions.values(), ...pagingRuns.values()]) execution.abort();
         await db.stop();
       },
     };

@@ -131,6 +131,15 @@ async function main(): Promise<number> {
   console.log(
     `evaluations: ${evaluations} (evaluating every account on every bar: ${bruteForce}); ${bandCrossings} band crossings, ${watched} watch-list evaluations`,
   );
+  const fatigue = Object.entries(result.notifications)
+    .flatMap(([account, byCategory]) =>
+      Object.entries(byCategory).map(
+        ([category, n]) =>
+          `${account} ${category} ${n.sent}${n.suppressed ? ` (${n.suppressed} suppressed)` : ''}`,
+      ),
+    )
+    .join(', ');
+  console.log(`alerts sent per account and category: ${fatigue || 'none'}`);
   console.log(
     `escalations: ${result.executions.length} (${result.executions.map((e) => e.status).join(', ') || 'none'})`,
   );

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { InputError, parseOrThrow } from '../shared/errors.ts';
+import { notificationPolicySchema } from '../shared/notify/policy.ts';
 import { accountSchema } from '../shared/schemas/account.ts';
 import { positionSchema } from '../shared/schemas/position.ts';
 
@@ -19,7 +20,13 @@ export const scenarioSchema = z.object({
       }),
     )
     .min(1),
-  settings: z.object({ escalation: z.unknown().optional(), alerts: z.unknown().optional() }).optional(),
+  settings: z
+    .object({
+      escalation: z.unknown().optional(),
+      alerts: z.unknown().optional(),
+      notifications: z.unknown().optional(),
+    })
+    .optional(),
 });
 export type Scenario = z.output<typeof scenarioSchema>;
 
@@ -31,6 +38,12 @@ export function loadScenario(path: string): Scenario {
     throw InputError.single(path, `cannot read scenario: ${(e as Error).message}`);
   }
   const scenario = parseOrThrow(scenarioSchema, raw, [path]);
+  if (scenario.settings?.notifications !== undefined)
+    parseOrThrow(notificationPolicySchema, scenario.settings.notifications, [
+      path,
+      'settings',
+      'notifications',
+    ]);
   scenario.accounts.forEach((a, i) => {
     parseOrThrow(accountSchema, a.account, [path, 'accounts', i, 'account']);
     // Prices come later; check everything else about each position now.

@@ -65,6 +65,7 @@ export class LocalNotifier implements Notifier {
 
   async notify(channel: Channel, n: Notification): Promise<void> {
     this.file.write({
+      channel: 'sns-topic',
       topic: channel,
       subject: n.subject,
       message: n.message,

@@ -4,7 +4,11 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { ActionsRepository, SettingsRepository } from '../lib/actions-repository.ts';
 import { readEnv, requireEnv } from '../lib/env.ts';
 import { lambdaDeps, logger } from '../lib/runtime.ts';
+import { acknowledgePage } from '../lib/dispatcher.ts';
+import { secret } from '../lib/notifications.ts';
+import { NotifyStore } from '../lib/notify-store.ts';
 import { OverviewRepository } from '../lib/overview-repository.ts';
+import { readPolicy } from '../lib/policy-setting.ts';
 import { readSummary } from '../lib/summary-store.ts';
 import type { ApiDeps } from './routes.ts';
 import { route } from './router.ts';
@@ -14,12 +18,24 @@ export function apiDeps(
   tables: ReturnType<typeof readEnv>['tables'],
   base: Pick<ApiDeps, 'repo' | 'bands' | 'publisher' | 'stage'>,
   now: () => Date = () => new Date(),
+  notify: { ackSecret: () => Promise<string>; policyFallback?: unknown } = {
+    ackSecret: () => secret(requireEnv('ACK_SECRET_NAME')),
+    policyFallback: process.env.NOTIFICATION_POLICY ? JSON.parse(process.env.NOTIFICATION_POLICY) : {},
+  },
 ): ApiDeps {
   const doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
   const settings = new SettingsRepository(client, tables.settings);
+  const actions = new ActionsRepository(client, tables.actions, now);
+  const store = new NotifyStore(client, tables.actions);
   return {
     ...base,
-    actions: new ActionsRepository(client, tables.actions, now),
+    actions,
+    pages: {
+      acknowledge: (pageId, by) =>
+        acknowledgePage({ store, audit: (e) => actions.audit(e), now }, pageId, by),
+      ackSecret: notify.ackSecret,
+    },
+    notificationPolicy: () => readPolicy(settings, notify.policyFallback),
     now,
     settings,
     overview: new OverviewRepository(client, tables),

@@ -22,6 +22,10 @@ import { accountAnalytics, type AuditPoint, type HistoryPoint } from '../../shar
 import { OVERVIEW_LEVELS } from '../../shared/console/overview.ts';
 import type { OverviewSummary } from '../../shared/console/summary.ts';
 import { planToJson } from '../../shared/replay/serialize.ts';
+import type { Acknowledgement } from '../lib/dispatcher.ts';
+import { POLICY_SETTING } from '../lib/policy-setting.ts';
+import { AckLinkError, verifyAck } from '../../shared/notify/ack-token.ts';
+import { notificationPolicySchema, type NotificationPolicy } from '../../shared/notify/policy.ts';
 import { HttpError, json, notFound, parseBody, parseQuery } from './http.ts';
 
 export interface ApiDeps {
@@ -38,6 +42,13 @@ export interface ApiDeps {
     start?: Record<string, unknown>,
   ): Promise<{ items: unknown[]; next?: Record<string, unknown> }>;
   overview: Pick<OverviewRepository, 'list' | 'holds'>;
+  /** Page acknowledgement (REST and one-click links) and the notification policy. */
+  pages: {
+    acknowledge(pageId: string, by: string): Promise<Acknowledgement | null>;
+    ackSecret(): Promise<string>;
+  };
+  /** The notification policy in force (stored, or the deployment's default). */
+  notificationPolicy(): Promise<NotificationPolicy>;
   /** The latest all-accounts summary the summary job wrote; null before its first run. */
   readSummary(): Promise<OverviewSummary | null>;
   stage: string;
@@ -48,6 +59,8 @@ export interface Route {
   method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   path: string;
   summary: string;
+  /** No IAM: the request carries its own proof (a signed, expiring one-click acknowledgement link). */
+  public?: true;
   body?: z.ZodType;
   handle(event: APIGatewayProxyEvent, d: ApiDeps): Promise<APIGatewayProxyResult>;
 }
@@ -77,6 +90,16 @@ const orderBody = z
   })
   .strict();
 const holdBody = z.object({ reason: z.string().min(3).max(500) }).strict();
+const pageId = (e: APIGatewayProxyEvent) => {
+  const id = e.pathParameters?.id ?? '';
+  if (!/^[a-f0-9]{24}$/.test(id)) throw new HttpError(400, 'invalid-input', 'path.id: not a page id');
+  return id;
+};
+const html = (status: number, title: string, text: string): APIGatewayProxyResult => ({
+  statusCode: status,
+  headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' },
+  body: `<!doctype html><html><head><meta charset="utf-8"><title>${title}</title></head><body style="font-family:system-ui,sans-serif;max-width:36rem;margin:3rem auto"><h1>${title}</h1><p>${text.replace(/[&<>]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;' })[c]!)}</p></body></html>`,
+});
 const overviewQuery = z.object({
   level: z
     .string()
@@ -193,6 +216,64 @@ export const ROUTES: Route[] = [
         })),
         next: page.next,
       });
+    },
+  },
+  {
+    method: 'POST',
+    path: '/pages/{id}/ack',
+    summary: 'Acknowledge a page: its on-call escalation stops; who and when go to the audit trail',
+    handle: async (e, d) => {
+      const ack = await d.pages.acknowledge(pageId(e), actor(e));
+      if (!ack) throw notFound(`page ${pageId(e)}`);
+      return json(200, ack);
+    },
+  },
+  {
+    method: 'GET',
+    path: '/ack',
+    public: true,
+    summary: 'One-click acknowledgement from a page’s signed, expiring link (token); no other credentials',
+    handle: async (e, d) => {
+      try {
+        const token = e.queryStringParameters?.token ?? '';
+        const { pageId: id, who } = verifyAck(token, await d.pages.ackSecret(), d.now?.() ?? new Date());
+        const ack = await d.pages.acknowledge(id, who);
+        if (!ack) return html(404, 'Unknown page', 'This page no longer exists.');
+        return html(
+          200,
+          'Acknowledged',
+          ack.first
+            ? `Page for account ${ack.accountId} acknowledged (${ack.ackedBy}, ${ack.ackedAt}). Escalation stops.`
+            : `Already acknowledged by ${ack.ackedBy} at ${ack.ackedAt}.`,
+        );
+      } catch (err) {
+        if (err instanceof AckLinkError)
+          return html(err.code === 'ack-link-expired' ? 410 : 403, 'Not acknowledged', err.message);
+        throw err;
+      }
+    },
+  },
+  {
+    method: 'GET',
+    path: '/notifications',
+    summary: 'The notification policy: routes, rules, on-call tiers, quiet hours, digests, alert fatigue',
+    handle: async (_e, d) => json(200, await d.notificationPolicy()),
+  },
+  {
+    method: 'PUT',
+    path: '/notifications',
+    summary: 'Replace the notification policy (validated: every bad field is named)',
+    body: notificationPolicySchema,
+    handle: async (e, d) => {
+      const parsed = parseBody(e, notificationPolicySchema);
+      await d.settings.put(POLICY_SETTING, JSON.parse(e.body ?? '{}'));
+      await d.actions.audit({
+        accountId: '#system',
+        action: 'notifications-updated',
+        actor: actor(e),
+        details: {},
+      });
+      return json(200, parsed);
     },
   },
   {

@@ -4,6 +4,7 @@ import { ActionsRepository, SettingsRepository } from '../lib/actions-repository
 import { readEnv, requireEnv } from '../lib/env.ts';
 import { lambdaDeps, withMetrics } from '../lib/runtime.ts';
 import { SnsNotifier } from '../lib/notifier.ts';
+import { awsDispatcher } from '../lib/notifications.ts';
 import { runStep, type EscalationDeps } from './steps.ts';
 
 let deps: EscalationDeps | undefined;
@@ -20,6 +21,7 @@ function escalationDeps(): EscalationDeps {
       alerts: requireEnv('ALERTS_TOPIC_ARN'),
       pages: requireEnv('PAGES_TOPIC_ARN'),
     }),
+    alerts: awsDispatcher(),
   };
   return deps;
 }

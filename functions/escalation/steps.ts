@@ -1,9 +1,6 @@
 import { z } from 'zod';
-import {
-  describe as describeNotification,
-  type Notification,
-  type NotificationFacts,
-} from '../../shared/escalation/messages.ts';
+import { severityOf } from '../../shared/escalation/messages.ts';
+import { alertFor, type Alert, type AlertKind } from '../../shared/notify/alert.ts';
 import { describeOrders, orderRequestEvent } from '../../shared/escalation/order-request.ts';
 import {
   alertSettingsSchema,
@@ -15,6 +12,7 @@ import type { StoredRiskState } from '../../shared/pipeline/stored-state.ts';
 import type { RiskLevel } from '../../shared/risk/levels.ts';
 import type { ActionsRepository, SettingsRepository } from '../lib/actions-repository.ts';
 import { evaluateAccount, type EvaluatorDeps } from '../lib/evaluate-account.ts';
+import { topicsOnly, type Dispatcher } from '../lib/dispatcher.ts';
 import type { Notifier } from '../lib/notifier.ts';
 import { planForAccount } from '../lib/plan-for-account.ts';
 import type { RiskRepository } from '../lib/risk-repository.ts';
@@ -50,7 +48,10 @@ export interface EscalationDeps extends EvaluatorDeps {
   repo: RiskRepository;
   actions: ActionsRepository;
   settings: SettingsRepository;
+  /** The SNS alerts and pages topics. */
   notifier: Notifier;
+  /** The notification policy's dispatcher (routes, fatigue, on-call ladder); the topics alone without it. */
+  alerts?: Pick<Dispatcher, 'dispatch'>;
 }
 
 interface Fresh {
@@ -98,29 +99,39 @@ function output(
   };
 }
 
+type Facts = Pick<Alert, 'accountId' | 'incidentId' | 'level' | 'marginRatio' | 'callMove' | 'next' | 'done'>;
+
 function facts(
   input: { accountId: string; incidentId: string },
   fresh: Fresh,
   next: string,
-  action?: string,
-): NotificationFacts {
+  done?: string,
+): Facts {
   return {
     accountId: input.accountId,
     incidentId: input.incidentId,
     level: fresh.state?.level ?? null,
     marginRatio: fresh.state?.marginRatio ?? null,
     callMove: fresh.state?.evaluation?.distanceToCall.call.move ?? null,
-    action,
+    ...(done ? { done } : {}),
     next,
   };
 }
 
-async function send(d: EscalationDeps, n: Notification, page: boolean): Promise<void> {
-  const alerts = await d.settings.get('alerts', alertSettingsSchema);
-  if (n.kind === 'alert' && n.level && !alerts.alertLevels.includes(n.level)) return;
-  if (n.kind === 'resolved' && !alerts.notifyResolved) return;
-  await d.notifier.notify('alerts', n);
-  if (page || (n.level !== null && alerts.pageLevels.includes(n.level))) await d.notifier.notify('pages', n);
+/** Tells people, as the /alerts settings allow: through the notification policy, or the SNS topics alone. */
+async function send(
+  d: EscalationDeps,
+  kind: AlertKind,
+  f: Facts,
+  options: { page?: boolean; severity?: Alert['severity'] } = {},
+): Promise<void> {
+  const settings = await d.settings.get('alerts', alertSettingsSchema);
+  if (kind === 'alert' && f.level && !settings.alertLevels.includes(f.level)) return;
+  if (kind === 'resolved' && !settings.notifyResolved) return;
+  const page = options.page === true || (f.level !== null && settings.pageLevels.includes(f.level));
+  const at = (d.now?.() ?? new Date()).toISOString();
+  const alert = alertFor(kind, f, options.severity ?? severityOf(f.level), at, page);
+  await (d.alerts ?? topicsOnly(d.notifier)).dispatch(alert);
 }
 
 /** Builds (once) and publishes (until confirmed) the orders of a deleverage or liquidation step. */
@@ -177,18 +188,16 @@ export async function runStep(raw: unknown, d: EscalationDeps): Promise<StepOutp
       config: escalationConfigSchema.parse({}),
     };
     const error = JSON.stringify(input.error ?? 'unknown').slice(0, 500);
-    await d.notifier.notify(
-      'pages',
-      describeNotification(
-        'failure',
-        facts(
-          input,
-          f,
-          'a person must check the account: automation stopped for this incident',
-          `failed: ${error}`,
-        ),
-        'critical',
+    await send(
+      d,
+      'failure',
+      facts(
+        input,
+        f,
+        'a person must check the account: automation stopped for this incident',
+        `failed: ${error}`,
       ),
+      { page: true, severity: 'critical' },
     );
     await audit('escalation-failed', { error });
     return output(input, f, true, `failure paged: ${error}`);
@@ -199,14 +208,7 @@ export async function runStep(raw: unknown, d: EscalationDeps): Promise<StepOutp
     case 'check':
       return output(input, fresh, true, 're-checked');
     case 'resolve': {
-      await send(
-        d,
-        describeNotification(
-          'resolved',
-          facts(input, fresh, 'nothing: automation for this incident has ended'),
-        ),
-        false,
-      );
+      await send(d, 'resolved', facts(input, fresh, 'nothing: automation for this incident has ended'));
       await audit('resolved', { level: fresh.state?.level });
       return output(input, fresh, true, 'resolved');
     }
@@ -223,11 +225,8 @@ export async function runStep(raw: unknown, d: EscalationDeps): Promise<StepOutp
         : `re-check in ${fresh.config.waitSeconds}s; deleverage if CRITICAL, liquidate if LIQUIDATION`;
       await send(
         d,
-        describeNotification(
-          'alert',
-          facts(input, fresh, next, fresh.held ? 'nothing: account on manual hold' : 'alert sent'),
-        ),
-        false,
+        'alert',
+        facts(input, fresh, next, fresh.held ? 'nothing: account on manual hold' : 'alert sent'),
       );
       await d.actions.markPublished(accountId, incidentId, 'alert');
       await audit('alert', { level: fresh.state?.level, ratio: fresh.state?.marginRatio });
@@ -252,11 +251,9 @@ export async function runStep(raw: unknown, d: EscalationDeps): Promise<StepOutp
           kind === 'deleverage'
             ? `re-check in ${fresh.config.waitSeconds}s; liquidate if LIQUIDATION`
             : 'on-call confirms the closing orders filled';
-        await send(
-          d,
-          describeNotification(kind, facts(input, fresh, next, `${done.event.detailType}: ${done.plan}`)),
-          kind === 'liquidation',
-        );
+        await send(d, kind, facts(input, fresh, next, `${done.event.detailType}: ${done.plan}`), {
+          page: kind === 'liquidation',
+        });
         await audit(input.action, { orders: done.plan, eventId: done.event.detail.eventId });
       }
       return output(

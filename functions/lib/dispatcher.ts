@@ -20,6 +20,7 @@ import {
   type Delivery,
   type RetryOptions,
 } from './channels/delivery.ts';
+import type { Notification } from '../../shared/escalation/messages.ts';
 import type { Notifier } from './notifier.ts';
 import type { NotifyStore } from './notify-store.ts';
 import type { DeadLetter } from './queues.ts';
@@ -64,7 +65,8 @@ export interface DispatcherDeps {
   >;
   senders: Record<ChannelKind, ChannelSender>;
   deadLetter: DeadLetter;
-  paging: PagingStarter;
+  /** Starts the on-call ladder of a page; absent where no page starts (the ladder's own steps). */
+  paging?: PagingStarter;
   audit: (entry: AuditEntry) => Promise<void>;
   /** The SNS alerts and pages topics (raw subscriptions, severity attributes), if configured. */
   topics?: Notifier;
@@ -75,7 +77,12 @@ export interface DispatcherDeps {
   retry?: RetryOptions;
 }
 
-const pageIdOf = (alert: Alert) => createHash('sha256').update(alert.id).digest('hex').slice(0, 24);
+/** One page per incident: a second paging alert in the same incident joins the ladder already climbing. */
+const pageIdOf = (alert: Alert) =>
+  createHash('sha256')
+    .update(alert.incidentId ? `${alert.accountId}\u0000${alert.incidentId}` : alert.id)
+    .digest('hex')
+    .slice(0, 24);
 
 /**
  * Sends alerts where the notification policy says, as few times as on-call needs: alert fatigue
@@ -125,9 +132,10 @@ export class Dispatcher {
         page,
       },
     });
-    if (!page) return { sent: true };
+    // A page climbs the on-call ladder when there is one; the SNS pages topic has it either way.
+    if (!page || policy.onCall.length === 0 || !this.d.paging) return { sent: true };
     const pageId = pageIdOf(alert);
-    await this.d.store.createPage({
+    const created = await this.d.store.createPage({
       pageId,
       alertId: alert.id,
       accountId: alert.accountId,
@@ -139,8 +147,9 @@ export class Dispatcher {
       ackedAt: null,
       alert,
     } as PageState & { alert: Alert });
+    // Started even when the page existed: a retry after a failed start must still start it (a no-op if running).
     await this.d.paging.start(pageId);
-    return { sent: true, pageId };
+    return { sent: true, pageId, ...(created ? {} : { reason: 'joined the incident’s page' }) };
   }
 
   /**
@@ -218,28 +227,8 @@ export class Dispatcher {
   }
 
   /** Acknowledges a page (once): the ladder stops at its next rung; the audit trail says who and when. */
-  async acknowledge(
-    pageId: string,
-    by: string,
-  ): Promise<{ pageId: string; accountId: string; ackedBy: string; ackedAt: string; first: boolean } | null> {
-    const at = this.d.now().toISOString();
-    const result = await this.d.store.acknowledge(pageId, by, at);
-    if (!result) return null;
-    if (result.first)
-      await this.d.audit({
-        accountId: result.page.accountId,
-        incidentId: result.page.incidentId ?? undefined,
-        action: 'page-acknowledged',
-        actor: by,
-        details: { pageId, tier: result.page.tier, attempt: result.page.attempt },
-      });
-    return {
-      pageId,
-      accountId: result.page.accountId,
-      ackedBy: result.page.ackedBy!,
-      ackedAt: result.page.ackedAt!,
-      first: result.first,
-    };
+  acknowledge(pageId: string, by: string) {
+    return acknowledgePage(this.d, pageId, by);
   }
 
   /** Sends what quiet hours held and what digests collected, once due (scheduled). */
@@ -405,6 +394,69 @@ export class Dispatcher {
       ...rest,
     });
   }
+}
+
+export interface Acknowledgement {
+  pageId: string;
+  accountId: string;
+  ackedBy: string;
+  ackedAt: string;
+  /** False when it had been acknowledged already (by `ackedBy`). */
+  first: boolean;
+}
+
+/** Acknowledges a page once and audits who and when; the REST API and the dispatcher share it. */
+export async function acknowledgePage(
+  d: Pick<DispatcherDeps, 'store' | 'audit' | 'now'> & { store: Pick<NotifyStore, 'acknowledge'> },
+  pageId: string,
+  by: string,
+): Promise<Acknowledgement | null> {
+  const result = await d.store.acknowledge(pageId, by, d.now().toISOString());
+  if (!result) return null;
+  if (result.first)
+    await d.audit({
+      accountId: result.page.accountId,
+      incidentId: result.page.incidentId ?? undefined,
+      action: 'page-acknowledged',
+      actor: by,
+      details: { pageId, tier: result.page.tier, attempt: result.page.attempt },
+    });
+  return {
+    pageId,
+    accountId: result.page.accountId,
+    ackedBy: result.page.ackedBy!,
+    ackedAt: result.page.ackedAt!,
+    first: result.first,
+  };
+}
+
+/** An alert as the SNS topics' notification (subject, text, and the attributes subscribers filter on). */
+export function topicNotification(alert: Alert): Notification {
+  const kinds: Partial<Record<Alert['category'], Notification['kind']>> = {
+    recovery: 'resolved',
+    deleverage: 'deleverage',
+    liquidation: 'liquidation',
+    system: 'failure',
+  };
+  return {
+    subject: subjectOf(alert),
+    message: plainText(alert),
+    severity: alert.severity,
+    level: alert.level,
+    accountId: alert.accountId,
+    kind: kinds[alert.category] ?? 'alert',
+  };
+}
+
+/** No notification policy wired (tests, tools): alerts go to the SNS topics only, pages to both. */
+export function topicsOnly(topics: Notifier): Pick<Dispatcher, 'dispatch'> {
+  return {
+    async dispatch(alert: Alert) {
+      await topics.notify('alerts', topicNotification(alert));
+      if (alert.page || alert.severity === 'critical') await topics.notify('pages', topicNotification(alert));
+      return { sent: true };
+    },
+  };
 }
 
 function nextBoundary(now: Date, minutes: number): Date {

@@ -107,6 +107,8 @@ export class Api extends Construct {
     };
     for (const r of ROUTES) {
       resourceFor(r.path).addMethod(r.method, integration, {
+        // A public route (the one-click ack link) proves itself with a signed, expiring token.
+        ...(r.public ? { authorizationType: AuthorizationType.NONE } : {}),
         requestValidator,
         requestParameters: r.path.includes('{id}') ? { 'method.request.path.id': true } : undefined,
       });

@@ -86,7 +86,18 @@ const EVENT_CHANNELS: Record<DetailType, Channel[]> = {
 };
 
 /** Audit actions that are alerts and pages rather than actions taken. */
-const ALERT_ACTIONS = new Set(['alert', 'escalation-failed', 'resolved']);
+const ALERT_ACTIONS = new Set([
+  'alert',
+  'escalation-failed',
+  'resolved',
+  'notification',
+  'alert-suppressed',
+  'page',
+  'page-repeated',
+  'page-escalated',
+  'page-acknowledged',
+  'page-exhausted',
+]);
 
 export function eventMessages(e: DomainEvent): ChannelMessage[] {
   return EVENT_CHANNELS[e.detailType].map((channel) => ({

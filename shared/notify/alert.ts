@@ -19,6 +19,8 @@ export interface Alert {
   /** What happens next without intervention. */
   next: string;
   at: string;
+  /** Page on-call whatever the policy's page categories say (the /alerts settings' page levels). */
+  page?: boolean;
 }
 
 /** The category of a level alert: the level the account is at. */
@@ -28,8 +30,37 @@ export function levelCategory(level: RiskLevel | null): AlertCategory {
   return 'warning';
 }
 
-export function severityOfLevel(level: RiskLevel | null): Severity {
-  if (level === 'LIQUIDATION') return 'critical';
-  if (level === 'WARNING' || level === 'CRITICAL') return 'warning';
-  return 'info';
+export type AlertKind = 'alert' | 'deleverage' | 'liquidation' | 'resolved' | 'failure';
+
+const CATEGORY_OF_KIND: Record<Exclude<AlertKind, 'alert'>, AlertCategory> = {
+  deleverage: 'deleverage',
+  liquidation: 'liquidation',
+  resolved: 'recovery',
+  failure: 'system',
+};
+
+/** The escalation's notifications as alerts: one id per (account, incident, kind) so a retry is the same alert. */
+export function alertFor(
+  kind: AlertKind,
+  facts: Pick<Alert, 'accountId' | 'incidentId' | 'level' | 'marginRatio' | 'callMove' | 'next' | 'done'>,
+  severity: Severity,
+  at: string,
+  page = false,
+): Alert {
+  const headline: Record<AlertKind, string> = {
+    alert: `account ${facts.accountId} is ${facts.level}`,
+    deleverage: `deleveraging account ${facts.accountId} (${facts.level})`,
+    liquidation: `LIQUIDATING account ${facts.accountId}`,
+    resolved: `account ${facts.accountId} recovered (${facts.level})`,
+    failure: `automation FAILED for account ${facts.accountId}`,
+  };
+  return {
+    id: `${facts.accountId}:${facts.incidentId ?? '-'}:${kind}`,
+    category: kind === 'alert' ? levelCategory(facts.level) : CATEGORY_OF_KIND[kind],
+    severity,
+    ...facts,
+    headline: headline[kind],
+    at,
+    ...(page ? { page: true } : {}),
+  };
 }

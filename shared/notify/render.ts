@@ -60,14 +60,14 @@ const GSM7 = /^[A-Za-z0-9 @£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆ�
 
 /**
  * An SMS that fits one segment (160 GSM-7 characters) whenever it can: account, level, ratio, distance,
- * and the acknowledgement link; details are dropped before the link is.
+ * and the acknowledgement link. Details are dropped first; the link never is (a page without it would
+ * have to be acknowledged in the console), even if that takes a second segment.
  */
 export function smsText(a: Alert, links: Links = {}): string {
   const core = `MG ${a.level ?? ''} ${a.accountId}: ratio ${ratio(a.marginRatio)}, call ${distance(a.callMove).replace(' move', '')}`;
   const candidates = [
     [core, a.done ? `Done: ${a.done}` : '', links.ack ? `Ack: ${links.ack}` : ''],
     [core, links.ack ? `Ack: ${links.ack}` : ''],
-    [core],
   ].map((parts) => parts.filter(Boolean).join('. '));
   const ascii = (s: string) => s.replace(/[−–]/g, '-');
   return ascii(candidates.find((c) => ascii(c).length <= 160 && GSM7.test(ascii(c))) ?? candidates.at(-1)!);

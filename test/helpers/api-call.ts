@@ -26,5 +26,9 @@ export function callApi(deps: ApiDeps, method: string, resource: string, options
       identity: { userArn: options.userArn ?? 'arn:aws:iam::123456789012:user/ops' },
     },
   } as unknown as APIGatewayProxyEvent;
-  return route(event, deps).then((r) => ({ status: r.statusCode, body: JSON.parse(r.body) }));
+  return route(event, deps).then((r) => ({
+    status: r.statusCode,
+    // HTML for people (the one-click ack page), JSON otherwise.
+    body: String(r.headers?.['content-type'] ?? '').startsWith('text/html') ? r.body : JSON.parse(r.body),
+  }));
 }

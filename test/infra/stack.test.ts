@@ -99,10 +99,10 @@ describe('storage', () => {
 });
 
 describe('evaluation', () => {
-  it('eleven arm64 Node 24 functions; the evaluating ones share the pipeline configuration', () => {
+  it('twelve arm64 Node 24 functions; the evaluating ones share the pipeline configuration', () => {
     const fns = ownFunctions(dev.template);
-    // 5 evaluation, escalation steps and starter, API and summary, WebSocket connections and broadcaster
-    expect(Object.keys(fns)).toHaveLength(11);
+    // 5 evaluation, escalation steps and starter, paging ladder, API and summary, WebSocket connections and broadcaster
+    expect(Object.keys(fns)).toHaveLength(12);
     for (const f of Object.values(fns)) {
       expect(f.Properties.Architectures).toEqual(['arm64']);
       expect(f.Properties.Runtime).toBe('nodejs24.x');
@@ -180,7 +180,7 @@ describe('evaluation', () => {
         JSON.stringify(r.Properties.AssumeRolePolicyDocument).includes('lambda.amazonaws.com') &&
         !JSON.stringify(r.Properties.ManagedPolicyArns ?? '').includes('AWSLambdaBasicExecutionRole'),
     );
-    expect(lambdaRoles).toHaveLength(11);
+    expect(lambdaRoles).toHaveLength(12);
     for (const r of lambdaRoles) expect(r.Properties.ManagedPolicyArns).toBeUndefined();
   });
 });
@@ -200,8 +200,8 @@ describe('events and observability', () => {
     const names = alarms.map((a) => a.MetricName);
     expect(names.filter((n) => n === 'ApproximateNumberOfMessagesVisible')).toHaveLength(3);
     expect(names.filter((n) => n === 'IteratorAge')).toHaveLength(2);
-    expect(names.filter((n) => n === 'Errors')).toHaveLength(11);
-    expect(names.filter((n) => n === 'Throttles')).toHaveLength(11);
+    expect(names.filter((n) => n === 'Errors')).toHaveLength(12);
+    expect(names.filter((n) => n === 'Throttles')).toHaveLength(12);
     expect(names.filter((n) => n === 'ExecutionsFailed')).toHaveLength(1);
     for (const a of alarms) expect(a.AlarmActions).toHaveLength(1);
     dev.template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
@@ -317,6 +317,51 @@ describe('operator console', () => {
   });
 });
 
+describe('notifications and on-call paging', () => {
+  it('a paging workflow per page: page, wait for the ack time, escalate until acknowledged or exhausted', () => {
+    const machines = Object.values(dev.template.findResources('AWS::StepFunctions::StateMachine'));
+    expect(machines).toHaveLength(2);
+    const paging = machines.find((m) =>
+      JSON.stringify(m.Properties.DefinitionString).includes('Wait for acknowledgement'),
+    )!;
+    const definition = JSON.stringify(paging.Properties.DefinitionString);
+    expect(definition).toContain('"SecondsPath\\":\\"$.waitSeconds\\"');
+    expect(definition).toContain('Escalate unless acknowledged');
+    dev.template.hasResourceProperties('AWS::Events::Rule', {
+      Targets: [Match.objectLike({ Input: '{"action":"flush"}' })],
+    });
+    dev.template.hasResourceProperties('AWS::SecretsManager::Secret', {
+      GenerateSecretString: Match.objectLike({ PasswordLength: 48 }),
+    });
+  });
+
+  it('the escalation may start pages and send SMS; the one-click /ack route alone skips IAM', () => {
+    const fns = ownFunctions(dev.template);
+    const steps = Object.entries(fns).find(([id]) => id.startsWith('EscalationSteps'))![1];
+    expect(Object.keys(steps.Properties.Environment.Variables)).toEqual(
+      expect.arrayContaining([
+        'PAGING_STATE_MACHINE_ARN',
+        'ACK_SECRET_NAME',
+        'ACK_BASE_URL',
+        'NOTIFICATION_POLICY',
+      ]),
+    );
+    const methods = Object.values(dev.template.findResources('AWS::ApiGateway::Method')).map(
+      (m) => m.Properties,
+    );
+    const open = methods.filter((m) => m.AuthorizationType === 'NONE');
+    expect(open).toHaveLength(1);
+    expect(open[0]!.HttpMethod).toBe('GET');
+    expect(methods.filter((m) => m.AuthorizationType === 'AWS_IAM').length).toBe(methods.length - 1);
+  });
+
+  it('names a bad notification policy or sender in the context', () => {
+    expect(() => readDeployConfig({ notificationSender: 'not-an-address' })).toThrow(
+      /context\.notificationSender/,
+    );
+  });
+});
+
 describe('cdk-nag AwsSolutions', () => {
   it('has zero unsuppressed findings', () => {
     for (const { stack } of [dev, prod]) {
@@ -357,7 +402,7 @@ describe('config', () => {
       ...Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('AwsSolutions-.*')),
     ];
     expect(findings.map((f) => `${f.id}: ${String(f.entry.data).slice(0, 160)}`)).toEqual([]);
-    expect(Object.keys(ownFunctions(template))).toHaveLength(12);
+    expect(Object.keys(ownFunctions(template))).toHaveLength(13);
     const subs = Object.values(template.findResources('AWS::SNS::Subscription')).map(
       (s) => s.Properties.Protocol,
     );

@@ -1,0 +1,97 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SecretsManagerClient, GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { SESv2Client } from '@aws-sdk/client-sesv2';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import type { ChannelKind } from '../../shared/notify/policy.ts';
+import { ActionsRepository, SettingsRepository } from './actions-repository.ts';
+import { SesEmailSender, SnsSmsSender } from './channels/aws-senders.ts';
+import { PermanentDeliveryError, type ChannelSender } from './channels/delivery.ts';
+import { TelegramSender } from './channels/telegram.ts';
+import { WebhookSender } from './channels/webhook.ts';
+import { Dispatcher, type PagingStarter } from './dispatcher.ts';
+import { readEnv, requireEnv } from './env.ts';
+import { SnsNotifier } from './notifier.ts';
+import { readPolicy } from './policy-setting.ts';
+import { NotifyStore } from './notify-store.ts';
+import { SqsDeadLetter } from './queues.ts';
+import { logger } from './runtime.ts';
+
+const secrets = new Map<string, Promise<string>>();
+/** A secret's string, read once per container (credentials never sit in environment variables). */
+export function secret(name: string): Promise<string> {
+  let value = secrets.get(name);
+  if (!value) {
+    value = new SecretsManagerClient({})
+      .send(new GetSecretValueCommand({ SecretId: name }))
+      .then((s) => s.SecretString ?? Promise.reject(new Error(`secret ${name} has no string`)));
+    secrets.set(name, value);
+  }
+  return value;
+}
+
+const unconfigured = (what: string): ChannelSender => ({
+  send: async () => {
+    throw new PermanentDeliveryError(`${what} is not configured for this deployment`);
+  },
+});
+
+/** The dispatcher as the Lambdas use it: SES, SNS SMS, Telegram and the webhook, SQS dead letters, SFN paging. */
+export function awsDispatcher(env: NodeJS.ProcessEnv = process.env): Dispatcher {
+  const tables = readEnv(env).tables;
+  const dynamodb = new DynamoDBClient({});
+  const settings = new SettingsRepository(dynamodb, tables.settings);
+  const actions = new ActionsRepository(dynamodb, tables.actions);
+  const fallback = env.NOTIFICATION_POLICY ? JSON.parse(env.NOTIFICATION_POLICY) : {};
+  const senders: Record<ChannelKind, ChannelSender> = {
+    telegram: env.TELEGRAM_SECRET_NAME
+      ? new TelegramSender(() => secret(env.TELEGRAM_SECRET_NAME!))
+      : unconfigured('Telegram (telegramSecretName)'),
+    email: env.NOTIFICATION_SENDER
+      ? new SesEmailSender(new SESv2Client({ maxAttempts: 1 }), env.NOTIFICATION_SENDER)
+      : unconfigured('e-mail (notificationSender)'),
+    sms: new SnsSmsSender(new SNSClient({ maxAttempts: 1 })),
+    webhook: env.WEBHOOK_SECRET_NAME
+      ? new WebhookSender(() => secret(env.WEBHOOK_SECRET_NAME!))
+      : unconfigured('the chat webhook (webhookSecretName)'),
+    // The console hears every notification through the audit trail's alerts channel.
+    websocket: { send: async () => {} },
+  };
+  const sfn = new SFNClient({});
+  const paging: PagingStarter | undefined = env.PAGING_STATE_MACHINE_ARN
+    ? {
+        start: async (pageId) => {
+          try {
+            await sfn.send(
+              new StartExecutionCommand({
+                stateMachineArn: env.PAGING_STATE_MACHINE_ARN,
+                name: `page-${pageId}`,
+                input: JSON.stringify({ pageId }),
+              }),
+            );
+          } catch (e) {
+            if (!(e instanceof ExecutionAlreadyExists)) throw e;
+          }
+        },
+      }
+    : undefined;
+  return new Dispatcher({
+    policy: () => readPolicy(settings, fallback),
+    store: new NotifyStore(dynamodb, tables.actions),
+    senders,
+    deadLetter: new SqsDeadLetter(new SQSClient({}), requireEnv('DEAD_LETTER_QUEUE_URL', env)),
+    paging,
+    audit: (entry) => actions.audit(entry),
+    topics:
+      env.ALERTS_TOPIC_ARN && env.PAGES_TOPIC_ARN
+        ? new SnsNotifier(new SNSClient({}), { alerts: env.ALERTS_TOPIC_ARN, pages: env.PAGES_TOPIC_ARN })
+        : undefined,
+    log: (record) => logger.info('notification', { ...record }),
+    ack: {
+      secret: () => secret(requireEnv('ACK_SECRET_NAME', env)),
+      baseUrl: requireEnv('ACK_BASE_URL', env),
+    },
+    now: () => new Date(),
+  });
+}

@@ -1,0 +1,167 @@
+import { Duration } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Secret, type ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import {
+  Choice,
+  Condition,
+  DefinitionBody,
+  JsonPath,
+  LogLevel,
+  StateMachine,
+  StateMachineType,
+  Succeed,
+  TaskInput,
+  Wait,
+  WaitTime,
+} from 'aws-cdk-lib/aws-stepfunctions';
+import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+import type { TableKey } from '../table-definitions.ts';
+import { MarginGuardFunction, type MarginGuardFunction as Fn } from './lambda-function.ts';
+
+export interface PagingProps {
+  readonly stage: string;
+  readonly tables: Record<TableKey, ITable>;
+  readonly environment: Record<string, string>;
+  readonly alerts: ITopic;
+  readonly pages: ITopic;
+  readonly deadLetterQueue: IQueue;
+  readonly logRetentionDays: number;
+  /** The deployment's notification policy (CDK context), used until one is stored through the API. @default {} */
+  readonly notificationPolicy?: unknown;
+  /** Secrets Manager secret holding the Telegram bot token. @default Telegram routes fail as not configured */
+  readonly telegramSecretName?: string;
+  /** SES-verified sender address for e-mail routes. @default e-mail routes fail as not configured */
+  readonly notificationSender?: string;
+  /** Secrets Manager secret holding the chat webhook URL. @default webhook routes fail as not configured */
+  readonly webhookSecretName?: string;
+  /** How often held (quiet-hours, digest) deliveries are flushed. @default 5 minutes */
+  readonly flushRateMinutes?: number;
+}
+
+/**
+ * On-call paging: a Standard workflow per page (page a tier → wait its ack time → escalate …, each rung
+ * taken once and stopped by an acknowledgement), the signing secret of one-click ack links, and the
+ * schedule that flushes deliveries held by quiet hours or collected for digests.
+ */
+export class Paging extends Construct {
+  readonly stateMachine: StateMachine;
+  readonly steps: MarginGuardFunction;
+  readonly ackSecret: Secret;
+  /** Environment every function that dispatches notifications needs (add ACK_BASE_URL). */
+  readonly environment: Record<string, string>;
+
+  constructor(scope: Construct, id: string, props: PagingProps) {
+    super(scope, id);
+    this.ackSecret = new Secret(this, 'AckLinkSecret', {
+      description: 'Signs one-click acknowledgement links in pages',
+      generateSecretString: { passwordLength: 48, excludePunctuation: true },
+    });
+    this.environment = {
+      ALERTS_TOPIC_ARN: props.alerts.topicArn,
+      PAGES_TOPIC_ARN: props.pages.topicArn,
+      ACK_SECRET_NAME: this.ackSecret.secretArn,
+      NOTIFICATION_POLICY: JSON.stringify(props.notificationPolicy ?? {}),
+      ...(props.telegramSecretName ? { TELEGRAM_SECRET_NAME: props.telegramSecretName } : {}),
+      ...(props.notificationSender ? { NOTIFICATION_SENDER: props.notificationSender } : {}),
+      ...(props.webhookSecretName ? { WEBHOOK_SECRET_NAME: props.webhookSecretName } : {}),
+    };
+    this.steps = new MarginGuardFunction(this, 'Ladder', {
+      name: 'paging',
+      description: 'On-call ladder steps and the flush of held notifications',
+      environment: { ...props.environment, ...this.environment },
+      timeout: Duration.minutes(1),
+      logRetentionDays: props.logRetentionDays,
+    });
+
+    const task = (name: string, action: string) =>
+      new LambdaInvoke(this, name, {
+        lambdaFunction: this.steps.fn,
+        payloadResponseOnly: true,
+        payload: TaskInput.fromObject({ action, pageId: JsonPath.stringAt('$.pageId') }),
+        retryOnServiceExceptions: true,
+      });
+    const wait = new Wait(this, 'Wait for acknowledgement', { time: WaitTime.secondsPath('$.waitSeconds') });
+    const escalate = task('Escalate unless acknowledged', 'escalate');
+    const done = new Succeed(this, 'Acknowledged or exhausted');
+    const decide = (name: string) =>
+      new Choice(this, name).when(Condition.booleanEquals('$.done', true), done).otherwise(wait);
+    wait.next(escalate);
+    escalate.next(decide('After escalation'));
+    const start = task('Page the first tier', 'start').next(decide('After first page'));
+    this.stateMachine = new StateMachine(this, 'StateMachine', {
+      stateMachineType: StateMachineType.STANDARD,
+      definitionBody: DefinitionBody.fromChainable(start),
+      comment: 'Margin Guard on-call paging: one execution per page, up the ladder until acknowledged',
+      logs: {
+        destination: new LogGroup(this, 'Logs', { retention: RetentionDays.ONE_MONTH }),
+        level: LogLevel.ALL,
+        includeExecutionData: false,
+      },
+      tracingEnabled: true,
+      timeout: Duration.days(2),
+    });
+
+    new Rule(this, 'FlushSchedule', {
+      description: 'Sends notifications held by quiet hours or collected for digests, once due',
+      schedule: Schedule.rate(Duration.minutes(props.flushRateMinutes ?? 5)),
+      targets: [
+        new LambdaFunction(this.steps.fn, {
+          event: RuleTargetInput.fromObject({ action: 'flush' }),
+          retryAttempts: 2,
+        }),
+      ],
+    });
+    this.grantDispatch(this.steps, props);
+  }
+
+  /**
+   * Where one-click acknowledgement links point (the REST API's public /ack route), for every function
+   * that dispatches; set once the API exists.
+   */
+  setAckBaseUrl(url: string, ...fns: Fn[]): void {
+    for (const f of [this.steps, ...fns]) f.fn.addEnvironment('ACK_BASE_URL', url);
+  }
+
+  /** What a function that dispatches notifications may do: the tables, topics, SMS, SES, secrets, DLQ. */
+  grantDispatch(
+    fn: Fn,
+    props: Pick<
+      PagingProps,
+      | 'tables'
+      | 'alerts'
+      | 'pages'
+      | 'deadLetterQueue'
+      | 'telegramSecretName'
+      | 'webhookSecretName'
+      | 'notificationSender'
+    >,
+  ): void {
+    props.tables.actions.grantReadWriteData(fn.role);
+    props.tables.settings.grantReadData(fn.role);
+    props.alerts.grantPublish(fn.role);
+    props.pages.grantPublish(fn.role);
+    props.deadLetterQueue.grantSendMessages(fn.role);
+    this.ackSecret.grantRead(fn.role);
+    // SMS goes to phone numbers, not topics: sns:Publish has no resource to scope it to.
+    fn.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['sns:Publish'],
+        resources: ['*'],
+        conditions: { Bool: { 'aws:SecureTransport': 'true' } },
+      }),
+    );
+    if (props.notificationSender)
+      fn.role.addToPrincipalPolicy(new PolicyStatement({ actions: ['ses:SendEmail'], resources: ['*'] }));
+    const grantSecret = (name: string, id: string) =>
+      (Secret.fromSecretNameV2(this, `${id}${fn.node.addr.slice(0, 6)}`, name) as ISecret).grantRead(fn.role);
+    if (props.telegramSecretName) grantSecret(props.telegramSecretName, 'Telegram');
+    if (props.webhookSecretName) grantSecret(props.webhookSecretName, 'Webhook');
+  }
+}

@@ -1,0 +1,112 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { DeliveryRecord } from '../../functions/lib/dispatcher.ts';
+import { runLocal, startLocalSystem } from '../../local/local-system.ts';
+import { loadScenario } from '../../local/scenario.ts';
+import { parsePricesCsv } from '../../shared/replay/prices-csv.ts';
+import { callApi } from '../helpers/api-call.ts';
+
+const root = join(import.meta.dirname, '..', '..');
+const allBars = parsePricesCsv(
+  readFileSync(join(root, 'test', 'fixtures', 'crash-2020.csv'), 'utf8'),
+  'crash-2020.csv',
+);
+const bars = (from: string, to: string) => allBars.filter((b) => b.date >= from && b.date <= to);
+
+function scenarioOf(ids: string[]) {
+  const scenario = loadScenario(join(root, 'local', 'scenarios', 'crash-2020.json'));
+  scenario.accounts = scenario.accounts.filter((a) => ids.includes((a.account as { id: string }).id));
+  return scenario;
+}
+
+const deliveriesIn = (file: string) =>
+  readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as DeliveryRecord & { channel?: string })
+    .filter((r) => r.channel !== 'sns-topic');
+
+describe('notifications in local mode (real dispatcher, paging workflow and DynamoDB Local)', () => {
+  it('the 2020 crash: REGT-2X hears one warning as it flaps around 2.0 (two more suppressed), and one recovery', async () => {
+    const result = await runLocal({
+      scenario: scenarioOf(['REGT-2X']),
+      bars: bars('2020-02-20', '2020-03-27'),
+      outDir: mkdtempSync(join(tmpdir(), 'mg-notify-')),
+    });
+    expect(result.notifications['REGT-2X']).toMatchObject({
+      warning: { sent: 1, suppressed: 2 },
+      recovery: { sent: 1, suppressed: 2 },
+      deleverage: { sent: 1, suppressed: 0 },
+    });
+    const warnings = deliveriesIn(result.files.notifications).filter(
+      (r) => r.accountId === 'REGT-2X' && r.category === 'warning' && r.status === 'sent',
+    );
+    // One alert, delivered to each of its routes (console and the desk's Telegram chat).
+    expect(warnings.map((r) => r.route).sort()).toEqual(['console', 'risk-desk']);
+    expect(warnings.find((r) => r.route === 'risk-desk')!.text).toContain(
+      '*\\[Margin Guard\\] account REGT\\-2X is WARNING*',
+    );
+  }, 120_000);
+
+  it('an unacknowledged page escalates primary → secondary → head of risk, one rung per wait, none twice', async () => {
+    // LEV-5X is liquidated on 27 Feb: a page. Nobody acknowledges it.
+    const result = await runLocal({
+      scenario: scenarioOf(['LEV-5X']),
+      bars: bars('2020-02-20', '2020-03-06'),
+      outDir: mkdtempSync(join(tmpdir(), 'mg-notify-')),
+    });
+    const pages = deliveriesIn(result.files.notifications).filter((r) => r.page && r.status === 'sent');
+    expect(pages.map((r) => `${r.at.slice(0, 10)} ${r.page!.tier} ${r.channel} ${r.to}`)).toEqual([
+      '2020-02-27 primary sms +447700900101',
+      '2020-02-28 secondary sms +447700900102',
+      '2020-03-02 head of risk email head.of.risk@broker.example',
+    ]);
+    expect(new Set(pages.map((r) => r.page!.pageId)).size).toBe(1);
+    // Every page carries a one-click acknowledgement link.
+    expect(pages[0]!.text).toMatch(/Ack: http:\/\/127\.0\.0\.1:8080\/api\/ack\?token=/);
+    const timeline = result.timeline
+      .filter((e) => e.accountId === 'LEV-5X')
+      .map((e) => `${e.date} ${e.text}`);
+    expect(timeline).toContain('2020-02-28 unacknowledged: escalated to secondary');
+    expect(timeline).toContain('2020-03-03 no one acknowledged: ladder exhausted');
+  }, 120_000);
+
+  it('an acknowledgement (the one-click link) stops the escalation and is audited with who and when', async () => {
+    const outDir = mkdtempSync(join(tmpdir(), 'mg-notify-'));
+    const system = await startLocalSystem({
+      scenario: scenarioOf(['LEV-5X']),
+      bars: bars('2020-02-20', '2020-02-27'),
+      outDir,
+    });
+    try {
+      const result = await system.replay();
+      const first = deliveriesIn(result.files.notifications).find((r) => r.page && r.status === 'sent')!;
+      expect(first.page!.tier).toBe('primary');
+      const token = /token=([^\s]+)/.exec(first.text!)![1]!;
+      // The link is public: no credentials, only the signed, expiring token.
+      const ack = await callApi(system.api, 'GET', '/ack', { query: { token } });
+      expect(ack.status).toBe(200);
+      expect(ack.body).toContain('Page for account LEV-5X acknowledged (link:primary-sms');
+      // A forged token is refused.
+      expect((await callApi(system.api, 'GET', '/ack', { query: { token: `${token}x` } })).status).toBe(403);
+      // The ladder's next rung comes with the next tick: acknowledged, it stops; nobody else is paged.
+      const spy = (await system.api.repo.getPrices(['SPY'])).get('SPY')!.price;
+      await system.tick('SPY', spy);
+      await system.tick('SPY', spy);
+      const pages = deliveriesIn(result.files.notifications).filter((r) => r.page && r.status === 'sent');
+      expect(pages.map((r) => r.page!.tier)).toEqual(['primary']);
+      const audit = await system.api.actions.listAudit('LEV-5X');
+      expect(audit.find((a) => a.action === 'page-acknowledged')).toMatchObject({
+        actor: 'link:primary-sms',
+        details: { pageId: first.page!.pageId, tier: 0 },
+      });
+      // Acknowledging again (the REST route) says who already did.
+      const again = await callApi(system.api, 'POST', '/pages/{id}/ack', { id: first.page!.pageId });
+      expect(again.body).toMatchObject({ first: false, ackedBy: 'link:primary-sms' });
+    } finally {
+      await system.stop();
+    }
+  }, 120_000);
+});
