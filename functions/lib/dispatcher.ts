@@ -153,20 +153,37 @@ export class Dispatcher {
   }
 
   /**
-   * One rung of the on-call ladder. `start` pages the first tier; `escalate` (after the wait) stops if
-   * acknowledged, else pages the same tier again or the next one; each rung is taken once.
+   * One rung of the on-call ladder, from the rung the workflow last saw (`from`; the first page starts
+   * from tier 0, attempt 0). Acknowledged → done; otherwise the next rung is taken once: a retried step
+   * finds the page already past `from` and pages nobody again.
    */
   async pageStep(
     action: 'start' | 'escalate',
     pageId: string,
-  ): Promise<{ pageId: string; done: boolean; waitSeconds: number; note: string }> {
+    from: { tier: number; attempt: number } = { tier: 0, attempt: 0 },
+  ): Promise<{
+    pageId: string;
+    done: boolean;
+    waitSeconds: number;
+    tier: number;
+    attempt: number;
+    note: string;
+  }> {
     const policy = await this.d.policy();
     const page = (await this.d.store.page(pageId)) as (PageState & { alert: Alert }) | null;
     if (!page) throw new Error(`no page ${pageId}`);
-    const step: LadderStep =
-      action === 'start' && page.attempt === 0 ? firstStep(policy) : nextStep(page, policy);
-    if (step.kind === 'acknowledged')
-      return { pageId, done: true, waitSeconds: 0, note: `acknowledged by ${step.by} at ${step.at}` };
+    const at = action === 'start' ? { tier: 0, attempt: 0 } : from;
+    const result = (done: boolean, note: string, rung = { tier: page.tier, attempt: page.attempt }) => ({
+      pageId,
+      done,
+      waitSeconds: done ? 0 : (policy.onCall[rung.tier]?.ackMinutes ?? 0) * 60,
+      ...rung,
+      note,
+    });
+    if (page.ackedBy) return result(true, `acknowledged by ${page.ackedBy} at ${page.ackedAt}`);
+    if (page.tier !== at.tier || page.attempt !== at.attempt) return result(false, 'rung already taken');
+    const step: LadderStep = at.attempt === 0 ? firstStep(policy) : nextStep(page, policy);
+    if (step.kind === 'acknowledged') return result(true, `acknowledged by ${step.by} at ${step.at}`);
     if (step.kind === 'exhausted') {
       await this.d.audit({
         accountId: page.accountId,
@@ -175,37 +192,30 @@ export class Dispatcher {
         actor: 'notifications',
         details: { pageId, tiers: step.tiers },
       });
-      return { pageId, done: true, waitSeconds: 0, note: `no acknowledgement after ${step.tiers} tier(s)` };
+      return result(true, `no acknowledgement after ${step.tiers} tier(s)`);
     }
-    const moved = await this.d.store.advancePage(
-      pageId,
-      { tier: page.tier, attempt: page.attempt },
-      { tier: step.tier, attempt: step.attempt },
-    );
-    if (!moved) {
-      // Acknowledged meanwhile, or a retry of a rung already taken: nothing is paged twice.
+    const rung = { tier: step.tier, attempt: step.attempt };
+    if (!(await this.d.store.advancePage(pageId, at, rung))) {
+      // Acknowledged, or moved by a concurrent retry, between the read and the write: nobody is paged twice.
       const now = await this.d.store.page(pageId);
       return now?.ackedBy
-        ? { pageId, done: true, waitSeconds: 0, note: `acknowledged by ${now.ackedBy}` }
-        : { pageId, done: false, waitSeconds: step.waitMinutes * 60, note: 'rung already taken' };
+        ? result(true, `acknowledged by ${now.ackedBy}`)
+        : result(false, 'rung already taken', {
+            tier: now?.tier ?? rung.tier,
+            attempt: now?.attempt ?? rung.attempt,
+          });
     }
     const alert: Alert = {
       ...page.alert,
+      severity: 'critical',
       headline: `PAGE (${step.tierName}${step.attempt > 1 ? `, ${step.attempt}` : ''}): ${page.alert.headline}`,
     };
-    const routes = policy.routes.filter((r) => step.routes.includes(r.name));
-    for (const route of routes)
-      await this.deliver(
-        route,
-        { ...alert, severity: 'critical' },
-        policy,
-        `page-t${step.tier}-a${step.attempt}`,
-        {
-          pageId,
-          tier: step.tierName,
-          attempt: step.attempt,
-        },
-      );
+    for (const route of policy.routes.filter((r) => step.routes.includes(r.name)))
+      await this.deliver(route, alert, policy, `page-t${step.tier}-a${step.attempt}`, {
+        pageId,
+        tier: step.tierName,
+        attempt: step.attempt,
+      });
     await this.d.audit({
       accountId: page.accountId,
       incidentId: page.incidentId ?? undefined,
@@ -218,12 +228,7 @@ export class Dispatcher {
       actor: 'notifications',
       details: { pageId, tier: step.tierName, attempt: step.attempt, routes: step.routes },
     });
-    return {
-      pageId,
-      done: false,
-      waitSeconds: step.waitMinutes * 60,
-      note: `paged ${step.tierName} (${step.attempt})`,
-    };
+    return result(false, `paged ${step.tierName} (${step.attempt})`, rung);
   }
 
   /** Acknowledges a page (once): the ladder stops at its next rung; the audit trail says who and when. */

@@ -84,7 +84,14 @@ export class Paging extends Construct {
       new LambdaInvoke(this, name, {
         lambdaFunction: this.steps.fn,
         payloadResponseOnly: true,
-        payload: TaskInput.fromObject({ action, pageId: JsonPath.stringAt('$.pageId') }),
+        payload: TaskInput.fromObject({
+          action,
+          pageId: JsonPath.stringAt('$.pageId'),
+          // Escalation starts from the rung the previous step reported: a retried step pages nobody twice.
+          ...(action === 'escalate'
+            ? { tier: JsonPath.numberAt('$.tier'), attempt: JsonPath.numberAt('$.attempt') }
+            : {}),
+        }),
         retryOnServiceExceptions: true,
       });
     const wait = new Wait(this, 'Wait for acknowledgement', { time: WaitTime.secondsPath('$.waitSeconds') });
