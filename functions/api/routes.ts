@@ -172,6 +172,21 @@ async function manualOrders(
   return json(status, { requestId: body.requestId, status: 'published', event: record.payload.event });
 }
 
+/** PUT of a settings document: validated (every bad field named), stored as sent, audited. */
+async function replaceSettings<S extends z.ZodType>(
+  e: APIGatewayProxyEvent,
+  d: ApiDeps,
+  key: string,
+  schema: S,
+  action: string,
+): Promise<z.output<S>> {
+  const parsed = parseBody(e, schema);
+  const raw = JSON.parse(e.body ?? '{}');
+  await d.settings.put(key, raw);
+  await d.actions.audit({ accountId: '#system', action, actor: actor(e), details: raw });
+  return parsed;
+}
+
 export const ROUTES: Route[] = [
   {
     method: 'GET',
@@ -264,17 +279,11 @@ export const ROUTES: Route[] = [
     path: '/notifications',
     summary: 'Replace the notification policy (validated: every bad field is named)',
     body: notificationPolicySchema,
-    handle: async (e, d) => {
-      const parsed = parseBody(e, notificationPolicySchema);
-      await d.settings.put(POLICY_SETTING, JSON.parse(e.body ?? '{}'));
-      await d.actions.audit({
-        accountId: '#system',
-        action: 'notifications-updated',
-        actor: actor(e),
-        details: {},
-      });
-      return json(200, parsed);
-    },
+    handle: async (e, d) =>
+      json(
+        200,
+        await replaceSettings(e, d, POLICY_SETTING, notificationPolicySchema, 'notifications-updated'),
+      ),
   },
   {
     method: 'GET',
@@ -542,17 +551,8 @@ export const ROUTES: Route[] = [
         path: `/${name}`,
         summary: `Replace the ${name} settings (validated)`,
         body: schema,
-        handle: async (e, d) => {
-          const parsed = parseBody(e, schema);
-          await d.settings.put(key, JSON.parse(e.body ?? '{}'));
-          await d.actions.audit({
-            accountId: '#system',
-            action: `${name}-updated`,
-            actor: actor(e),
-            details: JSON.parse(e.body ?? '{}'),
-          });
-          return json(200, toJson(parsed));
-        },
+        handle: async (e, d) =>
+          json(200, toJson(await replaceSettings(e, d, key, schema, `${name}-updated`))),
       },
     ];
   }),

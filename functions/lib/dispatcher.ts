@@ -117,8 +117,8 @@ export class Dispatcher {
     const routes = routesFor(alert, policy);
     for (const route of routes) await this.deliver(route, alert, policy, 'alert');
     const page = pages(alert, policy);
-    await this.d.topics?.notify('alerts', this.topicNotification(alert));
-    if (page) await this.d.topics?.notify('pages', this.topicNotification(alert));
+    await this.d.topics?.notify('alerts', topicNotification(alert));
+    if (page) await this.d.topics?.notify('pages', topicNotification(alert));
     await this.d.audit({
       accountId: alert.accountId,
       incidentId: alert.incidentId ?? undefined,
@@ -364,26 +364,6 @@ export class Dispatcher {
       default:
         return { ...base, to: '-', text: plainText(alert, links) };
     }
-  }
-
-  private topicNotification(alert: Alert) {
-    const kind =
-      (
-        {
-          recovery: 'resolved',
-          deleverage: 'deleverage',
-          liquidation: 'liquidation',
-          system: 'failure',
-        } as const
-      )[alert.category as 'recovery'] ?? 'alert';
-    return {
-      subject: subjectOf(alert),
-      message: plainText(alert),
-      severity: alert.severity,
-      level: alert.level,
-      accountId: alert.accountId,
-      kind,
-    };
   }
 
   private log(
