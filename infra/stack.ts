@@ -75,7 +75,12 @@ export class MarginGuardStack extends Stack {
       config,
       tables: this.storage.tables,
       bus: this.events.bus,
-      environment: { ...environment, ACK_SECRET_NAME: this.paging.ackSecret.secretArn },
+      environment: {
+        ...environment,
+        ACK_SECRET_NAME: this.paging.ackSecret.secretArn,
+        // GET /notifications shows the deployment's default until a policy is stored.
+        NOTIFICATION_POLICY: this.paging.environment.NOTIFICATION_POLICY!,
+      },
     });
     this.paging.ackSecret.grantRead(this.api.handler.role);
     // The escalation dispatches notifications: the policy's routes, the topics, and the on-call ladder.
