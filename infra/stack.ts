@@ -78,8 +78,8 @@ export class MarginGuardStack extends Stack {
       environment: {
         ...environment,
         ACK_SECRET_NAME: this.paging.ackSecret.secretArn,
-        // GET /notifications shows the deployment's default until a policy is stored.
-        NOTIFICATION_POLICY: this.paging.environment.NOTIFICATION_POLICY!,
+        // Manual actions are notified through the policy; GET /notifications shows its default until one is stored.
+        ...this.paging.environment,
       },
     });
     this.paging.ackSecret.grantRead(this.api.handler.role);
@@ -97,6 +97,16 @@ export class MarginGuardStack extends Stack {
       webhookSecretName: config.webhookSecretName,
       notificationSender: config.notificationSender,
     });
+    this.paging.grantDispatch(this.api.handler, {
+      tables: this.storage.tables,
+      alerts: this.alerts.alerts,
+      pages: this.alerts.pages,
+      deadLetterQueue: this.evaluation.deadLetterQueue,
+      telegramSecretName: config.telegramSecretName,
+      webhookSecretName: config.webhookSecretName,
+      notificationSender: config.notificationSender,
+    });
+    // Not the API's own handler: its environment cannot name its own URL (a cycle); it sends no pages.
     this.paging.setAckBaseUrl(`${this.api.api.url}ack`, steps);
     // The operator console: site, people's sign-in (viewer/operator roles), live channels.
     this.consoleSite = new ConsoleSite(this, 'ConsoleSite', { isProd: config.isProd });

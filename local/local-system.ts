@@ -10,6 +10,7 @@ import { POLICY_SETTING, readPolicy } from '../functions/lib/policy-setting.ts';
 import { runPagingStep } from '../functions/paging/handler.ts';
 import { apiDeps } from '../functions/api/handler.ts';
 import type { ApiDeps } from '../functions/api/routes.ts';
+import { alertApproaching } from '../functions/lib/approaching.ts';
 import { messagesForChanges, type ChangedItem } from '../functions/lib/broadcast.ts';
 import { OverviewRepository } from '../functions/lib/overview-repository.ts';
 import { refreshSummary } from '../functions/summary/handler.ts';
@@ -410,6 +411,12 @@ export async function startLocalSystem(options: LocalOptions): Promise<LocalSyst
           note(entry.accountId!, 'page', 'no one acknowledged: ladder exhausted');
       }
       if (listeners.size > 0) emit(await messagesForChanges(changes, deadLetter));
+      // Predictive alerts from written evaluations, as the notifications Lambda does from the stream.
+      await alertApproaching(changes, {
+        policy: () => readPolicy(escalationDeps.settings, {}),
+        getAccount: (id) => repo.getAccount(id),
+        dispatch: (alert) => dispatcher.dispatch(alert),
+      });
     };
     const writePrices = async (bar: PriceBar) => {
       for (const [instrument, price] of bar.closes)
@@ -559,14 +566,16 @@ export async function startLocalSystem(options: LocalOptions): Promise<LocalSyst
       return run;
     };
     let minute = 0;
+    const api = apiDeps(
+      client,
+      tables,
+      { repo, bands: handlerDeps.bands, publisher: bus, stage: 'local' },
+      () => clock.now(),
+      { ackSecret: async () => ackSecret, policyFallback: {} },
+    );
+    api.notify = (alert) => dispatcher.dispatch(alert);
     return {
-      api: apiDeps(
-        client,
-        tables,
-        { repo, bands: handlerDeps.bands, publisher: bus, stage: 'local' },
-        () => clock.now(),
-        { ackSecret: async () => ackSecret, policyFallback: {} },
-      ),
+      api,
       replay: () => (replayed ??= serial(replay)),
       tick: (instrument, price) =>
         serial(async () => {

@@ -5,7 +5,7 @@ import { ActionsRepository, SettingsRepository } from '../lib/actions-repository
 import { readEnv, requireEnv } from '../lib/env.ts';
 import { lambdaDeps, logger } from '../lib/runtime.ts';
 import { acknowledgePage } from '../lib/dispatcher.ts';
-import { secret } from '../lib/notifications.ts';
+import { awsDispatcher, secret } from '../lib/notifications.ts';
 import { NotifyStore } from '../lib/notify-store.ts';
 import { OverviewRepository } from '../lib/overview-repository.ts';
 import { readPolicy } from '../lib/policy-setting.ts';
@@ -80,6 +80,8 @@ export const handler = async (event: APIGatewayProxyEvent) => {
       publisher: base.publisher,
       stage: requireEnv('STAGE'),
     });
+    let dispatcher: ReturnType<typeof awsDispatcher> | undefined;
+    deps.notify = (alert) => (dispatcher ??= awsDispatcher()).dispatch(alert);
   }
   return route(event, deps, (msg, extra) => logger.error(msg, extra as Record<string, unknown>));
 };

@@ -23,6 +23,7 @@ import { OVERVIEW_LEVELS } from '../../shared/console/overview.ts';
 import type { OverviewSummary } from '../../shared/console/summary.ts';
 import { planToJson } from '../../shared/replay/serialize.ts';
 import type { Acknowledgement } from '../lib/dispatcher.ts';
+import type { Alert } from '../../shared/notify/alert.ts';
 import { POLICY_SETTING } from '../lib/policy-setting.ts';
 import { AckLinkError, verifyAck } from '../../shared/notify/ack-token.ts';
 import { notificationPolicySchema, type NotificationPolicy } from '../../shared/notify/policy.ts';
@@ -49,6 +50,8 @@ export interface ApiDeps {
   };
   /** The notification policy in force (stored, or the deployment's default). */
   notificationPolicy(): Promise<NotificationPolicy>;
+  /** Tells people about a manual action through the notification policy (category manual-action). */
+  notify?: (alert: Alert) => Promise<unknown>;
   /** The latest all-accounts summary the summary job wrote; null before its first run. */
   readSummary(): Promise<OverviewSummary | null>;
   stage: string;
@@ -168,8 +171,41 @@ async function manualOrders(
       actor: actor(event),
       details: { reason: body.reason, orders: record.payload.summary },
     });
+    await notifyManual(
+      event,
+      d,
+      id,
+      `manual ${kind}: ${record.payload.summary}`,
+      `${kind}:${body.requestId}`,
+    );
   }
   return json(status, { requestId: body.requestId, status: 'published', event: record.payload.event });
+}
+
+/** A manual action (hold, release, manual orders) as a notification: who did what to which account. */
+async function notifyManual(
+  e: APIGatewayProxyEvent,
+  d: ApiDeps,
+  accountId: string,
+  what: string,
+  key: string,
+) {
+  if (!d.notify) return;
+  const state = await d.repo.getRiskState(accountId);
+  await d.notify({
+    id: `${accountId}:manual:${key}`,
+    category: 'manual-action',
+    severity: 'info',
+    accountId,
+    incidentId: state?.tracker.incident?.id ?? null,
+    level: state?.level ?? null,
+    marginRatio: state?.marginRatio ?? null,
+    callMove: state?.evaluation?.distanceToCall.call.move ?? null,
+    headline: `${what} on account ${accountId} by ${actor(e)}`,
+    done: what,
+    next: 'nothing further from automation for this action',
+    at: (d.now?.() ?? new Date()).toISOString(),
+  });
 }
 
 /** PUT of a settings document: validated (every bad field named), stored as sent, audited. */
@@ -520,6 +556,7 @@ export const ROUTES: Route[] = [
         actor: actor(e),
         details: { reason: body.reason },
       });
+      await notifyManual(e, d, id, `hold placed (${body.reason})`, `hold:${hold.at}`);
       return json(200, hold);
     },
   },
@@ -530,7 +567,10 @@ export const ROUTES: Route[] = [
     handle: async (e, d) => {
       const id = accountId(e);
       const released = await d.actions.clearHold(id);
-      if (released) await d.actions.audit({ accountId: id, action: 'hold-released', actor: actor(e) });
+      if (released) {
+        await d.actions.audit({ accountId: id, action: 'hold-released', actor: actor(e) });
+        await notifyManual(e, d, id, 'hold released', `release:${(d.now?.() ?? new Date()).toISOString()}`);
+      }
       return json(200, { accountId: id, released });
     },
   },

@@ -1,12 +1,10 @@
 import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
-import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBStreamEvent, EventBridgeEvent } from 'aws-lambda';
 import { eventMessages, type ChannelMessage } from '../../shared/console/channels.ts';
 import { EVENT_SCHEMAS, type DetailType, type DomainEvent } from '../../shared/events/schemas.ts';
-import { broadcast, messagesForChanges, type ChangedItem } from '../lib/broadcast.ts';
+import { broadcast, messagesForChanges, streamChanges, type ChangedItem } from '../lib/broadcast.ts';
 import { ApiGatewayConnections, ConnectionStore, type ConnectionGateway } from '../lib/connections.ts';
 import { readEnv, requireEnv } from '../lib/env.ts';
 import { SqsDeadLetter, type DeadLetter } from '../lib/queues.ts';
@@ -33,15 +31,7 @@ export async function handleBroadcast(event: BusEvent | DynamoDBStreamEvent, d: 
     else
       await d.deadLetter.send('console-event-invalid', event, parsed?.error.issues ?? 'unknown detail-type');
   } else {
-    const changes: ChangedItem[] = [];
-    for (const r of event.Records) {
-      const tableName = r.eventSourceARN?.split(':table/')[1]?.split('/')[0] ?? '';
-      const table = d.streamedTables[tableName];
-      if (!table) continue;
-      const image = (i: unknown) => (i ? unmarshall(i as Record<string, AttributeValue>) : null);
-      changes.push({ table, oldImage: image(r.dynamodb?.OldImage), newImage: image(r.dynamodb?.NewImage) });
-    }
-    messages = await messagesForChanges(changes, d.deadLetter);
+    messages = await messagesForChanges(streamChanges(event, d.streamedTables), d.deadLetter);
   }
   if (messages.length === 0) return { messages: 0, sent: 0, gone: 0, failed: 0 };
   const connections = await d.connections.all();

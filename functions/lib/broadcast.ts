@@ -1,3 +1,6 @@
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import type { DynamoDBStreamEvent } from 'aws-lambda';
 import {
   auditMessage,
   CHANNEL_SCHEMAS,
@@ -16,6 +19,21 @@ export interface ChangedItem {
   table: 'riskState' | 'actions';
   oldImage: Record<string, unknown> | null;
   newImage: Record<string, unknown> | null;
+}
+
+/** A DynamoDB stream batch as changed items of the tables we know (others are ignored). */
+export function streamChanges(
+  event: DynamoDBStreamEvent,
+  tables: Record<string, ChangedItem['table']>,
+): ChangedItem[] {
+  const image = (i: unknown) => (i ? unmarshall(i as Record<string, AttributeValue>) : null);
+  return event.Records.flatMap((r) => {
+    const tableName = r.eventSourceARN?.split(':table/')[1]?.split('/')[0] ?? '';
+    const table = tables[tableName];
+    return table
+      ? [{ table, oldImage: image(r.dynamodb?.OldImage), newImage: image(r.dynamodb?.NewImage) }]
+      : [];
+  });
 }
 
 /**

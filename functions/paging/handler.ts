@@ -2,6 +2,14 @@ import { z } from 'zod';
 import { parseOrThrow } from '../../shared/errors.ts';
 import type { Dispatcher } from '../lib/dispatcher.ts';
 import { awsDispatcher } from '../lib/notifications.ts';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBStreamEvent } from 'aws-lambda';
+import { SettingsRepository } from '../lib/actions-repository.ts';
+import { alertApproaching } from '../lib/approaching.ts';
+import { streamChanges } from '../lib/broadcast.ts';
+import { readEnv } from '../lib/env.ts';
+import { readPolicy } from '../lib/policy-setting.ts';
+import { RiskRepository } from '../lib/risk-repository.ts';
 import { withMetrics } from '../lib/runtime.ts';
 
 export const pagingInputSchema = z.object({
@@ -20,8 +28,34 @@ export async function runPagingStep(raw: unknown, d: Pick<Dispatcher, 'pageStep'
   return d.pageStep(input.action, input.pageId, { tier: input.tier ?? 0, attempt: input.attempt ?? 0 });
 }
 
-let dispatcher: Dispatcher | undefined;
-/** The on-call ladder's steps and the held-delivery flush: one thin handler over the dispatcher. */
-export const handler = withMetrics(async (event: unknown) =>
-  runPagingStep(event, (dispatcher ??= awsDispatcher())),
-);
+let deps:
+  | { dispatcher: Dispatcher; repo: RiskRepository; settings: SettingsRepository; riskState: string }
+  | undefined;
+
+/**
+ * The notifications Lambda: the on-call ladder's steps, the held-delivery flush, and predictive
+ * (approaching) alerts from the risk-state stream — one thin handler over the dispatcher.
+ */
+export const handler = withMetrics(async (event: unknown) => {
+  if (!deps) {
+    const env = readEnv();
+    const client = new DynamoDBClient({});
+    deps = {
+      dispatcher: awsDispatcher(),
+      repo: new RiskRepository(client, env.tables),
+      settings: new SettingsRepository(client, env.tables.settings),
+      riskState: env.tables.riskState,
+    };
+  }
+  const d = deps;
+  if (!(event && typeof event === 'object' && 'Records' in event)) return runPagingStep(event, d.dispatcher);
+  const fallback = process.env.NOTIFICATION_POLICY ? JSON.parse(process.env.NOTIFICATION_POLICY) : {};
+  const changes = streamChanges(event as DynamoDBStreamEvent, { [d.riskState]: 'riskState' });
+  return {
+    approaching: await alertApproaching(changes, {
+      policy: () => readPolicy(d.settings, fallback),
+      getAccount: (id) => d.repo.getAccount(id),
+      dispatch: (alert) => d.dispatcher.dispatch(alert),
+    }),
+  };
+});

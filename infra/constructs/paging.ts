@@ -3,6 +3,8 @@ import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { StartingPosition } from 'aws-cdk-lib/aws-lambda';
+import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Secret, type ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
@@ -126,6 +128,19 @@ export class Paging extends Construct {
       ],
     });
     this.grantDispatch(this.steps, props);
+    // Predictive (approaching) alerts from written evaluations.
+    props.tables.accounts.grantReadData(this.steps.role);
+    this.steps.fn.addEventSource(
+      new DynamoEventSource(props.tables.riskState, {
+        startingPosition: StartingPosition.LATEST,
+        batchSize: 100,
+        maxBatchingWindow: Duration.seconds(5),
+        bisectBatchOnError: true,
+        retryAttempts: 2,
+        maxRecordAge: Duration.hours(1),
+        onFailure: new SqsDlq(props.deadLetterQueue),
+      }),
+    );
   }
 
   /**

@@ -13,6 +13,8 @@ export interface AlertMemory {
   alerted: AlertCategory[];
   /** A level alert went out since the last recovery notice. */
   openNotice: boolean;
+  /** The last predictive (approaching) alert: one per quiet period, whatever the episode. */
+  lastApproachingAt?: string | null;
   suppressed: number;
 }
 
@@ -24,18 +26,14 @@ export const NO_MEMORY: AlertMemory = {
   suppressed: 0,
 };
 
-const LEVEL_CATEGORIES: readonly AlertCategory[] = [
-  'warning',
-  'critical',
-  'liquidation-approaching',
-  'approaching',
-];
+const LEVEL_CATEGORIES: readonly AlertCategory[] = ['warning', 'critical', 'liquidation-approaching'];
 
 export type FatigueDecision =
   | { send: true; memory: AlertMemory }
   | {
       send: false;
-      reason: 'already-alerted-this-episode' | 'recovery-of-a-suppressed-episode';
+      reason:
+        'already-alerted-this-episode' | 'recovery-of-a-suppressed-episode' | 'approaching-alerted-recently';
       memory: AlertMemory;
     };
 
@@ -59,6 +57,17 @@ export function decide(
         memory: { ...next, suppressed: memory.suppressed + 1 },
       };
     return { send: true, memory: { ...next, openNotice: false } };
+  }
+  if (alert.category === 'approaching') {
+    // Predictive alerts come from written evaluations, often while SAFE: they neither open nor close an episode.
+    const last = memory.lastApproachingAt ? Date.parse(memory.lastApproachingAt) : null;
+    if (last !== null && at - last < quietPeriodMinutes * 60_000)
+      return {
+        send: false,
+        reason: 'approaching-alerted-recently',
+        memory: { ...memory, suppressed: memory.suppressed + 1 },
+      };
+    return { send: true, memory: { ...memory, lastApproachingAt: alert.at } };
   }
   if (!LEVEL_CATEGORIES.includes(alert.category)) return { send: true, memory };
   const episodeOver =

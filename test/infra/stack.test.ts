@@ -258,7 +258,7 @@ describe('operator console', () => {
     const latest = Object.values(dev.template.findResources('AWS::Lambda::EventSourceMapping')).filter(
       (m) => m.Properties.StartingPosition === 'LATEST',
     );
-    expect(latest).toHaveLength(2); // risk state, actions
+    expect(latest).toHaveLength(3); // broadcaster: risk state, actions; notifications: risk state (approaching)
     for (const m of latest) expect(m.Properties.DestinationConfig.OnFailure.Destination).toBeDefined();
     dev.template.hasResourceProperties('AWS::DynamoDB::Table', {
       KeySchema: [{ AttributeName: 'connectionId', KeyType: 'HASH' }],

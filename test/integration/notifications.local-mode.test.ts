@@ -36,6 +36,8 @@ describe('notifications in local mode (real dispatcher, paging workflow and Dyna
       outDir: mkdtempSync(join(tmpdir(), 'mg-notify-')),
     });
     expect(result.notifications['REGT-2X']).toMatchObject({
+      // Predictive: within 5% above the next worse threshold, at most once per (5-day) quiet period.
+      approaching: { sent: expect.any(Number) },
       warning: { sent: 1, suppressed: 2 },
       recovery: { sent: 1, suppressed: 2 },
       deleverage: { sent: 1, suppressed: 0 },
@@ -105,6 +107,16 @@ describe('notifications in local mode (real dispatcher, paging workflow and Dyna
       // Acknowledging again (the REST route) says who already did.
       const again = await callApi(system.api, 'POST', '/pages/{id}/ack', { id: first.page!.pageId });
       expect(again.body).toMatchObject({ first: false, ackedBy: 'link:primary-sms' });
+      // A manual action is a notification of its own category, with who did it.
+      await callApi(system.api, 'POST', '/accounts/{id}/hold', {
+        id: 'LEV-5X',
+        body: { reason: 'desk is on it' },
+      });
+      const manual = deliveriesIn(result.files.notifications).filter((r) => r.category === 'manual-action');
+      expect(manual.map((r) => `${r.route} ${r.status}`)).toEqual(['console sent', 'risk-desk sent']);
+      expect(manual[1]!.text).toContain(
+        'hold placed \\(desk is on it\\) on account LEV\\-5X by api:arn:aws:iam',
+      );
     } finally {
       await system.stop();
     }

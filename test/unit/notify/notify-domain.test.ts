@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Alert } from '../../../shared/notify/alert.ts';
+import { Decimal } from '../../../shared/decimal.ts';
 import { AckLinkError, signAck, verifyAck } from '../../../shared/notify/ack-token.ts';
+import { approachingAlert } from '../../../shared/notify/approaching.ts';
 import { decide, NO_MEMORY, type AlertMemory } from '../../../shared/notify/fatigue.ts';
 import { firstStep, nextStep, type PageState } from '../../../shared/notify/ladder.ts';
 import { notificationPolicySchema } from '../../../shared/notify/policy.ts';
@@ -219,5 +221,49 @@ describe('rendering', () => {
     expect(sms.length).toBeLessThanOrEqual(160);
     expect(sms).toContain(ack);
     expect(sms).toMatch(/^MG WARNING REGT-2X: ratio 1\.96, call -24%\. Ack: /);
+  });
+});
+
+describe('predictive (approaching) alerts', () => {
+  const thresholds = {
+    warning: new Decimal('2.0'),
+    critical: new Decimal('1.5'),
+    liquidation: new Decimal('1.2'),
+    hysteresis: new Decimal('0.05'),
+  };
+  const state = (level: 'SAFE' | 'WARNING' | 'LIQUIDATION', marginRatio: string | null) => ({
+    accountId: 'REGT-2X',
+    level,
+    marginRatio,
+    evaluatedAt: '2020-02-03T21:00:00.000Z',
+    callMove: '-0.3',
+    incidentId: null,
+  });
+  it('fires when the ratio is within the fraction above the next worse threshold, by hand', () => {
+    // SAFE at 2.032: (2.032 − 2.0) / 2.0 = 1.6% < 5%.
+    expect(approachingAlert(state('SAFE', '2.032'), thresholds, new Decimal('0.05'))).toMatchObject({
+      category: 'approaching',
+      severity: 'info',
+      headline: 'account REGT-2X is approaching WARNING (ratio 2.032, 1.6% above 2)',
+    });
+    // SAFE at 2.1: exactly 5% — not inside.
+    expect(approachingAlert(state('SAFE', '2.1'), thresholds, new Decimal('0.05'))).toBeNull();
+    // WARNING at 1.55: 3.3% above critical 1.5 — a warning-severity alert.
+    expect(approachingAlert(state('WARNING', '1.55'), thresholds, new Decimal('0.05'))).toMatchObject({
+      severity: 'warning',
+      next: 'CRITICAL below a ratio of 1.5',
+    });
+    expect(approachingAlert(state('LIQUIDATION', '1.1'), thresholds, new Decimal('0.05'))).toBeNull();
+    expect(approachingAlert(state('SAFE', null), thresholds, new Decimal('0.05'))).toBeNull();
+  });
+
+  it('is sent once per quiet period and neither opens nor closes an episode', () => {
+    let d = decide(NO_MEMORY, { category: 'approaching', at: '2020-03-01T00:00:00Z' }, 60);
+    expect(d.send).toBe(true);
+    expect(decide(d.memory, { category: 'approaching', at: '2020-03-01T00:59:00Z' }, 60).send).toBe(false);
+    expect(decide(d.memory, { category: 'approaching', at: '2020-03-01T01:00:00Z' }, 60).send).toBe(true);
+    // The warning that follows is still the episode's first.
+    d = decide(d.memory, { category: 'warning', at: '2020-03-01T00:30:00Z' }, 60);
+    expect(d.send).toBe(true);
   });
 });
