@@ -76,6 +76,13 @@ export function formatReplayTable(r: ReplayJson): string {
     // Every level the bar passed through: e.g. CRITICAL → SAFE when a deleverage restored the ratio.
     t.events.flatMap((e) => (e.type === 'RiskLevelChanged' ? [e.to] : [])).join(' → ') || t.level,
     [
+      // Intrabar (OHLC) crossings: where on the way to the bar's low (or high) the level or call changed.
+      ...(t.crossings ?? []).map(
+        (c) =>
+          `intrabar ${c.level}${c.inMarginCall ? ' + call' : ''} at ${Object.values(c.prices)
+            .map((p) => fixed(p, 2))
+            .join(' ')}`,
+      ),
       ...t.events.flatMap((e) =>
         e.type === 'MarginCallTriggered'
           ? ['MARGIN CALL']
@@ -85,7 +92,7 @@ export function formatReplayTable(r: ReplayJson): string {
       ),
       ...t.actions.map((a) =>
         a.plan
-          ? `${a.kind}: ${a.plan.orders.map((o) => `${o.side} ${o.quantity} ${o.instrument}`).join(', ') || 'no orders'}`
+          ? `${a.kind}: ${a.plan.orders.map((o) => `${o.side} ${o.quantity} ${o.instrument} @ ${fixed(o.referencePrice, 2)}`).join(', ') || 'no orders'}`
           : a.kind,
       ),
     ].join('; '),

@@ -134,6 +134,32 @@ export interface LocalSystem {
   stop(): Promise<void>;
 }
 
+/**
+ * The ticks of an OHLC bar before its close, at 14:30, 16:00 and 18:00 UTC: the open, then the extreme the
+ * bar reaches first (the low if it closes up from its open, the high otherwise), then the other. A daily
+ * bar does not say which extreme came first; this is the usual assumption, and both are visited.
+ */
+export function intrabarTicks(
+  bar: PriceBar,
+  last: ReadonlyMap<string, Decimal>,
+): { at: Date; prices: Map<string, Decimal> }[] {
+  if (!bar.ohlc) return [];
+  const times = ['14:30', '16:00', '18:00'].map((t) => new Date(`${bar.date}T${t}:00.000Z`));
+  // Closes-only instruments carry their last price through the session (no intraday information), so
+  // they are as fresh as the others.
+  const ticks = times.map((at) => ({
+    at,
+    prices: new Map(
+      [...bar.closes.keys()].filter((i) => !bar.ohlc!.has(i) && last.has(i)).map((i) => [i, last.get(i)!]),
+    ),
+  }));
+  for (const [instrument, r] of bar.ohlc) {
+    const up = r.close.greaterThanOrEqualTo(r.open);
+    [r.open, up ? r.low : r.high, up ? r.high : r.low].forEach((p, i) => ticks[i]!.prices.set(instrument, p));
+  }
+  return ticks;
+}
+
 export type NotificationSummary = Record<string, Record<string, { sent: number; suppressed: number }>>;
 
 /** Alerts per account and category: distinct alerts sent (whatever the number of routes) and suppressed. */
@@ -500,11 +526,30 @@ export async function startLocalSystem(options: LocalOptions): Promise<LocalSyst
       await pumpConsole();
     };
     let replayed: Promise<LocalResult> | undefined;
+    const lastCloses = new Map<string, Decimal>(bars[0]!.closes);
     const replay = async (): Promise<LocalResult> => {
       for (const [i, bar] of bars.entries()) {
         if (i > 0 && options.paceMs) await new Promise((r) => setTimeout(r, options.paceMs));
+        // OHLC bars: the session's path as ticks before the close (open, then the extreme the close turns
+        // away from, then the other), through the same streams and guard bands as any tick.
+        for (const tick of intrabarTicks(bar, lastCloses)) {
+          clock.set(tick.at);
+          for (const [instrument, price] of tick.prices)
+            await repo.putPriceIfNewer({
+              instrument,
+              price: price.toFixed(),
+              priceTime: tick.at.toISOString(),
+              source: 'replay-intrabar',
+            });
+          await pump();
+          // Hours pass between intrabar ticks: the escalation's and the ladder's waits (minutes) are over.
+          clock.release();
+          await clock.settle();
+          await fillRequested();
+        }
         clock.set(closeOf(bar.date));
         await writePrices(bar);
+        for (const [k, v] of bar.closes) lastCloses.set(k, v);
         await pump();
         clock.release();
         await clock.settle();

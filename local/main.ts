@@ -36,7 +36,7 @@ async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
       scenario: { type: 'string', default: join(ROOT, 'local', 'scenarios', 'crash-2020.json') },
-      prices: { type: 'string', default: join(ROOT, 'test', 'fixtures', 'crash-2020.csv') },
+      prices: { type: 'string', default: join(ROOT, 'test', 'fixtures', 'crash-2020-ohlc.csv') },
       out: { type: 'string', default: join(ROOT, 'out') },
       from: { type: 'string' },
       to: { type: 'string' },

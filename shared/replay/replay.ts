@@ -1,4 +1,4 @@
-import type { Decimal } from '../decimal.ts';
+import { Decimal } from '../decimal.ts';
 import { applyFills } from '../deleverage/execution.ts';
 import { planDeleverage, plannedFills, type Plan } from '../deleverage/planner.ts';
 import { buildBook, evaluateBook, type ValidatedInput } from '../margin/evaluate.ts';
@@ -37,6 +37,16 @@ export interface TimelineEntry {
   inMarginCall: boolean;
   events: RiskEvent[];
   actions: Action[];
+  /** Where, inside an OHLC bar, the level or margin call changed before the close (acted on there). */
+  crossings?: Crossing[];
+}
+
+export interface Crossing {
+  /** The prices on the path from the open toward the adverse extreme at which the change happened. */
+  prices: Record<string, Decimal>;
+  marginRatio: Decimal | null;
+  level: RiskLevel;
+  inMarginCall: boolean;
 }
 
 export interface MarginCallRecord {
@@ -61,6 +71,52 @@ export interface ReplayResult {
   actions: Record<ActionKind, number>;
   end: { equity: Decimal; marginRatio: Decimal | null; level: RiskLevel; pnl: Decimal };
   drawdown: Drawdown;
+}
+
+/**
+ * Each held instrument's price at a point of an OHLC bar: its open, or its adverse extreme for the
+ * position (low if long, high if short); closes-only instruments stay at their close.
+ */
+function pricesAt(input: ValidatedInput, bar: PriceBar, point: 'open' | 'adverse'): Map<string, Decimal> {
+  const out = new Map<string, Decimal>();
+  for (const p of input.positions) {
+    const r = bar.ohlc?.get(p.instrument);
+    const close = bar.closes.get(p.instrument) ?? p.price;
+    out.set(p.instrument, !r ? close : point === 'open' ? r.open : p.quantity.isNegative() ? r.high : r.low);
+  }
+  return out;
+}
+
+/**
+ * The first point on the straight path from `from` to `to` at which `changes` holds (it does at `to`),
+ * by bisection to 2⁻⁴⁸ of the path, then rounded to 8 decimals toward the adverse side so the prices
+ * returned are past the crossing.
+ */
+function crossingOnPath(
+  from: Map<string, Decimal>,
+  to: Map<string, Decimal>,
+  changes: (prices: Map<string, Decimal>) => boolean,
+  input: ValidatedInput,
+): Map<string, Decimal> {
+  const at = (s: Decimal) => {
+    const out = new Map<string, Decimal>();
+    for (const p of input.positions) {
+      const a = from.get(p.instrument)!;
+      const b = to.get(p.instrument)!;
+      const x = a.plus(b.minus(a).times(s));
+      out.set(p.instrument, x.toDecimalPlaces(8, b.lessThan(a) ? Decimal.ROUND_DOWN : Decimal.ROUND_UP));
+    }
+    return out;
+  };
+  let lo = new Decimal(0);
+  let hi = new Decimal(1);
+  if (changes(at(lo))) return at(lo);
+  for (let i = 0; i < 48; i++) {
+    const mid = lo.plus(hi).dividedBy(2);
+    if (changes(at(mid))) hi = mid;
+    else lo = mid;
+  }
+  return at(hi);
 }
 
 function withPrices(input: ValidatedInput, closes: Map<string, Decimal>): ValidatedInput {
@@ -125,58 +181,125 @@ export function replay(
     return out.events;
   };
 
+  /** The escalation once per incident: alert, then deleverage or liquidate at the current prices. */
+  const act = (
+    e: Evaluation,
+    events: RiskEvent[],
+    at: string,
+    prices: Record<string, Decimal>,
+  ): [Evaluation, Action[]] => {
+    const actions: Action[] = [];
+    const incident = state.incident;
+    const level = state.level!;
+    if (!incident) return [e, actions];
+    const done = stepsDone.get(incident.id) ?? new Set<ActionKind>();
+    stepsDone.set(incident.id, done);
+    if (severity(level) >= severity('WARNING') && !done.has('alert')) {
+      done.add('alert');
+      actions.push({ kind: 'alert', incidentId: incident.id, level });
+    }
+    const trade: ActionKind | null =
+      policy.mode !== 'full'
+        ? null
+        : level === 'LIQUIDATION' && !done.has('liquidation')
+          ? 'liquidation'
+          : level === 'CRITICAL' && !done.has('deleverage') && !done.has('liquidation')
+            ? 'deleverage'
+            : null;
+    if (trade && working.positions.length > 0) {
+      done.add(trade);
+      const t = thresholdsFor(input.account, e.equity);
+      const plan = planDeleverage({
+        input: working,
+        options: { model },
+        targetRatio: defaultTarget(policy, t.warning, t.hysteresis),
+        strategy: policy.strategy,
+        liquidationPriority: policy.liquidationPriority,
+        execution: policy.execution,
+        incidentId: incident.id,
+        step: trade,
+        fullLiquidation: trade === 'liquidation',
+      });
+      actions.push({
+        kind: plan.kind === 'liquidation' ? 'liquidation' : trade,
+        incidentId: incident.id,
+        level,
+        plan,
+      });
+      if (plan.orders.length > 0) {
+        working = applyFills(working, plannedFills(plan), built.model.valuation);
+        e = evaluate(working);
+        events.push(...observe(e, at.replace('T00:00:00', 'T00:00:01'), prices));
+      }
+    }
+    return [e, actions];
+  };
+
   for (const bar of bars) {
+    const events: RiskEvent[] = [];
+    const actions: Action[] = [];
+    const crossings: Crossing[] = [];
+    let tick = 0;
+    const at = () => `${bar.date}T00:00:00.${String(tick).padStart(3, '0')}Z`;
+    // OHLC: walk from the open toward each position's adverse extreme (the low for a long, the high for a
+    // short) and act where the level or margin call first changes — what a closes-only replay misses.
+    if (bar.ohlc) {
+      const open = pricesAt(working, bar, 'open');
+      if (state.level === null) {
+        // The first bar: the open is where tracking starts, not a crossing.
+        working = withPrices(working, open);
+        const first = evaluate(working);
+        const prices = Object.fromEntries(working.positions.map((p) => [p.instrument, p.price]));
+        events.push(...observe(first, at(), prices));
+        tick += 1;
+      }
+      for (let from = open; ;) {
+        const adverse = pricesAt(working, bar, 'adverse');
+        const changes = (prices: Map<string, Decimal>) => {
+          const e = evaluate(withPrices(working, prices));
+          return (
+            track(
+              state,
+              {
+                at: at(),
+                ratio: e.marginRatio,
+                equity: e.equity,
+                inMarginCall: e.inMarginCall,
+                callRatio: e.callRatio,
+              },
+              thresholdsFor(input.account, e.equity),
+            ).events.length > 0
+          );
+        };
+        if (working.positions.length === 0 || !changes(adverse)) break;
+        const crossing = crossingOnPath(from, adverse, changes, working);
+        working = withPrices(working, crossing);
+        const prices = Object.fromEntries(working.positions.map((p) => [p.instrument, p.price]));
+        let e = evaluate(working);
+        if (zeroEquityOn === null && !e.equity.isPositive()) zeroEquityOn = bar.date;
+        events.push(...observe(e, at(), prices));
+        crossings.push({
+          prices,
+          marginRatio: e.marginRatio,
+          level: state.level!,
+          inMarginCall: e.inMarginCall,
+        });
+        const [after, taken] = act(e, events, at(), prices);
+        e = after;
+        actions.push(...taken);
+        tick += 1;
+        from = crossing;
+        if (crossings.length >= 8) break; // a bar cannot flip state more often than this along one path
+      }
+    }
     working = withPrices(working, bar.closes);
     const prices = Object.fromEntries(working.positions.map((p) => [p.instrument, p.price]));
     let e = evaluate(working);
     if (zeroEquityOn === null && !e.equity.isPositive()) zeroEquityOn = bar.date;
-    const events = observe(e, `${bar.date}T00:00:00.000Z`, prices);
-    const actions: Action[] = [];
-    const incident = state.incident;
-    const level = state.level!;
-    if (incident) {
-      const done = stepsDone.get(incident.id) ?? new Set<ActionKind>();
-      stepsDone.set(incident.id, done);
-      if (severity(level) >= severity('WARNING') && !done.has('alert')) {
-        done.add('alert');
-        actions.push({ kind: 'alert', incidentId: incident.id, level });
-      }
-      const trade: ActionKind | null =
-        policy.mode !== 'full'
-          ? null
-          : level === 'LIQUIDATION' && !done.has('liquidation')
-            ? 'liquidation'
-            : level === 'CRITICAL' && !done.has('deleverage') && !done.has('liquidation')
-              ? 'deleverage'
-              : null;
-      if (trade && working.positions.length > 0) {
-        done.add(trade);
-        const t = thresholdsFor(input.account, e.equity);
-        const plan = planDeleverage({
-          input: working,
-          options: { model },
-          targetRatio: defaultTarget(policy, t.warning, t.hysteresis),
-          strategy: policy.strategy,
-          liquidationPriority: policy.liquidationPriority,
-          execution: policy.execution,
-          incidentId: incident.id,
-          step: trade,
-          fullLiquidation: trade === 'liquidation',
-        });
-        actions.push({
-          kind: plan.kind === 'liquidation' ? 'liquidation' : trade,
-          incidentId: incident.id,
-          level,
-          plan,
-        });
-        if (plan.orders.length > 0) {
-          const fills = plannedFills(plan);
-          working = applyFills(working, fills, built.model.valuation);
-          e = evaluate(working);
-          events.push(...observe(e, `${bar.date}T00:00:01.000Z`, prices));
-        }
-      }
-    }
+    events.push(...observe(e, at(), prices));
+    const [after, taken] = act(e, events, at(), prices);
+    e = after;
+    actions.push(...taken);
     timeline.push({
       date: bar.date,
       prices,
@@ -186,6 +309,7 @@ export function replay(
       inMarginCall: e.inMarginCall,
       events,
       actions,
+      ...(crossings.length > 0 ? { crossings } : {}),
     });
   }
 

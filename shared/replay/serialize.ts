@@ -81,6 +81,16 @@ export function replayToJson(r: ReplayResult) {
       level: t.level,
       inMarginCall: t.inMarginCall,
       events: t.events.map(riskEventToJson),
+      ...(t.crossings
+        ? {
+            crossings: t.crossings.map((c) => ({
+              prices: prices(c.prices),
+              marginRatio: toEdgeOrNull(c.marginRatio),
+              level: c.level,
+              inMarginCall: c.inMarginCall,
+            })),
+          }
+        : {}),
       actions: t.actions.map((a) => ({
         kind: a.kind,
         incidentId: a.incidentId,

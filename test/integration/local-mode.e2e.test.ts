@@ -75,3 +75,43 @@ describe('local mode end to end (short crash window)', () => {
     expect(html).toContain('LIQUIDATION requested');
   }, 180_000);
 });
+
+describe('local mode on OHLC bars (real BTC, March 2020)', () => {
+  // Gross model, long 1 BTC-PERP with 3,000 borrowed: ratio (p − 3,000) / (0.25 p).
+  //   WARNING below 6,000, CRITICAL below 4,800, LIQUIDATION below 3,000 / 0.7 = 4,285.71.
+  // 12 March: low 4,860.35, close 4,970.79 → WARNING. 13 March: open 5,017.83, low 4,106.98,
+  // close 5,563.71 → the low is past LIQUIDATION, the close back at WARNING (1.84).
+  const scenario = {
+    accounts: [
+      {
+        account: { id: 'BTC-3000', model: 'gross', cash: '-3000' },
+        positions: [{ instrument: 'BTC-PERP', quantity: '1', avgCost: '7900' }],
+      },
+    ],
+  };
+  const path = (file: string) =>
+    parsePricesCsv(readFileSync(join(root, 'test', 'fixtures', file), 'utf8'), file).filter(
+      (b) => b.date >= '2020-03-10' && b.date <= '2020-03-16',
+    );
+
+  it('catches on the 13th the liquidation level a closes-only replay misses, and acts on it intrabar', async () => {
+    const closes = await runLocal({
+      scenario,
+      bars: path('crash-2020.csv'),
+      outDir: mkdtempSync(join(tmpdir(), 'mg-ohlc-')),
+    });
+    expect(closes.eventCounts.LiquidationRequested).toBeUndefined();
+    expect(closes.series['BTC-3000']!.map((p) => p.level)).not.toContain('LIQUIDATION');
+
+    const ohlc = await runLocal({
+      scenario,
+      bars: path('crash-2020-ohlc.csv'),
+      outDir: mkdtempSync(join(tmpdir(), 'mg-ohlc-')),
+    });
+    const liquidation = ohlc.timeline.find((e) => e.kind === 'liquidation')!;
+    expect(liquidation.date).toBe('2020-03-13');
+    // Acted on at the intrabar low tick (4,106.98), not at the close (5,563.71).
+    expect(liquidation.text).toMatch(/SELL 1 BTC-PERP @ ~4(0|1)\d\d\./);
+    expect(ohlc.eventCounts.LiquidationRequested).toBe(1);
+  }, 120_000);
+});

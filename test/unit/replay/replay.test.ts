@@ -91,7 +91,13 @@ describe('replay: the 5x leveraged long', () => {
 });
 
 describe('replay: the 2020 crash on real SPY closes', () => {
-  const spy = parsePricesCsv(fixture('SPY_2020-02_2020-04_daily.csv'), 'SPY.csv', 'SPY');
+  // Closes only (the file's ranges dropped): the intrabar replay has its own tests below.
+  const spy = parsePricesCsv(fixture('SPY_2020-02_2020-04_daily.csv'), 'SPY.csv', 'SPY').map(
+    ({ date, closes }) => ({
+      date,
+      closes,
+    }),
+  );
   // Reg T long 100 SPY bought at 300 with 18,750 borrowed: call when 100p − 18,750 < 25p → p < 250.
   const book = parseEvaluationInput({
     account: { id: 'SPY-LONG', model: 'reg-t', cash: '-18750' },
@@ -173,5 +179,67 @@ describe('price CSV', () => {
       ['2026-01-02', ['A', 'B']],
       ['2026-01-05', ['A']],
     ]);
+  });
+});
+
+describe('intrabar (OHLC) replay: real BTC, 12–14 March 2020', () => {
+  // Gross model, long 1 BTC-PERP with 3,150 borrowed: ratio (p − 3,150) / (0.25 p).
+  //   LIQUIDATION below 1.2:  p − 3,150 < 0.3 p  ⇔ p < 4,500
+  //   margin call below 1.0:  p − 3,150 < 0.25 p ⇔ p < 4,200
+  // 13 March: open 5,017.83, low 4,106.98, close 5,563.71. At the close the ratio is
+  // (5,563.71 − 3,150) / 1,390.9275 = 1.735 (WARNING): a closes-only replay never sees the liquidation
+  // level or the call that the low crossed.
+  const btc = parsePricesCsv(fixture('BTC-USD_2020-02_2020-04_daily.csv'), 'BTC-USD.csv', 'BTC-PERP').filter(
+    (b) => b.date >= '2020-03-12' && b.date <= '2020-03-14',
+  );
+  const closesOnly = btc.map(({ date, closes }) => ({ date, closes }));
+  const book = parseEvaluationInput({
+    account: { id: 'BTC-LONG', model: 'gross', cash: '-3150' },
+    positions: [{ instrument: 'BTC-PERP', quantity: '1', avgCost: '7900', price: '7911.43' }],
+  });
+
+  it('closes only: CRITICAL on the 12th, WARNING on the 13th; no liquidation level, no call', () => {
+    const r = replay(book, closesOnly, policy({ mode: 'monitor' }));
+    expect(r.timeline.map((t) => `${t.date} ${t.level}`)).toEqual([
+      '2020-03-12 CRITICAL',
+      '2020-03-13 WARNING',
+      '2020-03-14 WARNING',
+    ]);
+    expect(r.marginCalls).toEqual([]);
+  });
+
+  it('OHLC: on the 13th the low crosses LIQUIDATION at 4,500 and then the call at 4,200, found on the path from the open', () => {
+    const r = replay(book, btc, policy({ mode: 'monitor' }));
+    const day = r.timeline[1]!;
+    expect(day.crossings!.map((c) => `${c.level} ${c.inMarginCall}`)).toEqual([
+      'LIQUIDATION false',
+      'LIQUIDATION true',
+    ]);
+    const [liquidation, call] = day.crossings!.map((c) => c.prices['BTC-PERP']!);
+    // Crossings are just past the exact prices (8 decimals, rounded toward the fall).
+    expect(liquidation!.lessThan(4500) && liquidation!.greaterThan('4499.999999')).toBe(true);
+    expect(call!.lessThan(4200) && call!.greaterThan('4199.999999')).toBe(true);
+    expect(r.marginCalls[0]).toMatchObject({ triggeredOn: '2020-03-13' });
+  });
+
+  it('OHLC, full escalation: deleverages where the fall crossed CRITICAL (5,040), not at the close (4,970.79)', () => {
+    // 12 March: open 7,913.62, low 4,860.35. WARNING below 2.0: p − 3,150 < 0.5 p ⇔ p < 6,300;
+    // CRITICAL below 1.5: p − 3,150 < 0.375 p ⇔ p < 5,040.
+    const r = replay(book, btc, policy({ mode: 'full', ...FREE }));
+    const day = r.timeline[0]!;
+    expect(
+      day.crossings!.map((c) => `${c.level} ${c.prices['BTC-PERP']!.toDecimalPlaces(2).toFixed()}`),
+    ).toEqual(['WARNING 6300', 'CRITICAL 5040']);
+    const deleverage = day.actions.find((a) => a.kind === 'deleverage')!;
+    expect(
+      deleverage.plan!.orders.map(
+        (o) => `${o.side} ${o.quantity.toFixed()} @ ${o.referencePrice.toDecimalPlaces(2).toFixed()}`,
+      ),
+    ).toEqual(['SELL 1 @ 5040']);
+    // 5,040 − 3,150 = 1,890 kept; a closes-only replay sells at 4,970.79 and keeps 1,820.79.
+    expect(day.equity.toDecimalPlaces(2).toFixed()).toBe('1890');
+    const closes = replay(book, closesOnly, policy({ mode: 'full', ...FREE }));
+    expect(closes.timeline[0]!.equity.toFixed()).toBe('1820.79');
+    expect(r.marginCalls).toEqual([]);
   });
 });
