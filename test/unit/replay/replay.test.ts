@@ -149,6 +149,24 @@ describe('replay: the 2020 crash on real SPY closes', () => {
 });
 
 describe('price CSV', () => {
+  it('reads OHLC in the long shape; empty open/high/low leave an instrument closes-only; a range must hold open and close', () => {
+    const bars = parsePricesCsv(
+      'date,instrument,open,high,low,close\n2020-03-13,BTC,5017.83,5838.11,4106.98,5563.71\n2020-03-13,SH,,,,30.1\n',
+      'p.csv',
+    );
+    expect(bars[0]!.ohlc!.get('BTC')!.low.toFixed()).toBe('4106.98');
+    expect(bars[0]!.ohlc!.has('SH')).toBe(false);
+    expect(bars[0]!.closes.get('SH')!.toFixed()).toBe('30.1');
+    expect(() =>
+      parsePricesCsv(
+        'date,instrument,open,high,low,close\n2020-03-13,BTC,5017.83,5500,4106.98,5563.71\n',
+        'p.csv',
+      ),
+    ).toThrow(
+      'p.csv line 2, column low: the range 4106.98–5500 must hold the open 5017.83 and the close 5563.71',
+    );
+  });
+
   it('names the line and column of every bad cell', () => {
     const bad = 'date,instrument,close\n2026-01-02,XYZ,100\n2026-13-45,XYZ,abc\n2026-01-05,,0\n';
     expect(() => parsePricesCsv(bad, 'p.csv')).toThrow(
