@@ -143,6 +143,7 @@ async function manualOrders(
       incidentId,
       step,
       fullLiquidation: kind === 'liquidate',
+      now: d.now?.() ?? new Date(),
       policy: config.policy,
       overrides: {
         targetRatio: body.targetRatio,
@@ -345,6 +346,7 @@ export const ROUTES: Route[] = [
         incidentId: 'preview',
         step: `manual-${q.kind}`,
         fullLiquidation: q.kind === 'liquidate',
+        now: d.now?.() ?? new Date(),
         policy: config.policy,
         overrides: {
           targetRatio: q.targetRatio,

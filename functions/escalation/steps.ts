@@ -153,6 +153,7 @@ async function orderStep(
       incidentId: input.incidentId,
       step: kind,
       fullLiquidation: kind === 'liquidate',
+      now: d.now?.() ?? new Date(),
       policy: fresh.config.policy,
     });
     if (!plan) throw new Error(`account ${input.accountId} no longer exists`);

@@ -14,6 +14,8 @@ export interface PlanForAccount {
   step: string;
   fullLiquidation: boolean;
   policy: EscalationConfig['policy'];
+  /** When the plan is made (TWAP slices start then). */
+  now?: Date;
   /** Manual requests may override the configured policy. */
   overrides?: { targetRatio?: Decimal; strategy?: Strategy; liquidationPriority?: LiquidationPriority };
 }
@@ -45,5 +47,7 @@ export async function planForAccount(
     incidentId: r.incidentId,
     step: r.step,
     fullLiquidation: r.fullLiquidation,
+    orderMethod: r.policy.orders[r.fullLiquidation ? 'liquidation' : 'deleverage'],
+    now: r.now,
   });
 }

@@ -48,29 +48,35 @@ const bySize = (c: readonly Candidate[]) => sortBy(c, (x) => x.size, true);
 const byLiquidity = (c: readonly Candidate[]) => sortBy(c, (x) => x.liquidity, true);
 const byAge = (c: readonly Candidate[]) => sortBy(c, (x) => x.position.openedAt ?? null, false);
 
+/** Positions flagged `liquidateLast` keep their order among themselves but come after every other. */
+const lastly = (ordered: Candidate[]) => [
+  ...ordered.filter((c) => !c.position.liquidateLast),
+  ...ordered.filter((c) => c.position.liquidateLast),
+];
+
 export function orderForStrategy(
   strategy: Exclude<Strategy, 'proportional'>,
   c: readonly Candidate[],
 ): Candidate[] {
   switch (strategy) {
     case 'risk-based':
-      return byRisk(c);
+      return lastly(byRisk(c));
     case 'liquidity-aware':
-      return byLiquidity(c);
+      return lastly(byLiquidity(c));
     case 'time-based':
-      return byAge(c);
+      return lastly(byAge(c));
   }
 }
 
 export function orderForLiquidation(priority: LiquidationPriority, c: readonly Candidate[]): Candidate[] {
   switch (priority) {
     case 'risk':
-      return byRisk(c);
+      return lastly(byRisk(c));
     case 'size':
-      return bySize(c);
+      return lastly(bySize(c));
     case 'liquidity':
-      return byLiquidity(c);
+      return lastly(byLiquidity(c));
     case 'time':
-      return byAge(c);
+      return lastly(byAge(c));
   }
 }

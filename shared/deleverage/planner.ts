@@ -4,6 +4,7 @@ import type { Evaluation } from '../margin/evaluation.ts';
 import type { Position } from '../schemas/position.ts';
 import { applyFills, estimateFill, type ExecutionAssumptions, type Fill, type Side } from './execution.ts';
 import { orderIdempotencyKey } from './idempotency-key.ts';
+import { instruct, type ExecutionMethod, type OrderInstruction } from './order-instructions.ts';
 import {
   orderForLiquidation,
   orderForStrategy,
@@ -24,6 +25,10 @@ export interface PlanRequest {
   step: string;
   /** Skip partial plans: close everything (the liquidation step). */
   fullLiquidation?: boolean;
+  /** How the orders are to be worked (limit, market, stop, TWAP); none: plain orders, as before. */
+  orderMethod?: ExecutionMethod;
+  /** When the plan is made: TWAP slices start here. @default the epoch, for deterministic plans */
+  now?: Date;
 }
 
 export interface PlannedOrder {
@@ -34,6 +39,7 @@ export interface PlannedOrder {
   estimatedPrice: Decimal;
   estimatedFees: Decimal;
   idempotencyKey: string;
+  instruction?: OrderInstruction;
 }
 
 export interface Plan {
@@ -129,15 +135,29 @@ export function planDeleverage(request: PlanRequest): Plan {
       projectedRatio: projected.marginRatio,
       projectedEquity: projected.equity,
       restoresTarget: meets(projected, targetRatio),
-      orders: fills.map((f) => ({
-        instrument: f.instrument,
-        side: f.side,
-        quantity: f.quantity,
-        referencePrice: input.positions.find((p) => p.instrument === f.instrument)!.price,
-        estimatedPrice: f.price,
-        estimatedFees: f.fees,
-        idempotencyKey: orderIdempotencyKey(input.account.id, request.incidentId, request.step, f.instrument),
-      })),
+      orders: fills.map((f) => {
+        const position = input.positions.find((p) => p.instrument === f.instrument)!;
+        const order = {
+          instrument: f.instrument,
+          side: f.side,
+          quantity: f.quantity,
+          referencePrice: position.price,
+          estimatedPrice: f.price,
+          estimatedFees: f.fees,
+          idempotencyKey: orderIdempotencyKey(
+            input.account.id,
+            request.incidentId,
+            request.step,
+            f.instrument,
+          ),
+        };
+        return request.orderMethod
+          ? {
+              ...order,
+              instruction: instruct(order, position, request.orderMethod, request.now ?? new Date(0)),
+            }
+          : order;
+      }),
       reason,
     };
   };

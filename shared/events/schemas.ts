@@ -93,6 +93,16 @@ const order = z.object({
   estimatedFees: decimal,
   /** Same key for the same (account, incident, step, instrument): submit-once for the order system. */
   idempotencyKey: z.string(),
+  /** How to work it (additive in v1; absent from older producers: treat as a plain market order). */
+  orderType: z.enum(['MARKET', 'LIMIT', 'STOP', 'TWAP']).optional(),
+  timeInForce: z.enum(['DAY', 'GTC', 'IOC', 'FOK']).optional(),
+  /** Always true when present: the order may only reduce the position, never open or flip it. */
+  reduceOnly: z.literal(true).optional(),
+  regularHoursOnly: z.boolean().optional(),
+  limitPrice: decimal.optional(),
+  stopPrice: decimal.optional(),
+  /** TWAP: whole-lot slices adding up to the quantity, each to start at its time. */
+  slices: z.array(z.object({ startAt: z.iso.datetime({ offset: true }), quantity: decimal })).optional(),
 });
 
 const orderRequest = {

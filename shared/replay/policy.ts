@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { Decimal } from '../decimal.ts';
 import { executionSchema } from '../deleverage/execution.ts';
+import { orderMethodsSchema } from '../deleverage/order-instructions.ts';
 import { liquidationPrioritySchema, strategySchema } from '../deleverage/ordering.ts';
 import { decimalString } from '../schemas/decimal-string.ts';
 
@@ -18,6 +19,8 @@ export const escalationPolicySchema = z
       .refine((d) => d.greaterThan(0), { error: 'must be greater than 0' })
       .optional(),
     execution: executionSchema.default(() => executionSchema.parse({})),
+    /** How each step's orders are worked: limit for deleverage, market for liquidation by default. */
+    orders: orderMethodsSchema.default(() => orderMethodsSchema.parse({})),
   })
   .strict();
 

@@ -219,6 +219,8 @@ export function replay(
         incidentId: incident.id,
         step: trade,
         fullLiquidation: trade === 'liquidation',
+        orderMethod: policy.orders[trade === 'liquidation' ? 'liquidation' : 'deleverage'],
+        now: new Date(Date.parse(at.slice(0, 10)) + 21 * 3_600_000),
       });
       actions.push({
         kind: plan.kind === 'liquidation' ? 'liquidation' : trade,

@@ -1,4 +1,5 @@
 import { toEdge, toEdgeOrNull, type Decimal } from '../decimal.ts';
+import type { OrderInstruction } from '../deleverage/order-instructions.ts';
 import type { Plan } from '../deleverage/planner.ts';
 import { evaluationToJson } from '../margin/serialize.ts';
 import type { RiskEvent } from '../risk/tracker.ts';
@@ -6,6 +7,21 @@ import type { ReplayResult } from './replay.ts';
 
 const prices = (p: Record<string, Decimal>) =>
   Object.fromEntries(Object.entries(p).map(([k, v]) => [k, toEdge(v)]));
+
+/** An order's working instruction as event fields (decimals as strings). */
+export function instructionToJson(i: OrderInstruction) {
+  return {
+    orderType: i.orderType,
+    timeInForce: i.timeInForce,
+    reduceOnly: i.reduceOnly,
+    regularHoursOnly: i.regularHoursOnly,
+    ...(i.limitPrice ? { limitPrice: toEdge(i.limitPrice) } : {}),
+    ...(i.stopPrice ? { stopPrice: toEdge(i.stopPrice) } : {}),
+    ...(i.slices
+      ? { slices: i.slices.map((s) => ({ startAt: s.startAt, quantity: toEdge(s.quantity) })) }
+      : {}),
+  };
+}
 
 export function planToJson(plan: Plan) {
   return {
@@ -28,6 +44,7 @@ export function planToJson(plan: Plan) {
       referencePrice: toEdge(o.referencePrice),
       estimatedPrice: toEdge(o.estimatedPrice),
       estimatedFees: toEdge(o.estimatedFees),
+      ...(o.instruction ? instructionToJson(o.instruction) : {}),
       idempotencyKey: o.idempotencyKey,
     })),
   };

@@ -43,6 +43,8 @@ export const positionSchema = z
     openedAt: isoDateTime.optional(),
     priceTime: isoDateTime.optional(),
     averageDailyVolume: nonNegativeDecimal.optional(),
+    /** Reduce or close this position only after every other one (e.g. a hedge the desk wants kept). */
+    liquidateLast: z.boolean().default(false),
   })
   .superRefine((p, ctx) => {
     if (!p.fractional && !p.quantity.isInteger()) {
