@@ -88,24 +88,8 @@ export class MarginGuardStack extends Stack {
     for (const [k, v] of Object.entries(this.paging.environment)) steps.fn.addEnvironment(k, v);
     steps.fn.addEnvironment('PAGING_STATE_MACHINE_ARN', this.paging.stateMachine.stateMachineArn);
     this.paging.stateMachine.grantStartExecution(steps.role);
-    this.paging.grantDispatch(steps, {
-      tables: this.storage.tables,
-      alerts: this.alerts.alerts,
-      pages: this.alerts.pages,
-      deadLetterQueue: this.evaluation.deadLetterQueue,
-      telegramSecretName: config.telegramSecretName,
-      webhookSecretName: config.webhookSecretName,
-      notificationSender: config.notificationSender,
-    });
-    this.paging.grantDispatch(this.api.handler, {
-      tables: this.storage.tables,
-      alerts: this.alerts.alerts,
-      pages: this.alerts.pages,
-      deadLetterQueue: this.evaluation.deadLetterQueue,
-      telegramSecretName: config.telegramSecretName,
-      webhookSecretName: config.webhookSecretName,
-      notificationSender: config.notificationSender,
-    });
+    this.paging.grantDispatch(steps);
+    this.paging.grantDispatch(this.api.handler);
     // Not the API's own handler: its environment cannot name its own URL (a cycle); it sends no pages.
     this.paging.setAckBaseUrl(`${this.api.api.url}ack`, steps);
     // The operator console: site, people's sign-in (viewer/operator roles), live channels.

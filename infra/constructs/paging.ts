@@ -59,7 +59,11 @@ export class Paging extends Construct {
   /** Environment every function that dispatches notifications needs (add ACK_BASE_URL). */
   readonly environment: Record<string, string>;
 
-  constructor(scope: Construct, id: string, props: PagingProps) {
+  constructor(
+    scope: Construct,
+    id: string,
+    private readonly props: PagingProps,
+  ) {
     super(scope, id);
     this.ackSecret = new Secret(this, 'AckLinkSecret', {
       description: 'Signs one-click acknowledgement links in pages',
@@ -127,7 +131,7 @@ export class Paging extends Construct {
         }),
       ],
     });
-    this.grantDispatch(this.steps, props);
+    this.grantDispatch(this.steps);
     // Predictive (approaching) alerts from written evaluations.
     props.tables.accounts.grantReadData(this.steps.role);
     this.steps.fn.addEventSource(
@@ -152,19 +156,8 @@ export class Paging extends Construct {
   }
 
   /** What a function that dispatches notifications may do: the tables, topics, SMS, SES, secrets, DLQ. */
-  grantDispatch(
-    fn: Fn,
-    props: Pick<
-      PagingProps,
-      | 'tables'
-      | 'alerts'
-      | 'pages'
-      | 'deadLetterQueue'
-      | 'telegramSecretName'
-      | 'webhookSecretName'
-      | 'notificationSender'
-    >,
-  ): void {
+  grantDispatch(fn: Fn): void {
+    const props = this.props;
     props.tables.actions.grantReadWriteData(fn.role);
     props.tables.settings.grantReadData(fn.role);
     props.alerts.grantPublish(fn.role);
