@@ -1,7 +1,12 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
 import { Decimal, toEdge } from '../../shared/decimal.ts';
-import { liquidationPrioritySchema, strategySchema } from '../../shared/deleverage/ordering.ts';
+import {
+  liquidationPrioritySchema,
+  strategySchema,
+  type LiquidationPriority,
+  type Strategy,
+} from '../../shared/deleverage/ordering.ts';
 import { orderRequestEvent, describeOrders } from '../../shared/escalation/order-request.ts';
 import { alertSettingsSchema, escalationConfigSchema } from '../../shared/escalation/settings.ts';
 import { watched } from '../../shared/bands/band-rows.ts';
@@ -125,6 +130,32 @@ const historyQuery = z.object({
   next: z.string().optional(),
 });
 
+/** A manual deleverage or liquidation's plan: the configured policy with the request's overrides. */
+async function manualPlan(
+  d: ApiDeps,
+  id: string,
+  kind: 'deleverage' | 'liquidate',
+  incidentId: string,
+  overrides: { targetRatio?: Decimal; strategy?: Strategy; liquidationPriority?: LiquidationPriority },
+) {
+  const config = await d.settings.get('escalation', escalationConfigSchema);
+  const plan = await planForAccount(d.repo, {
+    accountId: id,
+    incidentId,
+    step: `manual-${kind}`,
+    fullLiquidation: kind === 'liquidate',
+    now: d.now?.() ?? new Date(),
+    policy: config.policy,
+    overrides: {
+      targetRatio: overrides.targetRatio,
+      strategy: overrides.strategy,
+      liquidationPriority: overrides.liquidationPriority,
+    },
+  });
+  if (!plan) throw notFound(`account ${id}`);
+  return plan;
+}
+
 async function manualOrders(
   event: APIGatewayProxyEvent,
   d: ApiDeps,
@@ -137,21 +168,7 @@ async function manualOrders(
   let record = await d.actions.getStep<{ event: DomainEvent; summary: string }>(id, incidentId, step);
   let status = 200;
   if (!record) {
-    const config = await d.settings.get('escalation', escalationConfigSchema);
-    const plan = await planForAccount(d.repo, {
-      accountId: id,
-      incidentId,
-      step,
-      fullLiquidation: kind === 'liquidate',
-      now: d.now?.() ?? new Date(),
-      policy: config.policy,
-      overrides: {
-        targetRatio: body.targetRatio,
-        strategy: body.strategy,
-        liquidationPriority: body.liquidationPriority,
-      },
-    });
-    if (!plan) throw notFound(`account ${id}`);
+    const plan = await manualPlan(d, id, kind, incidentId, body);
     const orderEvent = orderRequestEvent(
       { ...plan, reason: `manual: ${body.reason}` },
       'manual',
@@ -340,21 +357,7 @@ export const ROUTES: Route[] = [
     handle: async (e, d) => {
       const id = accountId(e);
       const q = parseQuery(e, planQuery);
-      const config = await d.settings.get('escalation', escalationConfigSchema);
-      const plan = await planForAccount(d.repo, {
-        accountId: id,
-        incidentId: 'preview',
-        step: `manual-${q.kind}`,
-        fullLiquidation: q.kind === 'liquidate',
-        now: d.now?.() ?? new Date(),
-        policy: config.policy,
-        overrides: {
-          targetRatio: q.targetRatio,
-          strategy: q.strategy,
-          liquidationPriority: q.liquidationPriority,
-        },
-      });
-      if (!plan) throw notFound(`account ${id}`);
+      const plan = await manualPlan(d, id, q.kind, 'preview', q);
       const { ratioBefore, targetRatio, projectedRatio, projectedEquity, restoresTarget, orders } =
         planToJson(plan);
       return json(200, {
