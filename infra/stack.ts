@@ -6,6 +6,7 @@ import { Api } from './constructs/api.ts';
 import { ConsoleAuth } from './constructs/console-auth.ts';
 import { ConsoleSite } from './constructs/console-site.ts';
 import { LiveChannels } from './constructs/live-channels.ts';
+import { BrokerFeedback } from './constructs/broker-feedback.ts';
 import { Paging } from './constructs/paging.ts';
 import { Escalation } from './constructs/escalation.ts';
 import { Evaluation } from './constructs/evaluation.ts';
@@ -24,6 +25,7 @@ export class MarginGuardStack extends Stack {
   readonly escalation: Escalation;
   readonly api: Api;
   readonly paging: Paging;
+  readonly brokerFeedback: BrokerFeedback;
   readonly consoleSite: ConsoleSite;
   readonly consoleAuth: ConsoleAuth;
   readonly live: LiveChannels;
@@ -90,8 +92,16 @@ export class MarginGuardStack extends Stack {
     this.paging.stateMachine.grantStartExecution(steps.role);
     this.paging.grantDispatch(steps);
     this.paging.grantDispatch(this.api.handler);
+    this.brokerFeedback = new BrokerFeedback(this, 'BrokerFeedback', {
+      tables: this.storage.tables,
+      bus: this.events.bus,
+      environment,
+      deadLetterQueue: this.evaluation.deadLetterQueue,
+      paging: this.paging,
+      logRetentionDays: config.logRetentionDays,
+    });
     // Not the API's own handler: its environment cannot name its own URL (a cycle); it sends no pages.
-    this.paging.setAckBaseUrl(`${this.api.api.url}ack`, steps);
+    this.paging.setAckBaseUrl(`${this.api.api.url}ack`, steps, this.brokerFeedback.handler);
     // The operator console: site, people's sign-in (viewer/operator roles), live channels.
     this.consoleSite = new ConsoleSite(this, 'ConsoleSite', { isProd: config.isProd });
     this.consoleAuth = new ConsoleAuth(this, 'ConsoleAuth', {
@@ -144,6 +154,7 @@ export class MarginGuardStack extends Stack {
         this.api.handler,
         this.api.summary,
         this.paging.steps,
+        this.brokerFeedback.handler,
         ...this.live.functions,
       ],
       deadLetterQueues: [

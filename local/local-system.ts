@@ -47,7 +47,10 @@ import {
   type Thresholds,
 } from '../shared/risk/levels.ts';
 import { BarClock } from './bar-clock.ts';
-import { BrokerSimulator } from './broker-simulator.ts';
+import { BrokerSimulator, type BrokerBehaviour } from './broker-simulator.ts';
+import { handleBrokerFeedback, type FeedbackDeps } from '../functions/broker-feedback/handler.ts';
+import { OrdersRepository } from '../functions/lib/orders-repository.ts';
+import { BROKER_EVENT_SOURCE } from '../shared/events/broker-feedback.ts';
 import { startDynamoDbLocal } from './dynamodb-local.ts';
 import {
   pagingDefinition,
@@ -95,6 +98,8 @@ export interface LocalResult {
   executions: LocalRun[];
   files: { events: string; notifications: string; deadLetters: string };
   eventCounts: Record<string, number>;
+  /** Idempotency keys the escalation submitted a second time (must be 0). */
+  broker: { resubmitted: number };
   /** Per account and category: alerts sent and suppressed (alert fatigue), pages and acknowledgements. */
   notifications: NotificationSummary;
   /** Evaluations run, and what evaluating every account on every bar would have been. */
@@ -112,6 +117,8 @@ export interface LocalOptions {
   sweepEveryBars?: number;
   onTimeline?: (entry: TimelineEntry) => void;
   onBar?: (index: number, total: number, date: string) => void;
+  /** How the simulated broker answers orders (rejections, part fills). @default fills everything */
+  broker?: BrokerBehaviour;
   /**
    * Milliseconds to wait between bars, so people can watch the console move.
    * @default 0
@@ -383,6 +390,9 @@ export async function startLocalSystem(options: LocalOptions): Promise<LocalSyst
       retry: { attempts: 1 },
     });
     escalationDeps.alerts = dispatcher;
+    // Orders are tracked from the first one (the seed's evaluations can already escalate).
+    const orders = new OrdersRepository(client, tables.actions);
+    escalationDeps.orders = orders;
     // A re-check waits for the next bar: that is what the state machine's Wait means in a replay.
     async function step(payload: unknown) {
       if ((payload as { action?: string }).action === 'check') await clock.nextBar();
@@ -475,7 +485,15 @@ export async function startLocalSystem(options: LocalOptions): Promise<LocalSyst
     await pump();
     await clock.settle();
 
-    const broker = new BrokerSimulator(client, tables);
+    const broker = new BrokerSimulator(client, tables, options.broker, () => clock.now());
+    const brokerFile = new JsonlFile(join(outDir, 'broker-events.jsonl'));
+    const feedbackDeps: FeedbackDeps = {
+      orders,
+      audit: (entry) => escalationDeps.actions.audit(entry),
+      deadLetter,
+      alerts: dispatcher,
+      now: () => clock.now(),
+    };
     const sweep = makeSweepHandler(() => handlerDeps);
     // A bar is a day here: the watch sweep looks back two of them for prices that just went stale.
     const watch = makeWatchHandler(() => handlerDeps, 2 * 86_400_000);
@@ -511,7 +529,28 @@ export async function startLocalSystem(options: LocalOptions): Promise<LocalSyst
       while (filledUpTo < bus.published.length) {
         const e = bus.published[filledUpTo++]!;
         if (e.detailType !== 'DeleverageRequested' && e.detailType !== 'LiquidationRequested') continue;
-        const fills = await broker.fill(e.detail as EventDetail<'DeleverageRequested'>);
+        const { events: answers, fills } = await broker.respond(
+          e.detail as EventDetail<'DeleverageRequested'>,
+        );
+        // The broker's answers reach the feedback handler as the EventBridge rule delivers them on AWS.
+        for (const answer of answers) {
+          brokerFile.write({
+            source: BROKER_EVENT_SOURCE,
+            'detail-type': answer.detailType,
+            time: clock.now().toISOString(),
+            detail: answer.detail,
+          });
+          await handleBrokerFeedback(
+            { 'detail-type': answer.detailType, detail: answer.detail },
+            feedbackDeps,
+          );
+          if (answer.detailType === 'OrderRejected')
+            note(
+              e.detail.accountId,
+              'fill',
+              `broker REJECTED ${answer.detail.idempotencyKey.slice(0, 8)}…: ${answer.detail.reason}`,
+            );
+        }
         if (fills > 0) note(e.detail.accountId, 'fill', `broker filled ${fills} order(s)`);
         await pump();
         await clock.settle();
@@ -593,6 +632,7 @@ export async function startLocalSystem(options: LocalOptions): Promise<LocalSyst
         watched,
       };
       return {
+        broker: { resubmitted: broker.resubmitted },
         timeline,
         series,
         thresholds,

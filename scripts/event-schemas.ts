@@ -7,6 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { CHANNELS, actionRecordedSchema, marginUpdatedSchema } from '../shared/console/channels.ts';
+import { BROKER_EVENT_SCHEMAS, BROKER_EVENT_SOURCE } from '../shared/events/broker-feedback.ts';
 import { EVENT_SCHEMAS, EVENT_SOURCE, SCHEMA_VERSION } from '../shared/events/schemas.ts';
 
 export const EVENTS_DIR = join(import.meta.dirname, '..', 'docs', 'events');
@@ -32,11 +33,21 @@ export function renderEventSchemas(): Record<string, string> {
         return [`console/${type}.v${SCHEMA_VERSION}.json`, `${JSON.stringify(json, null, 2)}\n`];
       },
     ),
+    // What brokers publish back: the same bus, their own source.
+    ...Object.entries(BROKER_EVENT_SCHEMAS).map(([detailType, schema]) => {
+      const json = {
+        ...z.toJSONSchema(schema, { target: 'draft-2020-12' }),
+        $id: `https://margin-guard.dev/events/broker/${detailType}.v${SCHEMA_VERSION}.json`,
+        'x-eventbridge': { source: BROKER_EVENT_SOURCE, detailType },
+      };
+      return [`broker/${detailType}.v${SCHEMA_VERSION}.json`, `${JSON.stringify(json, null, 2)}\n`];
+    }),
   ]);
 }
 
 if (process.argv[1] && import.meta.filename === process.argv[1]) {
   mkdirSync(join(EVENTS_DIR, 'console'), { recursive: true });
+  mkdirSync(join(EVENTS_DIR, 'broker'), { recursive: true });
   for (const [file, text] of Object.entries(renderEventSchemas()))
     writeFileSync(join(EVENTS_DIR, file), text);
   console.log(`wrote ${Object.keys(renderEventSchemas()).length} schemas to ${EVENTS_DIR}`);

@@ -5,6 +5,7 @@ import { readEnv, requireEnv } from '../lib/env.ts';
 import { lambdaDeps, withMetrics } from '../lib/runtime.ts';
 import { SnsNotifier } from '../lib/notifier.ts';
 import { awsDispatcher } from '../lib/notifications.ts';
+import { OrdersRepository } from '../lib/orders-repository.ts';
 import { runStep, type EscalationDeps } from './steps.ts';
 
 let deps: EscalationDeps | undefined;
@@ -22,6 +23,7 @@ function escalationDeps(): EscalationDeps {
       pages: requireEnv('PAGES_TOPIC_ARN'),
     }),
     alerts: awsDispatcher(),
+    orders: new OrdersRepository(client, env.tables.actions),
   };
   return deps;
 }

@@ -7,7 +7,9 @@ import {
   escalationConfigSchema,
   type EscalationConfig,
 } from '../../shared/escalation/settings.ts';
-import type { DomainEvent } from '../../shared/events/schemas.ts';
+import type { DomainEvent, EventDetail } from '../../shared/events/schemas.ts';
+import { executionState, unfilled } from '../../shared/deleverage/order-tracking.ts';
+import type { OrdersRepository } from '../lib/orders-repository.ts';
 import type { StoredRiskState } from '../../shared/pipeline/stored-state.ts';
 import type { RiskLevel } from '../../shared/risk/levels.ts';
 import type { ActionsRepository, SettingsRepository } from '../lib/actions-repository.ts';
@@ -50,6 +52,8 @@ export interface EscalationDeps extends EvaluatorDeps {
   settings: SettingsRepository;
   /** The SNS alerts and pages topics. */
   notifier: Notifier;
+  /** Requested orders and the broker's feedback; without it, orders are not tracked. */
+  orders?: Pick<OrdersRepository, 'recordRequested' | 'forIncident'>;
   /** The notification policy's dispatcher (routes, fatigue, on-call ladder); the topics alone without it. */
   alerts?: Pick<Dispatcher, 'dispatch'>;
 }
@@ -123,14 +127,16 @@ async function send(
   d: EscalationDeps,
   kind: AlertKind,
   f: Facts,
-  options: { page?: boolean; severity?: Alert['severity'] } = {},
+  /** `key` tells apart two alerts of one kind in one incident (e.g. which step's orders went unfilled). */
+  options: { page?: boolean; severity?: Alert['severity']; key?: string } = {},
 ): Promise<void> {
   const settings = await d.settings.get('alerts', alertSettingsSchema);
   if (kind === 'alert' && f.level && !settings.alertLevels.includes(f.level)) return;
   if (kind === 'resolved' && !settings.notifyResolved) return;
   const page = options.page === true || (f.level !== null && settings.pageLevels.includes(f.level));
   const at = (d.now?.() ?? new Date()).toISOString();
-  const alert = alertFor(kind, f, options.severity ?? severityOf(f.level), at, page);
+  const base = alertFor(kind, f, options.severity ?? severityOf(f.level), at, page);
+  const alert = options.key ? { ...base, id: `${base.id}:${options.key}` } : base;
   await (d.alerts ?? topicsOnly(d.notifier)).dispatch(alert);
 }
 
@@ -140,18 +146,20 @@ async function orderStep(
   input: z.output<typeof stepInputSchema>,
   fresh: Fresh,
   kind: 'deleverage' | 'liquidate',
+  /** The step's name: `kind`, or a re-plan's (`deleverage-r1` …): part of every order's idempotency key. */
+  step: string = kind,
 ): Promise<{ event: DomainEvent; plan: string; fresh: boolean }> {
   const existing = await d.actions.getStep<{ event: DomainEvent; summary: string }>(
     input.accountId,
     input.incidentId,
-    kind,
+    step,
   );
   let record = existing;
   if (!record) {
     const plan = await planForAccount(d.repo, {
       accountId: input.accountId,
       incidentId: input.incidentId,
-      step: kind,
+      step,
       fullLiquidation: kind === 'liquidate',
       now: d.now?.() ?? new Date(),
       policy: fresh.config.policy,
@@ -159,19 +167,87 @@ async function orderStep(
     if (!plan) throw new Error(`account ${input.accountId} no longer exists`);
     const event = orderRequestEvent(plan, 'automation', (d.now?.() ?? new Date()).toISOString());
     record = (
-      await d.actions.claimStep(input.accountId, input.incidentId, kind, {
+      await d.actions.claimStep(input.accountId, input.incidentId, step, {
         event,
         summary: describeOrders(plan),
       })
     ).record;
   }
   if (record.status !== 'published') {
+    // Tracked before it is published, so the broker's first answer finds its order.
+    await d.orders?.recordRequested(
+      record.payload.event.detail as EventDetail<'DeleverageRequested'>,
+      (d.now?.() ?? new Date()).toISOString(),
+    );
     // Same event id and order keys on every attempt: the order system drops a repeat.
     await d.publisher.publish([record.payload.event]);
-    await d.actions.markPublished(input.accountId, input.incidentId, kind);
+    await d.actions.markPublished(input.accountId, input.incidentId, step);
     return { event: record.payload.event, plan: record.payload.summary, fresh: true };
   }
   return { event: record.payload.event, plan: record.payload.summary, fresh: false };
+}
+
+/**
+ * Execution validation at each re-check: orders working past the fill timeout page on-call (once per
+ * step); a deleverage that ended short (rejected, cancelled, partly filled) is re-planned for the book as
+ * it now stands — new step, new idempotency keys, never a key twice — up to `maxReplans` times.
+ */
+async function validateExecution(
+  d: EscalationDeps,
+  input: z.output<typeof stepInputSchema>,
+  fresh: Fresh,
+): Promise<string | null> {
+  if (!d.orders || fresh.recovered || fresh.held) return null;
+  const now = d.now?.() ?? new Date();
+  const orders = await d.orders.forIncident(input.accountId, input.incidentId);
+  if (orders.length === 0) return null;
+  const state = executionState(orders, now, fresh.config.fillTimeoutSeconds * 1000);
+  const notes: string[] = [];
+  for (const step of new Set(state.overdue.map((o) => o.step))) {
+    const { claimed } = await d.actions.claimStep(
+      input.accountId,
+      input.incidentId,
+      `unfilled-page:${step}`,
+      {},
+    );
+    if (!claimed) continue;
+    const late = state.overdue.filter((o) => o.step === step);
+    await send(
+      d,
+      'failure',
+      facts(
+        input,
+        fresh,
+        'a person must check the orders with the broker',
+        `orders not filled within ${fresh.config.fillTimeoutSeconds}s: ${late.map((o) => `${o.side} ${unfilled(o).toFixed()} ${o.instrument} (${o.status})`).join(', ')}`,
+      ),
+      { page: true, severity: 'critical', key: `unfilled:${step}` },
+    );
+    notes.push(`paged: ${step} unfilled`);
+  }
+  if (state.short.length > 0 && state.open.length === 0 && fresh.state?.level === 'CRITICAL') {
+    const replans = new Set(orders.map((o) => o.step).filter((s) => s.startsWith('deleverage-r'))).size;
+    if (replans < fresh.config.maxReplans) {
+      const step = `deleverage-r${replans + 1}`;
+      const done = await orderStep(d, input, fresh, 'deleverage', step);
+      if (done.fresh)
+        await d.actions.audit({
+          accountId: input.accountId,
+          incidentId: input.incidentId,
+          action: 'deleverage-replanned',
+          actor: 'automation',
+          details: {
+            step,
+            short: state.short.map(
+              (o) => `${o.side} ${unfilled(o).toFixed()} of ${o.requested} ${o.instrument} (${o.status})`,
+            ),
+            orders: done.plan,
+          },
+        });
+      notes.push(`re-planned as ${step}: ${done.plan}`);
+    }
+  }
+  return notes.join('; ') || null;
 }
 
 export async function runStep(raw: unknown, d: EscalationDeps): Promise<StepOutput> {
@@ -206,8 +282,10 @@ export async function runStep(raw: unknown, d: EscalationDeps): Promise<StepOutp
 
   const fresh = await recheck(d, accountId, incidentId);
   switch (input.action) {
-    case 'check':
-      return output(input, fresh, true, 're-checked');
+    case 'check': {
+      const note = await validateExecution(d, input, fresh);
+      return output(input, fresh, true, note ?? 're-checked');
+    }
     case 'resolve': {
       await send(d, 'resolved', facts(input, fresh, 'nothing: automation for this incident has ended'));
       await audit('resolved', { level: fresh.state?.level });

@@ -14,6 +14,10 @@ export const escalationConfigSchema = z
     waitSeconds: z.number().int().min(0).max(86_400).default(300),
     /** Re-check interval while an account is on manual hold. */
     holdPollSeconds: z.number().int().min(1).max(86_400).default(600),
+    /** Orders still working this long after they were requested page on-call. */
+    fillTimeoutSeconds: z.number().int().min(10).max(86_400).default(900),
+    /** How many times a deleverage that ended short (rejected, cancelled, partly filled) is re-planned. */
+    maxReplans: z.number().int().min(0).max(10).default(2),
   })
   .strict();
 export type EscalationConfig = z.output<typeof escalationConfigSchema>;

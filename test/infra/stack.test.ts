@@ -99,10 +99,11 @@ describe('storage', () => {
 });
 
 describe('evaluation', () => {
-  it('twelve arm64 Node 24 functions; the evaluating ones share the pipeline configuration', () => {
+  it('thirteen arm64 Node 24 functions; the evaluating ones share the pipeline configuration', () => {
     const fns = ownFunctions(dev.template);
-    // 5 evaluation, escalation steps and starter, paging ladder, API and summary, WebSocket connections and broadcaster
-    expect(Object.keys(fns)).toHaveLength(12);
+    // 5 evaluation, escalation steps and starter, paging ladder, broker feedback, API and summary,
+    // WebSocket connections and broadcaster
+    expect(Object.keys(fns)).toHaveLength(13);
     for (const f of Object.values(fns)) {
       expect(f.Properties.Architectures).toEqual(['arm64']);
       expect(f.Properties.Runtime).toBe('nodejs24.x');
@@ -180,7 +181,7 @@ describe('evaluation', () => {
         JSON.stringify(r.Properties.AssumeRolePolicyDocument).includes('lambda.amazonaws.com') &&
         !JSON.stringify(r.Properties.ManagedPolicyArns ?? '').includes('AWSLambdaBasicExecutionRole'),
     );
-    expect(lambdaRoles).toHaveLength(12);
+    expect(lambdaRoles).toHaveLength(13);
     for (const r of lambdaRoles) expect(r.Properties.ManagedPolicyArns).toBeUndefined();
   });
 });
@@ -200,8 +201,8 @@ describe('events and observability', () => {
     const names = alarms.map((a) => a.MetricName);
     expect(names.filter((n) => n === 'ApproximateNumberOfMessagesVisible')).toHaveLength(3);
     expect(names.filter((n) => n === 'IteratorAge')).toHaveLength(2);
-    expect(names.filter((n) => n === 'Errors')).toHaveLength(12);
-    expect(names.filter((n) => n === 'Throttles')).toHaveLength(12);
+    expect(names.filter((n) => n === 'Errors')).toHaveLength(13);
+    expect(names.filter((n) => n === 'Throttles')).toHaveLength(13);
     expect(names.filter((n) => n === 'ExecutionsFailed')).toHaveLength(1);
     for (const a of alarms) expect(a.AlarmActions).toHaveLength(1);
     dev.template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
@@ -355,6 +356,21 @@ describe('notifications and on-call paging', () => {
     expect(methods.filter((m) => m.AuthorizationType === 'AWS_IAM').length).toBe(methods.length - 1);
   });
 
+  it('the broker’s order events reach the feedback handler, retried, dead-lettered when they keep failing', () => {
+    dev.template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['margin-guard.broker'],
+        'detail-type': ['OrderAccepted', 'OrderFilled', 'OrderRejected', 'OrderCancelled'],
+      },
+      Targets: [
+        Match.objectLike({
+          RetryPolicy: { MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 7200 },
+          DeadLetterConfig: Match.anyValue(),
+        }),
+      ],
+    });
+  });
+
   it('names a bad notification policy or sender in the context', () => {
     expect(() => readDeployConfig({ notificationSender: 'not-an-address' })).toThrow(
       /context\.notificationSender/,
@@ -402,7 +418,7 @@ describe('config', () => {
       ...Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('AwsSolutions-.*')),
     ];
     expect(findings.map((f) => `${f.id}: ${String(f.entry.data).slice(0, 160)}`)).toEqual([]);
-    expect(Object.keys(ownFunctions(template))).toHaveLength(13);
+    expect(Object.keys(ownFunctions(template))).toHaveLength(14);
     const subs = Object.values(template.findResources('AWS::SNS::Subscription')).map(
       (s) => s.Properties.Protocol,
     );

@@ -1,0 +1,116 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import type { EventBridgeEvent } from 'aws-lambda';
+import { Decimal } from '../../shared/decimal.ts';
+import {
+  BROKER_EVENT_SCHEMAS,
+  type BrokerDetailType,
+  type BrokerEvent,
+} from '../../shared/events/broker-feedback.ts';
+import { alertFor } from '../../shared/notify/alert.ts';
+import { ActionsRepository, type AuditEntry } from '../lib/actions-repository.ts';
+import type { Dispatcher } from '../lib/dispatcher.ts';
+import { readEnv } from '../lib/env.ts';
+import { awsDispatcher } from '../lib/notifications.ts';
+import { OrdersRepository } from '../lib/orders-repository.ts';
+import { SqsDeadLetter, type DeadLetter } from '../lib/queues.ts';
+import { withMetrics } from '../lib/runtime.ts';
+
+export interface FeedbackDeps {
+  orders: Pick<OrdersRepository, 'apply'>;
+  audit: (entry: AuditEntry) => Promise<void>;
+  deadLetter: DeadLetter;
+  /** Pages when a liquidation order is refused: nothing else will retry it. */
+  alerts: Pick<Dispatcher, 'dispatch'>;
+  now: () => Date;
+}
+
+/**
+ * A broker's order event: validated, applied to its order (idempotently), and written to the audit trail
+ * as requested vs filled. An invalid event, or one about an order never requested, is dead-lettered.
+ */
+export async function handleBrokerFeedback(
+  event: { 'detail-type': string; detail: unknown },
+  d: FeedbackDeps,
+) {
+  const type = event['detail-type'] as BrokerDetailType;
+  const schema = BROKER_EVENT_SCHEMAS[type];
+  const parsed = schema?.safeParse(event.detail);
+  if (!parsed?.success) {
+    await d.deadLetter.send(
+      'broker-event-invalid',
+      event,
+      parsed?.error.issues ?? `unknown detail-type ${type}`,
+    );
+    return { applied: false };
+  }
+  const e = { detailType: type, detail: parsed.data } as BrokerEvent;
+  const result = await d.orders.apply(e);
+  if (!result) {
+    await d.deadLetter.send(
+      'broker-event-unknown-order',
+      event,
+      `no order ${e.detail.idempotencyKey} was requested`,
+    );
+    return { applied: false };
+  }
+  const { before, after } = result;
+  if (after === before) return { applied: false };
+  const filled = new Decimal(after.filled);
+  await d.audit({
+    accountId: after.accountId,
+    incidentId: after.incidentId,
+    action: `order-${after.status}`,
+    actor: 'broker',
+    details: {
+      idempotencyKey: after.idempotencyKey,
+      step: after.step,
+      order: `${after.side} ${after.requested} ${after.instrument}`,
+      requested: after.requested,
+      filled: after.filled,
+      ...(filled.isZero()
+        ? {}
+        : { averagePrice: new Decimal(after.filledNotional).dividedBy(filled).toDecimalPlaces(8).toFixed() }),
+      ...(e.detailType === 'OrderRejected' || e.detailType === 'OrderCancelled'
+        ? { reason: e.detail.reason }
+        : {}),
+    },
+  });
+  if (e.detailType === 'OrderRejected' && after.step.startsWith('liquidat'))
+    await d.alerts.dispatch({
+      ...alertFor(
+        'failure',
+        {
+          accountId: after.accountId,
+          incidentId: after.incidentId,
+          level: 'LIQUIDATION',
+          marginRatio: null,
+          callMove: null,
+          done: `liquidation order ${after.side} ${after.requested} ${after.instrument} REJECTED: ${e.detail.reason}`,
+          next: 'a person must close the position: automation does not resubmit a liquidation',
+        },
+        'critical',
+        d.now().toISOString(),
+        true,
+      ),
+      id: `${after.accountId}:${after.incidentId}:liquidation-rejected:${after.idempotencyKey}`,
+    });
+  return { applied: true };
+}
+
+let deps: FeedbackDeps | undefined;
+export const handler = withMetrics(async (event: EventBridgeEvent<string, unknown>) => {
+  if (!deps) {
+    const env = readEnv();
+    const client = new DynamoDBClient({});
+    const actions = new ActionsRepository(client, env.tables.actions);
+    deps = {
+      orders: new OrdersRepository(client, env.tables.actions),
+      audit: (entry) => actions.audit(entry),
+      deadLetter: new SqsDeadLetter(new SQSClient({}), env.deadLetterQueueUrl),
+      alerts: awsDispatcher(),
+      now: () => new Date(),
+    };
+  }
+  return handleBrokerFeedback(event, deps);
+});

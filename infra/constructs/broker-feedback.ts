@@ -1,0 +1,53 @@
+import { Duration } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { Rule, type IEventBus } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { BROKER_EVENT_SCHEMAS, BROKER_EVENT_SOURCE } from '../../shared/events/broker-feedback.ts';
+import type { TableKey } from '../table-definitions.ts';
+import { MarginGuardFunction } from './lambda-function.ts';
+import type { Paging } from './paging.ts';
+
+export interface BrokerFeedbackProps {
+  readonly tables: Record<TableKey, ITable>;
+  readonly bus: IEventBus;
+  readonly environment: Record<string, string>;
+  readonly deadLetterQueue: IQueue;
+  readonly paging: Paging;
+  readonly logRetentionDays: number;
+}
+
+/**
+ * The broker's order events (accepted, filled, rejected, cancelled) from the Margin Guard bus: each is
+ * applied to its order and audited as requested vs filled; the escalation's re-checks act on them
+ * (re-plan what ended short, page what stays unfilled). A rejected liquidation pages at once.
+ */
+export class BrokerFeedback extends Construct {
+  readonly handler: MarginGuardFunction;
+
+  constructor(scope: Construct, id: string, props: BrokerFeedbackProps) {
+    super(scope, id);
+    // Alarm names come from construct ids: "Handler" is the API's.
+    this.handler = new MarginGuardFunction(this, 'Feedback', {
+      name: 'broker-feedback',
+      description: 'Applies the broker’s order events to the requested orders',
+      environment: { ...props.environment, ...props.paging.environment },
+      timeout: Duration.seconds(30),
+      logRetentionDays: props.logRetentionDays,
+    });
+    props.paging.grantDispatch(this.handler);
+    new Rule(this, 'FromBroker', {
+      description: 'The broker’s order events to the feedback handler',
+      eventBus: props.bus,
+      eventPattern: { source: [BROKER_EVENT_SOURCE], detailType: Object.keys(BROKER_EVENT_SCHEMAS) },
+      targets: [
+        new LambdaFunction(this.handler.fn, {
+          retryAttempts: 8,
+          maxEventAge: Duration.hours(2),
+          deadLetterQueue: props.deadLetterQueue,
+        }),
+      ],
+    });
+  }
+}
