@@ -1,8 +1,9 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { EventDetail } from '../../shared/events/schemas.ts';
 import type { BrokerEvent } from '../../shared/events/broker-feedback.ts';
 import { applyFeedback, type TrackedOrder } from '../../shared/deleverage/order-tracking.ts';
+import { pagesOf } from './pages.ts';
 
 const conditionFailed = (e: unknown) => (e as { name?: string }).name === 'ConditionalCheckFailedException';
 
@@ -89,17 +90,18 @@ export class OrdersRepository {
     throw new Error(`order ${e.detail.idempotencyKey} kept changing under us`);
   }
 
-  /** Every order of an incident (all its steps and re-plans). */
+  /** Every order of an incident (all its steps and re-plans), every page. */
   async forIncident(accountId: string, incidentId: string): Promise<TrackedOrder[]> {
-    const out = await this.doc.send(
-      new QueryCommand({
-        TableName: this.table,
-        KeyConditionExpression: 'accountId = :a AND begins_with(actionKey, :p)',
-        FilterExpression: 'incidentId = :i',
-        ExpressionAttributeValues: { ':a': accountId, ':p': 'ORDER#', ':i': incidentId },
-        ConsistentRead: true,
-      }),
-    );
-    return (out.Items ?? []) as TrackedOrder[];
+    const orders: TrackedOrder[] = [];
+    for await (const page of pagesOf(this.doc, {
+      kind: 'query',
+      TableName: this.table,
+      KeyConditionExpression: 'accountId = :a AND begins_with(actionKey, :p)',
+      FilterExpression: 'incidentId = :i',
+      ExpressionAttributeValues: { ':a': accountId, ':p': 'ORDER#', ':i': incidentId },
+      ConsistentRead: true,
+    }))
+      orders.push(...(page as unknown as TrackedOrder[]));
+    return orders;
   }
 }
