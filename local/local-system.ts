@@ -627,7 +627,10 @@ export async function startLocalSystem(options: LocalOptions): Promise<LocalSyst
       for (const e of bus.published) eventCounts[e.detailType] = (eventCounts[e.detailType] ?? 0) + 1;
       const work = {
         evaluations: telemetry.counts.get('Evaluations') ?? 0,
-        bruteForce: Object.keys(series).length * (bars.length + 1),
+        // Every account on every price update: the seed, each bar's close, and its intrabar ticks.
+        bruteForce:
+          Object.keys(series).length *
+          (1 + bars.reduce((n, bar) => n + 1 + intrabarTicks(bar, new Map()).length, 0)),
         bandCrossings: telemetry.counts.get('BandCrossings') ?? 0,
         watched,
       };

@@ -129,7 +129,7 @@ async function main(): Promise<number> {
   console.log(`\ndone in ${((Date.now() - started) / 1000).toFixed(1)} s: ${counts}`);
   const { evaluations, bruteForce, bandCrossings, watched } = result.work;
   console.log(
-    `evaluations: ${evaluations} (evaluating every account on every bar: ${bruteForce}); ${bandCrossings} band crossings, ${watched} watch-list evaluations`,
+    `evaluations: ${evaluations} (evaluating every account on every price update: ${bruteForce}); ${bandCrossings} band crossings, ${watched} watch-list evaluations`,
   );
   const fatigue = Object.entries(result.notifications)
     .flatMap(([account, byCategory]) =>
