@@ -1,6 +1,7 @@
 import { insideStoredBands, planBandWrite } from '../../shared/bands/band-rows.ts';
 import { Decimal } from '../../shared/decimal.ts';
 import { assessAccount } from '../../shared/pipeline/assess.ts';
+import { valuationPrice } from '../../shared/pipeline/records.ts';
 import { BandConflict, type BandRepository } from './bands-repository.ts';
 import type { PipelineConfig } from '../../shared/pipeline/config.ts';
 import type { Publisher } from './event-publisher.ts';
@@ -119,7 +120,9 @@ export async function evaluateAccount(accountId: string, deps: EvaluatorDeps): P
       telemetry.count('BandWrites');
       if (plan.summary.always === null) {
         const now = await store.getPrices(Object.keys(plan.summary.rows));
-        const prices = new Map([...now].map(([instrument, item]) => [instrument, new Decimal(item.price)]));
+        const prices = new Map(
+          [...now].map(([instrument, item]) => [instrument, new Decimal(valuationPrice(item))]),
+        );
         if (!insideStoredBands(plan.summary, prices)) {
           telemetry.count('BandRechecks');
           continue;

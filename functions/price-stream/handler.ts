@@ -2,16 +2,22 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { positiveDecimal } from '../../shared/schemas/decimal-string.ts';
-import { priceItemSchema, type PriceItem } from '../../shared/pipeline/records.ts';
+import { priceItemSchema, valuationPrice, type PriceItem } from '../../shared/pipeline/records.ts';
 import { forEachLimit } from '../lib/concurrency.ts';
 import { accountMessages } from '../lib/queues.ts';
 import { evaluateAccount } from '../lib/evaluate-account.ts';
 import { lambdaDeps, withMetrics, type HandlerDeps } from '../lib/runtime.ts';
 
-const validPrice = priceItemSchema.refine((p) => positiveDecimal.safeParse(p.price).success, {
-  path: ['price'],
+const positive = (field: 'price' | 'markPrice') => ({
+  path: [field],
   error: 'must be a positive decimal string',
 });
+const validPrice = priceItemSchema
+  .refine((p) => positiveDecimal.safeParse(p.price).success, positive('price'))
+  .refine(
+    (p) => p.markPrice === undefined || positiveDecimal.safeParse(p.markPrice).success,
+    positive('markPrice'),
+  );
 
 function image(record: DynamoDBRecord, which: 'NewImage' | 'OldImage'): Record<string, unknown> | null {
   const raw = record.dynamodb?.[which];
@@ -86,7 +92,7 @@ export function makePriceStreamHandler(deps: () => HandlerDeps) {
       }
     };
     for (const [instrument, { price, records }] of latest)
-      await collect(instrument, records, d.bands.crossedAccounts(instrument, price.price));
+      await collect(instrument, records, d.bands.crossedAccounts(instrument, valuationPrice(price)));
     for (const [instrument, records] of removed)
       await collect(instrument, records, d.repo.holders(instrument));
 

@@ -15,7 +15,13 @@ export type PositionItem = z.output<typeof positionItemSchema> & Record<string, 
 
 export const priceItemSchema = z.object({
   instrument: z.string().min(1),
+  /** The last traded price. */
   price: z.string(),
+  /**
+   * Venues that value positions at a mark (crypto perpetuals: an index-based fair price) publish it too:
+   * equity, requirements, ratios, liquidation prices and guard bands then use the mark, not the last trade.
+   */
+  markPrice: z.string().optional(),
   /** When the price was observed at its source (ISO-8601). */
   priceTime: z.iso.datetime({ offset: true }),
   source: z.string().optional(),
@@ -27,10 +33,14 @@ export function heldPositions(positions: readonly PositionItem[]): PositionItem[
   return positions.filter((p) => !/^[+-]?0*(\.0*)?$/.test(String(p.quantity ?? '')));
 }
 
-/** Position item → engine position input: drop the keys and bookkeeping, add the latest price. */
+/** The price positions are valued at: the mark where the venue publishes one, else the last trade. */
+export const valuationPrice = (item: Pick<PriceItem, 'price' | 'markPrice'>): string =>
+  item.markPrice ?? item.price;
+
+/** Position item → engine position input: drop the keys and bookkeeping, add the latest (mark) price. */
 export function toEnginePosition(item: PositionItem, price: PriceItem | undefined): Record<string, unknown> {
   const { accountId: _a, updatedAt: _u, ...rest } = item;
-  return price ? { ...rest, price: price.price, priceTime: price.priceTime } : rest;
+  return price ? { ...rest, price: valuationPrice(price), priceTime: price.priceTime } : rest;
 }
 
 export function toEngineAccount(item: AccountItem): Record<string, unknown> {

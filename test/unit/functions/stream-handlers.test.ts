@@ -126,6 +126,31 @@ describe('price-stream handler', () => {
     expect(evaluated.sort()).toEqual(['A', 'B']);
   });
 
+  it('a venue’s mark price, when published, is the price the guard bands are checked at; a bad mark is named', async () => {
+    const { d, deadLetter } = deps({ 'BTC-PERP': ['A'] });
+    const asked: string[] = [];
+    const bands = d.bands as unknown as {
+      crossedAccounts: (i: string, p: string) => AsyncGenerator<string[]>;
+    };
+    const original = bands.crossedAccounts.bind(bands);
+    bands.crossedAccounts = (i, p) => {
+      asked.push(p);
+      return original(i, p);
+    };
+    const tickWithMark = (seq: string, mark: string) =>
+      record(
+        seq,
+        'MODIFY',
+        { instrument: 'BTC-PERP' },
+        { instrument: 'BTC-PERP', price: '4106.98', markPrice: mark, priceTime: `2026-01-01T00:00:0${seq}Z` },
+      );
+    await makePriceStreamHandler(() => d)({ Records: [tickWithMark('1', '4890.5')] });
+    expect(asked).toEqual(['4890.5']);
+    await makePriceStreamHandler(() => d)({ Records: [tickWithMark('2', '-1')] });
+    expect(deadLetter.records[0]).toMatchObject({ reason: 'invalid-price-record' });
+    expect(JSON.stringify(deadLetter.records[0]!.issues)).toContain('markPrice');
+  });
+
   it('ignores a tick older than the stored price', async () => {
     const { d, evaluated } = deps({ SPY: ['A'] });
     await makePriceStreamHandler(() => d)({
