@@ -224,3 +224,35 @@ describe('GET /accounts/{id}/plan', () => {
     );
   });
 });
+
+describe('GET /instruments/{id}/adl', () => {
+  it('ranks the profitable holders of an instrument: the most leveraged winner first', async () => {
+    const doc = DynamoDBDocumentClient.from(client);
+    // XYZ marked at 110 (last trade 100): every long bought at 100 is 10% up; leverage 11,000 / equity.
+    await doc.send(
+      new PutCommand({
+        TableName: tables.prices,
+        Item: {
+          instrument: 'XYZ',
+          price: '100',
+          markPrice: '110',
+          priceTime: new Date(NOW.getTime() + 1000).toISOString(),
+        },
+      }),
+    );
+    const adl = await call('GET', '/instruments/{id}/adl', { id: 'XYZ' });
+    expect(adl.status).toBe(200);
+    expect(adl.body.markPrice).toBe('110');
+    expect(adl.body.short).toEqual([]);
+    expect(adl.body.long).toHaveLength(30);
+    // R00 has the least equity (2,000): leverage 5.5, score 0.1 × 5.5 = 0.55, first in line.
+    expect(adl.body.long[0]).toMatchObject({
+      accountId: 'R00',
+      quantile: 5,
+      score: '0.55',
+      effectiveLeverage: '5.5',
+    });
+    expect(adl.body.long.at(-1)).toMatchObject({ accountId: 'R29', quantile: 1 });
+    expect((await call('GET', '/instruments/{id}/adl', { id: 'NOPE' })).status).toBe(404);
+  });
+});
