@@ -48,6 +48,8 @@ export async function planForAccount(
     step: r.step,
     fullLiquidation: r.fullLiquidation,
     orderMethod: r.policy.orders[r.fullLiquidation ? 'liquidation' : 'deleverage'],
+    // Tiered accounts: a liquidation first tries stepping positions down a tier, if that leaves LIQUIDATION.
+    stepDownFloor: thresholds.liquidation.plus(thresholds.hysteresis),
     now: r.now,
   });
 }

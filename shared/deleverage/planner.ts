@@ -5,6 +5,7 @@ import type { Position } from '../schemas/position.ts';
 import { applyFills, estimateFill, type ExecutionAssumptions, type Fill, type Side } from './execution.ts';
 import { orderIdempotencyKey } from './idempotency-key.ts';
 import { instruct, type ExecutionMethod, type OrderInstruction } from './order-instructions.ts';
+import { stepDownQuantity, type TierBound } from './tier-step-down.ts';
 import {
   orderForLiquidation,
   orderForStrategy,
@@ -29,6 +30,11 @@ export interface PlanRequest {
   orderMethod?: ExecutionMethod;
   /** When the plan is made: TWAP slices start here. @default the epoch, for deterministic plans */
   now?: Date;
+  /**
+   * Tiered model, liquidation step: the ratio a step-down to the next lower risk tier must restore for the
+   * venue-style partial liquidation to be enough (otherwise every position is closed). None: close all.
+   */
+  stepDownFloor?: Decimal;
 }
 
 export interface PlannedOrder {
@@ -172,6 +178,20 @@ export function planDeleverage(request: PlanRequest): Plan {
     );
 
   if (candidates.length === 0) return finish('none', [], 'no positions to reduce');
+  if (request.fullLiquidation && request.stepDownFloor && model.name === 'tiered') {
+    // Step every position above the first tier down one tier; enough if it lifts the ratio to the floor.
+    const tiers = (book.params as unknown as { tiers: TierBound[] }).tiers;
+    const steps = orderForLiquidation(request.liquidationPriority, candidates).flatMap((c) => {
+      const { close } = stepDownQuantity(c.position, c.position.price, tiers);
+      return close.isPositive() ? [fillOf(c.position, close)] : [];
+    });
+    if (steps.length > 0 && meets(evaluate(after(input, steps)), request.stepDownFloor))
+      return finish(
+        'liquidation',
+        steps,
+        'stepped down to the next lower risk tier: enough to leave LIQUIDATION',
+      );
+  }
   if (request.fullLiquidation) return liquidate('liquidation step: every position is closed');
   if (meets(before, targetRatio))
     return finish('none', [], `ratio already at or above the target ${targetRatio.toFixed()}`);
