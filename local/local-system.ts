@@ -49,6 +49,7 @@ import {
 import { BarClock } from './bar-clock.ts';
 import { BrokerSimulator, type BrokerBehaviour } from './broker-simulator.ts';
 import { handleBrokerFeedback, type FeedbackDeps } from '../functions/broker-feedback/handler.ts';
+import { InsuranceFundLedger } from '../functions/lib/insurance-fund.ts';
 import { OrdersRepository } from '../functions/lib/orders-repository.ts';
 import { BROKER_EVENT_SOURCE } from '../shared/events/broker-feedback.ts';
 import { startDynamoDbLocal } from './dynamodb-local.ts';
@@ -493,6 +494,7 @@ export async function startLocalSystem(options: LocalOptions): Promise<LocalSyst
       deadLetter,
       alerts: dispatcher,
       now: () => clock.now(),
+      bankruptcy: { orders, repo, fund: new InsuranceFundLedger(client, tables) },
     };
     const sweep = makeSweepHandler(() => handlerDeps);
     // A bar is a day here: the watch sweep looks back two of them for prices that just went stale.

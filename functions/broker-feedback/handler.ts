@@ -12,7 +12,12 @@ import { ActionsRepository, type AuditEntry } from '../lib/actions-repository.ts
 import type { Dispatcher } from '../lib/dispatcher.ts';
 import { readEnv } from '../lib/env.ts';
 import { awsDispatcher } from '../lib/notifications.ts';
+import { InsuranceFundLedger } from '../lib/insurance-fund.ts';
 import { OrdersRepository } from '../lib/orders-repository.ts';
+import { RiskRepository } from '../lib/risk-repository.ts';
+import { isFinal, type TrackedOrder } from '../../shared/deleverage/order-tracking.ts';
+import { settleBankruptcy } from '../../shared/deleverage/insurance-fund.ts';
+import { heldPositions } from '../../shared/pipeline/records.ts';
 import { SqsDeadLetter, type DeadLetter } from '../lib/queues.ts';
 import { withMetrics } from '../lib/runtime.ts';
 
@@ -23,6 +28,48 @@ export interface FeedbackDeps {
   /** Pages when a liquidation order is refused: nothing else will retry it. */
   alerts: Pick<Dispatcher, 'dispatch'>;
   now: () => Date;
+  /** Bankruptcy accounting once a liquidation is done: the account and the insurance-fund ledger. */
+  bankruptcy?: {
+    orders: Pick<OrdersRepository, 'forIncident'>;
+    repo: Pick<RiskRepository, 'getAccount' | 'getPositions'>;
+    fund: Pick<InsuranceFundLedger, 'draw'>;
+  };
+}
+
+/**
+ * When the last order of a liquidation is final and the account is flat with a negative balance, the
+ * deficit is drawn from the insurance fund (and audited): never left as a silent negative balance.
+ */
+async function settleIfBankrupt(d: FeedbackDeps, order: TrackedOrder): Promise<void> {
+  if (!d.bankruptcy || !order.step.startsWith('liquidat') || !isFinal(order)) return;
+  const { orders, repo, fund } = d.bankruptcy;
+  const step = (await orders.forIncident(order.accountId, order.incidentId)).filter(
+    (o) => o.step === order.step,
+  );
+  if (!step.every(isFinal)) return;
+  const [account, positions] = await Promise.all([
+    repo.getAccount(order.accountId),
+    repo.getPositions(order.accountId),
+  ]);
+  if (!account || heldPositions(positions).length > 0) return;
+  const balance = String(account.cash ?? '0');
+  const settlement = settleBankruptcy(new Decimal(order.collateral ?? '0'), new Decimal(balance));
+  if (!settlement) return;
+  if (!(await fund.draw(order.accountId, order.incidentId, balance, settlement, d.now().toISOString())))
+    return;
+  await d.audit({
+    accountId: order.accountId,
+    incidentId: order.incidentId,
+    action: 'insurance-fund-draw',
+    actor: 'automation',
+    details: {
+      loss: settlement.loss.toFixed(),
+      fromCollateral: settlement.fromCollateral.toFixed(),
+      fromFund: settlement.fromFund.toFixed(),
+      balanceBefore: balance,
+      balanceAfter: '0',
+    },
+  });
 }
 
 /**
@@ -76,6 +123,7 @@ export async function handleBrokerFeedback(
         : {}),
     },
   });
+  await settleIfBankrupt(d, after);
   if (e.detailType === 'OrderRejected' && after.step.startsWith('liquidat'))
     await d.alerts.dispatch({
       ...alertFor(
@@ -110,6 +158,11 @@ export const handler = withMetrics(async (event: EventBridgeEvent<string, unknow
       deadLetter: new SqsDeadLetter(new SQSClient({}), env.deadLetterQueueUrl),
       alerts: awsDispatcher(),
       now: () => new Date(),
+      bankruptcy: {
+        orders: new OrdersRepository(client, env.tables.actions),
+        repo: new RiskRepository(client, env.tables),
+        fund: new InsuranceFundLedger(client, env.tables),
+      },
     };
   }
   return handleBrokerFeedback(event, deps);

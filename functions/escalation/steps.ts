@@ -149,7 +149,7 @@ async function orderStep(
   /** The step's name: `kind`, or a re-plan's (`deleverage-r1` …): part of every order's idempotency key. */
   step: string = kind,
 ): Promise<{ event: DomainEvent; plan: string; fresh: boolean }> {
-  const existing = await d.actions.getStep<{ event: DomainEvent; summary: string }>(
+  const existing = await d.actions.getStep<{ event: DomainEvent; summary: string; collateral?: string }>(
     input.accountId,
     input.incidentId,
     step,
@@ -170,6 +170,7 @@ async function orderStep(
       await d.actions.claimStep(input.accountId, input.incidentId, step, {
         event,
         summary: describeOrders(plan),
+        collateral: plan.collateral.toFixed(),
       })
     ).record;
   }
@@ -178,6 +179,7 @@ async function orderStep(
     await d.orders?.recordRequested(
       record.payload.event.detail as EventDetail<'DeleverageRequested'>,
       (d.now?.() ?? new Date()).toISOString(),
+      record.payload.collateral,
     );
     // Same event id and order keys on every attempt: the order system drops a repeat.
     await d.publisher.publish([record.payload.event]);

@@ -22,7 +22,12 @@ export class OrdersRepository {
   }
 
   /** Records a request's orders (each once: a republished request changes nothing). */
-  async recordRequested(request: EventDetail<'DeleverageRequested'>, at: string): Promise<void> {
+  async recordRequested(
+    request: EventDetail<'DeleverageRequested'>,
+    at: string,
+    /** The account's collateral when the orders were planned (for bankruptcy accounting). */
+    collateral?: string,
+  ): Promise<void> {
     for (const o of request.orders) {
       const order: TrackedOrder = {
         idempotencyKey: o.idempotencyKey,
@@ -39,6 +44,7 @@ export class OrdersRepository {
         requestedAt: at,
         updatedAt: at,
         seen: [],
+        ...(collateral !== undefined ? { collateral } : {}),
       };
       try {
         await this.doc.send(

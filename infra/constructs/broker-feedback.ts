@@ -37,6 +37,9 @@ export class BrokerFeedback extends Construct {
       logRetentionDays: props.logRetentionDays,
     });
     props.paging.grantDispatch(this.handler);
+    // Bankruptcy accounting: the account's balance reset with the insurance-fund draw, in one transaction.
+    props.tables.accounts.grantReadWriteData(this.handler.role);
+    props.tables.positions.grantReadData(this.handler.role);
     new Rule(this, 'FromBroker', {
       description: 'The broker’s order events to the feedback handler',
       eventBus: props.bus,

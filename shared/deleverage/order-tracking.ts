@@ -21,6 +21,8 @@ export interface TrackedOrder {
   updatedAt: string;
   /** Broker event ids already applied (a redelivery changes nothing). */
   seen: string[];
+  /** The account's collateral when the order was planned. */
+  collateral?: string;
 }
 
 const FINAL: readonly OrderStatus[] = ['filled', 'rejected', 'cancelled'];

@@ -63,6 +63,8 @@ export interface Plan {
   restoresTarget: boolean;
   orders: PlannedOrder[];
   reason: string;
+  /** The account's cash (collateral) when planned: a bankrupt liquidation's loss starts from it. */
+  collateral: Decimal;
 }
 
 /** Ratio as a score: no requirement with non-negative equity is as good as it gets. */
@@ -165,6 +167,7 @@ export function planDeleverage(request: PlanRequest): Plan {
           : order;
       }),
       reason,
+      collateral: input.account.cash,
     };
   };
 

@@ -76,3 +76,55 @@ describe('broker feedback on DynamoDB Local: rejections and part fills are re-pl
     }
   }, 120_000);
 });
+
+describe('bankruptcy accounting on DynamoDB Local', () => {
+  it('a liquidation that leaves CRYPTO-PERP flat and negative draws the deficit from the insurance fund; the ledger balances', async () => {
+    const scenario = {
+      accounts: [
+        {
+          account: { id: 'CRYPTO-PERP', model: 'tiered', cash: '3000.00' },
+          positions: [
+            {
+              instrument: 'BTC-PERP',
+              quantity: '1',
+              avgCost: '9500',
+              assetClass: 'crypto',
+              leverage: '5',
+              lotSize: '0.001',
+            },
+          ],
+        },
+      ],
+    };
+    // Real BTC closes: 11 March 7,911.43, 12 March 4,970.79 — a loss of about 4,530 on 3,000 of collateral.
+    const btc = parsePricesCsv(
+      [
+        'date,instrument,close',
+        '2026-03-10,BTC-PERP,7911.43',
+        '2026-03-11,BTC-PERP,4970.79',
+        '2026-03-12,BTC-PERP,5563.71',
+      ].join('\n'),
+      'btc.csv',
+    );
+    const system = await startLocalSystem({
+      scenario,
+      bars: btc,
+      outDir: mkdtempSync(join(tmpdir(), 'mg-fund-')),
+    });
+    try {
+      await system.replay();
+      const audit = await system.api.actions.listAudit('CRYPTO-PERP', 200);
+      const draw = audit.find((a) => a.action === 'insurance-fund-draw')!;
+      expect(draw, JSON.stringify(audit.map((a) => a.action))).toBeDefined();
+      const { loss, fromCollateral, fromFund, balanceBefore } = draw.details as Record<string, string>;
+      // The whole collateral went, the deficit came from the fund, and they add up to the loss.
+      expect(fromCollateral).toBe('3000');
+      expect(new Decimal(fromFund!).equals(new Decimal(balanceBefore!).negated())).toBe(true);
+      expect(new Decimal(fromCollateral!).plus(new Decimal(fromFund!)).equals(new Decimal(loss!))).toBe(true);
+      // The account is not left negative.
+      expect((await system.api.repo.getAccount('CRYPTO-PERP'))!.cash).toBe('0');
+    } finally {
+      await system.stop();
+    }
+  }, 120_000);
+});
