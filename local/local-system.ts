@@ -494,7 +494,7 @@ export async function startLocalSystem(options: LocalOptions): Promise<LocalSyst
       deadLetter,
       alerts: dispatcher,
       now: () => clock.now(),
-      bankruptcy: { orders, repo, fund: new InsuranceFundLedger(client, tables) },
+      bankruptcy: { orders, repo, fund: new InsuranceFundLedger(client, tables), publisher: bus },
     };
     const sweep = makeSweepHandler(() => handlerDeps);
     // A bar is a day here: the watch sweep looks back two of them for prices that just went stale.

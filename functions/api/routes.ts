@@ -27,8 +27,7 @@ import { accountAnalytics, type AuditPoint, type HistoryPoint } from '../../shar
 import { OVERVIEW_LEVELS } from '../../shared/console/overview.ts';
 import type { OverviewSummary } from '../../shared/console/summary.ts';
 import { planToJson } from '../../shared/replay/serialize.ts';
-import { adlRanking, type AdlCandidate } from '../../shared/deleverage/adl.ts';
-import { valuationPrice } from '../../shared/pipeline/records.ts';
+import { adlQueue, TooManyHolders } from '../lib/adl-queue.ts';
 import type { Acknowledgement } from '../lib/dispatcher.ts';
 import type { Alert } from '../../shared/notify/alert.ts';
 import { POLICY_SETTING } from '../lib/policy-setting.ts';
@@ -99,7 +98,6 @@ const orderBody = z
     liquidationPriority: liquidationPrioritySchema.optional(),
   })
   .strict();
-const ADL_HOLDER_LIMIT = 5_000;
 const holdBody = z.object({ reason: z.string().min(3).max(500) }).strict();
 const pageId = (e: APIGatewayProxyEvent) => {
   const id = e.pathParameters?.id ?? '';
@@ -349,47 +347,11 @@ export const ROUTES: Route[] = [
       'Auto-deleveraging queue of an instrument: profitable positions per side ranked by PnL% × effective leverage, with quintiles (5 = first in line)',
     handle: async (e, d) => {
       const instrument = accountId(e); // same character set as account ids
-      const price = (await d.repo.getPrices([instrument])).get(instrument);
-      if (!price) throw notFound(`no price for ${instrument}`);
-      const mark = new Decimal(valuationPrice(price));
-      const candidates: AdlCandidate[] = [];
-      let holders = 0;
-      for await (const page of d.repo.holders(instrument)) {
-        for (const id of page) {
-          // On demand over the holdings index: a venue with many holders would keep this ranking warm.
-          if (++holders > ADL_HOLDER_LIMIT)
-            throw new HttpError(
-              422,
-              'too-many-holders',
-              `more than ${ADL_HOLDER_LIMIT} holders of ${instrument}`,
-            );
-          const [positions, state] = await Promise.all([d.repo.getPositions(id), d.repo.getRiskState(id)]);
-          const p = positions.find((x) => x.instrument === instrument);
-          if (!p || !state?.equity) continue;
-          candidates.push({
-            accountId: id,
-            quantity: new Decimal(String(p.quantity)),
-            entryPrice: new Decimal(String(p.avgCost ?? valuationPrice(price))),
-            markPrice: mark,
-            multiplier: new Decimal(String(p.multiplier ?? '1')),
-            equity: new Decimal(state.equity),
-          });
-        }
-      }
-      const ranks = adlRanking(candidates).map((r) => ({
-        accountId: r.accountId,
-        side: r.side,
-        quantile: r.quantile,
-        score: toEdge(r.score),
-        pnlFraction: toEdge(r.pnlFraction),
-        effectiveLeverage: toEdge(r.effectiveLeverage),
-      }));
-      return json(200, {
-        instrument,
-        markPrice: mark.toFixed(),
-        long: ranks.filter((r) => r.side === 'long'),
-        short: ranks.filter((r) => r.side === 'short'),
+      const queue = await adlQueue(d.repo, instrument).catch((err: unknown) => {
+        throw err instanceof TooManyHolders ? new HttpError(422, 'too-many-holders', err.message) : err;
       });
+      if (!queue) throw notFound(`no price for ${instrument}`);
+      return json(200, queue);
     },
   },
   {

@@ -13,6 +13,10 @@ import type { Dispatcher } from '../lib/dispatcher.ts';
 import { readEnv } from '../lib/env.ts';
 import { awsDispatcher } from '../lib/notifications.ts';
 import { InsuranceFundLedger } from '../lib/insurance-fund.ts';
+import { adlQueue, TooManyHolders } from '../lib/adl-queue.ts';
+import { EventBridgePublisher, type Publisher } from '../lib/event-publisher.ts';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { eventId, SCHEMA_VERSION } from '../../shared/events/schemas.ts';
 import { OrdersRepository } from '../lib/orders-repository.ts';
 import { RiskRepository } from '../lib/risk-repository.ts';
 import { isFinal, type TrackedOrder } from '../../shared/deleverage/order-tracking.ts';
@@ -31,8 +35,10 @@ export interface FeedbackDeps {
   /** Bankruptcy accounting once a liquidation is done: the account and the insurance-fund ledger. */
   bankruptcy?: {
     orders: Pick<OrdersRepository, 'forIncident'>;
-    repo: Pick<RiskRepository, 'getAccount' | 'getPositions'>;
+    repo: Pick<RiskRepository, 'getAccount' | 'getPositions' | 'getPrices' | 'holders' | 'getRiskState'>;
     fund: Pick<InsuranceFundLedger, 'draw'>;
+    /** Where the ADL queues of the liquidated instruments are published for the venue. */
+    publisher: Publisher;
   };
 }
 
@@ -70,6 +76,26 @@ async function settleIfBankrupt(d: FeedbackDeps, order: TrackedOrder): Promise<v
       balanceAfter: '0',
     },
   });
+  // The fund took a loss: the venue's auto-deleveraging engine gets each liquidated instrument's queue.
+  for (const instrument of new Set(step.map((o) => o.instrument))) {
+    const queue = await adlQueue(repo, instrument).catch((e: unknown) =>
+      e instanceof TooManyHolders ? null : Promise.reject(e),
+    );
+    if (!queue) continue;
+    await d.bankruptcy.publisher.publish([
+      {
+        detailType: 'AdlQueuePublished',
+        detail: {
+          schemaVersion: SCHEMA_VERSION,
+          eventId: eventId('AdlQueuePublished', order.accountId, `${order.incidentId}:${instrument}`),
+          accountId: order.accountId,
+          occurredAt: d.now().toISOString(),
+          incidentId: order.incidentId,
+          ...queue,
+        },
+      },
+    ]);
+  }
 }
 
 /**
@@ -162,6 +188,7 @@ export const handler = withMetrics(async (event: EventBridgeEvent<string, unknow
         orders: new OrdersRepository(client, env.tables.actions),
         repo: new RiskRepository(client, env.tables),
         fund: new InsuranceFundLedger(client, env.tables),
+        publisher: new EventBridgePublisher(new EventBridgeClient({}), env.busName),
       },
     };
   }

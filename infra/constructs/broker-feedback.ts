@@ -40,6 +40,10 @@ export class BrokerFeedback extends Construct {
     // Bankruptcy accounting: the account's balance reset with the insurance-fund draw, in one transaction.
     props.tables.accounts.grantReadWriteData(this.handler.role);
     props.tables.positions.grantReadData(this.handler.role);
+    // The ADL queue it publishes reads holders, their risk state and the mark.
+    props.tables.riskState.grantReadData(this.handler.role);
+    props.tables.prices.grantReadData(this.handler.role);
+    props.bus.grantPutEventsTo(this.handler.role);
     new Rule(this, 'FromBroker', {
       description: 'The broker’s order events to the feedback handler',
       eventBus: props.bus,

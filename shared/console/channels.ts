@@ -83,6 +83,7 @@ const EVENT_CHANNELS: Record<DetailType, Channel[]> = {
   RiskDataProblem: ['risk-status', 'alerts'],
   DeleverageRequested: ['actions'],
   LiquidationRequested: ['actions'],
+  AdlQueuePublished: ['actions'],
 };
 
 /** Audit actions that are alerts and pages rather than actions taken. */

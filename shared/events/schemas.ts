@@ -129,6 +129,31 @@ export const liquidationRequestedSchema = z.object(orderRequest).meta({
   description: 'Orders that close every position of the account, in liquidation priority order.',
 });
 
+const adlEntry = z.object({
+  accountId: z.string(),
+  /** 5 = first in line … 1 = last. */
+  quantile: z.number().int().min(1).max(5),
+  score: decimal,
+  pnlFraction: decimal,
+  effectiveLeverage: decimal,
+});
+
+export const adlQueuePublishedSchema = z
+  .object({
+    ...envelope,
+    /** The bankrupt liquidation that drew on the insurance fund. */
+    incidentId: z.string(),
+    instrument: z.string(),
+    markPrice: decimal,
+    long: z.array(adlEntry),
+    short: z.array(adlEntry),
+  })
+  .meta({
+    title: 'AdlQueuePublished',
+    description:
+      'After a bankrupt liquidation drew on the insurance fund: the instrument’s auto-deleveraging queue (profitable positions per side by PnL% × effective leverage, quintiles), for the venue’s engine.',
+  });
+
 export const EVENT_SCHEMAS = {
   RiskLevelChanged: riskLevelChangedSchema,
   MarginCallTriggered: marginCallTriggeredSchema,
@@ -136,6 +161,7 @@ export const EVENT_SCHEMAS = {
   RiskDataProblem: riskDataProblemSchema,
   DeleverageRequested: deleverageRequestedSchema,
   LiquidationRequested: liquidationRequestedSchema,
+  AdlQueuePublished: adlQueuePublishedSchema,
 } as const;
 
 export type DetailType = keyof typeof EVENT_SCHEMAS;

@@ -123,6 +123,13 @@ describe('bankruptcy accounting on DynamoDB Local', () => {
       expect(new Decimal(fromCollateral!).plus(new Decimal(fromFund!)).equals(new Decimal(loss!))).toBe(true);
       // The account is not left negative.
       expect((await system.api.repo.getAccount('CRYPTO-PERP'))!.cash).toBe('0');
+      // And the venue gets the instrument's ADL queue (empty here: nobody else holds BTC-PERP).
+      const published = (
+        system.api.publisher as unknown as { published: { detailType: string; detail: unknown }[] }
+      ).published;
+      expect(published.find((e) => e.detailType === 'AdlQueuePublished')).toMatchObject({
+        detail: { accountId: 'CRYPTO-PERP', instrument: 'BTC-PERP', long: [], short: [] },
+      });
     } finally {
       await system.stop();
     }
