@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { Decimal } from '../../../shared/decimal.ts';
 import { executionSchema } from '../../../shared/deleverage/execution.ts';
-import { executionMethodSchema, instruct } from '../../../shared/deleverage/order-instructions.ts';
+import {
+  executionMethodSchema,
+  inRegularSession,
+  instruct,
+} from '../../../shared/deleverage/order-instructions.ts';
 import { planDeleverage } from '../../../shared/deleverage/planner.ts';
 import { parseEvaluationInput } from '../../../shared/margin/evaluate.ts';
 
@@ -68,6 +72,30 @@ describe('order instructions, by hand', () => {
     );
     expect(thin.slices).toHaveLength(84);
     expect(Math.max(...thin.slices!.map((s) => s.quantity.toNumber()))).toBe(12);
+  });
+});
+
+describe('regular hours only', () => {
+  it('moves to the next New York session open, across a weekend and a DST change (8 March 2026)', () => {
+    const at = (t: string) => inRegularSession(new Date(t)).toISOString();
+    expect(at('2026-03-06T20:59:00Z')).toBe('2026-03-06T20:59:00Z'.replace('Z', '.000Z')); // 15:59 EST: open
+    expect(at('2026-03-06T23:00:00Z')).toBe('2026-03-09T13:30:00.000Z'); // Friday evening → Monday 09:30 EDT
+    expect(at('2026-03-09T12:00:00Z')).toBe('2026-03-09T13:30:00.000Z'); // before the open
+  });
+
+  it('TWAP slices stay inside the session: the ones past the close start at the next open', () => {
+    const twap = executionMethodSchema.parse({
+      type: 'twap',
+      windowMinutes: 30,
+      sliceMinutes: 10,
+      regularHoursOnly: true,
+    });
+    const i = instruct(order('SELL', '3'), lot1, twap, new Date('2026-03-06T20:50:00Z')); // 15:50 EST, Friday
+    expect(i.slices!.map((s) => s.startAt)).toEqual([
+      '2026-03-06T20:50:00.000Z',
+      '2026-03-09T13:30:00.000Z',
+      '2026-03-09T13:40:00.000Z',
+    ]);
   });
 });
 
