@@ -8,6 +8,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { z } from 'zod';
+import { conditionFailed } from './conditional.ts';
 
 export interface StepRecord<P = unknown> {
   accountId: string;
@@ -90,7 +91,7 @@ export class ActionsRepository {
       );
       return { record, claimed: true };
     } catch (e) {
-      if ((e as { name?: string }).name !== 'ConditionalCheckFailedException') throw e;
+      if (!conditionFailed(e)) throw e;
       const existing = await this.getStep<P>(accountId, incidentId, step);
       return { record: existing!, claimed: false };
     }

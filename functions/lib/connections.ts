@@ -7,6 +7,7 @@ import {
 import { DeleteCommand, DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Channel, ConsoleRole } from '../../shared/console/channels.ts';
 import { pagesOf } from './pages.ts';
+import { conditionFailed } from './conditional.ts';
 
 export interface Connection {
   connectionId: string;
@@ -67,7 +68,7 @@ export class ConnectionStore {
       );
       return true;
     } catch (e) {
-      if ((e as { name?: string }).name === 'ConditionalCheckFailedException') return false;
+      if (conditionFailed(e)) return false;
       throw e;
     }
   }

@@ -11,6 +11,7 @@ import { NO_MEMORY, type AlertMemory } from '../../shared/notify/fatigue.ts';
 import type { PageState } from '../../shared/notify/ladder.ts';
 import type { Alert } from '../../shared/notify/alert.ts';
 import type { Delivery } from './channels/delivery.ts';
+import { conditionFailed } from './conditional.ts';
 
 /** A delivery held back by quiet hours or collected for a digest. */
 export interface HeldDelivery {
@@ -22,8 +23,6 @@ export interface HeldDelivery {
 
 const PAGES = '#pages';
 const HELD = '#notify';
-
-const conditionFailed = (e: unknown) => (e as { name?: string }).name === 'ConditionalCheckFailedException';
 
 /**
  * Notification state in the Actions table: per account its alert memory (versioned), a record per

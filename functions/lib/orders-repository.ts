@@ -4,8 +4,7 @@ import type { EventDetail } from '../../shared/events/schemas.ts';
 import type { BrokerEvent } from '../../shared/events/broker-feedback.ts';
 import { applyFeedback, type TrackedOrder } from '../../shared/deleverage/order-tracking.ts';
 import { pagesOf } from './pages.ts';
-
-const conditionFailed = (e: unknown) => (e as { name?: string }).name === 'ConditionalCheckFailedException';
+import { conditionFailed } from './conditional.ts';
 
 /**
  * Requested orders and what the broker reported, in the Actions table (`ORDER#<idempotency key>` under

@@ -13,6 +13,7 @@ import type { HistoryItem, StoredRiskState } from '../../shared/pipeline/stored-
 import type { TableKey } from '../../infra/table-definitions.ts';
 import { overviewAttributes } from '../../shared/console/overview.ts';
 import { batchGetAll, pagesOf } from './pages.ts';
+import { conditionFailed } from './conditional.ts';
 
 /** The state with the overview index's keys: written in the same put, so the index never lags the state. */
 function withOverview(state: StoredRiskState) {
@@ -127,7 +128,7 @@ export class RiskRepository {
         }),
       );
     } catch (e) {
-      if ((e as { name?: string }).name !== 'ConditionalCheckFailedException') throw e;
+      if (!conditionFailed(e)) throw e;
     }
   }
 
@@ -183,7 +184,7 @@ export class RiskRepository {
       );
       return true;
     } catch (e) {
-      if ((e as { name?: string }).name === 'ConditionalCheckFailedException') return false;
+      if (conditionFailed(e)) return false;
       throw e;
     }
   }
