@@ -1,6 +1,5 @@
 import { ExecutionAlreadyExists, type StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { ChannelSender } from '../functions/lib/channels/delivery.ts';
@@ -11,7 +10,7 @@ import { runPagingStep } from '../functions/paging/handler.ts';
 import { apiDeps } from '../functions/api/handler.ts';
 import type { ApiDeps } from '../functions/api/routes.ts';
 import { alertApproaching } from '../functions/lib/approaching.ts';
-import { messagesForChanges, type ChangedItem } from '../functions/lib/broadcast.ts';
+import { changedItem, messagesForChanges, type ChangedItem } from '../functions/lib/broadcast.ts';
 import { OverviewRepository } from '../functions/lib/overview-repository.ts';
 import { refreshSummary } from '../functions/summary/handler.ts';
 import { eventMessages, type ChannelMessage } from '../shared/console/channels.ts';
@@ -426,12 +425,7 @@ export async function startLocalSystem(options: LocalOptions): Promise<LocalSyst
     const pumpConsole = async () => {
       const changes: ChangedItem[] = [];
       for (const [table, tail] of consoleTail)
-        for (const r of await tail.poll())
-          changes.push({
-            table,
-            oldImage: r.dynamodb?.OldImage ? unmarshall(r.dynamodb.OldImage as never) : null,
-            newImage: r.dynamodb?.NewImage ? unmarshall(r.dynamodb.NewImage as never) : null,
-          });
+        changes.push(...(await tail.poll()).map((r) => changedItem(table, r)));
       for (const c of changes) {
         const entry = c.newImage as {
           accountId?: string;
@@ -450,7 +444,7 @@ export async function startLocalSystem(options: LocalOptions): Promise<LocalSyst
       if (listeners.size > 0) emit(await messagesForChanges(changes, deadLetter));
       // Predictive alerts from written evaluations, as the notifications Lambda does from the stream.
       await alertApproaching(changes, {
-        policy: () => readPolicy(escalationDeps.settings, {}),
+        policy: () => dispatcher.policy(),
         getAccount: (id) => repo.getAccount(id),
         dispatch: (alert) => dispatcher.dispatch(alert),
       });

@@ -1,6 +1,6 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import type { DynamoDBStreamEvent } from 'aws-lambda';
+import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import {
   auditMessage,
   CHANNEL_SCHEMAS,
@@ -26,14 +26,16 @@ export function streamChanges(
   event: DynamoDBStreamEvent,
   tables: Record<string, ChangedItem['table']>,
 ): ChangedItem[] {
-  const image = (i: unknown) => (i ? unmarshall(i as Record<string, AttributeValue>) : null);
   return event.Records.flatMap((r) => {
-    const tableName = r.eventSourceARN?.split(':table/')[1]?.split('/')[0] ?? '';
-    const table = tables[tableName];
-    return table
-      ? [{ table, oldImage: image(r.dynamodb?.OldImage), newImage: image(r.dynamodb?.NewImage) }]
-      : [];
+    const table = tables[r.eventSourceARN?.split(':table/')[1]?.split('/')[0] ?? ''];
+    return table ? [changedItem(table, r)] : [];
   });
+}
+
+/** One stream record of a known table, its images unmarshalled. */
+export function changedItem(table: ChangedItem['table'], r: DynamoDBRecord): ChangedItem {
+  const image = (i: unknown) => (i ? unmarshall(i as Record<string, AttributeValue>) : null);
+  return { table, oldImage: image(r.dynamodb?.OldImage), newImage: image(r.dynamodb?.NewImage) };
 }
 
 /**

@@ -92,6 +92,11 @@ const pageIdOf = (alert: Alert) =>
 export class Dispatcher {
   constructor(private readonly d: DispatcherDeps) {}
 
+  /** The notification policy in force (for callers that decide what to dispatch, e.g. predictive alerts). */
+  policy(): Promise<NotificationPolicy> {
+    return this.d.policy();
+  }
+
   async dispatch(alert: Alert): Promise<{ sent: boolean; reason?: string; pageId?: string }> {
     const policy = await this.d.policy();
     for (let attempt = 0; ; attempt++) {

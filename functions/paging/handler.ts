@@ -4,11 +4,9 @@ import type { Dispatcher } from '../lib/dispatcher.ts';
 import { awsDispatcher } from '../lib/notifications.ts';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
-import { SettingsRepository } from '../lib/actions-repository.ts';
 import { alertApproaching } from '../lib/approaching.ts';
 import { streamChanges } from '../lib/broadcast.ts';
 import { readEnv } from '../lib/env.ts';
-import { readPolicy } from '../lib/policy-setting.ts';
 import { RiskRepository } from '../lib/risk-repository.ts';
 import { withMetrics } from '../lib/runtime.ts';
 
@@ -28,9 +26,7 @@ export async function runPagingStep(raw: unknown, d: Pick<Dispatcher, 'pageStep'
   return d.pageStep(input.action, input.pageId, { tier: input.tier ?? 0, attempt: input.attempt ?? 0 });
 }
 
-let deps:
-  | { dispatcher: Dispatcher; repo: RiskRepository; settings: SettingsRepository; riskState: string }
-  | undefined;
+let deps: { dispatcher: Dispatcher; repo: RiskRepository; riskState: string } | undefined;
 
 /**
  * The notifications Lambda: the on-call ladder's steps, the held-delivery flush, and predictive
@@ -39,21 +35,18 @@ let deps:
 export const handler = withMetrics(async (event: unknown) => {
   if (!deps) {
     const env = readEnv();
-    const client = new DynamoDBClient({});
     deps = {
       dispatcher: awsDispatcher(),
-      repo: new RiskRepository(client, env.tables),
-      settings: new SettingsRepository(client, env.tables.settings),
+      repo: new RiskRepository(new DynamoDBClient({}), env.tables),
       riskState: env.tables.riskState,
     };
   }
   const d = deps;
   if (!(event && typeof event === 'object' && 'Records' in event)) return runPagingStep(event, d.dispatcher);
-  const fallback = process.env.NOTIFICATION_POLICY ? JSON.parse(process.env.NOTIFICATION_POLICY) : {};
   const changes = streamChanges(event as DynamoDBStreamEvent, { [d.riskState]: 'riskState' });
   return {
     approaching: await alertApproaching(changes, {
-      policy: () => readPolicy(d.settings, fallback),
+      policy: () => d.dispatcher.policy(),
       getAccount: (id) => d.repo.getAccount(id),
       dispatch: (alert) => d.dispatcher.dispatch(alert),
     }),

@@ -1,6 +1,6 @@
 import { Decimal } from '../decimal.ts';
 import type { StoredRiskState } from '../pipeline/stored-state.ts';
-import { RISK_LEVELS, type RiskLevel } from '../risk/levels.ts';
+import type { RiskLevel } from '../risk/levels.ts';
 
 /**
  * The all-accounts overview: an index on the risk state, partitioned by level (and a shard, so one level's
@@ -91,5 +91,3 @@ export const OVERVIEW_PROJECTION = [
   'staleInstruments',
   'overview',
 ] as const;
-
-export const isRiskLevel = (s: string): s is RiskLevel => (RISK_LEVELS as readonly string[]).includes(s);
