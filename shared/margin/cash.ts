@@ -28,6 +28,7 @@ export type CashParams = z.output<typeof cashParamsSchema> & CommonParams;
 const fullyPaid: PositionRule = {
   requirement: (position, price) => ({ initial: notionalAt(position, price), maintenance: ZERO }),
   priceBreakpoints: () => [],
+  initialBreakpoints: () => [],
 };
 
 function debit(book: Book<CashParams>): Decimal {
@@ -75,6 +76,7 @@ export const cashModel: MarginModel<CashParams> = {
   requirements: (book) => separableRequirements(book.positions, fullyPaid, debit(book)),
   curve: (book, moving, axis) => separableCurve(book.positions, fullyPaid, moving, axis, debit(book)),
   bandCurves: (book, index) => separableBandCurves(book.positions, fullyPaid, index, debit(book)),
+  separable: (book) => ({ rule: fullyPaid, accountMaintenance: debit(book) }),
   funds(book) {
     const { settledCash, unsettled } = settlement(book);
     const available = max(ZERO, settledCash);

@@ -7,6 +7,7 @@ import { rootsToMove, sharedSamples, solveScale } from './distance.ts';
 import type { Evaluation, PositionEvaluation } from './evaluation.ts';
 import type { Book, CommonParams, MarginModel } from './model.ts';
 import { MODELS } from './registry.ts';
+import { fastSummary } from './fast/summary.ts';
 import { thresholdPrices } from './single-position.ts';
 
 export interface EvaluateOptions extends BookOptions {
@@ -53,7 +54,7 @@ export function buildBook(
   const name =
     options.model === undefined ? input.account.model : parseOrThrow(modelName, options.model, ['model']);
   const model = MODELS[name] as unknown as MarginModel<CommonParams>;
-  const params = parseOrThrow(model.paramsSchema, paramsFor(model, input.account), ['account', 'params']);
+  const params = paramsOf(model, input.account);
   const book: Book<CommonParams> = {
     account: input.account,
     positions: input.positions,
@@ -63,6 +64,23 @@ export function buildBook(
   const issues = model.validate(book);
   if (issues.length > 0) throw new InputError(issues);
   return { model, book };
+}
+
+const parsedParams = new WeakMap<Account, Map<ModelName, CommonParams>>();
+
+/**
+ * The model's params for this account, validated with zod once per account object: a re-priced tick
+ * reuses the account ParsedInputCache validated, and so its params.
+ */
+function paramsOf(model: MarginModel<CommonParams>, account: Account): CommonParams {
+  let byModel = parsedParams.get(account);
+  if (!byModel) parsedParams.set(account, (byModel = new Map()));
+  let params = byModel.get(model.name);
+  if (!params) {
+    params = parseOrThrow(model.paramsSchema, paramsFor(model, account), ['account', 'params']);
+    byModel.set(model.name, params);
+  }
+  return params;
 }
 
 /**
@@ -102,7 +120,35 @@ export interface BookOptions {
   positionPrices?: boolean;
 }
 
+/** How many summaries took the scaled-integer fast path, and how many fell back to the reference. */
+export const fastPathStats = { fast: 0, reference: 0 };
+
+/**
+ * The evaluation of a book. A summary (positionPrices: false) of a separable model runs on the
+ * scaled-integer fast path (fast/summary.ts) and falls back to the reference engine for anything the
+ * integers cannot hold exactly; both give the same decimals, string for string.
+ */
 export function evaluateBook(
+  model: MarginModel<CommonParams>,
+  book: Book<CommonParams>,
+  options: BookOptions = {},
+): Evaluation {
+  if (options.positionPrices === false && model.separable) {
+    const fast = fastSummary(model, book, model.separable(book));
+    if (fast) {
+      fastPathStats.fast += 1;
+      return fast;
+    }
+    fastPathStats.reference += 1;
+  }
+  return evaluateBookReference(model, book, options);
+}
+
+/**
+ * The reference engine: every figure in decimal.js. Full evaluations and non-separable models use it;
+ * the fast path's differential test holds the fast path to it.
+ */
+export function evaluateBookReference(
   model: MarginModel<CommonParams>,
   book: Book<CommonParams>,
   options: BookOptions = {},

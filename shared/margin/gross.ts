@@ -56,6 +56,7 @@ const ruleFor = memoizeRule((params: GrossParams): PositionRule => {
       };
     },
     priceBreakpoints: () => [],
+    initialBreakpoints: () => [], // initial is on cost basis: constant in price
   };
 });
 
@@ -78,6 +79,7 @@ export const grossModel: MarginModel<GrossParams> = {
   requirements: (book) => separableRequirements(book.positions, ruleFor(book.params)),
   curve: (book, moving, axis) => separableCurve(book.positions, ruleFor(book.params), moving, axis),
   bandCurves: (book, index) => separableBandCurves(book.positions, ruleFor(book.params), index),
+  separable: (book) => ({ rule: ruleFor(book.params), accountMaintenance: ZERO }),
   funds(book, core) {
     // Capital not yet committed at cost, grossed up by the initial rate.
     const availableFunds = core.equity.minus(core.initialRequirement);

@@ -3,6 +3,7 @@ import type { Decimal } from '../decimal.ts';
 import type { FieldIssue } from '../errors.ts';
 import type { Account, ModelName } from '../schemas/account.ts';
 import type { Position } from '../schemas/position.ts';
+import type { SeparableForm } from './separable.ts';
 
 /** Everything a model needs to price a book: validated account, positions and the model's own params. */
 export interface Book<P = unknown> {
@@ -100,6 +101,8 @@ export interface MarginModel<P extends CommonParams = CommonParams> {
   positionExtras?(book: Book<P>, index: number): PositionExtras;
   /** Per-position requirement bounds for guard bands (see BandCurves). */
   bandCurves(book: Book<P>, index: number): BandCurves;
+  /** For models that price each position on its own: the rule, which opens the scaled-integer fast path. */
+  separable?(book: Book<P>): SeparableForm;
 }
 
 /** Parameters every model accepts. */

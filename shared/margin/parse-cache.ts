@@ -1,6 +1,7 @@
 import { Decimal } from '../decimal.ts';
 import type { Position } from '../schemas/position.ts';
 import { parseEvaluationInput, type ValidatedInput } from './evaluate.ts';
+import { recordTemplate } from './position-template.ts';
 
 const DECIMAL = /^[+-]?(\d+(\.\d*)?|\.\d+)$/;
 const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
@@ -77,5 +78,7 @@ function validTime(time: unknown): boolean {
 
 function withPrice(position: Position, price: Decimal, priceTime: string | undefined): Position {
   const { priceTime: _old, ...rest } = position;
-  return priceTime === undefined ? { ...rest, price } : { ...rest, price, priceTime };
+  const repriced = priceTime === undefined ? { ...rest, price } : { ...rest, price, priceTime };
+  recordTemplate(repriced, position);
+  return repriced;
 }

@@ -118,6 +118,17 @@ const ruleFor = memoizeRule((params: RegTParams): PositionRule => {
       }
       return points;
     },
+    initialBreakpoints(position) {
+      const points = this.priceBreakpoints(position);
+      // initial = max(value · initial rate, maintenance): the initial line meets each per-share minimum.
+      const initialRate = max(params.initialRate, position.initialRate ?? ZERO);
+      if (position.quantity.isNegative() && initialRate.greaterThan(0))
+        points.push(
+          params.shortPerShareMinimum.dividedBy(initialRate),
+          params.lowPricedShortPerShare.dividedBy(initialRate),
+        );
+      return points;
+    },
   };
 });
 
@@ -129,6 +140,7 @@ export const regTModel: MarginModel<RegTParams> = {
   requirements: (book) => separableRequirements(book.positions, ruleFor(book.params)),
   curve: (book, moving, axis) => separableCurve(book.positions, ruleFor(book.params), moving, axis),
   bandCurves: (book, index) => separableBandCurves(book.positions, ruleFor(book.params), index),
+  separable: (book) => ({ rule: ruleFor(book.params), accountMaintenance: ZERO }),
   funds(book, core) {
     const { params, account } = book;
     const availableFunds = core.equity.minus(core.initialRequirement);

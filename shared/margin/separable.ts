@@ -18,6 +18,18 @@ export interface PositionRule {
   requirement(position: Position, price: Decimal): Requirement;
   /** Prices at which this position's rule changes slope (thresholds, per-share minimums, tiers). */
   priceBreakpoints(position: Position): Decimal[];
+  /**
+   * Prices at which the initial requirement changes slope. Rules that give it can be compiled into
+   * per-piece coefficients for the scaled-integer fast path (fast/compile.ts); rules must then price
+   * only from the price they are given, never from position.price.
+   */
+  initialBreakpoints?(position: Position): Decimal[];
+}
+
+/** A separable model's per-position rule and its account-wide requirement (e.g. a cash account's debit). */
+export interface SeparableForm {
+  rule: PositionRule;
+  accountMaintenance: Decimal;
 }
 
 /** Per-position requirements at today's prices, computed once per (rule, positions) and reused by every curve. */

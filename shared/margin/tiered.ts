@@ -148,6 +148,7 @@ const ruleFor = memoizeRule((params: TieredParams): PositionRule => {
       }
       return points;
     },
+    initialBreakpoints: () => [], // notional / leverage: one line
   };
 });
 
@@ -217,6 +218,7 @@ export const tieredModel: MarginModel<TieredParams> = {
   requirements: (book) => separableRequirements(book.positions, ruleFor(book.params)),
   curve: tieredCurve,
   bandCurves: (book, index) => separableBandCurves(book.positions, ruleFor(book.params), index),
+  separable: (book) => ({ rule: ruleFor(book.params), accountMaintenance: ZERO }),
   funds(book, core) {
     const availableFunds = core.equity.minus(core.initialRequirement);
     const posted =
