@@ -7,7 +7,9 @@ import { rootsToMove, sharedSamples, solveScale } from './distance.ts';
 import type { Evaluation, PositionEvaluation } from './evaluation.ts';
 import type { Book, CommonParams, MarginModel } from './model.ts';
 import { MODELS } from './registry.ts';
-import { fastSummary } from './fast/summary.ts';
+import { fastPathStats, fastSummary } from './fast/summary.ts';
+
+export { fastPathStats };
 import { thresholdPrices } from './single-position.ts';
 
 export interface EvaluateOptions extends BookOptions {
@@ -120,9 +122,6 @@ export interface BookOptions {
   positionPrices?: boolean;
 }
 
-/** How many summaries took the scaled-integer fast path, and how many fell back to the reference. */
-export const fastPathStats = { fast: 0, reference: 0 };
-
 /**
  * The evaluation of a book. A summary (positionPrices: false) of a separable model runs on the
  * scaled-integer fast path (fast/summary.ts) and falls back to the reference engine for anything the
@@ -134,7 +133,9 @@ export function evaluateBook(
   options: BookOptions = {},
 ): Evaluation {
   if (options.positionPrices === false && model.separable) {
-    const fast = fastSummary(model, book, model.separable(book));
+    const fast = fastSummary(model, book, model.separable(book), () =>
+      evaluateBookReference(model, book, options),
+    );
     if (fast) {
       fastPathStats.fast += 1;
       return fast;

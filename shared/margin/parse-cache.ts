@@ -1,7 +1,7 @@
 import { Decimal } from '../decimal.ts';
 import type { Position } from '../schemas/position.ts';
 import { parseEvaluationInput, type ValidatedInput } from './evaluate.ts';
-import { recordTemplate } from './position-template.ts';
+import { recordTemplate, recordTemplates } from './position-template.ts';
 
 const DECIMAL = /^[+-]?(\d+(\.\d*)?|\.\d+)$/;
 const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
@@ -51,10 +51,9 @@ export class ParsedInputCache {
       if (this.entries.size >= this.capacity) this.entries.delete(this.entries.keys().next().value!);
     }
     this.entries.set(key, template);
-    return {
-      account: template.account,
-      positions: template.positions.map((p, i): Position => withPrice(p, prices[i]!, times[i])),
-    };
+    const positions = template.positions.map((p, i): Position => withPrice(p, prices[i]!, times[i]));
+    recordTemplates(positions, template.positions);
+    return { account: template.account, positions };
   }
 }
 

@@ -81,7 +81,21 @@ function compile(rule: PositionRule, position: Position): CompiledPosition | nul
   return maintenance && initial ? { exposure, entryValue, maintenance, initial } : null;
 }
 
-const compiled = new WeakMap<Position, Map<PositionRule, CompiledPosition | null>>();
+/** Positions priced by a rule before, by identity (the template a re-priced position was copied from). */
+const byIdentity = new WeakMap<Position, Map<PositionRule, CompiledPosition | null>>();
+/**
+ * The same by content, for positions made afresh with the same static fields (a what-if fill changes one
+ * quantity and keeps the rest; a replay re-prices every bar). Bounded per rule.
+ */
+const byContent = new WeakMap<PositionRule, Map<string, CompiledPosition | null>>();
+const CONTENT_ENTRIES = 10_000;
+
+/** Everything a rule may read: all fields but the price and what only names or times the position. */
+function contentKey(position: Position): string {
+  return JSON.stringify(position, (key, value: unknown) =>
+    key === 'price' || key === 'priceTime' || key === 'instrument' || key === 'openedAt' ? undefined : value,
+  );
+}
 
 /**
  * The position's compiled requirements under this rule, built once per stored version of the position
@@ -90,9 +104,38 @@ const compiled = new WeakMap<Position, Map<PositionRule, CompiledPosition | null
  */
 export function compiledPosition(rule: PositionRule, position: Position): CompiledPosition | null {
   const template = templateOf(position);
-  let byRule = compiled.get(template);
-  if (!byRule) compiled.set(template, (byRule = new Map()));
+  let byRule = byIdentity.get(template);
+  if (!byRule) byIdentity.set(template, (byRule = new Map()));
   let result = byRule.get(rule);
-  if (result === undefined) byRule.set(rule, (result = compile(rule, template)));
+  if (result === undefined) {
+    let contents = byContent.get(rule);
+    if (!contents) byContent.set(rule, (contents = new Map()));
+    const key = contentKey(template);
+    result = contents.get(key);
+    if (result === undefined) {
+      result = compile(rule, template);
+      if (contents.size >= CONTENT_ENTRIES) contents.delete(contents.keys().next().value!);
+      contents.set(key, result);
+    }
+    byRule.set(rule, result);
+  }
   return result;
+}
+
+const byBook = new WeakMap<
+  readonly Position[],
+  { rule: PositionRule; compiled: (CompiledPosition | null)[] }
+>();
+
+/** Every position of a book, with one lookup when the book is a re-priced stored version seen before. */
+export function compiledPositions(
+  rule: PositionRule,
+  positions: readonly Position[],
+): readonly (CompiledPosition | null)[] {
+  const template = templateOf(positions);
+  const hit = byBook.get(template);
+  if (hit && hit.rule === rule) return hit.compiled;
+  const compiled = positions.map((p) => compiledPosition(rule, p));
+  byBook.set(template, { rule, compiled });
+  return compiled;
 }

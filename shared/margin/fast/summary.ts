@@ -2,9 +2,10 @@ import { Decimal, ONE } from '../../decimal.ts';
 import type { Position } from '../../schemas/position.ts';
 import { rootsToMove, type ScaleRoots } from '../distance.ts';
 import type { Evaluation, PositionEvaluation } from '../evaluation.ts';
-import type { Book, CommonParams, MarginModel } from '../model.ts';
+import type { Book, CommonParams, Funds, MarginModel } from '../model.ts';
+import type { ModelName } from '../../schemas/account.ts';
 import type { SeparableForm } from '../separable.ts';
-import { compiledPosition, type CompiledCurve, type CompiledPosition } from './compile.ts';
+import { compiledPositions, type CompiledCurve, type CompiledPosition } from './compile.ts';
 import { OVERFLOW, decimalOf, raise, safe, scaledOf, type Scaled } from './scaled.ts';
 
 /**
@@ -22,9 +23,10 @@ export function fastSummary(
   model: MarginModel<CommonParams>,
   book: Book<CommonParams>,
   form: SeparableForm,
+  reference: () => Evaluation,
 ): Evaluation | null {
   try {
-    return summaryOf(model, book, form);
+    return summaryOf(model, book, form, reference);
   } catch (e) {
     if (e === OVERFLOW) return null;
     throw e;
@@ -32,6 +34,9 @@ export function fastSummary(
 }
 
 const U = Number.EPSILON;
+
+/** How many summaries took the fast path, fell back to the reference engine, or fell back for the distance only. */
+export const fastPathStats = { fast: 0, reference: 0, distanceFallbacks: 0 };
 
 function must<T>(value: T | null): T {
   if (value === null) throw OVERFLOW;
@@ -97,7 +102,12 @@ interface Mover {
   piece: number;
 }
 
-function summaryOf(model: MarginModel<CommonParams>, book: Book<CommonParams>, form: SeparableForm) {
+function summaryOf(
+  model: MarginModel<CommonParams>,
+  book: Book<CommonParams>,
+  form: SeparableForm,
+  reference: () => Evaluation,
+): Evaluation {
   const { positions, params, account } = book;
   const n = positions.length;
   const cash = must(scaledOf(account.cash));
@@ -106,8 +116,10 @@ function summaryOf(model: MarginModel<CommonParams>, book: Book<CommonParams>, f
   const movers: Mover[] = [];
   const pieces: number[] = [];
   let scale = Math.max(cash.s, accountMaintenance.s);
-  for (const position of positions) {
-    const c = must(compiledPosition(form.rule, position));
+  const tables = compiledPositions(form.rule, positions);
+  for (let i = 0; i < n; i++) {
+    const position = positions[i]!;
+    const c = must(tables[i]!);
     const price = must(scaledOf(position.price));
     const priceFloat = price.m / 10 ** price.s; // correctly rounded: both operands are exact
     const piece = pieceOf(c.maintenance, position.price, priceFloat);
@@ -149,61 +161,165 @@ function summaryOf(model: MarginModel<CommonParams>, book: Book<CommonParams>, f
     if (model.valuation === 'derivative')
       constant = safe(constant - (c.entryValue ? at(c.entryValue, scale) : value));
   }
-  const equityInt = safe(constant + slope);
-  const gross = safe(long + short);
-
-  const equity = decimalOf(equityInt, scale);
-  const maintenanceRequirement = decimalOf(maintenance, scale);
-  const initialRequirement = decimalOf(initial, scale);
-  const excessLiquidity = decimalOf(safe(equityInt - maintenance), scale);
-  const grossExposure = decimalOf(gross, scale);
-  const funds = model.funds(book, {
-    equity,
-    initialRequirement,
-    maintenanceRequirement,
-    excessLiquidity,
-  });
   const theta = must(scaledOf(params.callRatio));
-  // equity < callRatio · maintenance, both sides at scale + θ's scale.
-  const inMarginCall =
-    safe(raise(equityInt, theta.s)) < safe(theta.m * maintenance) || (maintenance === 0 && equityInt < 0);
-
-  const solver = new UniformSolver(
-    movers,
+  const equity = safe(constant + slope);
+  return new FastEvaluation(model, book, reference, {
     scale,
-    constant,
-    slope,
-    at(accountMaintenance, scale),
-    maintenance,
-  );
-  return {
-    accountId: account.id,
-    model: model.name,
-    asOf: book.asOf,
-    cash: account.cash,
     equity,
-    longMarketValue: decimalOf(long, scale),
-    shortMarketValue: decimalOf(short, scale),
-    grossExposure,
-    netExposure: decimalOf(safe(long - short), scale),
-    leverage: equity.isPositive() ? grossExposure.dividedBy(equity) : null,
-    initialRequirement,
-    maintenanceRequirement,
-    excessLiquidity,
-    availableFunds: funds.availableFunds,
-    buyingPower: funds.buyingPower,
-    marginRatio: maintenance === 0 ? null : equity.dividedBy(maintenanceRequirement),
-    marginLevelPct: gross === 0 ? null : equity.dividedBy(grossExposure).times(100),
-    callRatio: params.callRatio,
-    inMarginCall,
-    distanceToCall: {
-      call: rootsToMove(solver.roots(theta)),
-      zeroEquity: rootsToMove(solver.roots({ m: 0, s: 0 })),
-    },
-    positions: summaryPositions(positions, values, initials, maintenances, scale),
-    details: funds.details,
-    violations: funds.violations,
-  } satisfies Evaluation;
+    long,
+    short,
+    initial,
+    maintenance,
+    // equity < callRatio · maintenance, both sides at scale + θ's scale.
+    inMarginCall:
+      safe(raise(equity, theta.s)) < safe(theta.m * maintenance) || (maintenance === 0 && equity < 0),
+    theta,
+    values,
+    initials,
+    maintenances,
+    solver: () =>
+      new UniformSolver(movers, scale, constant, slope, at(accountMaintenance, scale), maintenance),
+  });
+}
+
+/** The exact integers a summary is made of, at one scale. */
+interface Core {
+  scale: number;
+  equity: number;
+  long: number;
+  short: number;
+  initial: number;
+  maintenance: number;
+  inMarginCall: boolean;
+  theta: Scaled;
+  values: number[];
+  initials: number[];
+  maintenances: number[];
+  solver: () => UniformSolver;
+}
+
+/**
+ * The summary, with each decimal made on first read from the exact integers: the evaluator reads the
+ * ratio and equity of most evaluations and nothing else, and a decimal costs as much as the integers of a
+ * whole book. Every getter gives the reference engine's value for the same field.
+ */
+class FastEvaluation implements Evaluation {
+  readonly accountId: string;
+  readonly model: ModelName;
+  readonly asOf: string;
+  readonly cash: Decimal;
+  readonly callRatio: Decimal;
+  readonly inMarginCall: boolean;
+  private equityMemo?: Decimal;
+  private maintenanceMemo?: Decimal;
+  private grossMemo?: Decimal;
+  private ratioMemo?: Decimal | null;
+  private fundsMemo?: Funds;
+  private distanceMemo?: Evaluation['distanceToCall'];
+  private positionsMemo?: PositionEvaluation[];
+
+  constructor(
+    private readonly engine: MarginModel<CommonParams>,
+    private readonly book: Book<CommonParams>,
+    private readonly reference: () => Evaluation,
+    private readonly core: Core,
+  ) {
+    this.accountId = book.account.id;
+    this.model = engine.name;
+    this.asOf = book.asOf;
+    this.cash = book.account.cash;
+    this.callRatio = book.params.callRatio;
+    this.inMarginCall = core.inMarginCall;
+  }
+
+  private decimal(m: number): Decimal {
+    return decimalOf(m, this.core.scale);
+  }
+
+  get equity() {
+    return (this.equityMemo ??= this.decimal(this.core.equity));
+  }
+  get longMarketValue() {
+    return this.decimal(this.core.long);
+  }
+  get shortMarketValue() {
+    return this.decimal(this.core.short);
+  }
+  get grossExposure() {
+    return (this.grossMemo ??= this.decimal(safe(this.core.long + this.core.short)));
+  }
+  get netExposure() {
+    return this.decimal(safe(this.core.long - this.core.short));
+  }
+  get initialRequirement() {
+    return this.decimal(this.core.initial);
+  }
+  get maintenanceRequirement() {
+    return (this.maintenanceMemo ??= this.decimal(this.core.maintenance));
+  }
+  get excessLiquidity() {
+    return this.decimal(safe(this.core.equity - this.core.maintenance));
+  }
+  get leverage() {
+    return this.equity.isPositive() ? this.grossExposure.dividedBy(this.equity) : null;
+  }
+  get marginRatio() {
+    if (this.ratioMemo === undefined)
+      this.ratioMemo =
+        this.core.maintenance === 0 ? null : this.equity.dividedBy(this.maintenanceRequirement);
+    return this.ratioMemo;
+  }
+  get marginLevelPct() {
+    return this.core.long + this.core.short === 0
+      ? null
+      : this.equity.dividedBy(this.grossExposure).times(100);
+  }
+  private get funds() {
+    return (this.fundsMemo ??= this.engine.funds(this.book, {
+      equity: this.equity,
+      initialRequirement: this.initialRequirement,
+      maintenanceRequirement: this.maintenanceRequirement,
+      excessLiquidity: this.excessLiquidity,
+    }));
+  }
+  get availableFunds() {
+    return this.funds.availableFunds;
+  }
+  get buyingPower() {
+    return this.funds.buyingPower;
+  }
+  get details() {
+    return this.funds.details;
+  }
+  get violations() {
+    return this.funds.violations;
+  }
+  get distanceToCall() {
+    return (this.distanceMemo ??= this.solveDistance());
+  }
+  private solveDistance(): Evaluation['distanceToCall'] {
+    try {
+      const solver = this.core.solver();
+      return {
+        call: rootsToMove(solver.roots(this.core.theta)),
+        zeroEquity: rootsToMove(solver.roots({ m: 0, s: 0 })),
+      };
+    } catch (e) {
+      if (e !== OVERFLOW) throw e;
+      fastPathStats.distanceFallbacks += 1;
+      return this.reference().distanceToCall;
+    }
+  }
+  get positions() {
+    const { values, initials, maintenances, scale } = this.core;
+    return (this.positionsMemo ??= summaryPositions(
+      this.book.positions,
+      values,
+      initials,
+      maintenances,
+      scale,
+    ));
+  }
 }
 
 function summaryPositions(
