@@ -6,24 +6,25 @@ import type { PositionRule } from '../separable.ts';
 import { scaledOf, type Scaled } from './scaled.ts';
 
 /**
- * One requirement (maintenance or initial) of one position as a function of its price: affine on each
- * piece between consecutive breakpoints, piece k = a[k] + b[k]·price on (bps[k−1], bps[k]).
+ * One position's requirements as functions of its price: both affine on each piece between consecutive
+ * breakpoints, piece k on (bps[k−1], bps[k]): maintenance = maintenanceA[k] + maintenanceB[k]·price,
+ * initial likewise.
  */
-export interface CompiledCurve {
-  readonly bps: readonly Decimal[];
-  /** bps as float64 (correctly rounded), to place a price without decimal arithmetic. */
-  readonly bpFloat: readonly number[];
-  readonly a: readonly Scaled[];
-  readonly b: readonly Scaled[];
-}
-
 export interface CompiledPosition {
   /** quantity · multiplier (signed). */
   readonly exposure: Scaled;
   /** exposure · avgCost, the entry value a derivative's equity subtracts; null without avgCost. */
   readonly entryValue: Scaled | null;
-  readonly maintenance: CompiledCurve;
-  readonly initial: CompiledCurve;
+  /** Where either requirement may change slope, ascending and distinct. */
+  readonly bps: readonly Decimal[];
+  /** bps as float64, to place a price without decimal arithmetic. */
+  readonly bpFloat: readonly number[];
+  /** Whether bps[k] is a maintenance breakpoint: the solver crosses only those (see uniform-solver.ts). */
+  readonly maintenanceBreak: readonly boolean[];
+  readonly maintenanceA: readonly Scaled[];
+  readonly maintenanceB: readonly Scaled[];
+  readonly initialA: readonly Scaled[];
+  readonly initialB: readonly Scaled[];
 }
 
 function uniqueSorted(points: readonly Decimal[]): Decimal[] {
@@ -31,54 +32,72 @@ function uniqueSorted(points: readonly Decimal[]): Decimal[] {
   return sorted.filter((p, i) => i === 0 || !p.equals(sorted[i - 1]!));
 }
 
+/** The line through (x1, y1) and (x2, y2) if its slope is a finite decimal and it passes the checks. */
+function line(
+  x1: Decimal,
+  y1: Decimal,
+  x2: Decimal,
+  y2: Decimal,
+  checks: readonly (readonly [Decimal, Decimal])[],
+): [Scaled, Scaled] | null {
+  const rise = y2.minus(y1);
+  const slope = rise.dividedBy(x2.minus(x1));
+  if (!slope.times(x2.minus(x1)).equals(rise)) return null; // notional / 3, say
+  const intercept = y1.minus(slope.times(x1));
+  if (checks.some(([x, y]) => !intercept.plus(slope.times(x)).equals(y))) return null;
+  return [scaledOf(intercept), scaledOf(slope)];
+}
+
 /**
- * Samples the rule on every piece and reads off exact coefficients. Returns null (no fast path) when a
- * coefficient is not a short finite decimal or when a third and fourth sample are off the line: a rule
- * whose declared breakpoints miss a kink is caught here instead of being evaluated wrongly.
+ * Samples the rule twice on every piece and reads off exact coefficients; two more samples near the ends
+ * must lie on the same lines, so a rule whose declared breakpoints miss a kink is caught here (no fast
+ * path: null) instead of being evaluated wrongly.
  */
-function compileCurve(
-  at: (price: Decimal) => Decimal,
-  breakpoints: readonly Decimal[],
-): CompiledCurve | null {
-  const bps = uniqueSorted(breakpoints);
-  const a: Scaled[] = [];
-  const b: Scaled[] = [];
+function compile(rule: PositionRule, position: Position): CompiledPosition | null {
+  if (!rule.initialBreakpoints) return null;
+  const exposureDecimal = position.quantity.times(position.multiplier);
+  const maintenanceBps = uniqueSorted(rule.priceBreakpoints(position));
+  const bps = uniqueSorted([...maintenanceBps, ...rule.initialBreakpoints(position)]);
+  const compiled = {
+    exposure: scaledOf(exposureDecimal),
+    entryValue: position.avgCost === undefined ? null : scaledOf(exposureDecimal.times(position.avgCost)),
+    bps,
+    bpFloat: bps.map((p) => p.toNumber()),
+    maintenanceBreak: bps.map((bp) => maintenanceBps.some((m) => m.equals(bp))),
+    maintenanceA: [] as Scaled[],
+    maintenanceB: [] as Scaled[],
+    initialA: [] as Scaled[],
+    initialB: [] as Scaled[],
+  };
   for (let k = 0; k <= bps.length; k++) {
     const lo = bps[k - 1] ?? ZERO;
     const hi = bps[k];
     const [x1, x2] = samplePoints(lo, hi);
-    const checks = [simplePointBetween(lo, x1), simplePointBetween(x2, hi ?? x2.times(1000))];
-    const y1 = at(x1);
-    const rise = at(x2).minus(y1);
-    const slope = rise.dividedBy(x2.minus(x1));
-    if (!slope.times(x2.minus(x1)).equals(rise)) return null; // not a finite decimal slope
-    const intercept = y1.minus(slope.times(x1));
-    if (checks.some((x) => !intercept.plus(slope.times(x)).equals(at(x)))) return null;
-    const sa = scaledOf(intercept);
-    const sb = scaledOf(slope);
-    if (!sa || !sb) return null;
-    a.push(sa);
-    b.push(sb);
+    const xs = [x1, x2, simplePointBetween(lo, x1), simplePointBetween(x2, hi ?? x2.times(1000))];
+    const ys = xs.map((x) => rule.requirement(position, x));
+    const checks = (pick: (r: (typeof ys)[number]) => Decimal) =>
+      [2, 3].map((j) => [xs[j]!, pick(ys[j]!)] as const);
+    const maintenance = line(
+      x1,
+      ys[0]!.maintenance,
+      x2,
+      ys[1]!.maintenance,
+      checks((r) => r.maintenance),
+    );
+    const initial = line(
+      x1,
+      ys[0]!.initial,
+      x2,
+      ys[1]!.initial,
+      checks((r) => r.initial),
+    );
+    if (!maintenance || !initial) return null;
+    compiled.maintenanceA.push(maintenance[0]);
+    compiled.maintenanceB.push(maintenance[1]);
+    compiled.initialA.push(initial[0]);
+    compiled.initialB.push(initial[1]);
   }
-  return { bps, bpFloat: bps.map((p) => p.toNumber()), a, b };
-}
-
-function compile(rule: PositionRule, position: Position): CompiledPosition | null {
-  if (!rule.initialBreakpoints) return null;
-  const exposureDecimal = position.quantity.times(position.multiplier);
-  const exposure = scaledOf(exposureDecimal);
-  const entryValue =
-    position.avgCost === undefined ? null : scaledOf(exposureDecimal.times(position.avgCost));
-  if (!exposure || (position.avgCost !== undefined && !entryValue)) return null;
-  const maintenance = compileCurve(
-    (price) => rule.requirement(position, price).maintenance,
-    rule.priceBreakpoints(position),
-  );
-  const initial = compileCurve(
-    (price) => rule.requirement(position, price).initial,
-    rule.initialBreakpoints(position),
-  );
-  return maintenance && initial ? { exposure, entryValue, maintenance, initial } : null;
+  return compiled;
 }
 
 /** Positions priced by a rule before, by identity (the template a re-priced position was copied from). */

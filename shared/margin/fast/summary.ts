@@ -1,23 +1,41 @@
-import { Decimal, ONE } from '../../decimal.ts';
+import { ZERO, type Decimal } from '../../decimal.ts';
 import type { Position } from '../../schemas/position.ts';
-import { rootsToMove, type ScaleRoots } from '../distance.ts';
+import { rootsToMove } from '../distance.ts';
 import type { Evaluation, PositionEvaluation } from '../evaluation.ts';
 import type { Book, CommonParams, Funds, MarginModel } from '../model.ts';
 import type { ModelName } from '../../schemas/account.ts';
 import type { SeparableForm } from '../separable.ts';
-import { compiledPositions, type CompiledCurve, type CompiledPosition } from './compile.ts';
-import { OVERFLOW, decimalOf, raise, safe, scaledOf, type Scaled } from './scaled.ts';
+import { compiledPositions, type CompiledPosition } from './compile.ts';
+import {
+  OVERFLOW,
+  POW10,
+  at,
+  bounded,
+  decimalOf,
+  raise,
+  scaledOf,
+  times,
+  type Int,
+  type Scaled,
+} from './scaled.ts';
+import { UniformSolver, type Mover } from './uniform-solver.ts';
+import { exactDecision, fastPathStats } from './stats.ts';
+
+export { fastPathStats };
+
+/** θ = 0: the zero-equity move. */
+const NO_THRESHOLD = scaledOf(ZERO);
 
 /**
  * The summary evaluation (no per-position call prices) of a separable book in scaled-integer arithmetic.
  *
- * Sums and products run on safe integers at one scale for the whole book, so they are exact and cost a
- * float64 operation each; decimal.js is used only for the few results that need division (ratios, funds,
- * solved moves), fed with the same exact operands as the reference engine and calling the same
- * operations, so every output is the same decimal, string for string. Anything outside what the integers
- * prove exact returns null and the caller uses the reference engine: a mantissa past 2⁵³, a price exactly
- * on a breakpoint, two solver breakpoints too close to order in float64. docs/margin-models.md lists the
- * proof obligations; test/margin/fast-summary.property.test.ts checks them against the reference.
+ * Sums and products run on BigInt mantissas at one scale for the whole book, so they are exact; decimal.js
+ * is used only for the few results that need division (ratios, funds, solved moves), fed the same exact
+ * operands as the reference engine and calling the same operations, so every output is the same decimal,
+ * string for string. What the integers cannot prove returns null and the caller uses the reference
+ * engine: a term past 10³⁶ (where decimal.js's 40 digits would round), a price exactly on a breakpoint, a
+ * rule that cannot be compiled. docs/margin-models.md lists the proof obligations;
+ * test/property/fast-summary.*.differential.test.ts hold the fast path to the reference.
  */
 export function fastSummary(
   model: MarginModel<CommonParams>,
@@ -33,37 +51,29 @@ export function fastSummary(
   }
 }
 
-const U = Number.EPSILON;
-
-/** How many summaries took the fast path, fell back to the reference engine, or fell back for the distance only. */
-export const fastPathStats = { fast: 0, reference: 0, distanceFallbacks: 0 };
-
 function must<T>(value: T | null): T {
   if (value === null) throw OVERFLOW;
   return value;
 }
 
-/** The piece of `curve` that holds `price`; a price exactly on a breakpoint leaves the fast path. */
-function pieceOf(curve: CompiledCurve, price: Decimal, priceFloat: number): number {
+/**
+ * The piece of `curve` that holds `price`. Floats order the price against each breakpoint when they are
+ * further apart than their rounding; closer than that, decimal.js compares. A price exactly on a
+ * breakpoint leaves the fast path: a rule may jump there, and the tables hold only the open pieces.
+ */
+function pieceOf(curve: CompiledPosition, price: Decimal, priceFloat: number): number {
   let k = 0;
   while (k < curve.bps.length) {
     const bp = curve.bpFloat[k]!;
-    // Rounding to float64 is monotone: a strict float order is the exact order.
-    if (priceFloat > bp || (priceFloat === bp && price.greaterThan(curve.bps[k]!))) k++;
-    else if (priceFloat === bp && price.equals(curve.bps[k]!)) throw OVERFLOW;
-    else break;
+    const order =
+      Math.abs(priceFloat - bp) > 4 * Number.EPSILON * Math.abs(bp)
+        ? Math.sign(priceFloat - bp)
+        : exactDecision(price.comparedTo(curve.bps[k]!));
+    if (order === 0) throw OVERFLOW;
+    if (order < 0) break;
+    k++;
   }
   return k;
-}
-
-/** m at scale s, raised to scale `to`. */
-function at(value: Scaled, to: number): number {
-  return raise(value.m, to - value.s);
-}
-
-/** coefficient · price at scale `to`. */
-function times(coefficient: Scaled, price: Scaled, to: number): number {
-  return raise(safe(coefficient.m * price.m), to - coefficient.s - price.s);
 }
 
 /** A per-position line with the decimals made on first read: most summaries never read them. */
@@ -73,9 +83,9 @@ class SummaryPosition implements PositionEvaluation {
   readonly price: Decimal;
   constructor(
     position: Position,
-    private readonly value: number,
-    private readonly initial: number,
-    private readonly maintenance: number,
+    private readonly value: Int,
+    private readonly initial: Int,
+    private readonly maintenance: Int,
     private readonly scale: number,
   ) {
     this.instrument = position.instrument;
@@ -93,15 +103,6 @@ class SummaryPosition implements PositionEvaluation {
   }
 }
 
-interface Mover {
-  compiled: CompiledCurve;
-  price: Decimal;
-  scaledPrice: Scaled;
-  priceFloat: number;
-  /** The maintenance piece today's price is on. */
-  piece: number;
-}
-
 function summaryOf(
   model: MarginModel<CommonParams>,
   book: Book<CommonParams>,
@@ -110,91 +111,199 @@ function summaryOf(
 ): Evaluation {
   const { positions, params, account } = book;
   const n = positions.length;
-  const cash = must(scaledOf(account.cash));
-  const accountMaintenance = must(scaledOf(form.accountMaintenance));
+  const cash = scaledOf(account.cash);
+  const accountMaintenance = scaledOf(form.accountMaintenance);
   const compiled: CompiledPosition[] = [];
   const movers: Mover[] = [];
-  const pieces: number[] = [];
   let scale = Math.max(cash.s, accountMaintenance.s);
   const tables = compiledPositions(form.rule, positions);
   for (let i = 0; i < n; i++) {
     const position = positions[i]!;
     const c = must(tables[i]!);
-    const price = must(scaledOf(position.price));
-    const priceFloat = price.m / 10 ** price.s; // correctly rounded: both operands are exact
-    const piece = pieceOf(c.maintenance, position.price, priceFloat);
-    const initialPiece = pieceOf(c.initial, position.price, priceFloat);
+    const price = scaledOf(position.price);
+    // Only ever compared with a tolerance (pieceOf, the solver): two roundings are fine.
+    const priceFloat =
+      price.s <= 22 && !Number.isNaN(price.n) ? price.n / POW10[price.s]! : position.price.toNumber();
+    const piece = pieceOf(c, position.price, priceFloat);
     compiled.push(c);
-    pieces.push(initialPiece);
-    movers.push({ compiled: c.maintenance, price: position.price, scaledPrice: price, priceFloat, piece });
-    scale = Math.max(scale, c.exposure.s + price.s, c.entryValue?.s ?? 0, c.initial.a[initialPiece]!.s);
-    scale = Math.max(scale, c.initial.b[initialPiece]!.s + price.s);
+    movers.push({ compiled: c, price: position.price, scaledPrice: price, priceFloat, piece });
+    scale = Math.max(scale, c.exposure.s + price.s, c.entryValue?.s ?? 0, c.initialA[piece]!.s);
+    scale = Math.max(scale, c.initialB[piece]!.s + price.s);
     // The solver visits every maintenance piece: one scale must hold them all.
-    for (let k = 0; k < c.maintenance.a.length; k++)
-      scale = Math.max(scale, c.maintenance.a[k]!.s, c.maintenance.b[k]!.s + price.s);
+    for (let k = 0; k < c.maintenanceA.length; k++)
+      scale = Math.max(scale, c.maintenanceA[k]!.s, c.maintenanceB[k]!.s + price.s);
   }
 
-  const values: number[] = [];
-  const initials: number[] = [];
-  const maintenances: number[] = [];
-  let constant = at(cash, scale);
-  let slope = 0;
-  let long = 0;
-  let short = 0;
-  let initial = 0;
-  let maintenance = at(accountMaintenance, scale);
-  for (let i = 0; i < n; i++) {
-    const c = compiled[i]!;
-    const { scaledPrice: price, piece } = movers[i]!;
-    const value = times(c.exposure, price, scale);
-    const init = safe(at(c.initial.a[pieces[i]!]!, scale) + times(c.initial.b[pieces[i]!]!, price, scale));
-    const maint = safe(at(c.maintenance.a[piece]!, scale) + times(c.maintenance.b[piece]!, price, scale));
-    values.push(value);
-    initials.push(init);
-    maintenances.push(maint);
-    slope = safe(slope + value);
-    if (value >= 0) long = safe(long + value);
-    else short = safe(short - value);
-    initial = safe(initial + init);
-    maintenance = safe(maintenance + maint);
-    // A derivative's cash never bought the contract: equity counts only the move from entry.
-    if (model.valuation === 'derivative')
-      constant = safe(constant - (c.entryValue ? at(c.entryValue, scale) : value));
-  }
-  const theta = must(scaledOf(params.callRatio));
-  const equity = safe(constant + slope);
+  // The float64 tier when a static bound proves every term and sum below 10¹⁵ (< 2⁵³, so exact).
+  const tier =
+    widestTerm(cash, accountMaintenance, compiled, movers, scale) + Math.ceil(Math.log10(3 * n + 3)) <= 15
+      ? sumsInFloat
+      : sumsInBigInt;
+  const sums = tier(model.valuation, cash, accountMaintenance, compiled, movers, scale);
+  const constant = BigInt(sums.constant);
+  const slope = BigInt(sums.slope);
+  const long = BigInt(sums.long);
+  const short = BigInt(sums.short);
+  const initial = BigInt(sums.initial);
+  const maintenance = BigInt(sums.maintenance);
+  const equity = bounded(constant + slope);
+  bounded(long + short);
+  const theta = scaledOf(params.callRatio);
   return new FastEvaluation(model, book, reference, {
     scale,
     equity,
     long,
     short,
+    gross: long + short,
+    net: long - short,
+    excess: equity - maintenance,
     initial,
     maintenance,
     // equity < callRatio · maintenance, both sides at scale + θ's scale.
-    inMarginCall:
-      safe(raise(equity, theta.s)) < safe(theta.m * maintenance) || (maintenance === 0 && equity < 0),
+    inMarginCall: raise(equity, theta.s) < theta.m * maintenance || (maintenance === 0n && equity < 0n),
     theta,
-    values,
-    initials,
-    maintenances,
+    values: sums.values,
+    initials: sums.initials,
+    maintenances: sums.maintenances,
     solver: () =>
       new UniformSolver(movers, scale, constant, slope, at(accountMaintenance, scale), maintenance),
   });
 }
 
+/** Digits of the widest term the sums will hold, from each factor's digit count and the raise to `scale`. */
+function widestTerm(
+  cash: Scaled,
+  accountMaintenance: Scaled,
+  compiled: readonly CompiledPosition[],
+  movers: readonly Mover[],
+  scale: number,
+): number {
+  const alone = (x: Scaled) => x.digits + scale - x.s;
+  const product = (x: Scaled, price: Scaled) => x.digits + price.digits + scale - x.s - price.s;
+  let widest = Math.max(alone(cash), alone(accountMaintenance));
+  for (let i = 0; i < compiled.length; i++) {
+    const c = compiled[i]!;
+    const { scaledPrice: price, piece } = movers[i]!;
+    widest = Math.max(
+      widest,
+      product(c.exposure, price),
+      alone(c.initialA[piece]!),
+      product(c.initialB[piece]!, price),
+      alone(c.maintenanceA[piece]!),
+      product(c.maintenanceB[piece]!, price),
+      c.entryValue ? alone(c.entryValue) : 0,
+    );
+  }
+  return widest;
+}
+
+/** The book's sums at one scale: equity's constant and slope, exposures, requirements, per position. */
+interface Sums<T extends Int> {
+  constant: T;
+  slope: T;
+  long: T;
+  short: T;
+  initial: T;
+  maintenance: T;
+  values: T[];
+  initials: T[];
+  maintenances: T[];
+}
+
+type SumsTier = (
+  valuation: 'spot' | 'derivative',
+  cash: Scaled,
+  accountMaintenance: Scaled,
+  compiled: readonly CompiledPosition[],
+  movers: readonly Mover[],
+  scale: number,
+) => Sums<Int>;
+
+/** Float64 arithmetic on integers the static bound keeps below 10¹⁵: every operation is exact. */
+const sumsInFloat: SumsTier = (valuation, cash, accountMaintenance, compiled, movers, scale) => {
+  const lift = (x: Scaled) => x.n * POW10[scale - x.s]!;
+  const times = (x: Scaled, price: Scaled) => x.n * price.n * POW10[scale - x.s - price.s]!;
+  const result: Sums<number> = {
+    constant: lift(cash),
+    slope: 0,
+    long: 0,
+    short: 0,
+    initial: 0,
+    maintenance: lift(accountMaintenance),
+    values: [],
+    initials: [],
+    maintenances: [],
+  };
+  for (let i = 0; i < compiled.length; i++) {
+    const c = compiled[i]!;
+    const { scaledPrice: price, piece } = movers[i]!;
+    const value = times(c.exposure, price);
+    const init = lift(c.initialA[piece]!) + times(c.initialB[piece]!, price);
+    const maint = lift(c.maintenanceA[piece]!) + times(c.maintenanceB[piece]!, price);
+    result.values.push(value);
+    result.initials.push(init);
+    result.maintenances.push(maint);
+    result.slope += value;
+    if (value >= 0) result.long += value;
+    else result.short -= value;
+    result.initial += init;
+    result.maintenance += maint;
+    // A derivative's cash never bought the contract: equity counts only the move from entry.
+    if (valuation === 'derivative') result.constant -= c.entryValue ? lift(c.entryValue) : value;
+  }
+  return result;
+};
+
+/** The same sums in BigInt, each term held below 10³⁶ (see scaled.ts). */
+const sumsInBigInt: SumsTier = (valuation, cash, accountMaintenance, compiled, movers, scale) => {
+  const result: Sums<bigint> = {
+    constant: at(cash, scale),
+    slope: 0n,
+    long: 0n,
+    short: 0n,
+    initial: 0n,
+    maintenance: at(accountMaintenance, scale),
+    values: [],
+    initials: [],
+    maintenances: [],
+  };
+  for (let i = 0; i < compiled.length; i++) {
+    const c = compiled[i]!;
+    const { scaledPrice: price, piece } = movers[i]!;
+    const value = times(c.exposure, price, scale);
+    const init = bounded(at(c.initialA[piece]!, scale) + times(c.initialB[piece]!, price, scale));
+    const maint = bounded(at(c.maintenanceA[piece]!, scale) + times(c.maintenanceB[piece]!, price, scale));
+    result.values.push(value);
+    result.initials.push(init);
+    result.maintenances.push(maint);
+    result.slope += value;
+    if (value >= 0n) result.long += value;
+    else result.short -= value;
+    result.initial += init;
+    result.maintenance += maint;
+    if (valuation === 'derivative') result.constant -= c.entryValue ? at(c.entryValue, scale) : value;
+  }
+  bounded(result.initial);
+  bounded(result.maintenance);
+  return result;
+};
+
 /** The exact integers a summary is made of, at one scale. */
 interface Core {
   scale: number;
-  equity: number;
-  long: number;
-  short: number;
-  initial: number;
-  maintenance: number;
+  equity: bigint;
+  long: bigint;
+  short: bigint;
+  gross: bigint;
+  net: bigint;
+  excess: bigint;
+  initial: bigint;
+  maintenance: bigint;
   inMarginCall: boolean;
   theta: Scaled;
-  values: number[];
-  initials: number[];
-  maintenances: number[];
+  values: Int[];
+  initials: Int[];
+  maintenances: Int[];
   solver: () => UniformSolver;
 }
 
@@ -232,7 +341,7 @@ class FastEvaluation implements Evaluation {
     this.inMarginCall = core.inMarginCall;
   }
 
-  private decimal(m: number): Decimal {
+  private decimal(m: bigint): Decimal {
     return decimalOf(m, this.core.scale);
   }
 
@@ -246,10 +355,10 @@ class FastEvaluation implements Evaluation {
     return this.decimal(this.core.short);
   }
   get grossExposure() {
-    return (this.grossMemo ??= this.decimal(safe(this.core.long + this.core.short)));
+    return (this.grossMemo ??= this.decimal(this.core.gross));
   }
   get netExposure() {
-    return this.decimal(safe(this.core.long - this.core.short));
+    return this.decimal(this.core.net);
   }
   get initialRequirement() {
     return this.decimal(this.core.initial);
@@ -258,7 +367,7 @@ class FastEvaluation implements Evaluation {
     return (this.maintenanceMemo ??= this.decimal(this.core.maintenance));
   }
   get excessLiquidity() {
-    return this.decimal(safe(this.core.equity - this.core.maintenance));
+    return this.decimal(this.core.excess);
   }
   get leverage() {
     return this.equity.isPositive() ? this.grossExposure.dividedBy(this.equity) : null;
@@ -266,13 +375,11 @@ class FastEvaluation implements Evaluation {
   get marginRatio() {
     if (this.ratioMemo === undefined)
       this.ratioMemo =
-        this.core.maintenance === 0 ? null : this.equity.dividedBy(this.maintenanceRequirement);
+        this.core.maintenance === 0n ? null : this.equity.dividedBy(this.maintenanceRequirement);
     return this.ratioMemo;
   }
   get marginLevelPct() {
-    return this.core.long + this.core.short === 0
-      ? null
-      : this.equity.dividedBy(this.grossExposure).times(100);
+    return this.core.gross === 0n ? null : this.equity.dividedBy(this.grossExposure).times(100);
   }
   private get funds() {
     return (this.fundsMemo ??= this.engine.funds(this.book, {
@@ -302,7 +409,7 @@ class FastEvaluation implements Evaluation {
       const solver = this.core.solver();
       return {
         call: rootsToMove(solver.roots(this.core.theta)),
-        zeroEquity: rootsToMove(solver.roots({ m: 0, s: 0 })),
+        zeroEquity: rootsToMove(solver.roots(NO_THRESHOLD)),
       };
     } catch (e) {
       if (e !== OVERFLOW) throw e;
@@ -324,192 +431,13 @@ class FastEvaluation implements Evaluation {
 
 function summaryPositions(
   positions: readonly Position[],
-  values: number[],
-  initials: number[],
-  maintenances: number[],
+  values: Int[],
+  initials: Int[],
+  maintenances: Int[],
   scale: number,
 ): PositionEvaluation[] {
   const result: PositionEvaluation[] = [];
   for (let i = 0; i < positions.length; i++)
     result.push(new SummaryPosition(positions[i]!, values[i]!, initials[i]!, maintenances[i]!, scale));
   return result;
-}
-
-interface Piece {
-  alpha: number;
-  beta: number;
-}
-
-/** The reference engine's root: −alpha / beta in decimal.js. */
-function rootOf(p: Piece, scale: number): Decimal {
-  return decimalOf(-p.alpha, scale).dividedBy(decimalOf(p.beta, scale));
-}
-
-const ascending = (x: Crossing, y: Crossing) => x.float - y.float;
-const descending = (x: Crossing, y: Crossing) => y.float - x.float;
-
-/** Where one position's requirement changes piece on the uniform-move axis: s = breakpoint / price. */
-interface Crossing {
-  mover: number;
-  /** Index of the breakpoint in the mover's curve: crossing it moves between pieces k and k + 1. */
-  k: number;
-  float: number;
-}
-
-/** Crossings at one point of the axis (several positions can share one). */
-interface Group {
-  crossings: Crossing[];
-  float: number;
-  /** The reference engine's own value of the point, bp.dividedBy(price), made when first needed. */
-  exact: Decimal | null;
-}
-
-/**
- * The uniform-move solver of distance.ts (gap(s) = equity(s) − θ·maintenance(s), affine between the
- * breakpoints of every position) on scaled integers. Each segment's coefficients are exact integers;
- * whether gap ≤ 0 at a breakpoint is decided in float64 when the error bound allows and by the reference
- * engine's own decimal comparison otherwise; the root is the reference engine's division.
- */
-class UniformSolver {
-  private readonly below: Group[];
-  private readonly above: Group[];
-  /** Σ piece intercepts (a) and Σ piece slopes · price (b) of each segment walked, memoised across θ. */
-  private readonly segmentsDown: { a: number; b: number }[] = [];
-  private readonly segmentsUp: { a: number; b: number }[] = [];
-
-  constructor(
-    private readonly movers: Mover[],
-    private readonly scale: number,
-    private readonly constant: number,
-    private readonly slope: number,
-    private readonly accountMaintenance: number,
-    private readonly maintenance: number,
-  ) {
-    const down: Crossing[] = [];
-    const up: Crossing[] = [];
-    for (let mover = 0; mover < movers.length; mover++) {
-      const m = movers[mover]!;
-      const bps = m.compiled.bpFloat;
-      for (let k = 0; k < bps.length; k++)
-        (k < m.piece ? down : up).push({ mover, k, float: bps[k]! / m.priceFloat });
-    }
-    this.below = down.length === 0 ? [] : this.group(down.sort(descending));
-    this.above = up.length === 0 ? [] : this.group(up.sort(ascending));
-  }
-
-  /** Exactly equal points merge (the reference dedupes them); points too close to order leave the fast path. */
-  private group(sorted: Crossing[]): Group[] {
-    const groups: Group[] = [];
-    for (const c of sorted) {
-      const last = groups[groups.length - 1];
-      if (last && Math.abs(c.float - last.float) <= 16 * U * Math.abs(last.float)) {
-        if (!this.exactPoint(last).equals(this.pointOf(c))) throw OVERFLOW;
-        last.crossings.push(c);
-      } else groups.push({ crossings: [c], float: c.float, exact: null });
-    }
-    return groups;
-  }
-
-  private pointOf(c: Crossing): Decimal {
-    const m = this.movers[c.mover]!;
-    return m.compiled.bps[c.k]!.dividedBy(m.price);
-  }
-
-  private exactPoint(g: Group): Decimal {
-    return (g.exact ??= this.pointOf(g.crossings[0]!));
-  }
-
-  private pieceTerms(mover: number, k: number): { a: number; b: number } {
-    const m = this.movers[mover]!;
-    return {
-      a: at(m.compiled.a[k]!, this.scale),
-      b: times(m.compiled.b[k]!, m.scaledPrice, this.scale),
-    };
-  }
-
-  private today(): { a: number; b: number } {
-    let a = this.accountMaintenance;
-    let b = 0;
-    for (let i = 0; i < this.movers.length; i++) {
-      const m = this.movers[i]!;
-      a = safe(a + at(m.compiled.a[m.piece]!, this.scale));
-      b = safe(b + times(m.compiled.b[m.piece]!, m.scaledPrice, this.scale));
-    }
-    return { a, b };
-  }
-
-  /** Segment j's sums; segment j + 1 is reached by crossing group j (down: piece k+1 → k; up: k → k+1). */
-  private segment(j: number, direction: 'down' | 'up'): { a: number; b: number } {
-    const memo = direction === 'down' ? this.segmentsDown : this.segmentsUp;
-    const groups = direction === 'down' ? this.below : this.above;
-    if (memo.length === 0) memo.push(this.today());
-    while (memo.length <= j) {
-      let { a, b } = memo[memo.length - 1]!;
-      for (const c of groups[memo.length - 1]!.crossings) {
-        const [from, to] = direction === 'down' ? [c.k + 1, c.k] : [c.k, c.k + 1];
-        const leaving = this.pieceTerms(c.mover, from);
-        const entering = this.pieceTerms(c.mover, to);
-        a = safe(safe(a - leaving.a) + entering.a);
-        b = safe(safe(b - leaving.b) + entering.b);
-      }
-      memo.push({ a, b });
-    }
-    return memo[j]!;
-  }
-
-  roots(theta: Scaled): ScaleRoots {
-    // gap(1) = equity − θ·maintenance, at scale + θ.s
-    if (safe(raise(safe(this.constant + this.slope), theta.s) - safe(theta.m * this.maintenance)) <= 0)
-      return { breached: true, origin: ONE, down: ONE, up: ONE };
-    const s = this.scale + theta.s;
-    let down: Decimal | null = null;
-    for (let j = 0; j <= this.below.length; j++) {
-      const p = this.piece(j, 'down', theta);
-      const hi = this.below[j - 1];
-      if (hi ? this.reachedAt(p, hi, s) : safe(p.alpha + p.beta) <= 0) {
-        down = hi ? this.exactPoint(hi) : ONE;
-        break;
-      }
-      const lo = this.below[j];
-      if (lo ? this.reachedAt(p, lo, s) : p.alpha <= 0) {
-        down = rootOf(p, s);
-        break;
-      }
-    }
-    let up: Decimal | null = null;
-    for (let j = 0; j <= this.above.length; j++) {
-      const p = this.piece(j, 'up', theta);
-      const lo = this.above[j - 1];
-      if (lo ? this.reachedAt(p, lo, s) : safe(p.alpha + p.beta) <= 0) {
-        up = lo ? this.exactPoint(lo) : ONE;
-        break;
-      }
-      const hi = this.above[j];
-      if (hi ? this.reachedAt(p, hi, s) : p.beta < 0) {
-        up = rootOf(p, s);
-        break;
-      }
-    }
-    return { breached: false, origin: ONE, down, up };
-  }
-
-  /** gap on segment j as alpha + beta·s, at scale + θ.s. */
-  private piece(j: number, direction: 'down' | 'up', theta: Scaled): Piece {
-    const { a, b } = this.segment(j, direction);
-    return {
-      alpha: safe(raise(this.constant, theta.s) - safe(theta.m * a)),
-      beta: safe(raise(this.slope, theta.s) - safe(theta.m * b)),
-    };
-  }
-
-  /** alpha + beta·x ≤ 0 at a breakpoint x: float64 when the error bound decides, else the reference's test. */
-  private reachedAt(p: Piece, g: Group, s: number): boolean {
-    const product = p.beta * g.float;
-    const value = p.alpha + product;
-    // alpha and beta are exact; x carries ≤ 3 roundings (breakpoint, price, quotient) and two more follow.
-    if (Math.abs(value) > 64 * U * (Math.abs(p.alpha) + Math.abs(product))) return value <= 0;
-    return decimalOf(p.alpha, s)
-      .plus(decimalOf(p.beta, s).times(this.exactPoint(g)))
-      .lessThanOrEqualTo(0);
-  }
 }

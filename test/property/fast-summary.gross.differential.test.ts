@@ -1,0 +1,6 @@
+import { describe } from 'vitest';
+import { differentialProperty, runsFor } from '../helpers/fast-summary-books.ts';
+
+describe('fast summary = reference engine (gross)', () => {
+  differentialProperty('gross', runsFor(20_000), 0.9);
+});
