@@ -17,6 +17,12 @@ export default tseslint.config(
           selector: "CallExpression[callee.name='parseFloat']",
           message: 'Use Decimal for money, never floats.',
         },
+        {
+          // A summary evaluation may be lazy (fields are getters on its prototype): a spread copies none.
+          selector: 'SpreadElement > CallExpression[callee.name=/^evaluate/]',
+          message:
+            'Read the fields you need, or evaluationToJson() for a plain copy; never spread an evaluation.',
+        },
       ],
     },
   },

@@ -95,8 +95,11 @@ function randomBook(n: number, prices: Map<string, Decimal>): Book {
   const probe = evaluate({ account: { id: `K${n}`, model, cash: '0' }, positions }, prices);
   const cash =
     model === 'tiered'
-      ? probe.grossExposure.dividedBy(pick([1, 2, 2, 3, 3, 5, 5, 10, 20])).toDecimalPlaces(2)
-      : probe.maintenanceRequirement.times(target.toFixed(4)).minus(probe.equity).toDecimalPlaces(2);
+      ? probe.evaluation.grossExposure.dividedBy(pick([1, 2, 2, 3, 3, 5, 5, 10, 20])).toDecimalPlaces(2)
+      : probe.evaluation.maintenanceRequirement
+          .times(target.toFixed(4))
+          .minus(probe.evaluation.equity)
+          .toDecimalPlaces(2);
   return { account: { id: `K${n}`, model, cash: cash.toFixed() }, positions };
 }
 
@@ -106,15 +109,21 @@ function evaluate(book: Book, prices: Map<string, Decimal>) {
     positions: book.positions.map((p) => ({ ...p, price: prices.get(p.instrument)!.toFixed() })),
   };
   const { model, book: built } = buildBook(parseEvaluationInput(raw), { asOf: '2020-03-02' });
-  return { ...evaluateBook(model, built, { positionPrices: false }), model, built };
+  return { evaluation: evaluateBook(model, built, { positionPrices: false }), model, built };
 }
 
 function observe(book: Book, state: RiskState, prices: Map<string, Decimal>, at: string) {
   const ev = evaluate(book, prices);
   const out = track(
     state,
-    { at, ratio: ev.marginRatio, equity: ev.equity, inMarginCall: ev.inMarginCall, callRatio: ev.callRatio },
-    thresholdsFor(ev.built.account, ev.equity),
+    {
+      at,
+      ratio: ev.evaluation.marginRatio,
+      equity: ev.evaluation.equity,
+      inMarginCall: ev.evaluation.inMarginCall,
+      callRatio: ev.evaluation.callRatio,
+    },
+    thresholdsFor(ev.built.account, ev.evaluation.equity),
   );
   return { ...out, ev };
 }

@@ -1,11 +1,14 @@
 /**
  * `npm run bench`: speed targets as ratios measured in one run, so the machine's speed cancels out.
- *   engine: exact Decimal evaluations of 10,000 accounts × 20 positions vs the same arithmetic in float64.
+ *   engine: exact evaluations of 10,000 accounts × 20 positions (fast path and reference engine) vs the same
+ *   arithmetic in float64. Run from an esbuild bundle, as Lambda runs it, so no loader sits in the hot loops.
  *   fan-out: evaluations per price tick on the guard-band path against brute force (bench/fanout.ts).
  * Set BENCH_ACCOUNTS to change the account count (default 10,000); BENCH_FANOUT_ACCOUNTS and
  * BENCH_FANOUT_BOOKS the fan-out's (1,000,000 accounts from 2,000 books).
  */
-import { buildBook, evaluateBook, parseEvaluationInput } from '../shared/margin/evaluate.ts';
+import { buildBook, evaluateBook, evaluateBookReference, fastPathStats } from '../shared/margin/evaluate.ts';
+import type { Evaluation } from '../shared/margin/evaluation.ts';
+import { evaluationToJson } from '../shared/margin/serialize.ts';
 import { ParsedInputCache } from '../shared/margin/parse-cache.ts';
 import { evaluateAccount } from '../functions/lib/evaluate-account.ts';
 import { Tally } from '../functions/lib/telemetry.ts';
@@ -18,15 +21,23 @@ import { MemoryBands, MemoryStore, memoryHandlerDeps } from './memory-store.ts';
 const ACCOUNTS = Number.parseInt(process.env.BENCH_ACCOUNTS ?? '10000', 10);
 const POSITIONS = 20;
 
-function syntheticAccount(n: number) {
+/** 200 instruments with one price each per tick, as a sweep sees them; each account holds 20. */
+const INSTRUMENTS = 200;
+function priceOf(instrument: number, tick: number): string {
+  const seed = (instrument * 7919 + tick * 104_729) % 9_973;
+  return `${2 + (seed % 300)}.${String(seed % 100).padStart(2, '0')}`;
+}
+
+function syntheticAccount(n: number, tick = 0) {
   const positions = Array.from({ length: POSITIONS }, (_, i) => {
     const seed = (n * 31 + i * 17) % 997;
     const short = (n + i) % 4 === 0;
+    const instrument = (n * 13 + i * 7) % INSTRUMENTS;
     return {
-      instrument: `S${i}`,
+      instrument: `S${instrument}`,
       quantity: String((short ? -1 : 1) * (10 + (seed % 500))),
       avgCost: `${2 + (seed % 300)}.${String(seed % 100).padStart(2, '0')}`,
-      price: `${2 + ((seed * 7) % 300)}.${String((seed * 3) % 100).padStart(2, '0')}`,
+      price: priceOf(instrument, tick),
     };
   });
   return {
@@ -38,78 +49,136 @@ function syntheticAccount(n: number) {
 /**
  * Accounts are generated, parsed and evaluated in chunks and dropped after, so the benchmark's heap does
  * not grow with ACCOUNTS; each phase's time is summed over the chunks.
+ *
+ * Each account is seen first (its stored version validated and compiled once), then re-evaluated on TICKS
+ * new price vectors, as the evaluator sees it between writes. Both engines and float64 get the same ticks.
  */
 const CHUNK = 500;
+const TICKS = 4;
 function chunkOf(start: number) {
   const inputs = Array.from({ length: Math.min(CHUNK, ACCOUNTS - start) }, (_, k) =>
     syntheticAccount(start + k),
   );
+  const ticks = inputs.flatMap((_, k) =>
+    Array.from({ length: TICKS }, (_, t) => syntheticAccount(start + k, t + 1)),
+  );
+  const cache = new ParsedInputCache(CHUNK);
   return {
     inputs,
-    ticked: inputs.map((raw) => ({
-      ...raw,
-      positions: raw.positions.map((p) => ({ ...p, price: `${p.price}1` })),
-    })),
-    books: inputs.map((raw) => buildBook(parseEvaluationInput(raw))),
-    floats: inputs.map((raw) => ({
+    ticks,
+    cache,
+    // First sight through the cache (what the evaluator does); the ticks re-priced from those templates.
+    firstSight: inputs.map((raw) => buildBook(cache.parse(raw))),
+    ticked: () => ticks.map((raw) => buildBook(cache.parse(raw))),
+    floats: ticks.map((raw) => ({
       cash: Number(raw.account.cash), // benchmark baseline only: the float side is what we are measuring against
       positions: raw.positions.map((p) => ({ quantity: Number(p.quantity), price: Number(p.price) })),
     })),
   };
 }
+type Chunk = ReturnType<typeof chunkOf> & { books: ReturnType<ReturnType<typeof chunkOf>['ticked']> };
 
-// Warm up both paths so the JIT has compiled them before the clock starts.
+/** Reads what the float64 summary computes (equity, requirements, ratio, both uniform moves), as decimals. */
+function readSummary(e: Evaluation): number {
+  return (
+    e.equity.e +
+    e.maintenanceRequirement.e +
+    e.initialRequirement.e +
+    (e.marginRatio?.e ?? 0) +
+    (e.inMarginCall ? 1 : 0) +
+    (e.distanceToCall.call.move?.e ?? 0) +
+    (e.distanceToCall.zeroEquity.move?.e ?? 0)
+  );
+}
+
+// Warm up every path so the JIT has compiled them before the clock starts.
 {
-  const warm = chunkOf(0);
-  for (let i = 0; i < 200; i++) {
+  const warm = { ...chunkOf(0) } as Chunk;
+  warm.books = warm.ticked();
+  for (let i = 0; i < 400; i++) {
     const { model, book } = warm.books[i % warm.books.length]!;
-    evaluateBook(model, book);
-    evaluateFloat(
-      warm.floats[i % warm.floats.length]!.cash,
-      warm.floats[i % warm.floats.length]!.positions,
-      true,
-    );
+    readSummary(evaluateBook(model, book, { positionPrices: false }));
+    evaluationToJson(evaluateBook(model, book, { positionPrices: false }));
+    readSummary(evaluateBookReference(model, book, { positionPrices: false }));
+    if (i < 50) evaluateBook(model, book);
+    const f = warm.floats[i % warm.floats.length]!;
+    evaluateFloat(f.cash, f.positions, i < 50);
   }
 }
 
 let sink = 0;
-const phases: [string, (c: ReturnType<typeof chunkOf>, cache: ParsedInputCache) => void][] = [
+const phases: [string, number, (c: Chunk) => void][] = [
   [
-    'decimal, summary (ratio, requirements, uniform distance)',
-    (c) => {
-      for (const { model, book } of c.books)
-        sink += evaluateBook(model, book, { positionPrices: false }).positions.length;
-    },
-  ],
-  [
-    'float64, summary',
+    'float64, summary (ratio, requirements, uniform distances)',
+    TICKS,
     (c) => {
       for (const f of c.floats) sink += evaluateFloat(f.cash, f.positions, false).equity > 0 ? 1 : 0;
     },
   ],
   [
-    'decimal, full (+ per-position call and zero-equity prices)',
+    'exact, summary: first sight of a stored version (compile + evaluate)',
+    1,
     (c) => {
-      for (const { model, book } of c.books) sink += evaluateBook(model, book).positions.length;
+      for (const { model, book } of c.firstSight)
+        sink += readSummary(evaluateBook(model, book, { positionPrices: false }));
     },
   ],
   [
-    'float64, full',
+    "exact, summary: fast path, re-priced (the evaluator's hot path)",
+    TICKS,
     (c) => {
-      for (const f of c.floats) sink += evaluateFloat(f.cash, f.positions, true).prices.length;
+      for (const { model, book } of c.books)
+        sink += readSummary(evaluateBook(model, book, { positionPrices: false }));
     },
   ],
   [
-    'decimal, parse + validate input (zod, first sight of a version)',
-    (c, cache) => {
-      for (const raw of c.inputs) sink += cache.parse(raw).positions.length; // first sight: zod
+    'exact, summary: fast path, every field as edge strings',
+    TICKS,
+    (c) => {
+      for (const { model, book } of c.books)
+        sink += JSON.stringify(evaluationToJson(evaluateBook(model, book, { positionPrices: false }))).length;
+    },
+  ],
+  [
+    'exact, summary: reference engine (decimal.js throughout)',
+    TICKS,
+    (c) => {
+      for (const { model, book } of c.books)
+        sink += readSummary(evaluateBookReference(model, book, { positionPrices: false }));
+    },
+  ],
+  [
+    'float64, full (+ per-position call and zero-equity prices)',
+    1,
+    (c) => {
+      for (let i = 0; i < c.floats.length; i += TICKS)
+        sink += evaluateFloat(c.floats[i]!.cash, c.floats[i]!.positions, true).prices.length;
+    },
+  ],
+  [
+    'exact, full (reference engine)',
+    1,
+    (c) => {
+      for (let i = 0; i < c.books.length; i += TICKS) {
+        const { model, book } = c.books[i]!;
+        sink += evaluateBook(model, book).positions.length;
+      }
+    },
+  ],
+  [
+    'parse + validate input (zod, first sight of a version)',
+    1,
+    (c) => {
+      const fresh = new ParsedInputCache(CHUNK);
+      for (const raw of c.inputs) sink += fresh.parse(raw).positions.length;
     },
   ],
   [
     // The evaluator's hot path: the same stored account re-evaluated on a new tick (validated once per version).
-    'decimal, parse + validate, cached per stored version, new prices',
-    (c, cache) => {
-      for (const raw of c.ticked) sink += cache.parse(raw).positions.length;
+    'parse + validate, cached per stored version, new prices',
+    TICKS,
+    (c) => {
+      for (const raw of c.ticks) sink += c.cache.parse(raw).positions.length;
     },
   ],
 ];
@@ -117,39 +186,54 @@ const seconds = phases.map(() => 0);
 let peakHeap = 0;
 let peakLive = 0;
 for (let start = 0; start < ACCOUNTS; start += CHUNK) {
-  const chunk = chunkOf(start);
-  const cache = new ParsedInputCache(CHUNK);
-  phases.forEach(([, run], i) => {
+  const chunk = chunkOf(start) as Chunk;
+  chunk.books = chunk.ticked();
+  const gc = (globalThis as { gc?: () => void }).gc;
+  phases.forEach(([, , run], i) => {
+    gc?.(); // each phase starts on a clean heap and pays only for its own garbage
     const t0 = process.hrtime.bigint();
-    run(chunk, cache);
+    run(chunk);
     seconds[i]! += Number(process.hrtime.bigint() - t0) / 1e9;
   });
   peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed);
   // With --expose-gc (npm run bench), the live heap after each chunk: what the engine itself retains.
-  const gc = (globalThis as { gc?: () => void }).gc;
   if (gc) {
     gc();
     peakLive = Math.max(peakLive, process.memoryUsage().heapUsed);
   }
 }
-const rows = phases.map(([label], i) => ({ label, seconds: seconds[i]!, perSecond: ACCOUNTS / seconds[i]! }));
+const rows = phases.map(([label, per], i) => ({
+  label,
+  seconds: seconds[i]!,
+  perSecond: (ACCOUNTS * per) / seconds[i]!,
+}));
 
 console.log(
-  `engine benchmark: ${ACCOUNTS} accounts × ${POSITIONS} positions (Reg T), one run, node ${process.version}`,
+  `engine benchmark: ${ACCOUNTS} accounts × ${POSITIONS} positions (Reg T), ${TICKS} ticks each, one run, node ${process.version}`,
 );
 for (const r of rows)
   console.log(
-    `  ${r.label.padEnd(62)} ${r.perSecond.toFixed(0).padStart(9)} evals/s  (${r.seconds.toFixed(2)} s)`,
+    `  ${r.label.padEnd(70)} ${r.perSecond.toFixed(0).padStart(9)} evals/s  (${r.seconds.toFixed(2)} s)`,
   );
-const [decSummary, floatSummary, decFull, floatFull] = rows;
+const [floatSummary, , fastSummary, fastEveryField, referenceSummary, floatFull, exactFull, , cachedParse] =
+  rows;
 console.log(
-  `  ratio float64 / decimal, summary: ${(floatSummary!.perSecond / decSummary!.perSecond).toFixed(1)}x slower for exactness`,
+  `  ratio float64 / exact, summary (fast path):   ${(floatSummary!.perSecond / fastSummary!.perSecond).toFixed(1)}x slower for exactness (goal ≤ 4x)`,
 );
 console.log(
-  `  ratio float64 / decimal, full:    ${(floatFull!.perSecond / decFull!.perSecond).toFixed(1)}x slower for exactness`,
+  `  ratio float64 / exact, summary, every field:  ${(floatSummary!.perSecond / fastEveryField!.perSecond).toFixed(1)}x`,
 );
 console.log(
-  `  peak heap during the engine benchmark: ${(peakHeap / 2 ** 20).toFixed(0)} MiB used incl. garbage, ${peakLive ? `${(peakLive / 2 ** 20).toFixed(0)} MiB live after GC` : 'live size needs --expose-gc'} (sampled per chunk of ${CHUNK} accounts, so it does not grow with BENCH_ACCOUNTS)`,
+  `  ratio fast path / reference engine, summary:  ${(fastSummary!.perSecond / referenceSummary!.perSecond).toFixed(1)}x faster (same decimals, string for string)`,
+);
+console.log(
+  `  ratio float64 / exact, full:                  ${(floatFull!.perSecond / exactFull!.perSecond).toFixed(1)}x slower for exactness`,
+);
+console.log(
+  `  parse + validate, cached: ${cachedParse!.perSecond.toFixed(0)} accounts/s (goal ≥ 20,000); fast path taken ${fastPathStats.fast} times, reference ${fastPathStats.reference}`,
+);
+console.log(
+  `  peak heap during the engine benchmark: ${(peakHeap / 2 ** 20).toFixed(0)} MiB used incl. garbage, ${peakLive ? `${(peakLive / 2 ** 20).toFixed(0)} MiB live after GC` : 'live size needs --expose-gc'} (goal < 300 MiB; sampled per chunk of ${CHUNK} accounts, so it does not grow with BENCH_ACCOUNTS)`,
 );
 // --- The evaluator: write compaction (on change + heartbeat) against writing every evaluation. ---
 async function evaluatorRun(

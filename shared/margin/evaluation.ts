@@ -18,6 +18,10 @@ export interface PositionEvaluation {
   bankruptcyPrice?: Decimal | null;
 }
 
+/**
+ * A summary from the fast path is a lazy object (fields are getters on its prototype, each decimal made on
+ * first read): read the fields, or evaluationToJson() for a plain copy; never spread it or list its keys.
+ */
 export interface Evaluation {
   accountId: string;
   model: ModelName;

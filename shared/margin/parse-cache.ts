@@ -1,7 +1,7 @@
 import { Decimal } from '../decimal.ts';
 import type { Position } from '../schemas/position.ts';
 import { parseEvaluationInput, type ValidatedInput } from './evaluate.ts';
-import { recordTemplate, recordTemplates } from './position-template.ts';
+import { recordTemplates } from './position-template.ts';
 
 const DECIMAL = /^[+-]?(\d+(\.\d*)?|\.\d+)$/;
 const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
@@ -40,7 +40,7 @@ export class ParsedInputCache {
       prices.push(price);
       times.push(time as string | undefined);
     }
-    const key = JSON.stringify([input.account, input.positions], withoutPrices);
+    const key = JSON.stringify([input.account, input.positions.map(withoutPrice)]);
     let template = this.entries.get(key);
     if (template) {
       this.hits += 1;
@@ -58,18 +58,32 @@ export class ParsedInputCache {
 }
 
 /** The key leaves out what changes on every tick. */
-function withoutPrices(key: string, value: unknown): unknown {
-  return key === 'price' || key === 'priceTime' ? undefined : value;
+function withoutPrice(position: RawInput['positions'][number]): unknown {
+  const { price: _price, priceTime: _time, ...rest } = position;
+  return rest;
 }
 
 /** A decimal string above zero, as zod's positiveDecimal reads it; null for anything else. */
 function priceOf(price: unknown): Decimal | null {
   if (typeof price !== 'string') return null;
-  const trimmed = price.trim();
-  if (!DECIMAL.test(trimmed)) return null;
-  const value = new Decimal(trimmed);
+  let value = recentPrices.get(price);
+  if (value === undefined) {
+    const trimmed = price.trim();
+    if (!DECIMAL.test(trimmed)) return null;
+    value = new Decimal(trimmed);
+    if (recentPrices.size >= RECENT_PRICES) recentPrices.clear();
+    recentPrices.set(price, value);
+  }
   return value.greaterThan(0) ? value : null;
 }
+
+/**
+ * Prices are per instrument, so in a sweep every holder of an instrument brings the same price string:
+ * it is parsed once (Decimals are immutable, so one instance serves them all). Cleared when full: a
+ * tick's prices are what matter.
+ */
+const recentPrices = new Map<string, Decimal>();
+const RECENT_PRICES = 10_000;
 
 function validTime(time: unknown): boolean {
   return typeof time === 'string' && DATE_TIME.test(time) && !Number.isNaN(Date.parse(time));
@@ -77,7 +91,5 @@ function validTime(time: unknown): boolean {
 
 function withPrice(position: Position, price: Decimal, priceTime: string | undefined): Position {
   const { priceTime: _old, ...rest } = position;
-  const repriced = priceTime === undefined ? { ...rest, price } : { ...rest, price, priceTime };
-  recordTemplate(repriced, position);
-  return repriced;
+  return priceTime === undefined ? { ...rest, price } : { ...rest, price, priceTime };
 }

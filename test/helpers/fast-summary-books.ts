@@ -29,26 +29,35 @@ export interface RawBook {
 const OFFSETS = ['0', '1e-12', '-1e-12', '1e-8', '-1e-8', '0.01', '-0.01'];
 const LEVELS = ['1.2', '1.5', '2'];
 
-/** A price scale and range: cents equities, sub-penny, crypto's 8 decimals, 12 decimals. */
-const priceArb = fc.oneof(
-  fixedPoint(50, 50_000_000, 2),
-  fixedPoint(100, 99_999, 4),
-  fixedPoint(1, 9_000_000_000, 8),
-  fixedPoint(1, 9_000_000_000_000, 12),
-);
+/**
+ * Two profiles, half the books each: equities in cents with whole quantities (what a broker mostly holds;
+ * the float64 tier), and mixed scales up to crypto's 8 and 12 decimals (the BigInt tier).
+ */
+type Profile = 'cents' | 'mixed';
+const centsArb = fixedPoint(50, 50_000_000, 2);
+const priceArb = (profile: Profile) =>
+  profile === 'cents'
+    ? centsArb
+    : fc.oneof(
+        centsArb,
+        fixedPoint(100, 99_999, 4),
+        fixedPoint(1, 9_000_000_000, 8),
+        fixedPoint(1, 9_000_000_000_000, 12),
+      );
 
 const quantityArb = (allowShorts: boolean, fractional: boolean) =>
-  (fractional ? fixedPoint(1, 500_000_000, 8) : fixedPoint(1, 5_000, 0)).chain((q) =>
-    allowShorts ? fc.constantFrom(q, `-${q}`) : fc.constant(q),
-  );
+  (fractional
+    ? fc.oneof(fixedPoint(1, 500_000_000, 8), fixedPoint(1, 500, 0))
+    : fixedPoint(1, 5_000, 0)
+  ).chain((q) => (allowShorts ? fc.constantFrom(q, `-${q}`) : fc.constant(q)));
 
-function positionArb(model: SeparableModelName, index: number) {
+function positionArb(model: SeparableModelName, index: number, profile: Profile) {
   const shorts = model !== 'cash';
   return fc
     .record({
-      quantity: quantityArb(shorts, model === 'tiered'),
-      price: priceArb,
-      avgCost: priceArb,
+      quantity: quantityArb(shorts, model === 'tiered' && profile === 'mixed'),
+      price: priceArb(profile),
+      avgCost: priceArb(profile),
       multiplier: fc.constantFrom('1', '1', '100', '0.1'),
       leverageFactor: model === 'reg-t' ? fc.constantFrom('1', '1', '2', '-3') : fc.constant('1'),
       maintenanceRate: fc.option(fc.constantFrom('0.35', '0.5', '0.02'), { nil: undefined }),
@@ -124,31 +133,60 @@ const placementArb = fc.oneof(
   }),
 );
 
-export function bookArb(model: SeparableModelName, maxPositions = 5): fc.Arbitrary<RawBook> {
-  return fc
-    .record({
-      positions: fc
-        .integer({ min: 1, max: maxPositions })
-        .chain((n) => fc.tuple(...Array.from({ length: n }, (_, i) => positionArb(model, i)))),
-      params: paramsArb(model),
-      cash: fc.oneof(fixedPoint(-5_000_000_00, 5_000_000_00, 2), fixedPoint(-100_000, 100_000, 6)),
-      placement: placementArb,
-      pending: fc.constantFrom([], [{ tradeDate: '2026-01-02', amount: '1500.25' }]),
-    })
-    .map(({ positions, params, cash, placement, pending }) => {
-      const raw: RawBook = {
-        account: {
-          id: 'F',
-          model,
-          cash,
-          asOf: '2026-01-05',
-          params: Object.fromEntries(Object.entries(params).filter(([, v]) => v !== undefined)),
-          ...(model === 'cash' ? { pendingSettlements: pending } : {}),
-        },
-        positions: positions.map((p) => ({ ...p })),
-      };
-      return place(raw, placement);
-    });
+/** A book and a later tick's prices (in the same profile) for its positions. */
+export function bookArb(
+  model: SeparableModelName,
+  maxPositions = 5,
+): fc.Arbitrary<{ raw: RawBook; tick: string[] }> {
+  return fc.constantFrom<Profile>('cents', 'mixed').chain((profile) =>
+    fc
+      .record({
+        positions: fc
+          .integer({ min: 1, max: maxPositions })
+          .chain((n) => fc.tuple(...Array.from({ length: n }, (_, i) => positionArb(model, i, profile)))),
+        params: paramsArb(model),
+        cash:
+          profile === 'cents'
+            ? fixedPoint(-5_000_000_00, 5_000_000_00, 2)
+            : fc.oneof(fixedPoint(-5_000_000_00, 5_000_000_00, 2), fixedPoint(-100_000, 100_000, 6)),
+        placement: placementArb,
+        pending: fc.constantFrom([], [{ tradeDate: '2026-01-02', amount: '1500.25' }]),
+        tick: fc.array(priceArb(profile), { minLength: 1, maxLength: 5 }),
+      })
+      .map(({ tick, ...book }) => ({ raw: bookOf(model, book), tick })),
+  );
+}
+
+function bookOf(
+  model: SeparableModelName,
+  {
+    positions,
+    params,
+    cash,
+    placement,
+    pending,
+  }: {
+    positions: Record<string, unknown>[];
+    params: Record<string, unknown>;
+    cash: string;
+    placement: Placement;
+    pending: readonly unknown[];
+  },
+): RawBook {
+  {
+    const raw: RawBook = {
+      account: {
+        id: 'F',
+        model,
+        cash,
+        asOf: '2026-01-05',
+        params: Object.fromEntries(Object.entries(params).filter(([, v]) => v !== undefined)),
+        ...(model === 'cash' ? { pendingSettlements: pending } : {}),
+      },
+      positions: positions.map((p) => ({ ...p })),
+    };
+    return place(raw, placement);
+  }
 }
 
 type Placement = typeof placementArb extends fc.Arbitrary<infer T> ? T : never;
@@ -285,18 +323,20 @@ export function differentialProperty(
     const cache = new ParsedInputCache(1_000);
     const before = { ...fastPathStats };
     fc.assert(
-      fc.property(bookArb(model), fc.array(priceArb, { minLength: 1, maxLength: 5 }), (raw, tick) =>
-        sameAsReference(raw, tick, cache),
-      ),
+      fc.property(bookArb(model), ({ raw, tick }) => sameAsReference(raw, tick, cache)),
       { numRuns: runs },
     );
     const fast = fastPathStats.fast - before.fast;
     const reference = fastPathStats.reference - before.reference;
     const distance = fastPathStats.distanceFallbacks - before.distanceFallbacks;
     const exact = fastPathStats.exactDecisions - before.exactDecisions;
+    const float = fastPathStats.floatTier - before.floatTier;
     console.log(
-      `${model}: ${fast} fast, ${reference} reference, ${distance} distance fallbacks, ${exact} decisions too close for float64`,
+      `${model}: ${fast} fast (${float} in the float64 tier), ${reference} reference, ${distance} distance fallbacks, ${exact} decisions too close for float64`,
     );
+    // Both integer tiers must be exercised, or one of them is untested.
+    expect(float).toBeGreaterThan(fast / 20);
+    expect(fast - float).toBeGreaterThan(fast / 20);
     expect(fast / (fast + reference)).toBeGreaterThanOrEqual(minimumFastShare);
   }, 900_000);
 }

@@ -100,7 +100,7 @@ function compile(rule: PositionRule, position: Position): CompiledPosition | nul
   return compiled;
 }
 
-/** Positions priced by a rule before, by identity (the template a re-priced position was copied from). */
+/** Positions compiled under a rule before, by identity. */
 const byIdentity = new WeakMap<Position, Map<PositionRule, CompiledPosition | null>>();
 /**
  * The same by content, for positions made afresh with the same static fields (a what-if fill changes one
@@ -117,22 +117,21 @@ function contentKey(position: Position): string {
 }
 
 /**
- * The position's compiled requirements under this rule, built once per stored version of the position
- * (keyed by its template) and rule (one per params object). Rules must price from the price they are
- * given, never from position.price, which is what makes the tables valid for every later tick.
+ * The position's compiled requirements under this rule (one rule per params object), by identity, then
+ * by content. Rules must price from the price they are given, never from position.price, which is what
+ * makes the tables valid for every later tick.
  */
 export function compiledPosition(rule: PositionRule, position: Position): CompiledPosition | null {
-  const template = templateOf(position);
-  let byRule = byIdentity.get(template);
-  if (!byRule) byIdentity.set(template, (byRule = new Map()));
+  let byRule = byIdentity.get(position);
+  if (!byRule) byIdentity.set(position, (byRule = new Map()));
   let result = byRule.get(rule);
   if (result === undefined) {
     let contents = byContent.get(rule);
     if (!contents) byContent.set(rule, (contents = new Map()));
-    const key = contentKey(template);
+    const key = contentKey(position);
     result = contents.get(key);
     if (result === undefined) {
-      result = compile(rule, template);
+      result = compile(rule, position);
       if (contents.size >= CONTENT_ENTRIES) contents.delete(contents.keys().next().value!);
       contents.set(key, result);
     }

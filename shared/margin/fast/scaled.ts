@@ -16,8 +16,8 @@ const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 /** 10^k as BigInt. */
 const BIG10 = Array.from({ length: 120 }, (_, k) => 10n ** BigInt(k));
-/** 10^k as float64 for k ≤ 22: every one is exact. */
-export const POW10 = Array.from({ length: 23 }, (_, k) => 10 ** k);
+/** 10^k as float64: exact for k ≤ 22; beyond, the float64 tier only ever multiplies zero by them. */
+export const POW10 = Array.from({ length: 309 }, (_, k) => 10 ** k);
 
 export function bounded(m: bigint): bigint {
   if (m >= LIMIT || m <= -LIMIT) throw OVERFLOW;
@@ -101,6 +101,36 @@ export function scaledOf(x: Decimal): Scaled {
   }
   const n = m <= SAFE ? Number(m) : Number.NaN;
   return new Scaled(sign * n, s, digits, x.s < 0 ? -m : m);
+}
+
+/**
+ * Arithmetic on either tier's integers. A book is evaluated in one tier: float64 when the static digit
+ * bound (fast/summary.ts) proves every value below 10¹⁵, BigInt otherwise; `float` says which.
+ */
+export function lifted(x: Scaled, to: number, float: boolean): Int {
+  return float ? x.n * POW10[to - x.s]! : at(x, to);
+}
+
+export function product(x: Scaled, price: Scaled, to: number, float: boolean): Int {
+  return float ? x.n * price.n * POW10[to - x.s - price.s]! : times(x, price, to);
+}
+
+export function plus(a: Int, b: Int): Int {
+  return typeof a === 'number' ? a + (b as number) : bounded(a + (b as bigint));
+}
+
+export function minus(a: Int, b: Int): Int {
+  return typeof a === 'number' ? a - (b as number) : bounded(a - (b as bigint));
+}
+
+/** a · 10^k. */
+export function shift(a: Int, k: number): Int {
+  return typeof a === 'number' ? a * POW10[k]! : raise(a, k);
+}
+
+/** θ · a for a scaled coefficient θ (a call ratio). */
+export function scaleBy(theta: Scaled, a: Int): Int {
+  return typeof a === 'number' ? theta.n * a : theta.m * a;
 }
 
 /** Decimal's own layout from significant digits and exponent (see decimalOf). */

@@ -3,6 +3,8 @@ export const fastPathStats = {
   fast: 0,
   reference: 0,
   distanceFallbacks: 0,
+  /** Fast summaries whose integers a static bound kept in float64 (the rest ran on BigInt). */
+  floatTier: 0,
   /** Float64 could not decide an order or a sign within its error bound: decimal.js did. */
   exactDecisions: 0,
 };

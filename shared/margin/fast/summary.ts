@@ -9,12 +9,14 @@ import { compiledPositions, type CompiledPosition } from './compile.ts';
 import {
   OVERFLOW,
   POW10,
-  at,
-  bounded,
   decimalOf,
-  raise,
+  lifted,
+  minus,
+  plus,
+  product,
+  scaleBy,
   scaledOf,
-  times,
+  shift,
   type Int,
   type Scaled,
 } from './scaled.ts';
@@ -134,102 +136,99 @@ function summaryOf(
       scale = Math.max(scale, c.maintenanceA[k]!.s, c.maintenanceB[k]!.s + price.s);
   }
 
-  // The float64 tier when a static bound proves every term and sum below 10¹⁵ (< 2⁵³, so exact).
-  const tier =
-    widestTerm(cash, accountMaintenance, compiled, movers, scale) + Math.ceil(Math.log10(3 * n + 3)) <= 15
-      ? sumsInFloat
-      : sumsInBigInt;
-  const sums = tier(model.valuation, cash, accountMaintenance, compiled, movers, scale);
-  const constant = BigInt(sums.constant);
-  const slope = BigInt(sums.slope);
-  const long = BigInt(sums.long);
-  const short = BigInt(sums.short);
-  const initial = BigInt(sums.initial);
-  const maintenance = BigInt(sums.maintenance);
-  const equity = bounded(constant + slope);
-  bounded(long + short);
   const theta = scaledOf(params.callRatio);
+  // The float64 tier when a static bound proves every integer below 2⁵³ (so every operation is exact):
+  // at most 3n + 3 terms summed, the solver's θ·sums and the shift by θ's scale, then one subtraction.
+  const headroom = (3 * n + 3) * Math.max(10 ** theta.s, Math.abs(theta.n)) * 2 * 1.01;
+  const float = largestTerm(cash, accountMaintenance, compiled, movers, scale) * headroom < 2 ** 53;
+  const sums = bookSums(model.valuation, cash, accountMaintenance, compiled, movers, scale, float);
+  if (float) fastPathStats.floatTier += 1;
+  const { constant, slope, long, short, initial, maintenance } = sums;
+  const equity = plus(constant, slope);
+  const gross = plus(long, short);
   return new FastEvaluation(model, book, reference, {
     scale,
     equity,
     long,
     short,
-    gross: long + short,
-    net: long - short,
-    excess: equity - maintenance,
+    gross,
+    net: minus(long, short),
+    excess: minus(equity, maintenance),
     initial,
     maintenance,
     // equity < callRatio · maintenance, both sides at scale + θ's scale.
-    inMarginCall: raise(equity, theta.s) < theta.m * maintenance || (maintenance === 0n && equity < 0n),
+    inMarginCall: shift(equity, theta.s) < scaleBy(theta, maintenance) || (maintenance == 0 && equity < 0),
     theta,
     values: sums.values,
     initials: sums.initials,
     maintenances: sums.maintenances,
-    solver: () =>
-      new UniformSolver(movers, scale, constant, slope, at(accountMaintenance, scale), maintenance),
+    solver: () => new UniformSolver(movers, scale, constant, slope, sums.accountMaintenance, maintenance),
   });
 }
 
-/** Digits of the widest term the sums will hold, from each factor's digit count and the raise to `scale`. */
-function widestTerm(
+/**
+ * The largest magnitude of any term the sums and the solver will hold, estimated in float64 (a few
+ * roundings, covered by the 1% margin of the caller); Infinity when a factor is not a safe integer.
+ */
+function largestTerm(
   cash: Scaled,
   accountMaintenance: Scaled,
   compiled: readonly CompiledPosition[],
   movers: readonly Mover[],
   scale: number,
 ): number {
-  const alone = (x: Scaled) => x.digits + scale - x.s;
-  const product = (x: Scaled, price: Scaled) => x.digits + price.digits + scale - x.s - price.s;
-  let widest = Math.max(alone(cash), alone(accountMaintenance));
+  const alone = (x: Scaled) => Math.abs(x.n) * 10 ** (scale - x.s);
+  const product = (x: Scaled, price: Scaled) => Math.abs(x.n * price.n) * 10 ** (scale - x.s - price.s);
+  let largest = Math.max(alone(cash), alone(accountMaintenance));
   for (let i = 0; i < compiled.length; i++) {
     const c = compiled[i]!;
     const { scaledPrice: price, piece } = movers[i]!;
-    widest = Math.max(
-      widest,
+    largest = Math.max(
+      largest,
       product(c.exposure, price),
       alone(c.initialA[piece]!),
       product(c.initialB[piece]!, price),
-      alone(c.maintenanceA[piece]!),
-      product(c.maintenanceB[piece]!, price),
       c.entryValue ? alone(c.entryValue) : 0,
     );
+    for (let k = 0; k < c.maintenanceA.length; k++)
+      largest = Math.max(largest, alone(c.maintenanceA[k]!), product(c.maintenanceB[k]!, price));
   }
-  return widest;
+  return Number.isNaN(largest) ? Infinity : largest;
 }
 
 /** The book's sums at one scale: equity's constant and slope, exposures, requirements, per position. */
-interface Sums<T extends Int> {
-  constant: T;
-  slope: T;
-  long: T;
-  short: T;
-  initial: T;
-  maintenance: T;
-  values: T[];
-  initials: T[];
-  maintenances: T[];
+interface Sums {
+  constant: Int;
+  slope: Int;
+  long: Int;
+  short: Int;
+  initial: Int;
+  maintenance: Int;
+  accountMaintenance: Int;
+  values: Int[];
+  initials: Int[];
+  maintenances: Int[];
 }
 
-type SumsTier = (
+function bookSums(
   valuation: 'spot' | 'derivative',
   cash: Scaled,
   accountMaintenance: Scaled,
   compiled: readonly CompiledPosition[],
   movers: readonly Mover[],
   scale: number,
-) => Sums<Int>;
-
-/** Float64 arithmetic on integers the static bound keeps below 10¹⁵: every operation is exact. */
-const sumsInFloat: SumsTier = (valuation, cash, accountMaintenance, compiled, movers, scale) => {
-  const lift = (x: Scaled) => x.n * POW10[scale - x.s]!;
-  const times = (x: Scaled, price: Scaled) => x.n * price.n * POW10[scale - x.s - price.s]!;
-  const result: Sums<number> = {
-    constant: lift(cash),
-    slope: 0,
-    long: 0,
-    short: 0,
-    initial: 0,
-    maintenance: lift(accountMaintenance),
+  float: boolean,
+): Sums {
+  const zero: Int = float ? 0 : 0n;
+  const account = lifted(accountMaintenance, scale, float);
+  const result: Sums = {
+    constant: lifted(cash, scale, float),
+    slope: zero,
+    long: zero,
+    short: zero,
+    initial: zero,
+    maintenance: account,
+    accountMaintenance: account,
     values: [],
     initials: [],
     maintenances: [],
@@ -237,68 +236,41 @@ const sumsInFloat: SumsTier = (valuation, cash, accountMaintenance, compiled, mo
   for (let i = 0; i < compiled.length; i++) {
     const c = compiled[i]!;
     const { scaledPrice: price, piece } = movers[i]!;
-    const value = times(c.exposure, price);
-    const init = lift(c.initialA[piece]!) + times(c.initialB[piece]!, price);
-    const maint = lift(c.maintenanceA[piece]!) + times(c.maintenanceB[piece]!, price);
+    const value = product(c.exposure, price, scale, float);
+    const init = plus(
+      lifted(c.initialA[piece]!, scale, float),
+      product(c.initialB[piece]!, price, scale, float),
+    );
+    const maint = plus(
+      lifted(c.maintenanceA[piece]!, scale, float),
+      product(c.maintenanceB[piece]!, price, scale, float),
+    );
     result.values.push(value);
     result.initials.push(init);
     result.maintenances.push(maint);
-    result.slope += value;
-    if (value >= 0) result.long += value;
-    else result.short -= value;
-    result.initial += init;
-    result.maintenance += maint;
+    result.slope = plus(result.slope, value);
+    if (value >= 0) result.long = plus(result.long, value);
+    else result.short = minus(result.short, value);
+    result.initial = plus(result.initial, init);
+    result.maintenance = plus(result.maintenance, maint);
     // A derivative's cash never bought the contract: equity counts only the move from entry.
-    if (valuation === 'derivative') result.constant -= c.entryValue ? lift(c.entryValue) : value;
+    if (valuation === 'derivative')
+      result.constant = minus(result.constant, c.entryValue ? lifted(c.entryValue, scale, float) : value);
   }
   return result;
-};
-
-/** The same sums in BigInt, each term held below 10³⁶ (see scaled.ts). */
-const sumsInBigInt: SumsTier = (valuation, cash, accountMaintenance, compiled, movers, scale) => {
-  const result: Sums<bigint> = {
-    constant: at(cash, scale),
-    slope: 0n,
-    long: 0n,
-    short: 0n,
-    initial: 0n,
-    maintenance: at(accountMaintenance, scale),
-    values: [],
-    initials: [],
-    maintenances: [],
-  };
-  for (let i = 0; i < compiled.length; i++) {
-    const c = compiled[i]!;
-    const { scaledPrice: price, piece } = movers[i]!;
-    const value = times(c.exposure, price, scale);
-    const init = bounded(at(c.initialA[piece]!, scale) + times(c.initialB[piece]!, price, scale));
-    const maint = bounded(at(c.maintenanceA[piece]!, scale) + times(c.maintenanceB[piece]!, price, scale));
-    result.values.push(value);
-    result.initials.push(init);
-    result.maintenances.push(maint);
-    result.slope += value;
-    if (value >= 0n) result.long += value;
-    else result.short -= value;
-    result.initial += init;
-    result.maintenance += maint;
-    if (valuation === 'derivative') result.constant -= c.entryValue ? at(c.entryValue, scale) : value;
-  }
-  bounded(result.initial);
-  bounded(result.maintenance);
-  return result;
-};
+}
 
 /** The exact integers a summary is made of, at one scale. */
 interface Core {
   scale: number;
-  equity: bigint;
-  long: bigint;
-  short: bigint;
-  gross: bigint;
-  net: bigint;
-  excess: bigint;
-  initial: bigint;
-  maintenance: bigint;
+  equity: Int;
+  long: Int;
+  short: Int;
+  gross: Int;
+  net: Int;
+  excess: Int;
+  initial: Int;
+  maintenance: Int;
   inMarginCall: boolean;
   theta: Scaled;
   values: Int[];
@@ -341,7 +313,7 @@ class FastEvaluation implements Evaluation {
     this.inMarginCall = core.inMarginCall;
   }
 
-  private decimal(m: bigint): Decimal {
+  private decimal(m: Int): Decimal {
     return decimalOf(m, this.core.scale);
   }
 
@@ -374,12 +346,11 @@ class FastEvaluation implements Evaluation {
   }
   get marginRatio() {
     if (this.ratioMemo === undefined)
-      this.ratioMemo =
-        this.core.maintenance === 0n ? null : this.equity.dividedBy(this.maintenanceRequirement);
+      this.ratioMemo = this.core.maintenance == 0 ? null : this.equity.dividedBy(this.maintenanceRequirement);
     return this.ratioMemo;
   }
   get marginLevelPct() {
-    return this.core.gross === 0n ? null : this.equity.dividedBy(this.grossExposure).times(100);
+    return this.core.gross == 0 ? null : this.equity.dividedBy(this.grossExposure).times(100);
   }
   private get funds() {
     return (this.fundsMemo ??= this.engine.funds(this.book, {

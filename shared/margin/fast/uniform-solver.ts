@@ -2,7 +2,18 @@ import { Decimal, ONE } from '../../decimal.ts';
 import type { ScaleRoots } from '../distance.ts';
 import type { CompiledPosition } from './compile.ts';
 import { exactDecision } from './stats.ts';
-import { OVERFLOW, at, bounded, decimalOf, raise, times, type Scaled } from './scaled.ts';
+import {
+  OVERFLOW,
+  decimalOf,
+  lifted,
+  minus,
+  plus,
+  product,
+  scaleBy,
+  shift,
+  type Int,
+  type Scaled,
+} from './scaled.ts';
 
 const U = Number.EPSILON;
 
@@ -18,13 +29,13 @@ export interface Mover {
 
 /** Σ piece intercepts (a) and Σ piece slopes · price (b) of a segment, at the book's scale. */
 interface Sums {
-  a: bigint;
-  b: bigint;
+  a: Int;
+  b: Int;
 }
 
 interface Piece {
-  alpha: bigint;
-  beta: bigint;
+  alpha: Int;
+  beta: Int;
 }
 
 /** The reference engine's root: −alpha / beta in decimal.js. */
@@ -63,15 +74,18 @@ export class UniformSolver {
   /** Σ piece intercepts (a) and Σ piece slopes · price (b) of each segment walked, memoised across θ. */
   private readonly segmentsDown: Sums[] = [];
   private readonly segmentsUp: Sums[] = [];
+  /** The tier the book's sums are in (see bookSums). */
+  private readonly float: boolean;
 
   constructor(
     private readonly movers: Mover[],
     private readonly scale: number,
-    private readonly constant: bigint,
-    private readonly slope: bigint,
-    private readonly accountMaintenance: bigint,
-    private readonly maintenance: bigint,
+    private readonly constant: Int,
+    private readonly slope: Int,
+    private readonly accountMaintenance: Int,
+    private readonly maintenance: Int,
   ) {
+    this.float = typeof constant === 'number';
     const down: Crossing[] = [];
     const up: Crossing[] = [];
     for (let mover = 0; mover < movers.length; mover++) {
@@ -111,20 +125,20 @@ export class UniformSolver {
   private pieceTerms(mover: number, k: number): Sums {
     const m = this.movers[mover]!;
     return {
-      a: at(m.compiled.maintenanceA[k]!, this.scale),
-      b: times(m.compiled.maintenanceB[k]!, m.scaledPrice, this.scale),
+      a: lifted(m.compiled.maintenanceA[k]!, this.scale, this.float),
+      b: product(m.compiled.maintenanceB[k]!, m.scaledPrice, this.scale, this.float),
     };
   }
 
   private today(): Sums {
     let a = this.accountMaintenance;
-    let b = 0n;
+    let b: Int = this.float ? 0 : 0n;
     for (let i = 0; i < this.movers.length; i++) {
-      const m = this.movers[i]!;
-      a += at(m.compiled.maintenanceA[m.piece]!, this.scale);
-      b += times(m.compiled.maintenanceB[m.piece]!, m.scaledPrice, this.scale);
+      const t = this.pieceTerms(i, this.movers[i]!.piece);
+      a = plus(a, t.a);
+      b = plus(b, t.b);
     }
-    return { a: bounded(a), b: bounded(b) };
+    return { a, b };
   }
 
   /** Segment j's sums; segment j + 1 is reached by crossing group j (down: piece k+1 → k; up: k → k+1). */
@@ -138,29 +152,29 @@ export class UniformSolver {
         const [from, to] = direction === 'down' ? [c.k + 1, c.k] : [c.k, c.k + 1];
         const leaving = this.pieceTerms(c.mover, from);
         const entering = this.pieceTerms(c.mover, to);
-        a = a - leaving.a + entering.a;
-        b = b - leaving.b + entering.b;
+        a = plus(minus(a, leaving.a), entering.a);
+        b = plus(minus(b, leaving.b), entering.b);
       }
-      memo.push({ a: bounded(a), b: bounded(b) });
+      memo.push({ a, b });
     }
     return memo[j]!;
   }
 
   roots(theta: Scaled): ScaleRoots {
     // gap(1) = equity − θ·maintenance, at scale + θ.s
-    if (raise(this.constant + this.slope, theta.s) - theta.m * this.maintenance <= 0n)
+    if (minus(shift(plus(this.constant, this.slope), theta.s), scaleBy(theta, this.maintenance)) <= 0)
       return { breached: true, origin: ONE, down: ONE, up: ONE };
     const s = this.scale + theta.s;
     let down: Decimal | null = null;
     for (let j = 0; j <= this.below.length; j++) {
       const p = this.piece(j, 'down', theta);
       const hi = this.below[j - 1];
-      if (hi ? this.reachedAt(p, hi, s) : p.alpha + p.beta <= 0n) {
+      if (hi ? this.reachedAt(p, hi, s) : plus(p.alpha, p.beta) <= 0) {
         down = hi ? this.exactPoint(hi) : ONE;
         break;
       }
       const lo = this.below[j];
-      if (lo ? this.reachedAt(p, lo, s) : p.alpha <= 0n) {
+      if (lo ? this.reachedAt(p, lo, s) : p.alpha <= 0) {
         down = rootOf(p, s);
         break;
       }
@@ -169,12 +183,12 @@ export class UniformSolver {
     for (let j = 0; j <= this.above.length; j++) {
       const p = this.piece(j, 'up', theta);
       const lo = this.above[j - 1];
-      if (lo ? this.reachedAt(p, lo, s) : p.alpha + p.beta <= 0n) {
+      if (lo ? this.reachedAt(p, lo, s) : plus(p.alpha, p.beta) <= 0) {
         up = lo ? this.exactPoint(lo) : ONE;
         break;
       }
       const hi = this.above[j];
-      if (hi ? this.reachedAt(p, hi, s) : p.beta < 0n) {
+      if (hi ? this.reachedAt(p, hi, s) : p.beta < 0) {
         up = rootOf(p, s);
         break;
       }
@@ -186,8 +200,8 @@ export class UniformSolver {
   private piece(j: number, direction: 'down' | 'up', theta: Scaled): Piece {
     const { a, b } = this.segment(j, direction);
     return {
-      alpha: raise(this.constant, theta.s) - theta.m * a,
-      beta: raise(this.slope, theta.s) - theta.m * b,
+      alpha: minus(shift(this.constant, theta.s), scaleBy(theta, a)),
+      beta: minus(shift(this.slope, theta.s), scaleBy(theta, b)),
     };
   }
 
