@@ -95,6 +95,7 @@ describe('evaluation pipeline on DynamoDB Local, driven by real stream records',
         TableName: tables.riskHistory,
         KeyConditionExpression: 'accountId = :a',
         ExpressionAttributeValues: { ':a': 'A1' },
+        ConsistentRead: true,
       }),
     );
     expect(history.Items).toHaveLength(1);

@@ -31,12 +31,12 @@ const NO_THRESHOLD = scaledOf(ZERO);
 /**
  * The summary evaluation (no per-position call prices) of a separable book in scaled-integer arithmetic.
  *
- * Sums and products run on BigInt mantissas at one scale for the whole book, so they are exact; decimal.js
- * is used only for the few results that need division (ratios, funds, solved moves), fed the same exact
- * operands as the reference engine and calling the same operations, so every output is the same decimal,
- * string for string. What the integers cannot prove returns null and the caller uses the reference
- * engine: a term past 10³⁶ (where decimal.js's 40 digits would round), a price exactly on a breakpoint, a
- * rule that cannot be compiled. docs/margin-models.md lists the proof obligations;
+ * Sums and products run on exact integers at one scale for the whole book (float64 where a static bound
+ * proves them below 2⁵³, BigInt otherwise); decimal.js is used only for the few results that need division
+ * (ratios, funds, solved moves), fed the same exact operands as the reference engine and calling the same
+ * operations, so every output is the same decimal, string for string. What the integers cannot prove
+ * returns null and the caller uses the reference engine: a term past 10³⁶ (where decimal.js's 40 digits
+ * would round), a price exactly on a breakpoint, a rule that cannot be compiled. docs/margin-models.md lists the proof obligations;
  * test/property/fast-summary.*.differential.test.ts hold the fast path to the reference.
  */
 export function fastSummary(
@@ -59,18 +59,18 @@ function must<T>(value: T | null): T {
 }
 
 /**
- * The piece of `curve` that holds `price`. Floats order the price against each breakpoint when they are
+ * The piece of the position's table that holds `price`. Floats order the price against each breakpoint when they are
  * further apart than their rounding; closer than that, decimal.js compares. A price exactly on a
  * breakpoint leaves the fast path: a rule may jump there, and the tables hold only the open pieces.
  */
-function pieceOf(curve: CompiledPosition, price: Decimal, priceFloat: number): number {
+function pieceOf(table: CompiledPosition, price: Decimal, priceFloat: number): number {
   let k = 0;
-  while (k < curve.bps.length) {
-    const bp = curve.bpFloat[k]!;
+  while (k < table.bps.length) {
+    const bp = table.bpFloat[k]!;
     const order =
       Math.abs(priceFloat - bp) > 4 * Number.EPSILON * Math.abs(bp)
         ? Math.sign(priceFloat - bp)
-        : exactDecision(price.comparedTo(curve.bps[k]!));
+        : exactDecision(price.comparedTo(table.bps[k]!));
     if (order === 0) throw OVERFLOW;
     if (order < 0) break;
     k++;
