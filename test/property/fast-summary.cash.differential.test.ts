@@ -2,5 +2,5 @@ import { describe } from 'vitest';
 import { differentialProperty, runsFor } from '../helpers/fast-summary-books.ts';
 
 describe('fast summary = reference engine (cash)', () => {
-  differentialProperty('cash', runsFor(7_500), 0.9);
+  differentialProperty('cash', runsFor(10_000), 0.9);
 });

@@ -2,5 +2,5 @@ import { describe } from 'vitest';
 import { differentialProperty, runsFor } from '../helpers/fast-summary-books.ts';
 
 describe('fast summary = reference engine (tiered)', () => {
-  differentialProperty('tiered', runsFor(15_000), 0.5);
+  differentialProperty('tiered', runsFor(10_000), 0.5);
 });
