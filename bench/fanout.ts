@@ -201,7 +201,8 @@ export function runFanoutBench(): void {
 
   const spy = parsePricesCsv(
     readFileSync(
-      join(import.meta.dirname, '..', 'test', 'fixtures', 'SPY_2020-02_2020-04_daily.csv'),
+      // npm runs the bundle from the repo root
+      join(process.cwd(), 'test', 'fixtures', 'SPY_2020-02_2020-04_daily.csv'),
       'utf8',
     ),
     'SPY',
