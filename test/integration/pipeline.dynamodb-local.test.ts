@@ -43,7 +43,9 @@ beforeAll(async () => {
     publisher,
     deadLetter,
     workQueue,
-    config: DEFAULT_PIPELINE_CONFIG,
+    // History expires 90 days after the (fixed, past) test clock, and DynamoDB Local really deletes expired
+    // items in the background: keep them alive for the test.
+    config: { ...DEFAULT_PIPELINE_CONFIG, historyTtlDays: 36_500 },
     telemetry: new Tally(),
     env: { sweepSegments: 3, inlineFanoutLimit: 1 },
     log: { info: () => {}, warn: () => {}, error: () => {} },
