@@ -19,13 +19,13 @@ const BIG10 = Array.from({ length: 120 }, (_, k) => 10n ** BigInt(k));
 /** 10^k as float64: exact for k ≤ 22; beyond, the float64 tier only ever multiplies zero by them. */
 export const POW10 = Array.from({ length: 309 }, (_, k) => 10 ** k);
 
-export function bounded(m: bigint): bigint {
+function bounded(m: bigint): bigint {
   if (m >= LIMIT || m <= -LIMIT) throw OVERFLOW;
   return m;
 }
 
 /** m · 10^k. */
-export function raise(m: bigint, k: number): bigint {
+function raise(m: bigint, k: number): bigint {
   if (k === 0) return m;
   const factor = BIG10[k];
   if (factor === undefined) throw OVERFLOW;
@@ -52,12 +52,12 @@ export class Scaled {
 export type Int = number | bigint;
 
 /** m at scale s, raised to scale `to`. */
-export function at(value: Scaled, to: number): bigint {
+function at(value: Scaled, to: number): bigint {
   return bounded(raise(value.m, to - value.s));
 }
 
 /** coefficient · price at scale `to`. */
-export function times(coefficient: Scaled, price: Scaled, to: number): bigint {
+function times(coefficient: Scaled, price: Scaled, to: number): bigint {
   return bounded(raise(coefficient.m * price.m, to - coefficient.s - price.s));
 }
 
