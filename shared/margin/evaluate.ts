@@ -8,9 +8,9 @@ import type { Evaluation, PositionEvaluation } from './evaluation.ts';
 import type { Book, CommonParams, MarginModel } from './model.ts';
 import { MODELS } from './registry.ts';
 import { fastPathStats, fastSummary } from './fast/summary.ts';
+import { thresholdPrices } from './single-position.ts';
 
 export { fastPathStats };
-import { thresholdPrices } from './single-position.ts';
 
 export interface EvaluateOptions extends BookOptions {
   /** Overrides the account's model (what-if). */
