@@ -32,19 +32,17 @@ function uniqueSorted(points: readonly Decimal[]): Decimal[] {
   return sorted.filter((p, i) => i === 0 || !p.equals(sorted[i - 1]!));
 }
 
-/** The line through (x1, y1) and (x2, y2) if its slope is a finite decimal and it passes the checks. */
-function line(
-  x1: Decimal,
-  y1: Decimal,
-  x2: Decimal,
-  y2: Decimal,
-  checks: readonly (readonly [Decimal, Decimal])[],
-): [Scaled, Scaled] | null {
-  const rise = y2.minus(y1);
+/**
+ * The line through the first two points, if its slope is a finite decimal and every other point lies on
+ * it; as (intercept, slope).
+ */
+function line(xs: readonly Decimal[], ys: readonly Decimal[]): [Scaled, Scaled] | null {
+  const [x1, x2] = [xs[0]!, xs[1]!];
+  const rise = ys[1]!.minus(ys[0]!);
   const slope = rise.dividedBy(x2.minus(x1));
   if (!slope.times(x2.minus(x1)).equals(rise)) return null; // notional / 3, say
-  const intercept = y1.minus(slope.times(x1));
-  if (checks.some(([x, y]) => !intercept.plus(slope.times(x)).equals(y))) return null;
+  const intercept = ys[0]!.minus(slope.times(x1));
+  for (let j = 2; j < xs.length; j++) if (!intercept.plus(slope.times(xs[j]!)).equals(ys[j]!)) return null;
   return [scaledOf(intercept), scaledOf(slope)];
 }
 
@@ -75,21 +73,13 @@ function compile(rule: PositionRule, position: Position): CompiledPosition | nul
     const [x1, x2] = samplePoints(lo, hi);
     const xs = [x1, x2, simplePointBetween(lo, x1), simplePointBetween(x2, hi ?? x2.times(1000))];
     const ys = xs.map((x) => rule.requirement(position, x));
-    const checks = (pick: (r: (typeof ys)[number]) => Decimal) =>
-      [2, 3].map((j) => [xs[j]!, pick(ys[j]!)] as const);
     const maintenance = line(
-      x1,
-      ys[0]!.maintenance,
-      x2,
-      ys[1]!.maintenance,
-      checks((r) => r.maintenance),
+      xs,
+      ys.map((r) => r.maintenance),
     );
     const initial = line(
-      x1,
-      ys[0]!.initial,
-      x2,
-      ys[1]!.initial,
-      checks((r) => r.initial),
+      xs,
+      ys.map((r) => r.initial),
     );
     if (!maintenance || !initial) return null;
     compiled.maintenanceA.push(maintenance[0]);
