@@ -7,7 +7,8 @@ import { rootsToMove, sharedSamples, solveScale } from './distance.ts';
 import type { Evaluation, PositionEvaluation } from './evaluation.ts';
 import type { Book, CommonParams, MarginModel } from './model.ts';
 import { MODELS } from './registry.ts';
-import { fastPathStats, fastSummary } from './fast/summary.ts';
+import { fastPathStats } from './fast/stats.ts';
+import { fastSummary } from './fast/summary.ts';
 import { thresholdPrices } from './single-position.ts';
 
 export { fastPathStats };

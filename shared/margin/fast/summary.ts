@@ -23,8 +23,6 @@ import {
 import { UniformSolver, type Mover } from './uniform-solver.ts';
 import { exactDecision, fastPathStats } from './stats.ts';
 
-export { fastPathStats };
-
 /** θ = 0: the zero-equity move. */
 const NO_THRESHOLD = scaledOf(ZERO);
 
