@@ -1,13 +1,101 @@
 import { SFNClient } from '@aws-sdk/client-sfn';
-import type { EventBridgeEvent } from 'aws-lambda';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { z } from 'zod';
+import { fromZodError, type FieldIssue } from '../../shared/errors.ts';
+import { riskLevelChangedSchema } from '../../shared/events/schemas.ts';
+import { forEachLimit } from '../lib/concurrency.ts';
 import { requireEnv } from '../lib/env.ts';
-import { logger } from '../lib/runtime.ts';
-import { startEscalation } from './start.ts';
+import { SqsDeadLetter, type DeadLetter } from '../lib/queues.ts';
+import { logger, metrics, withMetrics } from '../lib/runtime.ts';
+import type { Telemetry } from '../lib/telemetry.ts';
+import { ESCALATION_START_LIMITS } from './limits.ts';
+import { startEscalation, type StartOptions } from './start.ts';
 
-const sfn = new SFNClient({});
+export interface StarterDeps {
+  sfn: Pick<SFNClient, 'send'>;
+  stateMachineArn: string;
+  deadLetter: DeadLetter;
+  telemetry: Telemetry;
+  log: Pick<typeof logger, 'info' | 'warn' | 'error'>;
+  /** Backoff bounds, and in tests the sleep and random behind them. */
+  start?: Omit<StartOptions, 'onRetry'>;
+  /** StartExecution calls in flight per invocation. */
+  parallelism?: number;
+}
 
-export const handler = async (event: EventBridgeEvent<'RiskLevelChanged', unknown>) => {
-  const result = await startEscalation(event.detail, sfn, requireEnv('STATE_MACHINE_ARN'));
-  logger.info('escalation start', { ...result });
-  return result;
-};
+/** The EventBridge event the StartOnRisk rule puts on the start queue, as the message body. */
+const startMessageSchema = z.object({
+  'detail-type': z.literal('RiskLevelChanged'),
+  detail: riskLevelChangedSchema,
+});
+
+function parseBody(body: string): { ok: true; detail: unknown } | { ok: false; issues: FieldIssue[] } {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    return { ok: false, issues: [{ field: 'body', message: 'not JSON' }] };
+  }
+  const parsed = startMessageSchema.safeParse(json);
+  return parsed.success
+    ? { ok: true, detail: parsed.data.detail }
+    : { ok: false, issues: fromZodError(parsed.error).issues };
+}
+
+/**
+ * Start-queue messages → escalation starts: parse each body, start, report. A start still throttled after
+ * its retries (or failing otherwise) is a batch item failure: the message comes back after the visibility
+ * timeout and, after maxReceiveCount receives, lands in the start dead-letter queue. A body that can never
+ * start (not the event, or not a valid RiskLevelChanged) is dead-lettered with the field named, once.
+ */
+export function makeStarterHandler(deps: () => StarterDeps) {
+  return async (event: SQSEvent): Promise<SQSBatchResponse> => {
+    const d = deps();
+    const failures = await forEachLimit(
+      event.Records,
+      d.parallelism ?? ESCALATION_START_LIMITS.parallelism,
+      async (record: SQSRecord) => {
+        const parsed = parseBody(record.body);
+        if (!parsed.ok) {
+          await d.deadLetter.send('invalid-escalation-start', record.body, parsed.issues);
+          d.telemetry.count('DeadLettered');
+          return;
+        }
+        const result = await startEscalation(parsed.detail, d.sfn, d.stateMachineArn, {
+          ...d.start,
+          onRetry: () => d.telemetry.count('EscalationStartRetries'),
+        });
+        if (result.started) d.telemetry.count('EscalationsStarted');
+        d.log.info('escalation start', { messageId: record.messageId, ...result });
+      },
+    );
+    for (const f of failures) {
+      d.log.error('escalation start failed; the message returns to the queue', {
+        messageId: f.item.messageId,
+        error: (f.error as Error).message,
+      });
+      d.telemetry.count('EscalationStartsDeferred');
+    }
+    return { batchItemFailures: failures.map((f) => ({ itemIdentifier: f.item.messageId })) };
+  };
+}
+
+/** Real clients, once per container. The SDK does not retry: startEscalation's backoff is the one policy. */
+let cached: StarterDeps | undefined;
+function lambdaStarterDeps(): StarterDeps {
+  cached ??= {
+    sfn: new SFNClient({
+      maxAttempts: 1,
+      requestHandler: { connectionTimeout: 1_000, requestTimeout: 2_000 },
+    }),
+    stateMachineArn: requireEnv('STATE_MACHINE_ARN'),
+    deadLetter: new SqsDeadLetter(new SQSClient({}), requireEnv('DEAD_LETTER_QUEUE_URL')),
+    telemetry: { count: (name, value = 1) => metrics.addMetric(name, MetricUnit.Count, value) },
+    log: logger,
+  };
+  return cached;
+}
+
+export const handler = withMetrics(makeStarterHandler(lambdaStarterDeps));

@@ -1,8 +1,10 @@
 import { Duration } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule, type IEventBus } from 'aws-cdk-lib/aws-events';
-import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { Alarm, ComparisonOperator, TreatMissingData, type IAlarmAction } from 'aws-cdk-lib/aws-cloudwatch';
+import { SqsQueue } from 'aws-cdk-lib/aws-events-targets';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption, type IQueue } from 'aws-cdk-lib/aws-sqs';
@@ -25,6 +27,7 @@ import {
 } from 'aws-cdk-lib/aws-stepfunctions';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
+import { ESCALATION_START_LIMITS } from '../../functions/escalation-starter/limits.ts';
 import { EVENT_SOURCE } from '../../shared/events/schemas.ts';
 import type { DeployConfig } from '../config.ts';
 import type { TableKey } from '../table-definitions.ts';
@@ -59,6 +62,9 @@ export class Escalation extends Construct {
   readonly stateMachine: StateMachine;
   readonly steps: MarginGuardFunction;
   readonly starter: MarginGuardFunction;
+  /** RiskLevelChanged events waiting for their escalation to start. */
+  readonly startQueue: Queue;
+  /** Starts that never happened: events EventBridge could not queue, messages that kept failing. */
   readonly startDeadLetterQueue: Queue;
 
   constructor(scope: Construct, id: string, props: EscalationProps) {
@@ -179,35 +185,83 @@ export class Escalation extends Construct {
       timeout: Duration.days(14),
     });
 
+    // Starts are buffered on a queue, never dropped: StartExecution is a token bucket (limits.ts), and a
+    // crash wave needs tens of thousands of starts. EventBridge puts each matching event on the start
+    // queue; the starter takes batches at a bounded concurrency, so the start rate stays near the
+    // bucket's refill: maxConcurrency 3 × 5 calls in flight / ~50 ms a call ≈ 300 starts/s (the refill
+    // in us-east-1, us-west-2 and eu-west-1; 150/s elsewhere, where the overshoot is throttled and backs
+    // off). A start still throttled after its backoff returns to the queue; after maxReceiveCount
+    // receives it is moved to the start dead-letter queue (alarmed), as is an event EventBridge could not
+    // put on the queue. SQS-managed encryption: EventBridge may write to both without KMS key grants.
+    const limits = ESCALATION_START_LIMITS;
+    const timeout = Duration.seconds(limits.functionTimeoutSeconds);
     this.starter = new MarginGuardFunction(this, 'Starter', {
       name: 'escalation-starter',
-      description: 'Starts one escalation per incident (duplicate starts are no-ops)',
-      environment: { STATE_MACHINE_ARN: this.stateMachine.stateMachineArn },
-      timeout: Duration.seconds(30),
+      description: 'Starts one escalation per incident from the start queue (duplicate starts are no-ops)',
+      environment: {
+        STATE_MACHINE_ARN: this.stateMachine.stateMachineArn,
+        DEAD_LETTER_QUEUE_URL: props.deadLetterQueue.queueUrl,
+      },
+      timeout,
       logRetentionDays: config.logRetentionDays,
     });
     this.stateMachine.grantStartExecution(this.starter.role);
-    const startFailures = (this.startDeadLetterQueue = new Queue(this, 'StartDeadLetterQueue', {
-      encryption: QueueEncryption.KMS,
-      encryptionMasterKey: props.key,
+    props.deadLetterQueue.grantSendMessages(this.starter.role); // bodies that can never start
+    this.startDeadLetterQueue = new Queue(this, 'StartDeadLetterQueue', {
+      encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
-    }));
+    });
+    this.startQueue = new Queue(this, 'EscalationStartQueue', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(4),
+      visibilityTimeout: Duration.seconds(6 * limits.functionTimeoutSeconds),
+      deadLetterQueue: { queue: this.startDeadLetterQueue, maxReceiveCount: limits.maxReceiveCount },
+    });
+    this.starter.fn.addEventSource(
+      new SqsEventSource(this.startQueue, {
+        batchSize: limits.batchSize,
+        maxConcurrency: limits.maxConcurrency,
+        reportBatchItemFailures: true,
+      }),
+    );
     new Rule(this, 'StartOnRisk', {
       eventBus: props.bus,
-      description: 'An account moved to WARNING or worse: escalate its incident',
+      description: 'An account moved to WARNING or worse: queue the start of its escalation',
       eventPattern: {
         source: [EVENT_SOURCE],
         detailType: ['RiskLevelChanged'],
         detail: { to: ['WARNING', 'CRITICAL', 'LIQUIDATION'] },
       },
       targets: [
-        new LambdaFunction(this.starter.fn, {
+        new SqsQueue(this.startQueue, {
           retryAttempts: 8,
           maxEventAge: Duration.hours(2),
-          deadLetterQueue: startFailures,
+          deadLetterQueue: this.startDeadLetterQueue,
         }),
       ],
     });
+  }
+
+  /**
+   * Escalation starts waiting too long (the oldest on the start queue ≥ 5 minutes: a crash wave drains in
+   * about 4–9, see limits.ts). The start dead-letter queue's depth is alarmed with the other DLQs.
+   */
+  alarmOnLateStarts(action: IAlarmAction): Alarm {
+    const alarm = new Alarm(this, 'StartQueueAge', {
+      metric: this.startQueue.metricApproximateAgeOfOldestMessage({
+        period: Duration.minutes(5),
+        statistic: 'Maximum',
+      }),
+      threshold: 300,
+      evaluationPeriods: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+      alarmDescription:
+        'Escalation starts are waiting more than 5 minutes on the start queue: accounts at risk are escalated late.',
+    });
+    alarm.addAlarmAction(action);
+    return alarm;
   }
 }

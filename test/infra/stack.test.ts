@@ -160,10 +160,15 @@ describe('evaluation', () => {
     expect(writersOfBands).toHaveLength(4);
   });
 
-  it('queues are KMS-encrypted; the work queue redrives to its own DLQ', () => {
-    const queues = Object.values(dev.template.findResources('AWS::SQS::Queue')).map((q) => q.Properties);
-    expect(queues).toHaveLength(4); // stream DLQ, work queue and its DLQ, escalation-start DLQ
-    for (const q of queues) expect(q.KmsMasterKeyId).toBeDefined();
+  it('queues are KMS-encrypted (SQS-managed where EventBridge writes); the work queue redrives to its own DLQ', () => {
+    const entries = Object.entries(dev.template.findResources('AWS::SQS::Queue'));
+    const queues = entries.map(([, q]) => q.Properties);
+    // stream DLQ, work queue and its DLQ, escalation start queue and its DLQ
+    expect(queues).toHaveLength(5);
+    for (const [id, { Properties: q }] of entries)
+      if (id.startsWith('EscalationEscalationStartQueue') || id.startsWith('EscalationStartDeadLetterQueue'))
+        expect(q.SqsManagedSseEnabled).toBe(true);
+      else expect(q.KmsMasterKeyId).toBeDefined();
     expect(queues.some((q) => q.RedrivePolicy?.maxReceiveCount === 5)).toBe(true);
   });
 
