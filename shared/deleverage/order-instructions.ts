@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { Decimal } from '../decimal.ts';
 import { decimalString } from '../schemas/decimal-string.ts';
+import { sessionOpenFrom } from '../market-hours.ts';
 import type { Position } from '../schemas/position.ts';
 import type { Side } from './execution.ts';
 
@@ -150,44 +151,8 @@ export function twapSlices(
   return slices;
 }
 
-const SESSION_OPEN = 9 * 60 + 30; // 09:30 New York
-const SESSION_CLOSE = 16 * 60; // 16:00 New York
-
-/** New York wall-clock parts of an instant. */
-function newYork(at: Date) {
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone: 'America/New_York',
-    hourCycle: 'h23',
-    weekday: 'short',
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-  }).formatToParts(at);
-  const get = (t: string) => parts.find((p) => p.type === t)!.value;
-  const wall = Date.UTC(+get('year'), +get('month') - 1, +get('day'), +get('hour'), +get('minute'));
-  return {
-    weekday: get('weekday'),
-    minutes: +get('hour') * 60 + +get('minute'),
-    offset: wall - at.getTime(),
-    wall,
-  };
-}
-
 /**
- * The instant itself if it falls in the regular US equity session (Mon–Fri 09:30–16:00 New York; exchange
- * holidays not modelled), else the next session's open.
+ * The instant itself if it falls in the regular US equity session (Mon–Fri 09:30–16:00 New York, NYSE
+ * holidays and 13:00 early closes included; see shared/market-hours.ts), else the next session's open.
  */
-export function inRegularSession(at: Date): Date {
-  const ny = newYork(at);
-  const weekend = ny.weekday === 'Sat' || ny.weekday === 'Sun';
-  if (!weekend && ny.minutes >= SESSION_OPEN && ny.minutes < SESSION_CLOSE) return at;
-  // The next weekday's 09:30 on the New York wall clock (kept as a UTC number), then back to an instant.
-  let day = ny.wall - ny.minutes * 60_000;
-  if (weekend || ny.minutes >= SESSION_CLOSE) day += 86_400_000;
-  while ([0, 6].includes(new Date(day).getUTCDay())) day += 86_400_000;
-  const openWall = day + SESSION_OPEN * 60_000;
-  // Re-read the offset at the open itself: a DST change may lie in between.
-  return new Date(openWall - newYork(new Date(openWall - ny.offset)).offset);
-}
+export const inRegularSession = (at: Date): Date => sessionOpenFrom(at, 'us-equity');
