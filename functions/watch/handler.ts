@@ -16,7 +16,10 @@ export interface WatchResult {
  * The minute sweep, now that price ticks only reach accounts whose bands they cross: it evaluates the
  * accounts on the watch list (no band: missing prices, invalid data, no room left; not stale prices, whose
  * first returning tick finds them) and the holders of instruments whose price has just turned stale (no
- * tick will ever reach them). Work goes to the work queue.
+ * tick will ever reach them). Stale counts in market time (shared/market-hours.ts): a closing price turns
+ * stale `staleAfter` into the next session if no tick came, not `staleAfter` after the close: the open is
+ * not a fan-out, nor is the close for prices that name their session (shared/pipeline/newly-stale.ts).
+ * Work goes to the work queue.
  */
 export function makeWatchHandler(deps: () => HandlerDeps, windowMs: number) {
   return async (event: Pick<ScheduledEvent, 'id' | 'time'>): Promise<WatchResult> => {

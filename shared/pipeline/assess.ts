@@ -9,12 +9,14 @@ import { ParsedInputCache } from '../margin/parse-cache.ts';
 import type { Account } from '../schemas/account.ts';
 import type { Evaluation } from '../margin/evaluation.ts';
 import { evaluationToJson } from '../margin/serialize.ts';
+import { isStale } from '../market-hours.ts';
 import { thresholdsFor } from '../risk/account-thresholds.ts';
 import { initialRiskState, track, type RiskEvent } from '../risk/tracker.ts';
 import { riskStateFromJson, riskStateToJson } from '../risk/tracker-json.ts';
 import type { PipelineConfig } from './config.ts';
 import {
   heldPositions,
+  sessionOf,
   toEngineInput,
   type AccountItem,
   type PositionItem,
@@ -146,12 +148,16 @@ export function assessAccount(input: AssessmentInput): Assessment {
     .filter((p) => !prices.has(p.instrument))
     .map((p) => p.instrument)
     .sort();
+  // Stale: older than staleAfter in its market's own time (closed hours do not age a price; see
+  // shared/market-hours.ts staleSince). A price younger than staleAfter is fresh without calendar work.
   const stale = held
-    .filter(
-      (p) =>
-        prices.has(p.instrument) &&
-        now.getTime() - Date.parse(prices.get(p.instrument)!.priceTime) > config.staleAfterMs,
-    )
+    .filter((p) => {
+      const price = prices.get(p.instrument);
+      return (
+        price !== undefined &&
+        isStale(Date.parse(price.priceTime), now, sessionOf(price, p), config.staleAfterMs)
+      );
+    })
     .map((p) => p.instrument)
     .sort();
 
@@ -186,7 +192,7 @@ export function assessAccount(input: AssessmentInput): Assessment {
       problem = {
         kind: 'stale-prices',
         instruments: stale,
-        message: `prices older than ${config.staleAfterMs / 1000}s for ${stale.join(', ')}`,
+        message: `prices older than ${config.staleAfterMs / 1000}s of market time for ${stale.join(', ')}`,
       };
     }
   }

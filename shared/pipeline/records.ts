@@ -1,4 +1,10 @@
 import { z } from 'zod';
+import {
+  isTradingSession,
+  sessionForAssetClass,
+  TRADING_SESSIONS,
+  type TradingSession,
+} from '../market-hours.ts';
 
 /**
  * What the tables hold. Items keep the engine's edge shape (decimal strings), so an item is an engine
@@ -24,6 +30,12 @@ export const priceItemSchema = z.object({
   markPrice: z.string().optional(),
   /** When the price was observed at its source (ISO-8601). */
   priceTime: z.iso.datetime({ offset: true }),
+  /**
+   * The trading session the instrument follows (`us-equity`, `cme-globex`, `24x7`; shared/market-hours.ts):
+   * time while its market is closed does not age the price. Optional: without it each holder's position
+   * decides by its asset class (see `sessionOf`). The feed knows its venue, so setting it is best.
+   */
+  session: z.enum(TRADING_SESSIONS).optional(),
   source: z.string().optional(),
 });
 export type PriceItem = z.output<typeof priceItemSchema>;
@@ -31,6 +43,19 @@ export type PriceItem = z.output<typeof priceItemSchema>;
 /** Positions that are not flat: a flat position needs no price; anything else (including unparsable quantities) does. */
 export function heldPositions(positions: readonly PositionItem[]): PositionItem[] {
   return positions.filter((p) => !/^[+-]?0*(\.0*)?$/.test(String(p.quantity ?? '')));
+}
+
+/**
+ * The trading session whose hours age a held position's price: the price item's `session` when it names
+ * a known one, else the position's asset class (equity → `us-equity`, future → `cme-globex`; crypto, no
+ * class or an unknown one → `24x7`, the clock always runs). Stored items are not re-validated on read, so
+ * an unknown `session` (dead-lettered by the price stream) is ignored here rather than trusted.
+ */
+export function sessionOf(
+  price: { session?: unknown },
+  position: Readonly<Record<string, unknown>> | undefined,
+): TradingSession {
+  return isTradingSession(price.session) ? price.session : sessionForAssetClass(position?.assetClass);
 }
 
 /** The price positions are valued at: the mark where the venue publishes one, else the last trade. */
