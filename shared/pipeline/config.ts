@@ -4,7 +4,11 @@ import { decimalString } from '../schemas/decimal-string.ts';
 
 /** Evaluation pipeline settings (Lambda environment or local mode), validated with defaults. */
 export const pipelineConfigSchema = z.object({
-  /** A price older than this is stale: the account is flagged, never silently trusted. */
+  /**
+   * A price older than this is stale: the account is flagged, never silently trusted. Age counts in its
+   * market's time (shared/market-hours.ts `staleSince`): a price still fresh at the close stays fresh until
+   * this long after the next open; a 24x7 instrument (crypto, or no asset class) ages on the wall clock.
+   */
   staleAfterMs: z.coerce
     .number()
     .int()
