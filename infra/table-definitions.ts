@@ -24,8 +24,6 @@ export interface TableDef {
     /** With `INCLUDE`: the attributes copied into the index besides the keys. */
     include?: readonly string[];
   }[];
-  /** Local secondary indexes: same partition, another sort key, and strongly consistent queries. */
-  localIndexes?: { name: string; sortKey: KeyDef; projection: 'KEYS_ONLY' | 'ALL' }[];
 }
 
 export const TABLES = {
@@ -103,16 +101,14 @@ export const TABLES = {
       },
     ],
   },
-  // Guard bands (shared/bands/band-rows.ts): a tick queries the accounts whose band it leaves. Local
-  // indexes, not global ones, because the tick's query must see a band written just before it.
+  // Guard bands (shared/bands/band-keys.ts): bounds keyed by price bucket on the base table, so a tick reads
+  // only the buckets it moved across (strongly consistent: it must see a band written just before it) and
+  // a crash's rewrites spread over many partitions. No local index: an LSI would pin each key to one
+  // partition (1,000 WCU/s) and cap its item collection at 10 GB.
   bands: {
     logicalName: 'Bands',
     partitionKey: { name: 'partition', type: 'S' },
-    sortKey: { name: 'accountId', type: 'S' },
-    localIndexes: [
-      { name: 'byLow', sortKey: { name: 'low', type: 'N' }, projection: 'KEYS_ONLY' },
-      { name: 'byHigh', sortKey: { name: 'high', type: 'N' }, projection: 'KEYS_ONLY' },
-    ],
+    sortKey: { name: 'sk', type: 'S' },
   },
   // Console WebSocket connections and their subscriptions; API Gateway closes a connection after 2 h.
   connections: {

@@ -13,7 +13,6 @@ export function createTableInput(def: TableDef, tableName: string): CreateTableC
     def.partitionKey,
     ...(def.sortKey ? [def.sortKey] : []),
     ...(def.indexes ?? []).flatMap((i) => [i.partitionKey, ...(i.sortKey ? [i.sortKey] : [])]),
-    ...(def.localIndexes ?? []).map((i) => i.sortKey),
   ];
   const attributes = new Map<string, AttributeDefinition>();
   for (const k of keys) attributes.set(k.name, { AttributeName: k.name, AttributeType: k.type });
@@ -36,15 +35,6 @@ export function createTableInput(def: TableDef, tableName: string): CreateTableC
               ProjectionType: i.projection,
               ...(i.include ? { NonKeyAttributes: [...i.include] } : {}),
             },
-          })),
-        }
-      : {}),
-    ...(def.localIndexes?.length
-      ? {
-          LocalSecondaryIndexes: def.localIndexes.map((i) => ({
-            IndexName: i.name,
-            KeySchema: keySchema(def.partitionKey, i.sortKey),
-            Projection: { ProjectionType: i.projection },
           })),
         }
       : {}),

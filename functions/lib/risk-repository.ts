@@ -1,10 +1,10 @@
 import { TransactionCanceledException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { transactWrite } from './transactions.ts';
 import {
   DynamoDBDocumentClient,
   GetCommand,
   NumberValue,
   ScanCommand,
-  TransactWriteCommand,
   UpdateCommand,
   PutCommand,
 } from '@aws-sdk/lib-dynamodb';
@@ -68,7 +68,10 @@ export class RiskRepository {
   }
 
   /** Latest prices (strongly consistent: a tick just written must be seen); BatchGet's unprocessed keys are retried with backoff, never dropped. */
-  async getPrices(instruments: readonly string[]): Promise<Map<string, PriceItem>> {
+  async getPrices(
+    instruments: readonly string[],
+    _options?: { fresh?: boolean },
+  ): Promise<Map<string, PriceItem>> {
     const keys = [...new Set(instruments)].map((instrument) => ({ instrument }));
     const items = (await batchGetAll(this.doc, this.tables.prices, keys, true)) as unknown as PriceItem[];
     return new Map(items.map((item) => [item.instrument, item]));
@@ -88,22 +91,19 @@ export class RiskRepository {
     history: HistoryItem | null,
   ): Promise<void> {
     try {
-      await this.doc.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Put: {
-                TableName: this.tables.riskState,
-                Item: withOverview(state),
-                ConditionExpression:
-                  expectedVersion === 0 ? 'attribute_not_exists(accountId)' : 'version = :v',
-                ...(expectedVersion === 0 ? {} : { ExpressionAttributeValues: { ':v': expectedVersion } }),
-              },
+      await transactWrite(this.doc, {
+        TransactItems: [
+          {
+            Put: {
+              TableName: this.tables.riskState,
+              Item: withOverview(state),
+              ConditionExpression: expectedVersion === 0 ? 'attribute_not_exists(accountId)' : 'version = :v',
+              ...(expectedVersion === 0 ? {} : { ExpressionAttributeValues: { ':v': expectedVersion } }),
             },
-            ...(history ? [{ Put: { TableName: this.tables.riskHistory, Item: history } }] : []),
-          ],
-        }),
-      );
+          },
+          ...(history ? [{ Put: { TableName: this.tables.riskHistory, Item: history } }] : []),
+        ],
+      });
     } catch (e) {
       if (
         e instanceof TransactionCanceledException &&

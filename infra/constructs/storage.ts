@@ -55,13 +55,6 @@ export class Storage extends Construct {
             ...(index.include ? { nonKeyAttributes: [...index.include] } : {}),
           });
         }
-        for (const index of 'localIndexes' in def ? def.localIndexes : []) {
-          table.addLocalSecondaryIndex({
-            indexName: index.name,
-            sortKey: attribute(index.sortKey),
-            projectionType: index.projection === 'KEYS_ONLY' ? ProjectionType.KEYS_ONLY : ProjectionType.ALL,
-          });
-        }
         return [key, table];
       }),
     ) as Record<TableKey, Table>;

@@ -2,14 +2,14 @@ import { Decimal } from '../decimal.ts';
 import type { BandSet, PriceBand } from './price-bands.ts';
 
 /**
- * How guard bands are stored (plain data; the adapter maps it to DynamoDB):
- * - one row per (instrument, account) with a bound, in partition `instrument#shard`, with `low` and/or
- *   `high` as numeric sort keys of two local indexes; a tick queries low ≥ price and high ≤ price;
+ * What guard bands are stored as (plain data; band-keys.ts says how they are keyed):
+ * - one row per (instrument, account) with a bound: its `low` and `high`, each indexed by price bucket, so
+ *   a tick finds the bounds it moved across;
  * - an account that cannot be banded gets a row per held instrument with `low` = ALWAYS_LOW (every tick
- *   finds it) and a watch row in `watch#shard` (the minute sweep finds it);
+ *   of the instrument finds it) and, unless its prices are stale, a watch row (the minute sweep finds it);
  * - one summary row per account (what its rows are, versioned), so the evaluator can diff without
  *   reading them and concurrent evaluators cannot interleave their rows.
- * Shards spread one instrument's holders over partitions (write throughput in a crash).
+ * The account's shard splits a busy price bucket over several keys (write throughput in a crash).
  */
 export const ALWAYS_LOW = '1e30';
 
@@ -30,6 +30,23 @@ export interface BandSummary {
   always: string | null;
   /** Instruments that have a row, with what the row says. */
   rows: Record<string, StoredBand>;
+  /**
+   * priceTime of each price the bands were proven against (the evaluation's read): a queued evaluation
+   * for ticks no newer than these has nothing left to find (a crash wave's later ticks re-find accounts
+   * whose bands are not yet rewritten).
+   */
+  seen?: Record<string, string>;
+}
+
+/** The bands were proven against prices at least as new as every one of these ticks. */
+export function ticksSeen(summary: BandSummary | null, ticks: Readonly<Record<string, string>>): boolean {
+  const entries = Object.entries(ticks);
+  return (
+    summary !== null &&
+    summary.always === null &&
+    entries.length > 0 &&
+    entries.every(([instrument, at]) => (summary.seen?.[instrument] ?? '') >= at)
+  );
 }
 
 export interface BandRow {
@@ -60,6 +77,10 @@ export interface BandWritePlan {
   /** Delete the watch row (the account was on the watch list and is banded now). */
   unwatch: boolean;
   summary: BandSummary;
+  /** The rows stored before (their bounds say which index items to delete or replace). */
+  previous: Record<string, StoredBand>;
+  /** Write every row's items even where they look unchanged (after a lost race). */
+  rewriteAll: boolean;
 }
 
 /** FNV-1a: a stable shard for an account, the same in every process and language. */
@@ -209,6 +230,8 @@ export function planBandWrite(
     watch: isWatched && (reasonChanged || rewriteAll) ? { reason: always! } : null,
     unwatch: wasWatched && !isWatched,
     summary: { accountId, version: (stored?.version ?? 0) + 1, basis, always, rows },
+    previous: before,
+    rewriteAll,
   };
 }
 

@@ -63,27 +63,16 @@ describe('storage', () => {
     });
   });
 
-  it('guard bands: range-queryable low and high as numeric sort keys of local indexes', () => {
-    dev.template.hasResourceProperties('AWS::DynamoDB::Table', {
-      KeySchema: [
-        { AttributeName: 'partition', KeyType: 'HASH' },
-        { AttributeName: 'accountId', KeyType: 'RANGE' },
-      ],
-      AttributeDefinitions: Match.arrayWith([
-        { AttributeName: 'low', AttributeType: 'N' },
-        { AttributeName: 'high', AttributeType: 'N' },
-      ]),
-      LocalSecondaryIndexes: [
-        Match.objectLike({
-          IndexName: 'byLow',
-          KeySchema: Match.arrayWith([{ AttributeName: 'low', KeyType: 'RANGE' }]),
-        }),
-        Match.objectLike({
-          IndexName: 'byHigh',
-          KeySchema: Match.arrayWith([{ AttributeName: 'high', KeyType: 'RANGE' }]),
-        }),
-      ],
-    });
+  it('guard bands: bounds keyed by price bucket on the base table, with no local index to pin a key to one partition', () => {
+    const bands = Object.values(dev.template.findResources('AWS::DynamoDB::Table')).filter((t) =>
+      JSON.stringify(t.Properties.KeySchema).includes('"sk"'),
+    );
+    expect(bands).toHaveLength(1);
+    expect(bands[0]!.Properties.KeySchema).toEqual([
+      { AttributeName: 'partition', KeyType: 'HASH' },
+      { AttributeName: 'sk', KeyType: 'RANGE' },
+    ]);
+    expect(bands[0]!.Properties.LocalSecondaryIndexes).toBeUndefined();
   });
 
   it('deletion protection and retention on prod only', () => {

@@ -191,9 +191,9 @@ describe('guard bands on DynamoDB Local', () => {
     }
     await evaluateAccount('BIG', deps());
     expect(Object.keys((await bands.getBandSummary('BIG'))!.rows)).toHaveLength(120);
-    const found: string[] = [];
-    for await (const page of bands.crossedAccounts('C119', '1')) found.push(...page);
-    expect(found).toEqual(['BIG']);
+    // C119 falls from 50 to 1: the lower bound lies in the buckets crossed.
+    const found = await bands.crossedAccounts({ instrument: 'C119', price: '1', lowest: '1', highest: '50' });
+    expect(found?.bounded).toEqual(['BIG']);
     telemetry = new Tally();
     await evaluateAccount('BIG', deps()); // nothing moved: nothing to rewrite
     expect(telemetry.counts.get('BandWrites')).toBeUndefined();
@@ -202,8 +202,12 @@ describe('guard bands on DynamoDB Local', () => {
   it('an account that is deleted leaves no band behind', async () => {
     await doc.send(new DeleteCommand({ TableName: tables.accounts, Key: { accountId: 'B2' } }));
     await evaluateAccount('B2', deps());
-    const found: string[] = [];
-    for await (const page of bands.crossedAccounts('SPY', '1')) found.push(...page);
-    expect(found).not.toContain('B2');
+    const found = await bands.crossedAccounts({
+      instrument: 'SPY',
+      price: '1',
+      lowest: '1',
+      highest: '1000',
+    });
+    expect([...found!.bounded, ...found!.unbanded]).not.toContain('B2');
   });
 });
