@@ -1,4 +1,10 @@
-import { insideStoredBands, planBandWrite } from '../../shared/bands/band-rows.ts';
+import {
+  insideStoredBands,
+  planBandWrite,
+  ticksSeen,
+  type BandSummary,
+} from '../../shared/bands/band-rows.ts';
+import type { BandItemKey } from '../../shared/bands/band-keys.ts';
 import { Decimal } from '../../shared/decimal.ts';
 import { assessAccount } from '../../shared/pipeline/assess.ts';
 import { valuationPrice } from '../../shared/pipeline/records.ts';
@@ -16,6 +22,11 @@ export type RiskStore = Pick<
 
 export type BandStore = Pick<BandRepository, 'getBandSummary' | 'writeBands' | 'shards'>;
 
+/** How prices are read: `fresh` bypasses any cache (the evaluator's re-check after a band write). */
+export interface PriceReadOptions {
+  fresh?: boolean;
+}
+
 export interface EvaluatorDeps {
   store: RiskStore;
   bands: BandStore;
@@ -26,7 +37,22 @@ export interface EvaluatorDeps {
   now?: () => Date;
 }
 
-export type Outcome = 'written' | 'unchanged' | 'no-account';
+export type Outcome = 'written' | 'unchanged' | 'no-account' | 'already-seen';
+
+export interface EvaluateOptions {
+  /**
+   * The ticks that found the account (instrument → priceTime): if its bands were since proven against
+   * prices at least this new, there is nothing left to find and the evaluation is skipped (one read).
+   */
+  ticks?: Readonly<Record<string, string>>;
+  /**
+   * Leave the re-check after a band write to the caller, which reads prices once for a whole batch
+   * (evaluate-batch.ts): one strongly consistent read of a hot instrument per batch, not per account.
+   */
+  deferRecheck?: (summary: BandSummary) => void;
+  /** Read prices past any cache from the start (evaluating again after a failed re-check). */
+  fresh?: boolean;
+}
 
 const MAX_CONFLICTS = 5;
 
@@ -39,17 +65,32 @@ const MAX_CONFLICTS = 5;
  * our price read and the band write may have queried the old rows, so a price that has left its new band
  * means evaluating again. A tick written after that read queries the new rows itself (consistent reads).
  */
-export async function evaluateAccount(accountId: string, deps: EvaluatorDeps): Promise<Outcome> {
+export async function evaluateAccount(
+  accountId: string,
+  deps: EvaluatorDeps,
+  options: EvaluateOptions = {},
+): Promise<Outcome> {
   const { store, telemetry } = deps;
   let wrote = false;
   let rewriteAllBands = false;
+  let orphans: readonly BandItemKey[] = [];
+  let fresh = options.fresh ?? false;
+  let firstSummary: Promise<Awaited<ReturnType<BandStore['getBandSummary']>>> | undefined;
+  if (options.ticks && Object.keys(options.ticks).length > 0) {
+    firstSummary = deps.bands.getBandSummary(accountId);
+    if (ticksSeen(await firstSummary, options.ticks)) {
+      telemetry.count('EvaluationsAlreadySeen');
+      return 'already-seen';
+    }
+  }
   for (let attempt = 1; attempt <= MAX_CONFLICTS; attempt++) {
     const [account, positions, previous, bandSummary] = await Promise.all([
       store.getAccount(accountId),
       store.getPositions(accountId),
       store.getRiskState(accountId),
-      deps.bands.getBandSummary(accountId),
+      firstSummary ?? deps.bands.getBandSummary(accountId),
     ]);
+    firstSummary = undefined;
     if (!account) {
       // A deleted account leaves no band behind.
       const clear =
@@ -64,7 +105,10 @@ export async function evaluateAccount(accountId: string, deps: EvaluatorDeps): P
       telemetry.count('AccountMissing');
       return 'no-account';
     }
-    const prices = await store.getPrices(positions.map((p) => p.instrument));
+    const prices = await store.getPrices(
+      positions.map((p) => p.instrument),
+      fresh ? { fresh: true } : undefined,
+    );
     const assessment = assessAccount({
       account,
       positions,
@@ -109,22 +153,31 @@ export async function evaluateAccount(accountId: string, deps: EvaluatorDeps): P
       rewriteAllBands,
     );
     if (plan) {
+      plan.summary.seen = Object.fromEntries(
+        [...prices].map(([instrument, item]) => [instrument, item.priceTime] as const).sort(),
+      );
       try {
-        await deps.bands.writeBands(plan);
+        await deps.bands.writeBands(plan, orphans);
       } catch (e) {
         if (!(e instanceof BandConflict)) throw e;
         telemetry.count('BandConflicts');
-        rewriteAllBands ||= e.partial; // our rows may have interleaved with theirs
+        // Our items may have interleaved with theirs: rewrite every row, and drop those we put ahead.
+        rewriteAllBands ||= e.partial;
+        orphans = [...orphans, ...e.written];
         continue;
       }
+      orphans = [];
       telemetry.count('BandWrites');
-      if (plan.summary.always === null) {
-        const now = await store.getPrices(Object.keys(plan.summary.rows));
+      if (plan.summary.always === null && options.deferRecheck) options.deferRecheck(plan.summary);
+      else if (plan.summary.always === null) {
+        // Past any cache, strongly consistent: the tick that raced this write must be seen here.
+        const now = await store.getPrices(Object.keys(plan.summary.rows), { fresh: true });
         const prices = new Map(
           [...now].map(([instrument, item]) => [instrument, new Decimal(valuationPrice(item))]),
         );
         if (!insideStoredBands(plan.summary, prices)) {
           telemetry.count('BandRechecks');
+          fresh = true; // a cached price is what the re-check just proved stale
           continue;
         }
       }

@@ -5,6 +5,8 @@ import type { RiskStore } from './evaluate-account.ts';
  * Prices are shared by every account that holds them: within one sweep segment, fetch each instrument's
  * price once instead of once per account (the largest read cost of a sweep). Scoped to one work
  * message, so a price is at most a segment's run old; the price stream still re-evaluates on every tick.
+ * A `fresh` read (the evaluator's re-check after writing bands) always goes to the store: a cached price
+ * there would defeat the re-check (a tick during a queued evaluation would go unseen).
  */
 export function withPriceCache(store: RiskStore): RiskStore {
   const cache = new Map<string, Promise<PriceItem | undefined>>();
@@ -14,7 +16,9 @@ export function withPriceCache(store: RiskStore): RiskStore {
     getRiskState: (id) => store.getRiskState(id),
     saveRiskState: (state, expected, history) => store.saveRiskState(state, expected, history),
     clearOutbox: (id, version, published) => store.clearOutbox(id, version, published),
-    async getPrices(instruments) {
+    async getPrices(instruments, options) {
+      // The evaluator's re-check after a band write must see a tick that landed during the evaluation.
+      if (options?.fresh) return store.getPrices(instruments, options);
       const missing = [...new Set(instruments)].filter((i) => !cache.has(i));
       if (missing.length > 0) {
         const fetched = store.getPrices(missing);

@@ -30,18 +30,48 @@ export type WorkMessage =
       startKey?: Record<string, unknown>;
       sweepId: string;
     }
-  | { kind: 'accounts'; accountIds: string[]; reason: string };
+  | {
+      kind: 'accounts';
+      accountIds: string[];
+      reason: string;
+      /**
+       * The ticks that found these accounts (instrument → priceTime). An account whose bands were since
+       * proven against prices at least this new is skipped: a crash wave evaluates it once, not once per tick.
+       */
+      ticks?: Record<string, string>;
+      /**
+       * Unbanded accounts every tick of every held instrument finds: at most one message per account per
+       * second (a FIFO queue's de-duplication), so they are evaluated at most about once a second.
+       */
+      coalesce?: boolean;
+    };
 
 /** Accounts per work message: small enough that one message's evaluations finish well inside a run. */
 export const ACCOUNTS_PER_MESSAGE = 25;
 
 /** Account ids as work messages of ACCOUNTS_PER_MESSAGE each. */
-export function accountMessages(accountIds: readonly string[], reason: string): WorkMessage[] {
+export function accountMessages(
+  accountIds: readonly string[],
+  reason: string,
+  ticks?: Record<string, string>,
+): WorkMessage[] {
   const messages: WorkMessage[] = [];
   for (let i = 0; i < accountIds.length; i += ACCOUNTS_PER_MESSAGE)
-    messages.push({ kind: 'accounts', accountIds: accountIds.slice(i, i + ACCOUNTS_PER_MESSAGE), reason });
+    messages.push({
+      kind: 'accounts',
+      accountIds: accountIds.slice(i, i + ACCOUNTS_PER_MESSAGE),
+      reason,
+      ...(ticks ? { ticks } : {}),
+    });
   return messages;
 }
+
+/** One coalesced message per unbanded account (see WorkMessage.coalesce). */
+export const coalescedMessages = (accountIds: readonly string[], reason: string): WorkMessage[] =>
+  accountIds.map((id) => ({ kind: 'accounts', accountIds: [id], reason, coalesce: true }));
+
+/** The FIFO de-duplication id of a coalesced message: one per account and second. */
+export const coalesceId = (accountId: string, nowMs: number) => `${accountId}#${Math.floor(nowMs / 1000)}`;
 
 export interface WorkQueue {
   enqueue(messages: readonly WorkMessage[]): Promise<void>;
@@ -52,16 +82,33 @@ export class SqsWorkQueue implements WorkQueue {
   constructor(
     private readonly client: SQSClient,
     private readonly queueUrl: string,
+    /** The FIFO queue for coalesced messages; without one they go to the main queue. */
+    private readonly coalescedQueueUrl?: string,
+    private readonly now: () => number = Date.now,
   ) {}
 
   async enqueue(messages: readonly WorkMessage[]): Promise<void> {
+    const coalesced = this.coalescedQueueUrl
+      ? messages.filter((m) => m.kind === 'accounts' && m.coalesce)
+      : [];
+    const plain = coalesced.length > 0 ? messages.filter((m) => !coalesced.includes(m)) : messages;
+    await this.send(this.queueUrl, plain, false);
+    if (coalesced.length > 0) await this.send(this.coalescedQueueUrl!, coalesced, true);
+  }
+
+  private async send(queueUrl: string, messages: readonly WorkMessage[], fifo: boolean): Promise<void> {
     for (let i = 0; i < messages.length; i += 10) {
-      let batch = messages
-        .slice(i, i + 10)
-        .map((m, j) => ({ Id: String(j), MessageBody: JSON.stringify(m) }));
+      let batch = messages.slice(i, i + 10).map((m, j) => {
+        const id = m.kind === 'accounts' ? m.accountIds[0]! : '';
+        return {
+          Id: String(j),
+          MessageBody: JSON.stringify(m),
+          ...(fifo ? { MessageGroupId: id, MessageDeduplicationId: coalesceId(id, this.now()) } : {}),
+        };
+      });
       for (let attempt = 1; batch.length > 0; attempt++) {
         const out = await this.client.send(
-          new SendMessageBatchCommand({ QueueUrl: this.queueUrl, Entries: batch }),
+          new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: batch }),
         );
         const failedIds = new Set((out.Failed ?? []).map((f) => f.Id));
         batch = batch.filter((e) => failedIds.has(e.Id));

@@ -4,8 +4,9 @@ import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 
 import { positiveDecimal } from '../../shared/schemas/decimal-string.ts';
 import { priceItemSchema, valuationPrice, type PriceItem } from '../../shared/pipeline/records.ts';
 import { forEachLimit } from '../lib/concurrency.ts';
-import { accountMessages } from '../lib/queues.ts';
-import { evaluateAccount } from '../lib/evaluate-account.ts';
+import { accountMessages, coalescedMessages } from '../lib/queues.ts';
+import { Decimal } from '../../shared/decimal.ts';
+import { evaluateBatch } from '../lib/evaluate-batch.ts';
 import { lambdaDeps, withMetrics, type HandlerDeps } from '../lib/runtime.ts';
 
 const positive = (field: 'price' | 'markPrice') => ({
@@ -29,17 +30,27 @@ function keysOf(record: DynamoDBRecord): Record<string, unknown> | null {
   return raw ? unmarshall(raw as Record<string, AttributeValue>) : null;
 }
 
+/** One instrument's ticks in a batch: the last price (the stored one), the range covered, the records. */
+interface InstrumentTicks {
+  price: PriceItem;
+  lowest: Decimal;
+  highest: Decimal;
+  records: string[];
+}
+
 /**
- * Price changes → the accounts whose guard band the new price has left (or that have none), found by two
- * range queries on the band index: work grows with the accounts at risk, not with the holders. Every
- * other holder's level and margin-call state provably cannot have changed (shared/bands).
- * A tick older than the stored price is ignored. Small fan-outs are evaluated here, coalesced across
- * the batch; large ones go to the work queue in batches, so one hot instrument cannot time this out.
+ * Price changes → the accounts whose guard band the new price has left (or that have none), found by
+ * range queries on the buckets of the band index the price moved across, in parallel: work grows with
+ * the accounts at risk, not with the holders. Every other holder's level and margin-call state provably
+ * cannot have changed (shared/bands). Ticks of one instrument in a batch are conflated to the last one,
+ * the range they covered still searched. Small fan-outs are evaluated here; large ones go to the work
+ * queue in batches, carrying the ticks, so an account a crash wave finds on several ticks is evaluated
+ * once. Unbanded accounts (found by every tick) go through the coalescing queue: about once a second.
  */
 export function makePriceStreamHandler(deps: () => HandlerDeps) {
   return async (event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> => {
     const d = deps();
-    const latest = new Map<string, { price: PriceItem; records: string[] }>();
+    const latest = new Map<string, InstrumentTicks>();
     // A deleted price: no tick will ever reach its holders again, so every holder is evaluated now
     // (and flagged missing-prices), found through the holdings index rather than the band index.
     const removed = new Map<string, string[]>();
@@ -52,7 +63,14 @@ export function makePriceStreamHandler(deps: () => HandlerDeps) {
             { field: 'instrument', message: 'missing' },
           ]);
           d.telemetry.count('DeadLettered');
-        } else removed.set(instrument, [...(removed.get(instrument) ?? []), seq]);
+        } else {
+          removed.set(instrument, [
+            ...(removed.get(instrument) ?? []),
+            ...(latest.get(instrument)?.records ?? []),
+            seq,
+          ]);
+          latest.delete(instrument);
+        }
         continue;
       }
       const parsed = validPrice.safeParse(image(record, 'NewImage'));
@@ -61,53 +79,90 @@ export function makePriceStreamHandler(deps: () => HandlerDeps) {
         d.telemetry.count('DeadLettered');
         continue;
       }
-      const old = image(record, 'OldImage');
-      if (old && typeof old.priceTime === 'string' && old.priceTime >= parsed.data.priceTime) {
+      const old = validPrice.safeParse(image(record, 'OldImage'));
+      if (old.success && old.data.priceTime >= parsed.data.priceTime) {
         d.telemetry.count('StaleTicksIgnored');
         continue;
       }
+      // Stream records of one item arrive in write order: the last one is the stored price. Every price
+      // the instrument had since the previous batch bounds the range whose bands may have been crossed.
+      const now = new Decimal(valuationPrice(parsed.data));
+      const was = old.success ? new Decimal(valuationPrice(old.data)) : now;
       const current = latest.get(parsed.data.instrument);
-      if (!current || current.price.priceTime < parsed.data.priceTime) {
-        latest.set(parsed.data.instrument, {
-          price: parsed.data,
-          records: [...(current?.records ?? []), seq],
-        });
-      } else current.records.push(seq);
+      latest.set(parsed.data.instrument, {
+        price: parsed.data,
+        lowest: Decimal.min(now, was, current?.lowest ?? now),
+        highest: Decimal.max(now, was, current?.highest ?? now),
+        records: [...(current?.records ?? []), seq],
+      });
     }
 
     const accountsToRecords = new Map<string, Set<string>>();
+    const unbanded = new Set<string>();
     const failedRecords = new Set<string>();
-    const collect = async (instrument: string, records: string[], pages: AsyncIterable<string[]>) => {
+    const ticks: Record<string, string> = {};
+    const add = (accountId: string, records: readonly string[]) => {
+      const set = accountsToRecords.get(accountId) ?? new Set<string>();
+      records.forEach((r) => set.add(r));
+      accountsToRecords.set(accountId, set);
+    };
+    const holdersOf = async (instrument: string, records: readonly string[]) => {
+      for await (const page of d.repo.holders(instrument)) page.forEach((id) => add(id, records));
+    };
+    await forEachLimit([...latest], 8, async ([instrument, tick]) => {
       try {
-        for await (const page of pages) {
-          for (const accountId of page) {
-            const set = accountsToRecords.get(accountId) ?? new Set<string>();
-            records.forEach((r) => set.add(r));
-            accountsToRecords.set(accountId, set);
-          }
+        const found = await d.bands.crossedAccounts({
+          instrument,
+          price: valuationPrice(tick.price),
+          lowest: tick.lowest,
+          highest: tick.highest,
+        });
+        if (found === null) {
+          d.telemetry.count('TickFannedOutToHolders');
+          await holdersOf(instrument, tick.records);
+        } else {
+          for (const id of found.bounded) add(id, tick.records);
+          for (const id of found.unbanded) unbanded.add(id);
         }
+        ticks[instrument] = tick.price.priceTime;
+      } catch (e) {
+        d.log.error('fan-out query failed', { instrument, error: (e as Error).message });
+        tick.records.forEach((r) => failedRecords.add(r));
+      }
+    });
+    for (const [instrument, records] of removed) {
+      try {
+        await holdersOf(instrument, records);
       } catch (e) {
         d.log.error('fan-out query failed', { instrument, error: (e as Error).message });
         records.forEach((r) => failedRecords.add(r));
       }
-    };
-    for (const [instrument, { price, records }] of latest)
-      await collect(instrument, records, d.bands.crossedAccounts(instrument, valuationPrice(price)));
-    for (const [instrument, records] of removed)
-      await collect(instrument, records, d.repo.holders(instrument));
+    }
+    // An unbanded account that a band crossing also found is evaluated with the crossed ones.
+    for (const id of accountsToRecords.keys()) unbanded.delete(id);
 
     const accounts = [...accountsToRecords.keys()].sort();
     d.telemetry.count('BandCrossings', accounts.length);
+    d.telemetry.count('UnbandedFound', unbanded.size);
+    const sortedTicks = Object.fromEntries(Object.entries(ticks).sort());
+    const reason = `prices:${[...latest.keys(), ...removed.keys()].join(',')}`;
+    try {
+      if (unbanded.size > 0) await d.workQueue.enqueue(coalescedMessages([...unbanded].sort(), reason));
+    } catch (e) {
+      d.log.error('coalesced enqueue failed', { error: (e as Error).message });
+      for (const { records } of latest.values()) records.forEach((id) => failedRecords.add(id));
+    }
     if (accounts.length <= d.env.inlineFanoutLimit) {
-      const failures = await forEachLimit(accounts, d.concurrency, async (accountId) => {
-        await evaluateAccount(accountId, d);
+      const { failures } = await evaluateBatch(accounts, d, {
+        concurrency: d.concurrency,
+        ...(removed.size > 0 ? {} : { ticks: sortedTicks }),
       });
       for (const f of failures) {
         d.log.error('evaluation failed', { accountId: f.item, error: (f.error as Error).message });
         accountsToRecords.get(f.item)!.forEach((r) => failedRecords.add(r));
       }
     } else {
-      const messages = accountMessages(accounts, `prices:${[...latest.keys(), ...removed.keys()].join(',')}`);
+      const messages = accountMessages(accounts, reason, removed.size > 0 ? undefined : sortedTicks);
       try {
         await d.workQueue.enqueue(messages);
         d.telemetry.count('FanoutEnqueued', accounts.length);

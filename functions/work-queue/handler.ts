@@ -1,7 +1,6 @@
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
-import { forEachLimit } from '../lib/concurrency.ts';
-import { evaluateAccount } from '../lib/evaluate-account.ts';
+import { evaluateBatch } from '../lib/evaluate-batch.ts';
 import type { WorkMessage } from '../lib/queues.ts';
 import { withPriceCache } from '../lib/price-cache.ts';
 import { lambdaDeps, withMetrics, type HandlerDeps } from '../lib/runtime.ts';
@@ -18,15 +17,22 @@ const workMessageSchema = z.discriminatedUnion('kind', [
     kind: z.literal('accounts'),
     accountIds: z.array(z.string().min(1)).min(1),
     reason: z.string(),
+    ticks: z.record(z.string(), z.string()).optional(),
+    coalesce: z.boolean().optional(),
   }),
 ]);
 
 /** Leave this much of the invocation for the continuation message and metrics. */
 const SAFETY_MS = 20_000;
 
-async function evaluateAll(d: HandlerDeps, accountIds: readonly string[]): Promise<void> {
-  const failures = await forEachLimit(accountIds, d.concurrency, async (id) => {
-    await evaluateAccount(id, d);
+async function evaluateAll(
+  d: HandlerDeps,
+  accountIds: readonly string[],
+  ticks?: Readonly<Record<string, string>>,
+): Promise<void> {
+  const { failures } = await evaluateBatch(accountIds, d, {
+    concurrency: d.concurrency,
+    ...(ticks ? { ticks } : {}),
   });
   if (failures.length > 0) {
     for (const f of failures)
@@ -41,7 +47,7 @@ async function processMessage(
   remainingMs: () => number,
 ): Promise<void> {
   const d = { ...base, store: withPriceCache(base.store) };
-  if (message.kind === 'accounts') return evaluateAll(d, message.accountIds);
+  if (message.kind === 'accounts') return evaluateAll(d, message.accountIds, message.ticks);
   // A segment is scanned page by page; if time runs short, the rest goes back on the queue.
   let start = message.startKey;
   do {

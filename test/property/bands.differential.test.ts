@@ -10,7 +10,8 @@ import { Decimal } from '../../shared/decimal.ts';
 import type { DomainEvent } from '../../shared/events/schemas.ts';
 import type { AccountItem, PositionItem } from '../../shared/pipeline/records.ts';
 import { BAND_MODELS, bookArb, type RawBook } from '../helpers/band-books.ts';
-import { CapturedPublisher } from '../helpers/capture.ts';
+import { CapturedPublisher, CapturedWorkQueue } from '../helpers/capture.ts';
+import { makeWorkQueueHandler } from '../../functions/work-queue/handler.ts';
 
 const INSTRUMENTS = 9;
 /** The last instrument has no price until the path first ticks it: its holders cannot be banded till then. */
@@ -34,13 +35,16 @@ function world(books: RawBook[], prices: string[], bands: boolean) {
   const setPrice = (k: number, price: string) =>
     store.prices.set(`I${k}`, { instrument: `I${k}`, price, priceTime: now.toISOString() });
   prices.forEach((p, k) => k !== UNPRICED && setPrice(k, p));
+  const queue = new CapturedWorkQueue();
   const deps: HandlerDeps = {
     ...memoryHandlerDeps(store, { sweepSegments: 1, concurrency: 1 }, index),
     publisher,
+    workQueue: queue,
     env: { sweepSegments: 1, inlineFanoutLimit: 1_000_000 },
     now: () => now,
   };
   const priceHandler = makePriceStreamHandler(() => deps);
+  const workHandler = makeWorkQueueHandler(() => deps);
   return {
     publisher,
     evaluations: () => store.evaluations,
@@ -65,6 +69,11 @@ function world(books: RawBook[], prices: string[], bands: boolean) {
       if (bands) {
         const out = await priceHandler({ Records: records });
         expect(out.batchItemFailures).toEqual([]);
+        // Unbanded holders go through the (coalescing) work queue, as deployed.
+        const drained = await workHandler({
+          Records: queue.drain().map((m, i) => ({ messageId: `m${i}`, body: JSON.stringify(m) })),
+        } as never);
+        expect(drained.batchItemFailures).toEqual([]);
       } else {
         for (const id of store.accounts.keys()) await evaluateAccount(id, deps);
       }

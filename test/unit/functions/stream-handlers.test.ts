@@ -40,9 +40,10 @@ function deps(
       shards: 1,
       getBandSummary: async () => null,
       writeBands: async () => {},
-      async *crossedAccounts(instrument: string) {
-        yield crossed[instrument] ?? [];
-      },
+      crossedAccounts: async ({ instrument }: { instrument: string }) => ({
+        bounded: crossed[instrument] ?? [],
+        unbanded: [],
+      }),
     },
     publisher: new CapturedPublisher(),
     deadLetter,
@@ -130,12 +131,12 @@ describe('price-stream handler', () => {
     const { d, deadLetter } = deps({ 'BTC-PERP': ['A'] });
     const asked: string[] = [];
     const bands = d.bands as unknown as {
-      crossedAccounts: (i: string, p: string) => AsyncGenerator<string[]>;
+      crossedAccounts: (t: { instrument: string; price: string }) => Promise<unknown>;
     };
     const original = bands.crossedAccounts.bind(bands);
-    bands.crossedAccounts = (i, p) => {
-      asked.push(p);
-      return original(i, p);
+    bands.crossedAccounts = (t) => {
+      asked.push(t.price);
+      return original(t);
     };
     const tickWithMark = (seq: string, mark: string) =>
       record(
