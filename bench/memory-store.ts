@@ -1,6 +1,17 @@
 import { type BandSummary, type BandWritePlan } from '../shared/bands/band-rows.ts';
-import { Decimal } from '../shared/decimal.ts';
-import { BandConflict } from '../functions/lib/bands-repository.ts';
+import {
+  BandConflict,
+  bandItemChanges,
+  type CrossedAccounts,
+  type TickRange,
+} from '../functions/lib/bands-repository.ts';
+import {
+  accountOfBoundKey,
+  crossingQueries,
+  summaryKey,
+  type BandItemKey,
+} from '../shared/bands/band-keys.ts';
+import { itemBytes, readUnits, writeUnits, type Meter } from './capacity/meter.ts';
 import type { BandStore, RiskStore } from '../functions/lib/evaluate-account.ts';
 import type { HandlerDeps } from '../functions/lib/runtime.ts';
 import { Tally } from '../functions/lib/telemetry.ts';
@@ -24,18 +35,48 @@ export class MemoryStore implements RiskStore {
   evaluations = 0;
   bytesWritten = 0;
 
+  constructor(private readonly meter?: Meter) {}
+
+  private read(resource: string, key: string, item: unknown, requests = 1) {
+    this.meter?.record({
+      service: 'dynamodb',
+      resource,
+      key,
+      read: readUnits(itemBytes(item)),
+      write: 0,
+      requests,
+    });
+  }
+  private write(resource: string, key: string, bytes: number, transactional: boolean) {
+    const units = writeUnits(bytes) * (transactional ? 2 : 1);
+    this.meter?.record({ service: 'dynamodb', resource, key, read: 0, write: units, requests: 0 });
+  }
+
   async getAccount(id: string) {
     this.evaluations += 1;
+    this.read('Accounts', id, this.accounts.get(id));
     return this.accounts.get(id) ?? null;
   }
   async getPositions(id: string) {
+    this.read('Positions', id, this.positions.get(id));
     return this.positions.get(id) ?? [];
   }
-  async getPrices(instruments: readonly string[]) {
-    return new Map(instruments.filter((i) => this.prices.has(i)).map((i) => [i, this.prices.get(i)!]));
+  async getPrices(instruments: readonly string[], _options?: { fresh?: boolean }) {
+    const wanted = [...new Set(instruments)];
+    // BatchGetItem: one request per 100 keys, units rounded up per item.
+    wanted.forEach((i, n) => this.read('Prices', i, this.prices.get(i), n % 100 === 0 ? 1 : 0));
+    return new Map(wanted.filter((i) => this.prices.has(i)).map((i) => [i, this.prices.get(i)!]));
   }
   async getRiskState(id: string) {
     const s = this.states.get(id);
+    this.meter?.record({
+      service: 'dynamodb',
+      resource: 'RiskState',
+      key: id,
+      read: readUnits(s?.length ?? 0),
+      write: 0,
+      requests: 1,
+    });
     return s ? (JSON.parse(s) as StoredRiskState) : null;
   }
   async saveRiskState(state: StoredRiskState, expected: number, history: HistoryItem | null) {
@@ -43,6 +84,27 @@ export class MemoryStore implements RiskStore {
     if ((current ? (JSON.parse(current) as StoredRiskState).version : 0) !== expected)
       throw new VersionConflict(state.accountId, expected);
     const text = JSON.stringify(state);
+    // One transaction: the state (×2), its history entry (×2); each overview index re-writes its
+    // projection (a delete and a put when the level, ratio or distance key moved: always, on a write).
+    this.write('RiskState', state.accountId, text.length, true);
+    for (const index of ['byLevelRatio', 'byLevelCallDistance'])
+      this.meter?.record({
+        service: 'dynamodb',
+        resource: `RiskState/${index}`,
+        key: state.accountId,
+        read: 0,
+        write: current ? 2 : 1,
+        requests: 0,
+      });
+    if (history) this.write('RiskHistory', state.accountId, JSON.stringify(history).length, true);
+    this.meter?.record({
+      service: 'dynamodb',
+      resource: 'RiskState',
+      key: '',
+      read: 0,
+      write: 0,
+      requests: 1,
+    });
     this.states.set(state.accountId, text);
     this.writes += 1;
     this.bytesWritten += text.length + (history ? JSON.stringify(history).length : 0);
@@ -50,6 +112,7 @@ export class MemoryStore implements RiskStore {
   }
   async clearOutbox(id: string) {
     const s = this.states.get(id);
+    this.write('RiskState', id, s?.length ?? 0, false);
     if (s) this.states.set(id, JSON.stringify({ ...JSON.parse(s), outbox: [] }));
   }
   async scanAccounts(segment: number, total: number, start?: Record<string, unknown>) {
@@ -60,51 +123,102 @@ export class MemoryStore implements RiskStore {
   }
 }
 
-/** The guard-band table's contract in memory (rows per instrument; queries scan the instrument's rows). */
+/**
+ * The guard-band table in memory, item for item as the DynamoDB adapter stores it (shared/bands/band-keys.ts):
+ * bound items in price-bucket partitions, queried by the same crossing queries. With a meter, every
+ * request is recorded with its units and partition key (bench/capacity).
+ */
 export class MemoryBands implements BandStore {
-  readonly shards = 1;
   readonly summaries = new Map<string, BandSummary>();
-  readonly rows = new Map<string, Map<string, { low: string | null; high: string | null }>>();
+  /** partition → sort keys. */
+  readonly items = new Map<string, Set<string>>();
   readonly watched = new Set<string>();
   writes = 0;
   rowWrites = 0;
 
+  constructor(
+    readonly shards = 1,
+    private readonly meter?: Meter,
+  ) {}
+
   async getBandSummary(accountId: string) {
     const summary = this.summaries.get(accountId);
+    this.meter?.record({
+      service: 'dynamodb',
+      resource: 'Bands',
+      key: summaryKey(accountId).partition,
+      read: readUnits(itemBytes(summary)),
+      write: 0,
+      requests: 1,
+    });
     return summary ? structuredClone(summary) : null;
   }
-  async writeBands(plan: BandWritePlan) {
+
+  async writeBands(plan: BandWritePlan, orphans: readonly BandItemKey[] = []) {
+    const changes = bandItemChanges(plan, orphans);
+    const meter = (partition: string, bytes: number) =>
+      this.meter?.record({
+        service: 'dynamodb',
+        resource: 'Bands',
+        key: partition,
+        read: 0,
+        write: 2 * writeUnits(bytes),
+        requests: 0,
+      });
+    meter(summaryKey(plan.accountId).partition, itemBytes(plan.summary));
+    this.meter?.record({
+      service: 'dynamodb',
+      resource: 'Bands',
+      key: '',
+      read: 0,
+      write: 0,
+      requests: Math.ceil((changes.puts.length + changes.deletes.length + 1) / 100),
+    });
     if ((this.summaries.get(plan.accountId)?.version ?? 0) !== plan.expectedVersion)
-      throw new BandConflict(plan.accountId, false);
-    for (const row of plan.puts) {
-      let byAccount = this.rows.get(row.instrument);
-      if (!byAccount) this.rows.set(row.instrument, (byAccount = new Map()));
-      byAccount.set(row.accountId, { low: row.low, high: row.high });
+      throw new BandConflict(plan.accountId);
+    for (const k of changes.deletes) {
+      this.items.get(k.partition)?.delete(k.sk);
+      meter(k.partition, itemBytes(k));
     }
-    for (const instrument of plan.deletes) this.rows.get(instrument)?.delete(plan.accountId);
+    for (const k of changes.puts) {
+      let set = this.items.get(k.partition);
+      if (!set) this.items.set(k.partition, (set = new Set()));
+      set.add(k.sk);
+      meter(k.partition, itemBytes(k));
+    }
     if (plan.watch) this.watched.add(plan.accountId);
     if (plan.unwatch) this.watched.delete(plan.accountId);
     this.summaries.set(plan.accountId, structuredClone(plan.summary));
     this.writes += 1;
-    this.rowWrites += plan.puts.length + plan.deletes.length;
+    this.rowWrites += changes.puts.length + changes.deletes.length;
   }
-  /** Accounts whose band for `instrument` does not strictly contain `price`. */
-  crossed(instrument: string, price: string): string[] {
-    const p = new Decimal(price);
-    return (
-      [...(this.rows.get(instrument) ?? [])]
-        // An unbanded account's rows have low = ALWAYS_LOW, above any price: every tick finds them.
-        .filter(
-          ([, r]) =>
-            (r.low !== null && p.lessThanOrEqualTo(r.low)) ||
-            (r.high !== null && p.greaterThanOrEqualTo(r.high)),
-        )
-        .map(([id]) => id)
-    );
+
+  /** The queries a tick runs (band-keys.ts), answered from the items, each metered as a Query. */
+  async crossedAccounts(tick: TickRange): Promise<CrossedAccounts | null> {
+    const queries = crossingQueries(tick.instrument, tick.price, tick.lowest, tick.highest, this.shards);
+    if (queries === null) return null;
+    const bounded = new Set<string>();
+    const unbanded = new Set<string>();
+    for (const q of queries) {
+      const sks = [...(this.items.get(q.partition) ?? [])].filter(
+        (sk) => (q.from === undefined || sk >= q.from) && (q.below === undefined || sk < q.below),
+      );
+      const bytes = sks.reduce((n, sk) => n + sk.length + q.partition.length + 12, 0);
+      this.meter?.record({
+        service: 'dynamodb',
+        resource: 'Bands',
+        key: q.partition,
+        read: readUnits(bytes),
+        write: 0,
+        requests: 1,
+        perTick: { bytes },
+      });
+      if (q.partition.startsWith('x#')) sks.forEach((sk) => unbanded.add(sk));
+      else sks.forEach((sk) => bounded.add(accountOfBoundKey(sk)));
+    }
+    return { bounded: [...bounded].sort(), unbanded: [...unbanded].sort() };
   }
-  async *crossedAccounts(instrument: string, price: string) {
-    yield this.crossed(instrument, price);
-  }
+
   async *watchedAccounts() {
     yield [...this.watched];
   }

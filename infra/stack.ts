@@ -1,3 +1,4 @@
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import type { DeployConfig } from './config.ts';
@@ -165,6 +166,7 @@ export class MarginGuardStack extends Stack {
       workQueue: this.evaluation.workQueue,
       stateMachine: this.escalation.stateMachine,
     });
+    this.escalation.alarmOnLateStarts(new SnsAction(this.observability.opsTopic));
     applyNagSuppressions(this);
   }
 }
