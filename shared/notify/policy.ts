@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { decimalString } from '../schemas/decimal-string.ts';
+import { PUBLISHED_LIMITS } from './rate-limit.ts';
 
 /**
  * Who hears about what, and how (GET/PUT /notifications, CDK context `notificationPolicy`): routes (a
@@ -73,6 +74,73 @@ const routeOptions = z
   })
   .strict();
 
+/**
+ * Storm mode (shared/notify/storm.ts): when more than `startAccounts` distinct accounts have alerts for
+ * people within `windowSeconds`, per-account alerts stop going to people; one market-wide incident message
+ * goes to each route instead, updated at most every `updateSeconds`, until fewer than `endAccounts`
+ * accounts had alerts in the last window (hysteresis) — then a final summary, and per-account alerts resume.
+ */
+export const STORM_DEFAULTS = {
+  enabled: true,
+  /** N: a storm starts when more than this many distinct accounts alert within the window. */
+  startAccounts: 20,
+  /** M: it ends when fewer than this many alerted within the window (M ≤ N: hysteresis). */
+  endAccounts: 5,
+  /** W: the sliding window, seconds. */
+  windowSeconds: 60,
+  /** At most one update of the storm's message per this many seconds. */
+  updateSeconds: 30,
+  /** K: the worst accounts (lowest ratio) each message lists. */
+  worstAccounts: 10,
+  /** Which alerts storm mode gathers (a person's own actions, `manual-action`, always go one by one). */
+  categories: [
+    'warning',
+    'critical',
+    'liquidation-approaching',
+    'approaching',
+    'recovery',
+    'deleverage',
+    'liquidation',
+    'system',
+  ] as AlertCategory[],
+};
+
+const rateLimitSchema = z
+  .object({
+    count: z.number().int().min(1).max(100_000),
+    perSeconds: z.number().int().min(1).max(3600),
+  })
+  .strict();
+
+const stormSchema = z
+  .object({
+    enabled: z.boolean().default(STORM_DEFAULTS.enabled),
+    startAccounts: z.number().int().min(1).max(1_000_000).default(STORM_DEFAULTS.startAccounts),
+    endAccounts: z.number().int().min(1).max(1_000_000).default(STORM_DEFAULTS.endAccounts),
+    windowSeconds: z.number().int().min(1).max(3600).default(STORM_DEFAULTS.windowSeconds),
+    updateSeconds: z.number().int().min(1).max(3600).default(STORM_DEFAULTS.updateSeconds),
+    worstAccounts: z.number().int().min(0).max(50).default(STORM_DEFAULTS.worstAccounts),
+    categories: z.array(z.enum(ALERT_CATEGORIES)).default(() => [...STORM_DEFAULTS.categories]),
+  })
+  .strict()
+  .refine((s) => s.endAccounts <= s.startAccounts, {
+    error: 'endAccounts must not exceed startAccounts (the storm ends below where it starts)',
+    path: ['endAccounts'],
+  });
+
+/** The published per-channel limits (shared/notify/rate-limit.ts), overridable per deployment. */
+const rateLimitsSchema = z
+  .object({
+    email: rateLimitSchema.default(PUBLISHED_LIMITS.email),
+    sms: rateLimitSchema.default(PUBLISHED_LIMITS.sms),
+    telegram: rateLimitSchema.default(PUBLISHED_LIMITS.telegram),
+    telegramGroup: rateLimitSchema.default(PUBLISHED_LIMITS.telegramGroup),
+    telegramChat: rateLimitSchema.default(PUBLISHED_LIMITS.telegramChat),
+    webhook: rateLimitSchema.default(PUBLISHED_LIMITS.webhook),
+    topic: rateLimitSchema.default(PUBLISHED_LIMITS.topic),
+  })
+  .strict();
+
 export const notificationPolicySchema = z
   .object({
     routes: z
@@ -125,6 +193,10 @@ export const notificationPolicySchema = z
     ackLinkMinutes: z.number().int().min(5).max(10_080).default(120),
     /** The console's address, for links in messages. */
     consoleUrl: z.url().optional(),
+    /** Storm mode: one market-wide message instead of thousands of per-account ones. */
+    storm: stormSchema.default(() => ({ ...STORM_DEFAULTS, categories: [...STORM_DEFAULTS.categories] })),
+    /** Messages to people never exceed these (excess waits; nothing is dropped). */
+    rateLimits: rateLimitsSchema.default(() => ({ ...PUBLISHED_LIMITS })),
   })
   .strict()
   .superRefine((p, ctx) => {
