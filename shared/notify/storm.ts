@@ -21,21 +21,27 @@ import { pages, routesFor } from './routing.ts';
  *
  * - **Start**: more than `startAccounts` (N) distinct accounts had an alert for people within the sliding
  *   window of `windowSeconds` (W). The alert that makes it N + 1 starts the storm and is its first.
- * - **During**: each per-account alert is *absorbed*: counted in the storm (accounts per level as each last
- *   reported, alerts per category, the exact total shortfall, the K worst accounts by ratio), not sent to
- *   people. The first absorbed alert sends the storm's first message; later ones send an update when
- *   `updateSeconds` have passed since the last message (a scheduled tick sends one that is due when no
- *   alert comes). A storm pages on-call once (one ladder), however many of its alerts would page.
+ * - **During**: each per-account alert is *absorbed*: counted in the storm, not sent to people. Each
+ *   message reports accounts per level (as each last reported), alerts per category, the exact total
+ *   shortfall (each account's latest), the K worst accounts (lowest latest ratio) and when it started.
+ *   The storm's first message goes at once; an update at most every `updateSeconds` (sent by the first
+ *   alert after that, or by the scheduled tick when none comes). A storm pages on-call once (one ladder),
+ *   however many of its alerts would page.
  * - **End** (hysteresis): fewer than `endAccounts` (M ≤ N) accounts alerted in the last window. A final
  *   summary goes out and per-account alerts resume.
  *
- * Pure and deterministic: the time is an argument; the state is a plain value (bounded: the window keeps
- * at most max(N + 1, M) accounts, the worst list K) that fits one DynamoDB item. Money is a decimal
- * string at the edges and `Decimal` inside.
+ * Two kinds of plain, serialisable state, so that a crash's thousands of concurrent dispatchers do not
+ * queue on one item:
+ * - the **storm state** (`StormState`, one item, small and bounded): the calm window (at most
+ *   max(N + 1, M) accounts), and while a storm lasts its id, start, message sequence and whether it paged.
+ *   It is written — conditionally, so concurrent dispatchers agree — only when a storm starts, when a
+ *   message goes (first, update, end), when it pages, and while calm;
+ * - one **share** per account and storm (`StormShare`: its latest level, shortfall, ratio and time, and
+ *   counts): written by an absorbed alert with an unconditional merge (`shareOf`, which the store applies
+ *   atomically), never read back on the alert's path. A message sums the storm's shares (`summarize`), so
+ *   every account counts once, at its latest, however many alerts it has in the storm.
  *
- * What an account last reported to the storm (its level and shortfall) lives with the account (its
- * alert-memory item, written in the same transaction), so the totals count each account once — at its
- * latest — however many alerts it has in the storm.
+ * Pure and deterministic: the time is an argument. Money is a decimal string at the edges, `Decimal` inside.
  */
 
 export type StormPolicy = NotificationPolicy['storm'];
@@ -45,9 +51,9 @@ export interface AlertIntent {
   accountId: string;
   category: AlertCategory;
   severity: Severity;
-  /** The level it came from, if the caller knows it (otherwise what the account last reported to the storm). */
+  /** The level it came from, if the caller knows it (the summary counts the level it is at). */
   from?: RiskLevel | null;
-  /** The level it is at now. */
+  /** The level it is at now (null: not known; the last one stands). */
   to: RiskLevel | null;
   /** max(0, maintenance requirement − equity) as a decimal string; null: not known (the last one stands). */
   shortfall: string | null;
@@ -58,33 +64,68 @@ export interface AlertIntent {
   page: boolean;
 }
 
-/** What one account last reported to a storm (stored with the account). */
+export type LevelKey = RiskLevel | 'UNKNOWN';
+
+/** What one account has reported to one storm: its latest level, shortfall, ratio and time, and counts. */
 export interface StormShare {
   stormId: string;
+  accountId: string;
   level: LevelKey;
   shortfall: string;
+  ratio: string | null;
+  /** Its latest alert (epoch ms). */
+  at: number;
+  intents: number;
+  categories: Partial<Record<AlertCategory, number>>;
+  severities: Severity[];
+  routes: string[];
 }
-
-export type LevelKey = RiskLevel | 'UNKNOWN';
 
 export interface WorstAccount {
   accountId: string;
-  /** The lowest ratio it reported in the storm. */
+  /** Its latest ratio. */
   ratio: string;
   level: LevelKey;
   shortfall: string;
   at: string;
 }
 
+/** The storm while it lasts, as the storm state holds it. */
 export interface ActiveStorm {
   id: string;
   startedAt: string;
-  /** Accounts alerted one by one in the window just before the storm started (they are not counted here). */
+  /** Accounts alerted one by one in the window just before the storm started (they are not counted in it). */
   alertedBefore: number;
-  /** Per-account alerts absorbed. */
-  intents: number;
-  /** Distinct accounts absorbed. */
+  /** Messages sent (the first, then updates) and when the last went (epoch ms). */
+  messages: number;
+  lastMessageAt: number;
+  /** One of its alerts would page: the storm's one ladder has started. */
+  paged: boolean;
+  /** A dispatcher is reading the shares to send a due message (epoch ms); others do not, until it expires. */
+  claimedAt: number | null;
+}
+
+/** A claim to send a due message lapses after this long (its dispatcher died): another takes it over. */
+export const CLAIM_TTL_MS = 90_000;
+
+export interface StormState {
+  /** Accounts with a recent alert, latest first (at most max(N + 1, M)): the calm window. */
+  recent: { accountId: string; at: number }[];
+  storm: ActiveStorm | null;
+  last: { id: string; endedAt: string } | null;
+}
+
+export const NO_STORM: StormState = { recent: [], storm: null, last: null };
+
+/** A storm as a message reports it: the storm state's facts and the sum of its shares. */
+export interface StormSnapshot {
+  id: string;
+  startedAt: string;
+  alertedBefore: number;
+  paged: boolean;
+  /** Distinct accounts, and per-account alerts, absorbed. */
   accounts: number;
+  intents: number;
   /** Accounts per level, each at the level it last reported. */
   levels: Partial<Record<LevelKey, number>>;
   categories: Partial<Record<AlertCategory, number>>;
@@ -94,23 +135,7 @@ export interface ActiveStorm {
   /** Every route an absorbed alert would have gone to: they hear the storm. */
   routes: string[];
   severity: Severity;
-  /** One of its alerts would page: the storm's one ladder has started. */
-  paged: boolean;
-  /** Messages sent (the first, then updates) and when the last went. */
-  messages: number;
-  lastMessageAt: number;
-  /** Alerts absorbed since the last message (an update is due once `updateSeconds` have passed). */
-  pending: number;
 }
-
-export interface StormState {
-  /** Accounts with a recent alert, latest first (at most max(N + 1, M)): the sliding window. */
-  recent: { accountId: string; at: number }[];
-  storm: ActiveStorm | null;
-  last: { id: string; endedAt: string } | null;
-}
-
-export const NO_STORM: StormState = { recent: [], storm: null, last: null };
 
 export type StormMessageKind = 'start' | 'update' | 'end';
 
@@ -120,85 +145,143 @@ export interface StormMessage {
   /** 0 for the first message, then 1, 2 … (the final summary too): unique within the storm. */
   seq: number;
   at: string;
-  storm: ActiveStorm;
+  storm: StormSnapshot;
   endedAt?: string;
   policy: Pick<StormPolicy, 'windowSeconds' | 'updateSeconds' | 'endAccounts' | 'startAccounts'>;
 }
 
-export interface StormStep {
+/** What an alert does to storm mode (`observe`). */
+export type Observation =
+  /** No storm: send it on its own; save `state` (the calm window). */
+  | { kind: 'alone'; state: StormState }
+  /** It starts a storm: save `state` and `share`, send `message` (and page, if `pageStorm`). */
+  | {
+      kind: 'start';
+      state: StormState;
+      share: StormShare;
+      message: StormMessage;
+      pageStorm: StormMessage | null;
+    }
+  /**
+   * A storm is on: merge it into its share. `due`: a message may be due (or the storm over) — save this
+   * claim; whoever saves it reads the storm's shares and `conclude`s (the others just absorb).
+   * `claimPage`: it would page and the storm has not — whoever saves it starts the storm's ladder.
+   */
+  | { kind: 'absorb'; stormId: string; due: StormState | null; claimPage: StormState | null };
+
+/** What `conclude` decided: the state to save, the messages to send, and where the alert went. */
+export interface Conclusion {
   state: StormState;
-  /** True: counted in the storm, not sent to people on its own. */
-  absorbed: boolean;
-  /** What the account has now reported to the storm (unchanged when not absorbed). */
-  share: StormShare | null;
-  /** Messages to send, in order (a storm that ended before this alert, then a new one's first). */
   messages: StormMessage[];
-  /** The storm's page: start its one ladder now. */
+  /** The alert (if any) was absorbed: save `share`. Otherwise it goes on its own (the storm ended first). */
+  absorbed: boolean;
+  share: StormShare | null;
   pageStorm: StormMessage | null;
 }
 
 const windowCap = (p: StormPolicy) => Math.max(p.startAccounts + 1, p.endAccounts);
+const levelKey = (l: RiskLevel | null | undefined): LevelKey => l ?? 'UNKNOWN';
+const iso = (ms: number) => new Date(ms).toISOString();
+const atOf = (intent: AlertIntent, now: number) => {
+  const at = Date.parse(intent.at);
+  return Number.isNaN(at) ? now : Math.min(at, now);
+};
 
 /** The window with this account's latest alert: one entry per account, latest first, capped. */
 function remember(recent: StormState['recent'], accountId: string, at: number, cap: number) {
-  const next = recent.filter((r) => r.accountId !== accountId);
   const prior = recent.find((r) => r.accountId === accountId);
-  next.push({ accountId, at: Math.max(at, prior?.at ?? -Infinity) });
+  const next = [
+    ...recent.filter((r) => r.accountId !== accountId),
+    { accountId, at: Math.max(at, prior?.at ?? -Infinity) },
+  ];
   next.sort((a, b) => b.at - a.at || (a.accountId < b.accountId ? -1 : 1));
   // Dropping the oldest keeps the invariant that every account not kept alerted no later than any kept:
   // so a count up to the cap is exact, and a full window means "at least the cap".
   return next.slice(0, cap);
 }
 
-/** Distinct accounts that alerted within (now − W, now]; exact up to the window's cap. */
+/** Distinct accounts of the calm window that alerted within (now − W, now]; exact up to its cap. */
 export function accountsInWindow(state: StormState, now: number, policy: StormPolicy): number {
   const from = now - policy.windowSeconds * 1000;
   return state.recent.filter((r) => r.at > from).length;
 }
 
-const levelKey = (l: RiskLevel | null | undefined): LevelKey => l ?? 'UNKNOWN';
-const maxSeverity = (a: Severity, b: Severity) => (severityRank(a) >= severityRank(b) ? a : b);
-const iso = (ms: number) => new Date(ms).toISOString();
+/**
+ * An account's share after one more alert: what the store applies atomically (latest level, shortfall,
+ * ratio and time; counts added; severities and routes united). An unknown level, shortfall or ratio
+ * leaves the last one standing.
+ */
+export function shareOf(
+  intent: AlertIntent,
+  previous: StormShare | null,
+  stormId: string,
+  now: number,
+): StormShare {
+  const prev = previous && previous.stormId === stormId ? previous : null;
+  return {
+    stormId,
+    accountId: intent.accountId,
+    level: intent.to !== null ? levelKey(intent.to) : (prev?.level ?? 'UNKNOWN'),
+    shortfall: new Decimal(intent.shortfall ?? prev?.shortfall ?? '0').toFixed(),
+    ratio: intent.ratio ?? prev?.ratio ?? null,
+    at: atOf(intent, now),
+    intents: (prev?.intents ?? 0) + 1,
+    categories: { ...prev?.categories, [intent.category]: (prev?.categories[intent.category] ?? 0) + 1 },
+    severities: [...new Set([...(prev?.severities ?? []), intent.severity])].sort(),
+    routes: [...new Set([...(prev?.routes ?? []), ...intent.routes])].sort(),
+  };
+}
 
 function byRatio(a: WorstAccount, b: WorstAccount) {
   return new Decimal(a.ratio).comparedTo(b.ratio) || (a.accountId < b.accountId ? -1 : 1);
 }
 
-function absorb(storm: ActiveStorm, intent: AlertIntent, share: StormShare | null, k: number) {
-  const prev = share && share.stormId === storm.id ? share : null;
-  const level = intent.to !== null ? levelKey(intent.to) : (prev?.level ?? 'UNKNOWN');
-  const levels = { ...storm.levels };
-  if (prev) levels[prev.level] = (levels[prev.level] ?? 1) - 1;
-  levels[level] = (levels[level] ?? 0) + 1;
-  for (const key of Object.keys(levels) as LevelKey[]) if (levels[key] === 0) delete levels[key];
-  const shortfall = new Decimal(intent.shortfall ?? prev?.shortfall ?? '0');
-  const total = new Decimal(storm.shortfall).minus(prev?.shortfall ?? '0').plus(shortfall);
-  let worst = storm.worst;
-  if (intent.ratio !== null && k > 0) {
-    const entry: WorstAccount = {
-      accountId: intent.accountId,
-      ratio: intent.ratio,
-      level,
-      shortfall: shortfall.toFixed(),
-      at: intent.at,
-    };
-    const mine = worst.find((w) => w.accountId === intent.accountId);
-    if (!mine || new Decimal(intent.ratio).lessThan(mine.ratio))
-      worst = [...worst.filter((w) => w.accountId !== intent.accountId), entry].sort(byRatio).slice(0, k);
+/** The storm's facts: its state and the sum of its shares (one per account). */
+export function summarize(storm: ActiveStorm, shares: Iterable<StormShare>, k: number): StormSnapshot {
+  const levels: Partial<Record<LevelKey, number>> = {};
+  const categories: Partial<Record<AlertCategory, number>> = {};
+  const routes = new Set<string>();
+  let shortfall = new Decimal(0);
+  let accounts = 0;
+  let intents = 0;
+  let severity: Severity = 'info';
+  let worst: WorstAccount[] = [];
+  for (const s of shares) {
+    if (s.stormId !== storm.id) continue;
+    accounts += 1;
+    intents += s.intents;
+    levels[s.level] = (levels[s.level] ?? 0) + 1;
+    for (const [c, n] of Object.entries(s.categories) as [AlertCategory, number][])
+      categories[c] = (categories[c] ?? 0) + n;
+    for (const r of s.routes) routes.add(r);
+    for (const v of s.severities) if (severityRank(v) > severityRank(severity)) severity = v;
+    shortfall = shortfall.plus(s.shortfall);
+    if (s.ratio !== null && k > 0) {
+      worst.push({
+        accountId: s.accountId,
+        ratio: s.ratio,
+        level: s.level,
+        shortfall: s.shortfall,
+        at: iso(s.at),
+      });
+      // Kept sorted and trimmed as it goes: K of 80,000 without sorting them all.
+      if (worst.length > 4 * k) worst = worst.sort(byRatio).slice(0, k);
+    }
   }
-  const next: ActiveStorm = {
-    ...storm,
-    intents: storm.intents + 1,
-    accounts: storm.accounts + (prev ? 0 : 1),
+  return {
+    id: storm.id,
+    startedAt: storm.startedAt,
+    alertedBefore: storm.alertedBefore,
+    paged: storm.paged,
+    accounts,
+    intents,
     levels,
-    categories: { ...storm.categories, [intent.category]: (storm.categories[intent.category] ?? 0) + 1 },
-    shortfall: total.toFixed(),
-    worst,
-    routes: [...new Set([...storm.routes, ...intent.routes])].sort(),
-    severity: maxSeverity(storm.severity, intent.severity),
-    pending: storm.pending + 1,
+    categories,
+    shortfall: shortfall.toFixed(),
+    worst: worst.sort(byRatio).slice(0, k),
+    routes: [...routes].sort(),
+    severity,
   };
-  return { storm: next, share: { stormId: storm.id, level, shortfall: shortfall.toFixed() } };
 }
 
 const policyOf = (p: StormPolicy): StormMessage['policy'] => ({
@@ -208,115 +291,226 @@ const policyOf = (p: StormPolicy): StormMessage['policy'] => ({
   startAccounts: p.startAccounts,
 });
 
-/** Ends the storm if fewer than M accounts alerted within the window (or storm mode was switched off). */
-function endIfCalm(state: StormState, now: number, policy: StormPolicy) {
-  const storm = state.storm;
-  if (!storm) return null;
-  if (policy.enabled && accountsInWindow(state, now, policy) >= policy.endAccounts) return null;
-  // When it became calm: the M-th latest alert left the window then.
-  const mth = state.recent[policy.endAccounts - 1];
-  const calm = mth ? mth.at + policy.windowSeconds * 1000 : now;
-  const endedAt = iso(Math.min(now, Math.max(calm, Date.parse(storm.startedAt))));
-  const message: StormMessage = {
-    kind: 'end',
-    seq: storm.messages,
-    at: iso(now),
-    storm: { ...storm, pending: 0 },
-    endedAt,
-    policy: policyOf(policy),
-  };
-  return { state: { ...state, storm: null, last: { id: storm.id, endedAt } }, message };
-}
-
-function dueUpdate(storm: ActiveStorm, now: number, policy: StormPolicy): boolean {
-  return storm.pending > 0 && now - storm.lastMessageAt >= policy.updateSeconds * 1000;
-}
-
-function sent(storm: ActiveStorm, kind: StormMessageKind, now: number, policy: StormPolicy) {
-  const next: ActiveStorm = { ...storm, messages: storm.messages + 1, lastMessageAt: now, pending: 0 };
-  const message: StormMessage = {
-    kind,
-    seq: storm.messages,
-    at: iso(now),
-    storm: next,
-    policy: policyOf(policy),
-  };
-  return { storm: next, message };
-}
+const dueAt = (storm: ActiveStorm, policy: StormPolicy) => storm.lastMessageAt + policy.updateSeconds * 1000;
 
 /**
- * One per-account alert for people, at `now`: sent on its own (no storm), or absorbed into the storm —
- * which it may start, update or (arriving after calm) find ended first. Deterministic.
+ * One per-account alert for people, at `now`, against the storm state (`observe` reads nothing else):
+ * alone (no storm), the alert that starts one, or absorbed into the one that is on.
  */
 export function observe(
   state: StormState,
   intent: AlertIntent,
-  share: StormShare | null,
   now: number,
   policy: StormPolicy,
-): StormStep {
-  const messages: StormMessage[] = [];
-  let s = state;
-  const ended = endIfCalm(s, now, policy);
-  if (ended) {
-    s = ended.state;
-    messages.push(ended.message);
-  }
-  const at = Math.min(Date.parse(intent.at), now);
-  s = { ...s, recent: remember(s.recent, intent.accountId, Number.isNaN(at) ? now : at, windowCap(policy)) };
-  let storm = s.storm;
-  if (!storm) {
-    const count = accountsInWindow(s, now, policy);
-    if (!policy.enabled || count <= policy.startAccounts)
-      return { state: s, absorbed: false, share, messages, pageStorm: null };
-    storm = {
-      id: `storm-${iso(now)}`,
-      startedAt: iso(now),
-      alertedBefore: count - 1,
-      intents: 0,
-      accounts: 0,
-      levels: {},
-      categories: {},
-      shortfall: '0',
-      worst: [],
-      routes: [],
-      severity: 'info',
-      paged: false,
-      messages: 0,
-      lastMessageAt: now,
-      pending: 0,
+): Observation {
+  const storm = state.storm;
+  if (storm) {
+    // The calm window is not kept while a storm lasts (its shares are the window): nothing to save here,
+    // unless a message may be due or the storm over — then claim it, and whoever saves the claim reads
+    // the shares — or the storm's page is still unclaimed.
+    const claimed = storm.claimedAt !== null && now - storm.claimedAt < CLAIM_TTL_MS;
+    const due = !claimed && (!policy.enabled || now >= dueAt(storm, policy));
+    const claimPage = intent.page && !storm.paged ? { ...state, storm: { ...storm, paged: true } } : null;
+    return {
+      kind: 'absorb',
+      stormId: storm.id,
+      due: due ? { ...state, storm: { ...storm, claimedAt: now } } : null,
+      claimPage,
     };
   }
-  const absorbed = absorb(storm, intent, share, policy.worstAccounts);
-  storm = absorbed.storm;
-  let pageStorm: StormMessage | null = null;
-  if (storm.messages === 0 || dueUpdate(storm, now, policy)) {
-    const out = sent(storm, storm.messages === 0 ? 'start' : 'update', now, policy);
-    storm = out.storm;
-    messages.push(out.message);
-  }
-  if (intent.page && !storm.paged) {
-    storm = { ...storm, paged: true };
-    pageStorm = { kind: 'start', seq: -1, at: iso(now), storm, policy: policyOf(policy) };
-  }
-  return { state: { ...s, storm }, absorbed: true, share: absorbed.share, messages, pageStorm };
+  const s: StormState = {
+    ...state,
+    recent: remember(state.recent, intent.accountId, atOf(intent, now), windowCap(policy)),
+  };
+  const count = accountsInWindow(s, now, policy);
+  if (!policy.enabled || count <= policy.startAccounts) return { kind: 'alone', state: s };
+  const active: ActiveStorm = {
+    id: `storm-${iso(now)}`,
+    startedAt: iso(now),
+    alertedBefore: count - 1,
+    messages: 1,
+    lastMessageAt: now,
+    paged: intent.page,
+    claimedAt: null,
+  };
+  const share = shareOf(intent, null, active.id, now);
+  const message: StormMessage = {
+    kind: 'start',
+    seq: 0,
+    at: iso(now),
+    storm: summarize(active, [share], policy.worstAccounts),
+    policy: policyOf(policy),
+  };
+  return {
+    kind: 'start',
+    state: { recent: [], storm: active, last: state.last },
+    share,
+    message,
+    pageStorm: intent.page ? { ...message, seq: -1 } : null,
+  };
 }
 
 /**
- * The storm's clock, without an alert (a scheduled tick): the final summary once it is calm, or the
- * update that came due while no alert arrived.
+ * With the storm's shares read (`shares`: every account's, before this alert's): the final summary if
+ * fewer than M accounts alerted within the window (or storm mode was switched off) — the alert, if any,
+ * then goes on its own — otherwise the alert is absorbed and, if `updateSeconds` have passed since the
+ * last message and something is new, an update goes. With no alert, this is the storm's scheduled tick.
  */
-export function tick(
+export function conclude(
   state: StormState,
+  shares: readonly StormShare[],
+  now: number,
+  policy: StormPolicy,
+  intent: AlertIntent | null,
+): Conclusion {
+  const storm = state.storm;
+  if (!storm) {
+    if (!intent) return { state, messages: [], absorbed: false, share: null, pageStorm: null };
+    const o = observe(state, intent, now, policy);
+    if (o.kind === 'alone')
+      return { state: o.state, messages: [], absorbed: false, share: null, pageStorm: null };
+    if (o.kind === 'start')
+      return {
+        state: o.state,
+        messages: [o.message],
+        absorbed: true,
+        share: o.share,
+        pageStorm: o.pageStorm,
+      };
+    return { state, messages: [], absorbed: false, share: null, pageStorm: null };
+  }
+  const mine = shares.filter((s) => s.stormId === storm.id);
+  const from = now - policy.windowSeconds * 1000;
+  const latest = mine
+    .map((s) => ({ accountId: s.accountId, at: s.at }))
+    .sort((a, b) => b.at - a.at || (a.accountId < b.accountId ? -1 : 1));
+  if (!policy.enabled || latest.filter((r) => r.at > from).length < policy.endAccounts) {
+    // When it became calm: the M-th latest alert left the window then.
+    const mth = latest[policy.endAccounts - 1];
+    const calm = mth ? mth.at + policy.windowSeconds * 1000 : now;
+    const endedAt = iso(Math.min(now, Math.max(calm, Date.parse(storm.startedAt))));
+    const end: StormMessage = {
+      kind: 'end',
+      seq: storm.messages,
+      at: iso(now),
+      storm: summarize(storm, mine, policy.worstAccounts),
+      endedAt,
+      policy: policyOf(policy),
+    };
+    // Calm again: the window carries on from the storm's latest alerts (hysteresis holds across the end).
+    const calmState: StormState = {
+      recent: latest.slice(0, windowCap(policy)),
+      storm: null,
+      last: { id: storm.id, endedAt },
+    };
+    const after = intent ? conclude(calmState, [], now, policy, intent) : null;
+    return {
+      state: after?.state ?? calmState,
+      messages: [end, ...(after?.messages ?? [])],
+      absorbed: after?.absorbed ?? false,
+      share: after?.share ?? null,
+      pageStorm: after?.pageStorm ?? null,
+    };
+  }
+  let all = mine;
+  let share: StormShare | null = null;
+  if (intent) {
+    share = shareOf(intent, mine.find((s) => s.accountId === intent.accountId) ?? null, storm.id, now);
+    all = [...mine.filter((s) => s.accountId !== intent.accountId), share];
+  }
+  let next: ActiveStorm = { ...storm, claimedAt: null };
+  const messages: StormMessage[] = [];
+  if (now >= dueAt(storm, policy) && all.some((s) => s.at > storm.lastMessageAt)) {
+    next = { ...next, messages: storm.messages + 1, lastMessageAt: now };
+    messages.push({
+      kind: 'update',
+      seq: storm.messages,
+      at: iso(now),
+      storm: summarize(next, all, policy.worstAccounts),
+      policy: policyOf(policy),
+    });
+  }
+  let pageStorm: StormMessage | null = null;
+  if (intent?.page && !next.paged) {
+    next = { ...next, paged: true };
+    pageStorm = {
+      kind: 'start',
+      seq: -1,
+      at: iso(now),
+      storm: summarize(next, all, policy.worstAccounts),
+      policy: policyOf(policy),
+    };
+  }
+  return { state: { ...state, storm: next }, messages, absorbed: intent !== null, share, pageStorm };
+}
+
+/** The storm's clock without an alert (a scheduled tick): `conclude` with no alert, unless claimed. */
+export function tick(state: StormState, shares: readonly StormShare[], now: number, policy: StormPolicy) {
+  const storm = state.storm;
+  if (!storm || (storm.claimedAt !== null && now - storm.claimedAt < CLAIM_TTL_MS))
+    return { state, messages: [] as StormMessage[] };
+  const c = conclude(state, shares, now, policy, null);
+  return { state: c.state, messages: c.messages };
+}
+
+/** What one alert did, as one dispatcher alone applies it (`applyIntent`). */
+export interface Applied {
+  state: StormState;
+  absorbed: boolean;
+  messages: StormMessage[];
+  pageStorm: StormMessage | null;
+}
+
+/**
+ * One alert through storm mode as a dispatcher applies it when nobody races it — observe; start, absorb
+ * or, when due, claim and conclude — with the storm's shares in a map (by account) that this updates.
+ * The simulation and the tests drive storm mode with this; the dispatcher does the same against the store.
+ */
+export function applyIntent(
+  state: StormState,
+  shares: Map<string, StormShare>,
+  intent: AlertIntent,
+  now: number,
+  policy: StormPolicy,
+): Applied {
+  const o = observe(state, intent, now, policy);
+  if (o.kind === 'alone') return { state: o.state, absorbed: false, messages: [], pageStorm: null };
+  if (o.kind === 'start') {
+    shares.clear();
+    shares.set(intent.accountId, o.share);
+    return { state: o.state, absorbed: true, messages: [o.message], pageStorm: o.pageStorm };
+  }
+  if (o.due) {
+    const c = conclude(o.due, [...shares.values()], now, policy, intent);
+    if (c.messages.some((m) => m.kind === 'end')) shares.clear();
+    if (c.share) shares.set(intent.accountId, c.share);
+    return { state: c.state, absorbed: c.absorbed, messages: c.messages, pageStorm: c.pageStorm };
+  }
+  const share = shareOf(intent, shares.get(intent.accountId) ?? null, o.stormId, now);
+  shares.set(intent.accountId, share);
+  const next = o.claimPage ?? state;
+  const pageStorm: StormMessage | null = o.claimPage
+    ? {
+        kind: 'start',
+        seq: -1,
+        at: iso(now),
+        storm: summarize(next.storm!, [share], policy.worstAccounts),
+        policy: policyOf(policy),
+      }
+    : null;
+  return { state: next, absorbed: true, messages: [], pageStorm };
+}
+
+/** The scheduled tick as a dispatcher applies it (`applyIntent`'s companion). */
+export function applyTick(
+  state: StormState,
+  shares: Map<string, StormShare>,
   now: number,
   policy: StormPolicy,
 ): { state: StormState; messages: StormMessage[] } {
-  const ended = endIfCalm(state, now, policy);
-  if (ended) return { state: ended.state, messages: [ended.message] };
-  const storm = state.storm;
-  if (!storm || !dueUpdate(storm, now, policy)) return { state, messages: [] };
-  const out = sent(storm, 'update', now, policy);
-  return { state: { ...state, storm: out.storm }, messages: [out.message] };
+  const t = tick(state, [...shares.values()], now, policy);
+  if (t.messages.some((m) => m.kind === 'end')) shares.clear();
+  return t;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -549,7 +743,7 @@ export function simulateWave(
   const messages: WaveMessage[] = [];
   const summaries: StormMessage[] = [];
   let state = NO_STORM;
-  const shares = new Map<string, StormShare | null>();
+  const shares = new Map<string, StormShare>();
   let individual = 0;
   let absorbedCount = 0;
   let storms = 0;
@@ -599,7 +793,7 @@ export function simulateWave(
   let nextTick = sorted.length ? Math.ceil(sorted[0]!.at / tickMs) * tickMs : 0;
   sorted.forEach((c, i) => {
     while (nextTick < c.at) {
-      const t = tick(state, nextTick, policy.storm);
+      const t = applyTick(state, shares, nextTick, policy.storm);
       state = t.state;
       stormOut(t.messages, nextTick);
       nextTick += tickMs;
@@ -620,8 +814,9 @@ export function simulateWave(
       if (paging) firstRung(c.at);
       return;
     }
-    const step = observe(
+    const step = applyIntent(
       state,
+      shares,
       {
         accountId,
         category,
@@ -633,12 +828,10 @@ export function simulateWave(
         routes: alertRoutes.map((r) => r.name),
         page: paging,
       },
-      shares.get(accountId) ?? null,
       c.at,
       policy.storm,
     );
     state = step.state;
-    shares.set(accountId, step.share);
     // A storm that ended before this alert says so first.
     stormOut(
       step.messages.filter((m) => m.kind === 'end'),
@@ -669,7 +862,7 @@ export function simulateWave(
   });
   const horizon = (sorted.at(-1)?.at ?? 0) + (options.horizonSeconds ?? 86_400) * 1000;
   while (state.storm && nextTick <= horizon) {
-    const t = tick(state, nextTick, policy.storm);
+    const t = applyTick(state, shares, nextTick, policy.storm);
     state = t.state;
     stormOut(t.messages, nextTick);
     nextTick += tickMs;

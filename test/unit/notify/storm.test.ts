@@ -11,6 +11,8 @@ import {
 } from '../../../shared/notify/rate-limit.ts';
 import {
   accountsInWindow,
+  applyIntent,
+  applyTick,
   NO_STORM,
   observe,
   peopleMessagesForWave,
@@ -18,7 +20,7 @@ import {
   stormSms,
   stormTelegram,
   stormText,
-  tick,
+  summarize,
   type AlertIntent,
   type StormMessage,
   type StormShare,
@@ -59,29 +61,29 @@ function crashIntent(i: number, atMs: number): AlertIntent {
   };
 }
 
-/** Runs intents (and ticks) through storm mode as the dispatcher does, remembering each account's share. */
+/** Runs intents (and ticks) through storm mode as a dispatcher does, with the storm's shares in a map. */
 function run(events: ({ intent: AlertIntent; now: number } | { tick: number })[], p = policy.storm) {
   let state: StormState = NO_STORM;
-  const shares = new Map<string, StormShare | null>();
+  const shares = new Map<string, StormShare>();
   const individual: string[] = [];
   const messages: StormMessage[] = [];
   let pages = 0;
   for (const e of events) {
     if ('tick' in e) {
-      const t = tick(state, T0 + e.tick, p);
+      const t = applyTick(state, shares, T0 + e.tick, p);
       state = t.state;
       messages.push(...t.messages);
       continue;
     }
-    const step = observe(state, e.intent, shares.get(e.intent.accountId) ?? null, T0 + e.now, p);
+    const step = applyIntent(state, shares, e.intent, T0 + e.now, p);
     // The state is a plain value: it survives a round trip through JSON (one DynamoDB item).
     state = JSON.parse(JSON.stringify(step.state)) as StormState;
-    shares.set(e.intent.accountId, step.share);
     messages.push(...step.messages);
     if (!step.absorbed) individual.push(e.intent.accountId);
     if (step.pageStorm) pages += 1;
   }
-  return { state, individual, messages, pages };
+  const snapshot = () => summarize(state.storm!, shares.values(), p.worstAccounts);
+  return { state, shares, individual, messages, pages, snapshot };
 }
 
 describe('storm mode: a worked timeline', () => {
@@ -132,7 +134,7 @@ describe('storm mode: a worked timeline', () => {
     expect(r.pages).toBe(1);
   });
 
-  it('an account counted twice in one storm is counted once, at its latest level and shortfall', () => {
+  it('an account counted twice in one storm is counted once, at its latest level, shortfall and ratio', () => {
     const twice = run([
       ...burst.slice(0, 30),
       {
@@ -140,7 +142,7 @@ describe('storm mode: a worked timeline', () => {
         now: 3100,
       },
     ]);
-    const storm = twice.state.storm!;
+    const storm = twice.snapshot();
     // A020 … A029 absorbed (10 accounts: A020, A024, A028 at LIQUIDATION), then A025 again at LIQUIDATION.
     expect(storm.accounts).toBe(10);
     expect(storm.intents).toBe(11);
@@ -195,8 +197,7 @@ describe('storm mode: updates and hysteresis', () => {
     expect(r.messages[1]!.endedAt).toBe(at(28_000));
     expect(r.messages[1]!.storm.accounts).toBe(9);
     expect(accountsInWindow(r.state, T0 + 30_000, p)).toBe(2);
-    const later = observe(r.state, crashIntent(50, 35_000), null, T0 + 35_000, p);
-    expect(later.absorbed).toBe(false);
+    expect(observe(r.state, crashIntent(50, 35_000), T0 + 35_000, p).kind).toBe('alone');
   });
 
   it('an alert arriving after calm, with no tick in between, ends the storm first', () => {
@@ -205,7 +206,7 @@ describe('storm mode: updates and hysteresis', () => {
       [0, 1, 2].map((i) => ({ intent: crashIntent(i, i), now: i })),
       p,
     );
-    const step = observe(r.state, crashIntent(9, 60_000), null, T0 + 60_000, p);
+    const step = applyIntent(r.state, r.shares, crashIntent(9, 60_000), T0 + 60_000, p);
     expect(step.messages.map((m) => m.kind)).toEqual(['end']);
     expect(step.absorbed).toBe(false);
     expect(step.messages[0]!.endedAt).toBe(at(5_002));
@@ -215,16 +216,19 @@ describe('storm mode: updates and hysteresis', () => {
     const on = run(Array.from({ length: 25 }, (_, i) => ({ intent: crashIntent(i, i), now: i })));
     expect(on.state.storm).not.toBeNull();
     const off = { ...policy.storm, enabled: false };
-    const step = observe(on.state, crashIntent(30, 100), null, T0 + 100, off);
+    const step = applyIntent(on.state, on.shares, crashIntent(30, 100), T0 + 100, off);
     expect(step.absorbed).toBe(false);
     expect(step.messages.map((m) => m.kind)).toEqual(['end']);
   });
 
-  it('the state stays small: the window keeps max(N + 1, M) accounts, the worst list K', () => {
+  it('the storm state stays small: no per-account data while a storm lasts; one share per account', () => {
     const r = run(Array.from({ length: 2000 }, (_, i) => ({ intent: crashIntent(i % 500, i), now: i })));
-    expect(r.state.recent).toHaveLength(21);
-    expect(r.state.storm!.worst).toHaveLength(10);
-    expect(JSON.stringify(r.state).length).toBeLessThan(4000);
+    expect(r.state.recent).toEqual([]);
+    expect(JSON.stringify(r.state).length).toBeLessThan(400);
+    // A000 … A019 went alone before the storm; each later alert of an account merged into its one share.
+    expect(r.shares.size).toBe(500);
+    expect(r.snapshot()).toMatchObject({ accounts: 500, intents: 1980 });
+    expect(r.snapshot().worst).toHaveLength(10);
   });
 });
 
@@ -243,7 +247,7 @@ describe('storm messages', () => {
   });
 
   it('Telegram: MarkdownV2 with every special character escaped, links kept', () => {
-    const tg = stormTelegram({ ...start, storm: r.state.storm! }, policy.consoleUrl);
+    const tg = stormTelegram({ ...start, storm: r.snapshot() }, policy.consoleUrl);
     expect(tg).toContain('[A039](https://console.example/#/accounts/A039)');
     expect(tg).toContain('ratio 1\\.461');
     // No unescaped special character outside the link syntax.
@@ -252,7 +256,7 @@ describe('storm messages', () => {
   });
 
   it('SMS: one segment with the counts, shortfall, worst account and the console link', () => {
-    const sms = stormSms({ ...start, storm: r.state.storm! }, policy.consoleUrl);
+    const sms = stormSms({ ...start, storm: r.snapshot() }, policy.consoleUrl);
     // Σ (i + 1) × 10.01 for i = 20 … 39 = 10.01 × 610.
     expect(sms).toBe('MG STORM: 20 accts, shortfall 6106.1, worst A039 1.461 https://console.example/#/');
     expect(sms.length).toBeLessThanOrEqual(160);
