@@ -4,6 +4,7 @@ import { signAck } from '../../shared/notify/ack-token.ts';
 import { decide } from '../../shared/notify/fatigue.ts';
 import { firstStep, nextStep, type LadderStep, type PageState } from '../../shared/notify/ladder.ts';
 import type { ChannelKind, NotificationPolicy, Route } from '../../shared/notify/policy.ts';
+import { bucketsFor, take } from '../../shared/notify/rate-limit.ts';
 import {
   emailHtml,
   plainText,
@@ -13,6 +14,23 @@ import {
   type Links,
 } from '../../shared/notify/render.ts';
 import { digested, heldUntil, pages, routesFor } from '../../shared/notify/routing.ts';
+import {
+  CLAIM_TTL_MS,
+  conclude,
+  consoleAccountLink,
+  observe,
+  STORM_EXEMPT_CHANNELS,
+  stormGathers,
+  stormHtml,
+  stormSms,
+  stormSubject,
+  stormTelegram,
+  stormText,
+  summarize,
+  type AlertIntent,
+  type StormMessage,
+  type StormState,
+} from '../../shared/notify/storm.ts';
 import type { AuditEntry } from './actions-repository.ts';
 import {
   deliverWithRetries,
@@ -22,7 +40,7 @@ import {
 } from './channels/delivery.ts';
 import type { Notification } from '../../shared/escalation/messages.ts';
 import type { Notifier } from './notifier.ts';
-import type { NotifyStore } from './notify-store.ts';
+import { STORM_PARTITION, type NotifyStore } from './notify-store.ts';
 import type { DeadLetter } from './queues.ts';
 
 /** One line per delivery decision: sent, failed, held, suppressed (local mode: out/notifications.jsonl). */
@@ -32,7 +50,8 @@ export interface DeliveryRecord {
   accountId: string;
   category: string;
   severity: string;
-  status: 'sent' | 'failed' | 'held' | 'digest' | 'suppressed' | 'duplicate';
+  /** `absorbed`: counted in a market-wide storm instead (storm mode); `deferred`: held by a channel's rate limit. */
+  status: 'sent' | 'failed' | 'held' | 'digest' | 'suppressed' | 'duplicate' | 'absorbed' | 'deferred';
   route?: string;
   channel?: ChannelKind | 'sns-topic';
   to?: string;
@@ -62,6 +81,12 @@ export interface DispatcherDeps {
     | 'hold'
     | 'due'
     | 'release'
+    | 'storm'
+    | 'saveStorm'
+    | 'addToShare'
+    | 'shares'
+    | 'rateBuckets'
+    | 'saveRateBuckets'
   >;
   senders: Record<ChannelKind, ChannelSender>;
   deadLetter: DeadLetter;
@@ -75,7 +100,21 @@ export interface DispatcherDeps {
   ack: { secret: () => Promise<string>; baseUrl: string };
   now: () => Date;
   retry?: RetryOptions;
+  /** Waits for a channel's rate limit (default: a timer); a test's clock moves on instead. */
+  sleep?: (ms: number) => Promise<void>;
+  /** A message whose channel is at its limit waits up to this long in line, else is held for the flush. @default 5000 */
+  rateWaitMs?: number;
+  /** How long one flush may spend waiting in line to send what rate limits deferred (the rest waits for the next). @default 40000 */
+  flushBudgetMs?: number;
 }
+
+/** The market-wide storm's messages, pages and audit entries are filed under this account id. */
+export const STORM_ACCOUNT = STORM_PARTITION;
+
+/** Conflicts on the storm item are retried (many dispatchers write it in a storm), with jittered backoff. */
+const STORM_ATTEMPTS = 40;
+const backoff = (attempt: number) =>
+  new Promise((r) => setTimeout(r, Math.random() * Math.min(200, 5 * 2 ** Math.min(attempt, 6))));
 
 /** One page per incident: a second paging alert in the same incident joins the ladder already climbing. */
 const pageIdOf = (alert: Alert) =>
@@ -83,6 +122,10 @@ const pageIdOf = (alert: Alert) =>
     .update(alert.incidentId ? `${alert.accountId}\u0000${alert.incidentId}` : alert.id)
     .digest('hex')
     .slice(0, 24);
+
+/** One page per storm. */
+const stormPageIdOf = (stormId: string) =>
+  createHash('sha256').update(`\u0000storm\u0000${stormId}`).digest('hex').slice(0, 24);
 
 /**
  * Sends alerts where the notification policy says, as few times as on-call needs: alert fatigue
@@ -97,8 +140,12 @@ export class Dispatcher {
     return this.d.policy();
   }
 
-  async dispatch(alert: Alert): Promise<{ sent: boolean; reason?: string; pageId?: string }> {
+  async dispatch(
+    alert: Alert,
+  ): Promise<{ sent: boolean; reason?: string; pageId?: string; stormId?: string }> {
     const policy = await this.d.policy();
+    const routes = routesFor(alert, policy);
+    const page = pages(alert, policy);
     for (let attempt = 0; ; attempt++) {
       const { memory, version } = await this.d.store.memory(alert.accountId);
       const decision = decide(memory, alert, policy.fatigue.quietPeriodMinutes);
@@ -119,11 +166,16 @@ export class Dispatcher {
       }
       break;
     }
-    const routes = routesFor(alert, policy);
+    // Storm mode sees the alerts that reach people (alert fatigue has decided that, as before).
+    if (stormGathers(policy, alert.category)) {
+      const storm = await this.throughStorm(intentOf(alert, routes, page), policy);
+      // A storm that had calmed before this alert came ends first (its final summary), then the alert.
+      for (const m of storm.messages.filter((x) => x.kind === 'end')) await this.sendStorm(m, policy);
+      if (storm.absorbed) return this.absorbed(alert, storm, routes, policy);
+    }
     for (const route of routes) await this.deliver(route, alert, policy, 'alert');
-    const page = pages(alert, policy);
-    await this.d.topics?.notify('alerts', topicNotification(alert));
-    if (page) await this.d.topics?.notify('pages', topicNotification(alert));
+    await this.notifyTopic('alerts', topicNotification(alert), alert, policy);
+    if (page) await this.notifyTopic('pages', topicNotification(alert), alert, policy, true);
     await this.d.audit({
       accountId: alert.accountId,
       incidentId: alert.incidentId ?? undefined,
@@ -158,6 +210,220 @@ export class Dispatcher {
   }
 
   /**
+   * One alert through storm mode (shared/notify/storm.ts) against the store: alone while calm (the calm
+   * window is saved conditionally), the alert that starts a storm, or absorbed into the one that is on —
+   * merged into its account's share without a read or a condition; when a message may be due, the
+   * dispatcher that saves the claim reads the shares and concludes (update, or the end) for everyone.
+   */
+  private async throughStorm(
+    intent: AlertIntent,
+    policy: NotificationPolicy,
+  ): Promise<{
+    absorbed: boolean;
+    stormId?: string;
+    messages: StormMessage[];
+    pageStorm: StormMessage | null;
+  }> {
+    for (let attempt = 0; attempt < STORM_ATTEMPTS; attempt++) {
+      const current = await this.d.store.storm();
+      const now = this.d.now().getTime();
+      const o = observe(current.state, intent, now, policy.storm);
+      if (o.kind === 'alone') {
+        if (await this.d.store.saveStorm(o.state, current.version))
+          return { absorbed: false, messages: [], pageStorm: null };
+      } else if (o.kind === 'start') {
+        if (await this.d.store.saveStorm(o.state, current.version)) {
+          await this.d.store.addToShare(o.state.storm!.id, intent, o.share.at);
+          return {
+            absorbed: true,
+            stormId: o.state.storm!.id,
+            messages: [o.message],
+            pageStorm: o.pageStorm,
+          };
+        }
+      } else {
+        if (o.due && (await this.d.store.saveStorm(o.due, current.version))) {
+          const c = conclude(o.due, await this.d.store.shares(o.stormId), now, policy.storm, intent);
+          // Saved over our own claim (version + 1): only a claim that lapsed and was taken over fails.
+          if (await this.d.store.saveStorm(c.state, current.version + 1)) {
+            if (c.share) await this.d.store.addToShare(c.state.storm?.id ?? o.stormId, intent, c.share.at);
+            return {
+              absorbed: c.absorbed,
+              stormId: c.state.storm?.id,
+              messages: c.messages,
+              pageStorm: c.pageStorm,
+            };
+          }
+        }
+        // Someone else concludes (or it is not due): this alert is one more in its account's share.
+        await this.d.store.addToShare(o.stormId, intent, Math.min(Date.parse(intent.at) || now, now));
+        return {
+          absorbed: true,
+          stormId: o.stormId,
+          messages: [],
+          pageStorm: o.claimPage ? await this.claimStormPage(o.stormId, policy, now) : null,
+        };
+      }
+      await backoff(attempt);
+    }
+    throw new Error('storm state kept changing');
+  }
+
+  /** The storm's one page: whoever marks the storm paged starts its ladder. */
+  private async claimStormPage(stormId: string, policy: NotificationPolicy, now: number) {
+    for (let attempt = 0; attempt < STORM_ATTEMPTS; attempt++) {
+      const { state, version } = await this.d.store.storm();
+      if (!state.storm || state.storm.id !== stormId || state.storm.paged) return null;
+      const next: StormState = { ...state, storm: { ...state.storm, paged: true } };
+      if (await this.d.store.saveStorm(next, version))
+        return this.stormMessage(next, 'start', -1, policy, now);
+      await backoff(attempt);
+    }
+    return null;
+  }
+
+  /** A message of the storm as it stands (its shares summed), e.g. for its page. */
+  private async stormMessage(
+    state: StormState,
+    kind: StormMessage['kind'],
+    seq: number,
+    policy: NotificationPolicy,
+    now: number,
+  ): Promise<StormMessage> {
+    const shares = await this.d.store.shares(state.storm!.id);
+    return {
+      kind,
+      seq,
+      at: new Date(now).toISOString(),
+      storm: summarize(state.storm!, shares, policy.storm.worstAccounts),
+      policy: {
+        windowSeconds: policy.storm.windowSeconds,
+        updateSeconds: policy.storm.updateSeconds,
+        endAccounts: policy.storm.endAccounts,
+        startAccounts: policy.storm.startAccounts,
+      },
+    };
+  }
+
+  /**
+   * An alert counted in the storm: people hear the storm's messages instead (the console still lists the
+   * account); the storm's first message, a due update and its one page go out from here.
+   */
+  private async absorbed(
+    alert: Alert,
+    storm: { stormId?: string; messages: StormMessage[]; pageStorm: StormMessage | null },
+    routes: Route[],
+    policy: NotificationPolicy,
+  ) {
+    const stormId = storm.stormId!;
+    for (const route of routes.filter((r) => STORM_EXEMPT_CHANNELS.includes(r.channel)))
+      await this.deliver(route, alert, policy, 'alert');
+    this.log(alert, { status: 'absorbed', reason: `counted in ${stormId}` });
+    await this.d.audit({
+      accountId: alert.accountId,
+      incidentId: alert.incidentId ?? undefined,
+      action: 'alert-suppressed',
+      actor: 'notifications',
+      details: {
+        category: alert.category,
+        reason: 'counted-in-storm',
+        storm: stormId,
+        headline: alert.headline,
+        routes: routes.map((r) => r.name),
+      },
+    });
+    for (const m of storm.messages.filter((x) => x.kind !== 'end')) await this.sendStorm(m, policy);
+    const pageId = storm.pageStorm ? await this.pageStorm(storm.pageStorm, policy) : undefined;
+    return { sent: false, reason: 'counted-in-storm', stormId, ...(pageId ? { pageId } : {}) };
+  }
+
+  /** One storm message to every route of the storm and to the SNS alerts topic (pages topic too if it paged). */
+  private async sendStorm(m: StormMessage, policy: NotificationPolicy): Promise<void> {
+    const alert = stormAlert(m);
+    for (const name of m.storm.routes) {
+      const route = policy.routes.find((r) => r.name === name);
+      if (!route) continue;
+      await this.deliverPrepared(
+        route,
+        renderStorm(route, m, alert, policy.consoleUrl),
+        alert,
+        policy,
+        `storm-${m.kind}`,
+        undefined,
+        true,
+      );
+    }
+    const notification = stormNotification(m, policy.consoleUrl);
+    await this.notifyTopic('alerts', notification, alert, policy, true);
+    if (m.kind === 'end' && m.storm.paged) await this.notifyTopic('pages', notification, alert, policy, true);
+    await this.d.audit({
+      accountId: STORM_ACCOUNT,
+      incidentId: m.storm.id,
+      action: m.kind === 'start' ? 'storm-started' : m.kind === 'update' ? 'storm-updated' : 'storm-ended',
+      actor: 'notifications',
+      details: {
+        seq: m.seq,
+        accounts: m.storm.accounts,
+        alerts: m.storm.intents,
+        levels: m.storm.levels,
+        shortfall: m.storm.shortfall,
+        routes: m.storm.routes,
+        ...(m.endedAt ? { endedAt: m.endedAt } : {}),
+      },
+    });
+  }
+
+  /** The storm's one page: one ladder for the storm however many of its alerts would page. */
+  private async pageStorm(m: StormMessage, policy: NotificationPolicy): Promise<string | undefined> {
+    const alert = stormAlert(m);
+    await this.notifyTopic('pages', stormNotification(m, policy.consoleUrl), alert, policy, true);
+    if (policy.onCall.length === 0 || !this.d.paging) return undefined;
+    const pageId = stormPageIdOf(m.storm.id);
+    await this.d.store.createPage({
+      pageId,
+      alertId: alert.id,
+      accountId: STORM_ACCOUNT,
+      incidentId: m.storm.id,
+      createdAt: m.at,
+      tier: 0,
+      attempt: 0,
+      ackedBy: null,
+      ackedAt: null,
+      alert,
+      storm: m,
+    } as PageState & { alert: Alert; storm: StormMessage });
+    await this.d.paging.start(pageId);
+    return pageId;
+  }
+
+  /**
+   * The storm's clock (the scheduled flush calls it): sends the update that came due while no alert
+   * arrived, or the final summary once it is calm. The conditional write decides who sends it.
+   */
+  async stormTick(policy?: NotificationPolicy): Promise<number> {
+    const p = policy ?? (await this.d.policy());
+    for (let attempt = 0; attempt < STORM_ATTEMPTS; attempt++) {
+      const current = await this.d.store.storm();
+      const storm = current.state.storm;
+      const now = this.d.now().getTime();
+      // Nothing to do without a storm, or while another dispatcher's claim to conclude it stands.
+      if (!storm || (storm.claimedAt !== null && now - storm.claimedAt < CLAIM_TTL_MS)) return 0;
+      // Claim first, so concurrent ticks (and absorbers) read the shares once.
+      const claim: StormState = { ...current.state, storm: { ...storm, claimedAt: now } };
+      if (!(await this.d.store.saveStorm(claim, current.version))) {
+        await backoff(attempt);
+        continue;
+      }
+      // Concluded, the claim is released (or the storm is over).
+      const next = conclude(claim, await this.d.store.shares(storm.id), now, p.storm, null);
+      if (!(await this.d.store.saveStorm(next.state, current.version + 1))) return 0;
+      for (const m of next.messages) await this.sendStorm(m, p);
+      return next.messages.length;
+    }
+    return 0;
+  }
+
+  /**
    * One rung of the on-call ladder, from the rung the workflow last saw (`from`; the first page starts
    * from tier 0, attempt 0). Acknowledged → done; otherwise the next rung is taken once: a retried step
    * finds the page already past `from` and pages nobody again.
@@ -175,7 +441,8 @@ export class Dispatcher {
     note: string;
   }> {
     const policy = await this.d.policy();
-    const page = (await this.d.store.page(pageId)) as (PageState & { alert: Alert }) | null;
+    const page = (await this.d.store.page(pageId)) as
+      (PageState & { alert: Alert; storm?: StormMessage }) | null;
     if (!page) throw new Error(`no page ${pageId}`);
     const at = action === 'start' ? { tier: 0, attempt: 0 } : from;
     const result = (done: boolean, note: string, rung = { tier: page.tier, attempt: page.attempt }) => ({
@@ -215,12 +482,19 @@ export class Dispatcher {
       severity: 'critical',
       headline: `PAGE (${step.tierName}${step.attempt > 1 ? `, ${step.attempt}` : ''}): ${page.alert.headline}`,
     };
-    for (const route of policy.routes.filter((r) => step.routes.includes(r.name)))
-      await this.deliver(route, alert, policy, `page-t${step.tier}-a${step.attempt}`, {
-        pageId,
-        tier: step.tierName,
-        attempt: step.attempt,
-      });
+    const tag = `page-t${step.tier}-a${step.attempt}`;
+    const rungOf = { pageId, tier: step.tierName, attempt: step.attempt };
+    const storm = page.storm ? await this.latestStorm(page.storm, policy) : null;
+    for (const route of policy.routes.filter((r) => step.routes.includes(r.name))) {
+      if (!storm) {
+        await this.deliver(route, alert, policy, tag, rungOf);
+        continue;
+      }
+      // The storm's page says how the storm stands now, with the one-click acknowledgement.
+      const ack = await this.ackLink(route, pageId, policy);
+      const delivery = renderStorm(route, storm, alert, policy.consoleUrl, ack);
+      await this.deliverPrepared(route, delivery, alert, policy, tag, rungOf, true);
+    }
     await this.d.audit({
       accountId: page.accountId,
       incidentId: page.incidentId ?? undefined,
@@ -241,15 +515,40 @@ export class Dispatcher {
     return acknowledgePage(this.d, pageId, by);
   }
 
-  /** Sends what quiet hours held and what digests collected, once due (scheduled). */
+  /**
+   * Sends what quiet hours held, what digests collected and what a rate limit deferred, once due
+   * (scheduled); then the storm's clock (a due update, or its final summary).
+   */
   async flushHeld(): Promise<number> {
+    const policy = await this.d.policy();
     const now = this.d.now();
+    const deadline = now.getTime() + (this.d.flushBudgetMs ?? 40_000);
     const due = await this.d.store.due(now);
     const digests = new Map<string, typeof due>();
     for (const held of due) {
+      // Within the budget a deferred message waits in line for its token; past it, it is held again.
+      const wait = Math.max(0, deadline - this.d.now().getTime());
       if (held.kind === 'digest')
         digests.set(held.delivery.route, [...(digests.get(held.delivery.route) ?? []), held]);
-      else await this.send(held.delivery, held.alert, `held-${held.until}`);
+      else if (held.topic)
+        await this.notifyTopic(
+          held.topic.channel,
+          held.topic.notification,
+          held.alert,
+          policy,
+          held.priority,
+          wait,
+        );
+      else
+        await this.send(
+          held.delivery,
+          held.alert,
+          held.kind === 'rate-limited' && held.tag ? held.tag : `held-${held.until}`,
+          policy,
+          held.page,
+          held.priority,
+          wait,
+        );
       await this.d.store.release(held.actionKey);
     }
     for (const [route, items] of digests) {
@@ -272,9 +571,25 @@ export class Dispatcher {
         },
         digestAlert,
         'digest',
+        policy,
       );
     }
+    // Then the storm's clock: what was deferred (an earlier storm message too) has gone before its update.
+    await this.stormTick(policy);
     return due.length;
+  }
+
+  /** The storm as it stands now if it is the page's and still on; the page's own snapshot otherwise. */
+  private async latestStorm(m: StormMessage, policy: NotificationPolicy): Promise<StormMessage> {
+    const { state } = await this.d.store.storm();
+    return state.storm?.id === m.storm.id
+      ? { ...(await this.stormMessage(state, m.kind, m.seq, policy, this.d.now().getTime())), kind: m.kind }
+      : m;
+  }
+
+  private async ackLink(route: Route, pageId: string, policy: NotificationPolicy): Promise<string> {
+    const expires = new Date(this.d.now().getTime() + policy.ackLinkMinutes * 60_000);
+    return `${this.d.ack.baseUrl}?token=${signAck(pageId, expires, await this.d.ack.secret(), `link:${route.name}`)}`;
   }
 
   private async deliver(
@@ -285,18 +600,22 @@ export class Dispatcher {
     page?: DeliveryRecord['page'],
   ): Promise<void> {
     const links: Links = {
-      ...(policy.consoleUrl
-        ? {
-            console: `${policy.consoleUrl.replace(/\/$/, '')}/#/accounts/${encodeURIComponent(alert.accountId)}`,
-          }
-        : {}),
-      ...(page
-        ? {
-            ack: `${this.d.ack.baseUrl}?token=${signAck(page.pageId, new Date(this.d.now().getTime() + policy.ackLinkMinutes * 60_000), await this.d.ack.secret(), `link:${route.name}`)}`,
-          }
-        : {}),
+      ...(policy.consoleUrl ? { console: consoleAccountLink(policy.consoleUrl, alert.accountId) } : {}),
+      ...(page ? { ack: await this.ackLink(route, page.pageId, policy) } : {}),
     };
-    const delivery = this.render(route, alert, links);
+    await this.deliverPrepared(route, this.render(route, alert, links), alert, policy, tag, page, !!page);
+  }
+
+  /** Quiet hours and digests hold a rendered delivery; otherwise it is sent. */
+  private async deliverPrepared(
+    route: Route,
+    delivery: Delivery,
+    alert: Alert,
+    policy: NotificationPolicy,
+    tag: string,
+    page?: DeliveryRecord['page'],
+    priority = false,
+  ): Promise<void> {
     const until = heldUntil(route, alert, this.d.now());
     if (until || digested(route, alert)) {
       const kind = until ? 'quiet-hours' : 'digest';
@@ -311,14 +630,87 @@ export class Dispatcher {
       });
       return;
     }
-    await this.send(delivery, alert, tag, page);
+    await this.send(delivery, alert, tag, policy, page, priority);
+  }
+
+  /**
+   * A token from each of the channel's buckets (shared/notify/rate-limit.ts), waiting in line up to
+   * `rateWaitMs`; beyond that, the time it may go (the caller holds it until then: deferred, never dropped).
+   */
+  private async admit(
+    channel: ChannelKind | 'topic',
+    to: string,
+    policy: NotificationPolicy,
+    priority: boolean,
+    maxWait = this.d.rateWaitMs ?? 5000,
+  ): Promise<{ ok: true } | { ok: false; retryAt: number }> {
+    const limited = bucketsFor(channel, to, policy.rateLimits);
+    if (!limited) return { ok: true };
+    for (let attempt = 0; attempt < STORM_ATTEMPTS; attempt++) {
+      const now = this.d.now().getTime();
+      const { buckets, version } = await this.d.store.rateBuckets(limited.channel);
+      const taken = take(buckets, limited.needs, now, priority);
+      if (taken.ok) {
+        if (await this.d.store.saveRateBuckets(limited.channel, taken.buckets, version)) return { ok: true };
+        await backoff(attempt);
+        continue;
+      }
+      if (taken.retryAt - now > maxWait) return taken;
+      await (this.d.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms))))(taken.retryAt - now);
+      // A clock that does not move (a replay's bar) would wait for ever: hold it for the flush instead.
+      if (this.d.now().getTime() <= now) return taken;
+    }
+    return { ok: false, retryAt: this.d.now().getTime() + 1000 };
+  }
+
+  /** An SNS topic message, within the topic's rate limit (deferred beyond it, never dropped). */
+  private async notifyTopic(
+    channel: 'alerts' | 'pages',
+    notification: Notification,
+    alert: Alert,
+    policy: NotificationPolicy,
+    priority = false,
+    maxWait?: number,
+  ): Promise<void> {
+    if (!this.d.topics) return;
+    const gate = await this.admit('topic', channel, policy, priority, maxWait);
+    if (!gate.ok) {
+      const until = new Date(gate.retryAt).toISOString();
+      await this.d.store.hold({
+        kind: 'rate-limited',
+        until,
+        alert,
+        priority,
+        topic: { channel, notification },
+        delivery: {
+          alertId: alert.id,
+          route: `sns-${channel}`,
+          channel: 'websocket',
+          to: channel,
+          severity: notification.severity,
+          subject: notification.subject,
+          text: '',
+        },
+      });
+      this.log(alert, {
+        status: 'deferred',
+        channel: 'sns-topic',
+        to: channel,
+        reason: `rate limit: until ${until}`,
+      });
+      return;
+    }
+    await this.d.topics.notify(channel, notification);
   }
 
   private async send(
     delivery: Delivery,
     alert: Alert,
     tag: string,
+    policy: NotificationPolicy,
     page?: DeliveryRecord['page'],
+    priority = false,
+    maxWait?: number,
   ): Promise<void> {
     const key = `${delivery.alertId}#${delivery.route}#${tag}`;
     if (!(await this.d.store.claimDelivery(alert.accountId, key, this.d.now().toISOString()))) {
@@ -328,6 +720,22 @@ export class Dispatcher {
         channel: delivery.channel,
         to: delivery.to,
         page,
+      });
+      return;
+    }
+    // Claimed first, so a duplicate never spends a token; deferred, the claim is let go for the retry.
+    const gate = await this.admit(delivery.channel, delivery.to, policy, priority, maxWait);
+    if (!gate.ok) {
+      const until = new Date(gate.retryAt).toISOString();
+      await this.d.store.hold({ kind: 'rate-limited', until, delivery, alert, tag, page, priority });
+      await this.d.store.settleDelivery(alert.accountId, key, 'deferred', 0);
+      this.log(alert, {
+        status: 'deferred',
+        route: delivery.route,
+        channel: delivery.channel,
+        to: delivery.to,
+        page,
+        reason: `rate limit: until ${until}`,
       });
       return;
     }
@@ -435,6 +843,110 @@ export function topicNotification(alert: Alert): Notification {
     level: alert.level,
     accountId: alert.accountId,
     kind: kinds[alert.category] ?? 'alert',
+  };
+}
+
+/** An alert as storm mode sees it: who, which level, the shortfall and ratio, where it would go. */
+function intentOf(alert: Alert, routes: Route[], page: boolean): AlertIntent {
+  return {
+    accountId: alert.accountId,
+    category: alert.category,
+    severity: alert.severity,
+    to: alert.level,
+    shortfall: alert.shortfall ?? null,
+    ratio: alert.marginRatio,
+    at: alert.at,
+    routes: routes.map((r) => r.name),
+    page,
+  };
+}
+
+const CATEGORY_RANK: Alert['category'][] = [
+  'liquidation',
+  'liquidation-approaching',
+  'system',
+  'critical',
+  'deleverage',
+  'warning',
+  'approaching',
+  'recovery',
+  'manual-action',
+];
+
+/** The storm message as an alert: what claims, holds, logs and pages key on (filed under `#storm`). */
+function stormAlert(m: StormMessage): Alert {
+  const s = m.storm;
+  const worst = s.worst[0];
+  const level = (['LIQUIDATION', 'CRITICAL', 'WARNING', 'SAFE'] as const).find((l) => s.levels[l]) ?? null;
+  return {
+    id: `storm:${s.id}:${m.seq < 0 ? 'page' : m.seq}`,
+    category: CATEGORY_RANK.find((c) => s.categories[c]) ?? 'system',
+    severity: s.severity,
+    accountId: STORM_ACCOUNT,
+    incidentId: s.id,
+    level,
+    marginRatio: worst?.ratio ?? null,
+    callMove: null,
+    headline: stormSubject(m).replace(/^\[Margin Guard\] /, ''),
+    next:
+      m.kind === 'end'
+        ? 'per-account alerts resume'
+        : `updates every ${m.policy.updateSeconds}s while more than ${m.policy.endAccounts - 1} accounts alert per ${m.policy.windowSeconds}s`,
+    at: m.at,
+  };
+}
+
+/** A storm message for one route, in that channel's form (and the page's acknowledgement link). */
+function renderStorm(
+  route: Route,
+  m: StormMessage,
+  alert: Alert,
+  consoleUrl?: string,
+  ack?: string,
+): Delivery {
+  const base = {
+    alertId: alert.id,
+    route: route.name,
+    channel: route.channel,
+    severity: alert.severity,
+    subject: stormSubject(m),
+  };
+  const tail = (sep: string) => (ack ? `${sep}Acknowledge: ${ack}` : '');
+  switch (route.channel) {
+    case 'telegram':
+      return {
+        ...base,
+        to: route.chatId,
+        text: `${stormTelegram(m, consoleUrl)}${ack ? `\n[Acknowledge](${ack.replace(/[)\\]/g, (c) => `\\${c}`)})` : ''}`,
+      };
+    case 'email':
+      return {
+        ...base,
+        to: route.address,
+        text: `${stormText(m, consoleUrl)}${tail('\n')}`,
+        html: stormHtml(m, consoleUrl, ack),
+      };
+    case 'sms':
+      return {
+        ...base,
+        to: route.phoneNumber,
+        text: `${stormSms(m, consoleUrl)}${ack ? `. Ack: ${ack}` : ''}`,
+      };
+    default:
+      return { ...base, to: '-', text: `${stormText(m, consoleUrl)}${tail('\n')}` };
+  }
+}
+
+/** A storm message as the SNS topics' notification. */
+function stormNotification(m: StormMessage, consoleUrl?: string): Notification {
+  const alert = stormAlert(m);
+  return {
+    subject: stormSubject(m),
+    message: stormText(m, consoleUrl),
+    severity: alert.severity,
+    level: alert.level,
+    accountId: STORM_ACCOUNT,
+    kind: m.kind === 'end' ? 'resolved' : 'alert',
   };
 }
 

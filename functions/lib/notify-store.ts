@@ -7,27 +7,74 @@ import {
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { createHash } from 'node:crypto';
+import { Decimal } from '../../shared/decimal.ts';
+import type { Notification } from '../../shared/escalation/messages.ts';
 import { NO_MEMORY, type AlertMemory } from '../../shared/notify/fatigue.ts';
 import type { PageState } from '../../shared/notify/ladder.ts';
 import type { Alert } from '../../shared/notify/alert.ts';
+import type { BucketChannel, Buckets } from '../../shared/notify/rate-limit.ts';
+import type { AlertCategory, Severity } from '../../shared/notify/policy.ts';
+import { NO_STORM, type AlertIntent, type StormShare, type StormState } from '../../shared/notify/storm.ts';
 import type { Delivery } from './channels/delivery.ts';
 import { conditionFailed } from './conditional.ts';
 
-/** A delivery held back by quiet hours or collected for a digest. */
+/**
+ * A delivery held back by quiet hours, collected for a digest, or deferred by a channel's rate limit
+ * (then with the tag it was claimed under, so it is still sent once). A deferred SNS topic message has
+ * `topic` (and its `delivery` names the alert and the topic).
+ */
 export interface HeldDelivery {
-  kind: 'quiet-hours' | 'digest';
+  kind: 'quiet-hours' | 'digest' | 'rate-limited';
   until: string;
   delivery: Delivery;
   alert: Alert;
+  tag?: string;
+  page?: { pageId: string; tier: string; attempt: number };
+  priority?: boolean;
+  topic?: { channel: 'alerts' | 'pages'; notification: Notification };
 }
 
 const PAGES = '#pages';
 const HELD = '#notify';
+/** The storm-mode state: one item every dispatcher reads and writes conditionally (shared/notify/storm.ts). */
+export const STORM_PARTITION = '#storm';
+const STORM_KEY = 'STATE';
+/** One item of token buckets per channel (shared/notify/rate-limit.ts). */
+const rateKey = (channel: BucketChannel) => ({ accountId: `#rate#${channel}`, actionKey: 'BUCKETS' });
+
+/**
+ * A storm's shares are spread over this many partitions (by account), so a crash's writes are not
+ * throttled on one partition key (1,000 writes/s each) and a summary reads them in parallel.
+ */
+export const SHARE_PARTITIONS = 16;
+const sharePartition = (stormId: string, accountId: string) =>
+  `${STORM_PARTITION}#${stormId}#${createHash('sha256').update(accountId).digest()[0]! % SHARE_PARTITIONS}`;
+
+function shareFromItem(item: Record<string, unknown>): StormShare {
+  const categories: StormShare['categories'] = {};
+  for (const [k, v] of Object.entries(item))
+    if (k.startsWith('cat_')) categories[k.slice(4) as AlertCategory] = v as number;
+  return {
+    stormId: item.stormId as string,
+    accountId: item.shareAccountId as string,
+    level: item.level as StormShare['level'],
+    shortfall: item.shortfall as string,
+    ratio: (item.ratio as string | undefined) ?? null,
+    at: item.at as number,
+    intents: item.intents as number,
+    categories,
+    severities: [...((item.severities as Set<Severity> | undefined) ?? [])].sort(),
+    routes: [...((item.routes as Set<string> | undefined) ?? [])].sort(),
+  };
+}
 
 /**
  * Notification state in the Actions table: per account its alert memory (versioned), a record per
- * delivery (a conditional put: a retried step never sends twice), pages under `#pages` (acknowledged by id
- * from a link), and held deliveries under `#notify`, due-time ordered.
+ * delivery (a conditional put: a retried step never sends twice), pages under `#pages` (acknowledged by
+ * id from a link), held deliveries under `#notify`, due-time ordered, the storm-mode state under `#storm`
+ * (versioned) with each storm's per-account shares under `#storm#<id>#<n>`, and the rate limits' buckets
+ * under `#rate#<channel>` (versioned).
  */
 export class NotifyStore {
   private readonly doc: DynamoDBDocumentClient;
@@ -70,16 +117,145 @@ export class NotifyStore {
     }
   }
 
-  /** Claims a delivery; false if it was already claimed (sent, or being sent, by an earlier attempt). */
-  async claimDelivery(accountId: string, key: string, at: string): Promise<boolean> {
+  /** The storm-mode state and its version (0: never written). */
+  async storm(): Promise<{ state: StormState; version: number }> {
+    const out = await this.doc.send(
+      new GetCommand({
+        TableName: this.table,
+        Key: { accountId: STORM_PARTITION, actionKey: STORM_KEY },
+        ConsistentRead: true,
+      }),
+    );
+    return out.Item
+      ? { state: out.Item.state as StormState, version: out.Item.version as number }
+      : { state: NO_STORM, version: 0 };
+  }
+
+  private stormPut(state: StormState, expectedVersion: number) {
+    return {
+      TableName: this.table,
+      Item: { accountId: STORM_PARTITION, actionKey: STORM_KEY, state, version: expectedVersion + 1 },
+      ConditionExpression: expectedVersion === 0 ? 'attribute_not_exists(actionKey)' : '#v = :v',
+      ExpressionAttributeNames: expectedVersion === 0 ? undefined : { '#v': 'version' },
+      ExpressionAttributeValues: expectedVersion === 0 ? undefined : { ':v': expectedVersion },
+    };
+  }
+
+  /**
+   * Saves the storm state if nobody moved it on since `expectedVersion`: concurrent dispatchers agree on
+   * one storm, one claim to send each message, one page.
+   */
+  async saveStorm(state: StormState, expectedVersion: number): Promise<boolean> {
+    try {
+      await this.doc.send(new PutCommand(this.stormPut(state, expectedVersion)));
+      return true;
+    } catch (e) {
+      if (conditionFailed(e)) return false;
+      throw e;
+    }
+  }
+
+  /**
+   * Merges one absorbed alert into its account's share of the storm (shared/notify/storm.ts `shareOf`),
+   * atomically and unconditionally: no read, no version, so thousands of concurrent dispatchers never
+   * contend. Latest level, shortfall, ratio and time; counts added; severities and routes united.
+   */
+  async addToShare(stormId: string, intent: AlertIntent, at: number): Promise<void> {
+    const names: Record<string, string> = {
+      '#lvl': 'level',
+      '#sf': 'shortfall',
+      '#at': 'at',
+      '#n': 'intents',
+      '#cat': `cat_${intent.category}`,
+      '#sev': 'severities',
+      '#sid': 'stormId',
+      '#acc': 'shareAccountId',
+    };
+    const values: Record<string, unknown> = {
+      ':lvl': intent.to ?? 'UNKNOWN',
+      ':sf': new Decimal(intent.shortfall ?? '0').toFixed(),
+      ':at': at,
+      ':one': 1,
+      ':sev': new Set([intent.severity]),
+      ':sid': stormId,
+      ':acc': intent.accountId,
+    };
+    const set = [
+      intent.to !== null ? '#lvl = :lvl' : '#lvl = if_not_exists(#lvl, :lvl)',
+      intent.shortfall !== null ? '#sf = :sf' : '#sf = if_not_exists(#sf, :sf)',
+      '#at = :at',
+      '#sid = :sid',
+      '#acc = :acc',
+    ];
+    if (intent.ratio !== null) {
+      names['#r'] = 'ratio';
+      values[':r'] = intent.ratio;
+      set.push('#r = :r');
+    }
+    const add = ['#n :one', '#cat :one', '#sev :sev'];
+    if (intent.routes.length > 0) {
+      names['#routes'] = 'routes';
+      values[':routes'] = new Set(intent.routes);
+      add.push('#routes :routes');
+    }
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: { accountId: sharePartition(stormId, intent.accountId), actionKey: `SHARE#${intent.accountId}` },
+        UpdateExpression: `SET ${set.join(', ')} ADD ${add.join(', ')}`,
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+      }),
+    );
+  }
+
+  /** Every account's share of a storm (its SHARE_PARTITIONS partitions, read in parallel, consistently). */
+  async shares(stormId: string): Promise<StormShare[]> {
+    const read = async (partition: string) => {
+      const items: Record<string, unknown>[] = [];
+      let start: Record<string, unknown> | undefined;
+      do {
+        const out = await this.doc.send(
+          new QueryCommand({
+            TableName: this.table,
+            KeyConditionExpression: 'accountId = :p AND begins_with(actionKey, :s)',
+            ExpressionAttributeValues: { ':p': partition, ':s': 'SHARE#' },
+            ConsistentRead: true,
+            ExclusiveStartKey: start,
+          }),
+        );
+        items.push(...(out.Items ?? []));
+        start = out.LastEvaluatedKey;
+      } while (start);
+      return items;
+    };
+    const partitions = Array.from(
+      { length: SHARE_PARTITIONS },
+      (_, i) => `${STORM_PARTITION}#${stormId}#${i}`,
+    );
+    return (await Promise.all(partitions.map(read))).flat().map(shareFromItem);
+  }
+
+  /** A channel's token buckets and their version. */
+  async rateBuckets(channel: BucketChannel): Promise<{ buckets: Buckets; version: number }> {
+    const out = await this.doc.send(
+      new GetCommand({ TableName: this.table, Key: rateKey(channel), ConsistentRead: true }),
+    );
+    return out.Item
+      ? { buckets: out.Item.buckets as Buckets, version: out.Item.version as number }
+      : { buckets: {}, version: 0 };
+  }
+
+  /** False if another sender took a token since `expectedVersion` (read again and take again). */
+  async saveRateBuckets(channel: BucketChannel, buckets: Buckets, expectedVersion: number): Promise<boolean> {
     try {
       await this.doc.send(
         new PutCommand({
           TableName: this.table,
-          Item: { accountId, actionKey: `DELIVERY#${key}`, status: 'claimed', at },
-          ConditionExpression: 'attribute_not_exists(actionKey) OR #s = :failed',
-          ExpressionAttributeNames: { '#s': 'status' },
-          ExpressionAttributeValues: { ':failed': 'failed' },
+          Item: { ...rateKey(channel), buckets, version: expectedVersion + 1 },
+          ConditionExpression: expectedVersion === 0 ? 'attribute_not_exists(actionKey)' : '#v = :v',
+          ExpressionAttributeNames: expectedVersion === 0 ? undefined : { '#v': 'version' },
+          ExpressionAttributeValues: expectedVersion === 0 ? undefined : { ':v': expectedVersion },
         }),
       );
       return true;
@@ -89,10 +265,33 @@ export class NotifyStore {
     }
   }
 
+  /**
+   * Claims a delivery; false if it was already claimed (sent, or being sent, by an earlier attempt). A
+   * failed or rate-deferred delivery may be claimed again.
+   */
+  async claimDelivery(accountId: string, key: string, at: string): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: { accountId, actionKey: `DELIVERY#${key}`, status: 'claimed', at },
+          ConditionExpression: 'attribute_not_exists(actionKey) OR #s IN (:failed, :deferred)',
+          ExpressionAttributeNames: { '#s': 'status' },
+          ExpressionAttributeValues: { ':failed': 'failed', ':deferred': 'deferred' },
+        }),
+      );
+      return true;
+    } catch (e) {
+      if (conditionFailed(e)) return false;
+      throw e;
+    }
+  }
+
+  /** `deferred`: a rate limit held it back before any attempt; it may be claimed again when it is due. */
   async settleDelivery(
     accountId: string,
     key: string,
-    status: 'sent' | 'failed',
+    status: 'sent' | 'failed' | 'deferred',
     attempts: number,
   ): Promise<void> {
     await this.doc.send(
@@ -199,7 +398,7 @@ export class NotifyStore {
         TableName: this.table,
         Item: {
           accountId: HELD,
-          actionKey: `HELD#${held.until}#${held.delivery.alertId}#${held.delivery.route}`,
+          actionKey: `HELD#${held.until}#${held.delivery.alertId}#${held.delivery.route}${held.tag ? `#${held.tag}` : ''}`,
           ...held,
         },
       }),

@@ -13,6 +13,8 @@ export interface Alert {
   marginRatio: string | null;
   /** Nearest uniform move (fraction, negative = fall) to the margin call; null if none reaches it. */
   callMove: string | null;
+  /** max(0, maintenance requirement − equity), a decimal string, when known (storm mode sums it). */
+  shortfall?: string | null;
   headline: string;
   /** What the system did, in plain words. */
   done?: string;
@@ -42,7 +44,10 @@ const CATEGORY_OF_KIND: Record<Exclude<AlertKind, 'alert'>, AlertCategory> = {
 /** The escalation's notifications as alerts: one id per (account, incident, kind) so a retry is the same alert. */
 export function alertFor(
   kind: AlertKind,
-  facts: Pick<Alert, 'accountId' | 'incidentId' | 'level' | 'marginRatio' | 'callMove' | 'next' | 'done'>,
+  facts: Pick<
+    Alert,
+    'accountId' | 'incidentId' | 'level' | 'marginRatio' | 'callMove' | 'next' | 'done' | 'shortfall'
+  >,
   severity: Severity,
   at: string,
   page = false,
