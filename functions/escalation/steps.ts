@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Decimal } from '../../shared/decimal.ts';
 import { severityOf } from '../../shared/escalation/messages.ts';
 import { alertFor, type Alert, type AlertKind } from '../../shared/notify/alert.ts';
 import { describeOrders, orderRequestEvent } from '../../shared/escalation/order-request.ts';
@@ -103,7 +104,16 @@ function output(
   };
 }
 
-type Facts = Pick<Alert, 'accountId' | 'incidentId' | 'level' | 'marginRatio' | 'callMove' | 'next' | 'done'>;
+type Facts = Pick<
+  Alert,
+  'accountId' | 'incidentId' | 'level' | 'marginRatio' | 'callMove' | 'next' | 'done' | 'shortfall'
+>;
+
+/** max(0, maintenance requirement − equity): what the account is short of its requirement (storm totals). */
+const shortfallOf = (state: StoredRiskState | null) =>
+  state?.equity != null && state.maintenanceRequirement != null
+    ? Decimal.max(0, new Decimal(state.maintenanceRequirement).minus(state.equity)).toFixed()
+    : null;
 
 function facts(
   input: { accountId: string; incidentId: string },
@@ -117,6 +127,7 @@ function facts(
     level: fresh.state?.level ?? null,
     marginRatio: fresh.state?.marginRatio ?? null,
     callMove: fresh.state?.evaluation?.distanceToCall.call.move ?? null,
+    shortfall: shortfallOf(fresh.state),
     ...(done ? { done } : {}),
     next,
   };
