@@ -233,6 +233,8 @@ export class Dispatcher {
           return { absorbed: false, messages: [], pageStorm: null };
       } else if (o.kind === 'start') {
         if (await this.d.store.saveStorm(o.state, current.version)) {
+          // After the save: a starter that lost the race must not leave a share in the winner's storm
+          // (concurrent starters in one millisecond name the same storm).
           await this.d.store.addToShare(o.state.storm!.id, intent, o.share.at);
           return {
             absorbed: true,
