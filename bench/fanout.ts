@@ -14,6 +14,7 @@
  * (evaluated on every tick) and the two event streams must be identical.
  *   BENCH_FANOUT_ACCOUNTS (1,000,000), BENCH_FANOUT_BOOKS (2,000)
  */
+import { prng } from './prng.ts';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { guardBands } from '../shared/bands/guard-bands.ts';
@@ -28,15 +29,6 @@ const K = Math.min(N, Number.parseInt(process.env.BENCH_FANOUT_BOOKS ?? '2000', 
 const OTHERS = Array.from({ length: 20 }, (_, i) => `O${i}`);
 const INSTRUMENTS = ['SPY', ...OTHERS];
 
-/** Deterministic PRNG (mulberry32): the same books and paths every run. Not money. */
-function prng(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 const random = prng(20200309);
 const pick = <T>(items: readonly T[]) => items[Math.floor(random() * items.length)]!;
 const cents = (x: number) => new Decimal(Math.round(x * 100)).dividedBy(100);

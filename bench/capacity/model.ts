@@ -10,6 +10,7 @@
  * scales per key too — the accounts a sample account stands for are taken to have its very bounds, the
  * worst case for a bucket, spread over the bucket's sub-keys by their shard.
  */
+import { prng } from '../prng.ts';
 import type { DynamoDBRecord, SQSRecord } from 'aws-lambda';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { makePriceStreamHandler } from '../../functions/price-stream/handler.ts';
@@ -48,16 +49,6 @@ export const DEFAULT_CAPACITY: CapacityOptions = {
   workConcurrency: 800,
   seed: 20200312,
 };
-
-/** Deterministic PRNG (mulberry32). Not money. */
-function prng(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 const HEADS = ['SPY', 'QQQ', 'AAPL'] as const;
 const HEAD_SHARE = { SPY: 0.85, QQQ: 0.6, AAPL: 0.5 } as const;

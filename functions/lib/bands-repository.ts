@@ -3,6 +3,7 @@ import { DynamoDBDocumentClient, GetCommand, type TransactWriteCommandInput } fr
 import {
   accountOfBoundKey,
   crossingQueries,
+  isIndexPartition,
   rowItemKeys,
   summaryKey,
   watchPartition,
@@ -156,8 +157,11 @@ export class BandRepository {
     while (items.length > TRANSACTION_ITEMS - 1) {
       const chunk = items.splice(0, TRANSACTION_ITEMS);
       await transactWrite(this.doc, { TransactItems: chunk });
-      for (const item of chunk)
-        if (item.Put?.Item?.sk !== undefined) written.push(item.Put.Item as BandItemKey);
+      for (const item of chunk) {
+        // Only index items can be orphaned: the watch row is the plan's own, re-put or deleted by the retry.
+        const put = item.Put?.Item as BandItemKey | undefined;
+        if (put && isIndexPartition(put.partition)) written.push(put);
+      }
     }
     const last = [...items, summary];
     try {

@@ -81,6 +81,9 @@ export const alwaysPartition = (instrument: string) => `x#${instrument}`;
 export const summaryKey = (accountId: string) => ({ partition: `a#${accountId}`, sk: 's' });
 export const watchPartition = (shard: number) => `w#${shard}`;
 
+/** A bound or unbanded-row partition (not a summary or the watch list). */
+export const isIndexPartition = (partition: string) => /^[lhx]#/.test(partition);
+
 /** The account id of a bound item's sort key (`<enc>#<accountId>`; an encoded bound has no `#`). */
 export const accountOfBoundKey = (sk: string) => sk.slice(sk.indexOf('#') + 1);
 
