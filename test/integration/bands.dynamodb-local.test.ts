@@ -1,4 +1,5 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { SQSEvent } from 'aws-lambda';
 import { BatchWriteCommand, DeleteCommand, DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { BandRepository } from '../../functions/lib/bands-repository.ts';
@@ -9,9 +10,11 @@ import { Tally } from '../../functions/lib/telemetry.ts';
 import { makePositionStreamHandler } from '../../functions/position-stream/handler.ts';
 import { makePriceStreamHandler } from '../../functions/price-stream/handler.ts';
 import { makeWatchHandler } from '../../functions/watch/handler.ts';
+import { makeWorkQueueHandler } from '../../functions/work-queue/handler.ts';
 import { startDynamoDbLocal, type DynamoDbLocal } from '../../local/dynamodb-local.ts';
 import { StreamTail } from '../../local/stream-tail.ts';
 import { createTables, localClient } from '../../local/tables.ts';
+import { Decimal } from '../../shared/decimal.ts';
 import { DEFAULT_PIPELINE_CONFIG } from '../../shared/pipeline/config.ts';
 import { CapturedDeadLetter, CapturedPublisher, CapturedWorkQueue } from '../helpers/capture.ts';
 
@@ -166,8 +169,19 @@ describe('guard bands on DynamoDB Local', () => {
     // W1's first price is a tick its always-evaluate row catches.
     await positionsTail.poll();
     await pricesTail.poll();
+    workQueue.drain();
     await tick('NOPX', '5');
-    expect(evaluations()).toBe(3); // S1 and W1 by hand, then W1 by the tick
+    // Unbanded accounts go through the coalescing queue (one message per account and second).
+    const coalesced = workQueue.drain();
+    expect(coalesced).toEqual([
+      { kind: 'accounts', accountIds: ['W1'], reason: 'prices:NOPX', coalesce: true },
+    ]);
+    const worker = makeWorkQueueHandler(() => deps());
+    const drained = await worker({
+      Records: coalesced.map((m, i) => ({ messageId: `m${i}`, body: JSON.stringify(m) })),
+    } as unknown as SQSEvent);
+    expect(drained.batchItemFailures).toEqual([]);
+    expect(evaluations()).toBe(3); // S1 and W1 by hand, then W1 found by the tick
     expect((await bands.getBandSummary('W1'))!.always).toBeNull();
   });
 
@@ -191,8 +205,15 @@ describe('guard bands on DynamoDB Local', () => {
     }
     await evaluateAccount('BIG', deps());
     expect(Object.keys((await bands.getBandSummary('BIG'))!.rows)).toHaveLength(120);
-    // C119 falls from 50 to 1: the lower bound lies in the buckets crossed.
-    const found = await bands.crossedAccounts({ instrument: 'C119', price: '1', lowest: '1', highest: '50' });
+    // C119 falls from 50 to just below its lower bound: that bound lies in the buckets crossed.
+    const low = (await bands.getBandSummary('BIG'))!.rows.C119!.low!;
+    const below = new Decimal(low).mul('0.999').toString();
+    const found = await bands.crossedAccounts({
+      instrument: 'C119',
+      price: below,
+      lowest: below,
+      highest: '50',
+    });
     expect(found?.bounded).toEqual(['BIG']);
     telemetry = new Tally();
     await evaluateAccount('BIG', deps()); // nothing moved: nothing to rewrite
@@ -200,14 +221,12 @@ describe('guard bands on DynamoDB Local', () => {
   });
 
   it('an account that is deleted leaves no band behind', async () => {
+    // A fall to 199 crosses B2's lower bound (200.000000001) — until B2 is deleted.
+    const fall = { instrument: 'SPY', price: '199', lowest: '199', highest: '401' };
+    expect((await bands.crossedAccounts(fall))!.bounded).toContain('B2');
     await doc.send(new DeleteCommand({ TableName: tables.accounts, Key: { accountId: 'B2' } }));
     await evaluateAccount('B2', deps());
-    const found = await bands.crossedAccounts({
-      instrument: 'SPY',
-      price: '1',
-      lowest: '1',
-      highest: '1000',
-    });
+    const found = await bands.crossedAccounts(fall);
     expect([...found!.bounded, ...found!.unbanded]).not.toContain('B2');
   });
 });

@@ -127,11 +127,13 @@ describe('evaluation pipeline on DynamoDB Local, driven by real stream records',
     // A1 (LIQUIDATION, in a call) resolves its call where 21,000 = 73.75·p, at 284.75. 300 crosses both.
     expect(await deps.repo.getRiskState('A2')).toMatchObject({ level: 'WARNING' });
     clock = new Date(clock.getTime() + 1_000);
-    await deps.repo.putPriceIfNewer({ instrument: 'SPY', price: '300', priceTime: at(0) });
+    const priceTime = at(0);
+    await deps.repo.putPriceIfNewer({ instrument: 'SPY', price: '300', priceTime });
     const out = await priceHandler()({ Records: await pricesTail.poll() });
     expect(out.batchItemFailures).toEqual([]);
+    // The message carries the tick that found its accounts, so a later tick of the same wave is skipped.
     expect(workQueue.messages).toEqual([
-      { kind: 'accounts', accountIds: ['A1', 'A2'], reason: 'prices:SPY' },
+      { kind: 'accounts', accountIds: ['A1', 'A2'], reason: 'prices:SPY', ticks: { SPY: priceTime } },
     ]);
     const worker = makeWorkQueueHandler(() => deps);
     expect((await worker(await sqsEvent())).batchItemFailures).toEqual([]);
