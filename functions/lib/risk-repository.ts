@@ -162,12 +162,16 @@ export class RiskRepository {
     return { accountIds: (out.Items ?? []).map((i) => i.accountId as string), next: out.LastEvaluatedKey };
   }
 
-  /** Every stored price, a page at a time (the prices table holds one item per instrument). */
+  /**
+   * Every stored price, a page at a time (the prices table holds one item per instrument): what the watch
+   * sweep needs to find newly stale prices in market time, so the `session` too (a reserved word).
+   */
   async *scanPrices(): AsyncGenerator<PriceItem[]> {
     yield* pagesOf(this.doc, {
       kind: 'scan',
       TableName: this.tables.prices,
-      ProjectionExpression: 'instrument, priceTime',
+      ProjectionExpression: 'instrument, priceTime, #s',
+      ExpressionAttributeNames: { '#s': 'session' },
     }) as AsyncGenerator<PriceItem[]>;
   }
 

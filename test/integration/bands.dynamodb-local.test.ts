@@ -16,6 +16,8 @@ import { StreamTail } from '../../local/stream-tail.ts';
 import { createTables, localClient } from '../../local/tables.ts';
 import { Decimal } from '../../shared/decimal.ts';
 import { DEFAULT_PIPELINE_CONFIG } from '../../shared/pipeline/config.ts';
+import { newlyStaleInstruments } from '../../shared/pipeline/newly-stale.ts';
+import type { PriceItem } from '../../shared/pipeline/records.ts';
 import { CapturedDeadLetter, CapturedPublisher, CapturedWorkQueue } from '../helpers/capture.ts';
 
 let db: DynamoDbLocal;
@@ -183,6 +185,25 @@ describe('guard bands on DynamoDB Local', () => {
     expect(drained.batchItemFailures).toEqual([]);
     expect(evaluations()).toBe(3); // S1 and W1 by hand, then W1 found by the tick
     expect((await bands.getBandSummary('W1'))!.always).toBeNull();
+  });
+
+  it('the watch sweep reads each price’s session: a closing price does not age after the close', async () => {
+    // Friday 2026-03-06 16:00 EST close of a us-equity instrument; the watch runs six minutes later.
+    const close = { instrument: 'FRICLOSE', price: '50', priceTime: '2026-03-06T21:00:00.000Z' };
+    await put('prices', { ...close, session: 'us-equity', source: 'feed' });
+    const scanned: PriceItem[] = [];
+    for await (const page of repo.scanPrices()) scanned.push(...page);
+    expect(scanned.find((p) => p.instrument === 'FRICLOSE')).toEqual({
+      instrument: 'FRICLOSE',
+      priceTime: close.priceTime,
+      session: 'us-equity',
+    });
+    const later = new Date('2026-03-06T21:06:00.000Z');
+    const fri = scanned.filter((p) => p.instrument === 'FRICLOSE');
+    expect(newlyStaleInstruments(fri, later, 300_000, 180_000)).toEqual([]);
+    // Without its session the price could be 24x7, stale since 21:05: every holder would be enqueued.
+    const unnamed = { instrument: 'FRICLOSE', priceTime: close.priceTime };
+    expect(newlyStaleInstruments([unnamed], later, 300_000, 180_000)).toEqual(['FRICLOSE']);
   });
 
   it('an account with more rows than one transaction holds is banded in chunks, the summary last', async () => {
