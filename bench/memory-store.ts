@@ -17,6 +17,7 @@ import type { HandlerDeps } from '../functions/lib/runtime.ts';
 import { Tally } from '../functions/lib/telemetry.ts';
 import { DEFAULT_PIPELINE_CONFIG } from '../shared/pipeline/config.ts';
 import { VersionConflict } from '../functions/lib/risk-repository.ts';
+import { BATCH_WRITE_ITEMS } from '../functions/lib/transactions.ts';
 import type { AccountItem, PositionItem, PriceItem } from '../shared/pipeline/records.ts';
 import type { HistoryItem, StoredRiskState } from '../shared/pipeline/stored-state.ts';
 
@@ -154,41 +155,43 @@ export class MemoryBands implements BandStore {
     return summary ? structuredClone(summary) : null;
   }
 
+  /** As BandRepository.writeBands: items put, then the conditional summary, then deletes; no transaction. */
   async writeBands(plan: BandWritePlan, orphans: readonly BandItemKey[] = []) {
     const changes = bandItemChanges(plan, orphans);
-    const meter = (partition: string, bytes: number) =>
+    const meter = (partition: string, bytes: number, requests = 0) =>
       this.meter?.record({
         service: 'dynamodb',
         resource: 'Bands',
         key: partition,
         read: 0,
-        write: 2 * writeUnits(bytes),
-        requests: 0,
+        write: writeUnits(bytes),
+        requests,
       });
-    meter(summaryKey(plan.accountId).partition, itemBytes(plan.summary));
+    const version = plan.summary.version;
     this.meter?.record({
       service: 'dynamodb',
       resource: 'Bands',
       key: '',
       read: 0,
       write: 0,
-      requests: Math.ceil((changes.puts.length + changes.deletes.length + 1) / 100),
+      requests: Math.ceil(changes.puts.length / BATCH_WRITE_ITEMS),
     });
-    if ((this.summaries.get(plan.accountId)?.version ?? 0) !== plan.expectedVersion)
-      throw new BandConflict(plan.accountId);
-    for (const k of changes.deletes) {
-      this.items.get(k.partition)?.delete(k.sk);
-      meter(k.partition, itemBytes(k));
-    }
     for (const k of changes.puts) {
       let set = this.items.get(k.partition);
       if (!set) this.items.set(k.partition, (set = new Set()));
       set.add(k.sk);
-      meter(k.partition, itemBytes(k));
+      meter(k.partition, itemBytes({ ...k, v: version }));
     }
     if (plan.watch) this.watched.add(plan.accountId);
-    if (plan.unwatch) this.watched.delete(plan.accountId);
+    meter(summaryKey(plan.accountId).partition, itemBytes(plan.summary), 1);
+    if ((this.summaries.get(plan.accountId)?.version ?? 0) !== plan.expectedVersion)
+      throw new BandConflict(plan.accountId, changes.puts);
     this.summaries.set(plan.accountId, structuredClone(plan.summary));
+    for (const k of changes.deletes) {
+      this.items.get(k.partition)?.delete(k.sk);
+      meter(k.partition, itemBytes({ ...k, v: version }), 1);
+    }
+    if (plan.unwatch) this.watched.delete(plan.accountId);
     this.writes += 1;
     this.rowWrites += changes.puts.length + changes.deletes.length;
   }

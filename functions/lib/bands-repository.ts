@@ -1,9 +1,8 @@
-import { TransactionCanceledException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import {
   accountOfBoundKey,
   crossingQueries,
-  isIndexPartition,
   rowItemKeys,
   summaryKey,
   watchPartition,
@@ -14,15 +13,11 @@ import type { BandSummary, BandWritePlan } from '../../shared/bands/band-rows.ts
 import type { Decimal } from '../../shared/decimal.ts';
 import { forEachLimit } from './concurrency.ts';
 import { pagesOf } from './pages.ts';
-import { transactWrite } from './transactions.ts';
-
-type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+import { batchPut } from './transactions.ts';
 
 /**
- * Another evaluation rewrote the account's bands first: evaluate again. `written`: index items this
- * write put ahead of the summary (an account with more items than one transaction holds); they may not
- * be what the winner's summary says, so the retry rewrites every row and deletes those of them it does
- * not keep.
+ * Another evaluation rewrote the account's bands first: evaluate again. `written`: the index items this
+ * write put ahead of its summary; the retry deletes those of them its own summary does not list.
  */
 export class BandConflict extends Error {
   constructor(
@@ -32,14 +27,10 @@ export class BandConflict extends Error {
     super(`guard bands of ${accountId} changed under us`);
     this.name = 'BandConflict';
   }
-
-  get partial(): boolean {
-    return this.written.length > 0;
-  }
 }
 
-/** A transaction holds at most 100 items. */
-const TRANSACTION_ITEMS = 100;
+/** Conditional deletes of one band write in flight at once. */
+const DELETE_CONCURRENCY = 8;
 /** Band-index queries of one tick in flight at once. */
 const QUERY_CONCURRENCY = 16;
 
@@ -77,7 +68,7 @@ export function bandItemChanges(
     for (const k of before(row.instrument)) drop.set(itemId(k), k);
     for (const k of fresh) {
       drop.delete(itemId(k));
-      if (plan.rewriteAll || !old.has(itemId(k))) keep.set(itemId(k), k);
+      if (!old.has(itemId(k))) keep.set(itemId(k), k);
     }
   }
   for (const instrument of plan.deletes) for (const k of before(instrument)) drop.set(itemId(k), k);
@@ -121,57 +112,59 @@ export class BandRepository {
   }
 
   /**
-   * Index items, watch entry and summary; the summary is written last and only if no other evaluation has
-   * written since this one read it. Up to 100 items this is one transaction; throttled or conflicting
-   * transactions are retried with backoff.
+   * Index items, watch entry and summary, without a transaction (a transaction costs twice the write
+   * units, and at crash scale band writes are what binds the table): new items are put first, then the
+   * summary — only if no other evaluation has written since this one read it — then the items the summary
+   * no longer lists are deleted. At every moment the index holds at least the current summary's items, so
+   * a tick that leaves the current box always finds the account; a left-over item (a crash between the
+   * steps) only finds it once more for nothing. Every item carries the summary version that wrote it, and
+   * a delete is conditional on an older one: an item a later evaluation has put again is never taken away.
    */
   async writeBands(plan: BandWritePlan, orphans: readonly BandItemKey[] = []): Promise<void> {
     const { accountId, shard } = plan;
+    const version = plan.summary.version;
     const changes = bandItemChanges(plan, orphans);
-    const items: TransactItem[] = [
-      ...changes.deletes.map((Key) => ({ Delete: { TableName: this.table, Key } })),
-      ...changes.puts.map((Item) => ({ Put: { TableName: this.table, Item } })),
-    ];
+    const puts: Record<string, unknown>[] = changes.puts.map((k) => ({ ...k, v: version }));
     if (plan.watch)
-      items.push({
-        Put: {
-          TableName: this.table,
-          Item: { partition: watchPartition(shard), sk: accountId, reason: plan.watch.reason },
-        },
-      });
-    if (plan.unwatch)
-      items.push({
-        Delete: { TableName: this.table, Key: { partition: watchPartition(shard), sk: accountId } },
-      });
-    const summary: TransactItem = {
-      Put: {
-        TableName: this.table,
-        Item: { ...summaryKey(accountId), ...plan.summary },
-        ConditionExpression: plan.expectedVersion === 0 ? 'attribute_not_exists(#p)' : '#v = :v',
-        ExpressionAttributeNames: plan.expectedVersion === 0 ? { '#p': 'partition' } : { '#v': 'version' },
-        ...(plan.expectedVersion === 0 ? {} : { ExpressionAttributeValues: { ':v': plan.expectedVersion } }),
-      },
-    };
-    // An account with more items than fit beside the summary writes them ahead, in full transactions.
-    const written: BandItemKey[] = [];
-    while (items.length > TRANSACTION_ITEMS - 1) {
-      const chunk = items.splice(0, TRANSACTION_ITEMS);
-      await transactWrite(this.doc, { TransactItems: chunk });
-      for (const item of chunk) {
-        // Only index items can be orphaned: the watch row is the plan's own, re-put or deleted by the retry.
-        const put = item.Put?.Item as BandItemKey | undefined;
-        if (put && isIndexPartition(put.partition)) written.push(put);
-      }
-    }
-    const last = [...items, summary];
+      puts.push({ partition: watchPartition(shard), sk: accountId, reason: plan.watch.reason, v: version });
+    await batchPut(this.doc, this.table, puts);
+    const written = changes.puts;
     try {
-      await transactWrite(this.doc, { TransactItems: last });
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: { ...summaryKey(accountId), ...plan.summary },
+          ConditionExpression: plan.expectedVersion === 0 ? 'attribute_not_exists(#p)' : '#v = :v',
+          ExpressionAttributeNames: plan.expectedVersion === 0 ? { '#p': 'partition' } : { '#v': 'version' },
+          ...(plan.expectedVersion === 0
+            ? {}
+            : { ExpressionAttributeValues: { ':v': plan.expectedVersion } }),
+        }),
+      );
     } catch (e) {
-      const reasons = e instanceof TransactionCanceledException ? (e.CancellationReasons ?? []) : [];
-      if (reasons[last.length - 1]?.Code === 'ConditionalCheckFailed')
-        throw new BandConflict(accountId, written);
+      if (e instanceof ConditionalCheckFailedException) throw new BandConflict(accountId, written);
       throw e;
     }
+    const deletes = [...changes.deletes];
+    if (plan.unwatch) deletes.push({ partition: watchPartition(shard), sk: accountId });
+    const failures = await forEachLimit(deletes, DELETE_CONCURRENCY, async (Key) => {
+      try {
+        await this.doc.send(
+          new DeleteCommand({
+            TableName: this.table,
+            Key,
+            ConditionExpression: 'attribute_not_exists(#v) OR #v < :v',
+            ExpressionAttributeNames: { '#v': 'v' },
+            ExpressionAttributeValues: { ':v': version },
+          }),
+        );
+      } catch (e) {
+        // Put again by a later evaluation (or already gone): not ours to delete.
+        if (!(e instanceof ConditionalCheckFailedException)) throw e;
+      }
+    });
+    // The summary is written: a failed delete leaves an extra item (one needless find), never a gap.
+    if (failures.length > 0) throw failures[0]!.error;
   }
 
   /**

@@ -72,7 +72,6 @@ export async function evaluateAccount(
 ): Promise<Outcome> {
   const { store, telemetry } = deps;
   let wrote = false;
-  let rewriteAllBands = false;
   let orphans: readonly BandItemKey[] = [];
   let fresh = options.fresh ?? false;
   let firstSummary: Promise<Awaited<ReturnType<BandStore['getBandSummary']>>> | undefined;
@@ -150,7 +149,6 @@ export async function evaluateAccount(
       assessment.held,
       deps.bands.shards,
       assessment.bandBasis,
-      rewriteAllBands,
     );
     if (plan) {
       plan.summary.seen = Object.fromEntries(
@@ -161,8 +159,7 @@ export async function evaluateAccount(
       } catch (e) {
         if (!(e instanceof BandConflict)) throw e;
         telemetry.count('BandConflicts');
-        // Our items may have interleaved with theirs: rewrite every row, and drop those we put ahead.
-        rewriteAllBands ||= e.partial;
+        // The winner's items are all stored (items go in before a summary); drop those we put ahead.
         orphans = [...orphans, ...e.written];
         continue;
       }

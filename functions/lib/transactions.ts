@@ -1,5 +1,6 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
+  BatchWriteCommand,
   TransactWriteCommand,
   type DynamoDBDocumentClient,
   type TransactWriteCommandInput,
@@ -57,6 +58,34 @@ export async function transactWrite(
       return;
     } catch (e) {
       if (attempt >= TRANSACTION_RETRY.attempts || !transientCancellation(e)) throw e;
+      const ceiling = Math.min(TRANSACTION_RETRY.capMs, TRANSACTION_RETRY.baseMs * 2 ** (attempt - 1));
+      await tools.sleep(tools.random() * ceiling);
+    }
+  }
+}
+
+/** Items per BatchWriteItem call. Source: DynamoDB API reference, BatchWriteItem (25 requests, 16 MB). */
+export const BATCH_WRITE_ITEMS = 25;
+
+/**
+ * Puts items with BatchWriteItem, 25 at a time; the items DynamoDB leaves unprocessed (throttling) are
+ * sent again with the same capped full-jitter backoff as transactions, and whatever is still unprocessed
+ * after the last attempt is an error (the caller's message is retried; nothing is silently dropped).
+ */
+export async function batchPut(
+  doc: Pick<DynamoDBDocumentClient, 'send'>,
+  table: string,
+  items: readonly Record<string, unknown>[],
+  tools: RetryTools = realTools,
+): Promise<void> {
+  for (let i = 0; i < items.length; i += BATCH_WRITE_ITEMS) {
+    let pending = items.slice(i, i + BATCH_WRITE_ITEMS).map((Item) => ({ PutRequest: { Item } }));
+    for (let attempt = 1; pending.length > 0; attempt++) {
+      const out = await doc.send(new BatchWriteCommand({ RequestItems: { [table]: pending } }));
+      pending = (out.UnprocessedItems?.[table] ?? []) as typeof pending;
+      if (pending.length === 0) break;
+      if (attempt >= TRANSACTION_RETRY.attempts)
+        throw new Error(`${pending.length} items still unprocessed after ${attempt} BatchWriteItem calls`);
       const ceiling = Math.min(TRANSACTION_RETRY.capMs, TRANSACTION_RETRY.baseMs * 2 ** (attempt - 1));
       await tools.sleep(tools.random() * ceiling);
     }

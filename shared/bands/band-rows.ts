@@ -79,8 +79,6 @@ export interface BandWritePlan {
   summary: BandSummary;
   /** The rows stored before (their bounds say which index items to delete or replace). */
   previous: Record<string, StoredBand>;
-  /** Write every row's items even where they look unchanged (after a lost race). */
-  rewriteAll: boolean;
 }
 
 /** FNV-1a: a stable shard for an account, the same in every process and language. */
@@ -164,8 +162,7 @@ function rowHolds(stored: StoredBand | undefined, band: PriceBand, withinFresh: 
 
 /**
  * What to write after an evaluation, or null when the stored rows still hold. `held` are the
- * instruments the account holds (for an unbanded account's rows); `rewriteAll` after a lost race,
- * when the rows may no longer be what the summary says.
+ * instruments the account holds (for an unbanded account's rows).
  */
 export function planBandWrite(
   accountId: string,
@@ -174,7 +171,6 @@ export function planBandWrite(
   held: readonly string[],
   shards: number,
   basis: string,
-  rewriteAll = false,
 ): BandWritePlan | null {
   const shard = shardOf(accountId, shards);
   // A stored band is proven only as part of its whole box. Same book, same tracked state, and every price
@@ -182,7 +178,6 @@ export function planBandWrite(
   // (a price has left the box, or the book or state changed) the old proof is void for every row, and a
   // row may only stay where it lies within the new band.
   const boxHolds =
-    !rewriteAll &&
     stored !== null &&
     stored.always === null &&
     stored.basis === basis &&
@@ -195,13 +190,13 @@ export function planBandWrite(
     for (const instrument of [...new Set(held)].sort()) {
       rows[instrument] = { low: ALWAYS_LOW, high: null };
       const old = before[instrument];
-      if (rewriteAll || old?.low !== ALWAYS_LOW || old.high !== null)
+      if (old?.low !== ALWAYS_LOW || old.high !== null)
         puts.push({ instrument, accountId, shard, low: ALWAYS_LOW, high: null });
     }
   } else {
     for (const band of next.bands) {
       const old = before[band.instrument];
-      if (boxHolds || (!rewriteAll && stored?.always === null && rowHolds(old, band, true))) {
+      if (boxHolds || (stored?.always === null && rowHolds(old, band, true))) {
         if (old) rows[band.instrument] = old;
         continue;
       }
@@ -219,19 +214,17 @@ export function planBandWrite(
   const isWatched = watched(always);
   const reasonChanged = (stored?.always ?? null) !== always;
   const basisChanged = stored?.basis !== basis;
-  if (!rewriteAll && stored && puts.length === 0 && deletes.length === 0 && !reasonChanged && !basisChanged)
-    return null;
+  if (stored && puts.length === 0 && deletes.length === 0 && !reasonChanged && !basisChanged) return null;
   return {
     accountId,
     shard,
     expectedVersion: stored?.version ?? 0,
     puts,
     deletes,
-    watch: isWatched && (reasonChanged || rewriteAll) ? { reason: always! } : null,
+    watch: isWatched && reasonChanged ? { reason: always! } : null,
     unwatch: wasWatched && !isWatched,
     summary: { accountId, version: (stored?.version ?? 0) + 1, basis, always, rows },
     previous: before,
-    rewriteAll,
   };
 }
 

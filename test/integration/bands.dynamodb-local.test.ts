@@ -2,7 +2,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSEvent } from 'aws-lambda';
 import { BatchWriteCommand, DeleteCommand, DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { BandRepository } from '../../functions/lib/bands-repository.ts';
+import { BandConflict, BandRepository } from '../../functions/lib/bands-repository.ts';
 import { evaluateAccount } from '../../functions/lib/evaluate-account.ts';
 import { RiskRepository } from '../../functions/lib/risk-repository.ts';
 import type { HandlerDeps } from '../../functions/lib/runtime.ts';
@@ -14,6 +14,8 @@ import { makeWorkQueueHandler } from '../../functions/work-queue/handler.ts';
 import { startDynamoDbLocal, type DynamoDbLocal } from '../../local/dynamodb-local.ts';
 import { StreamTail } from '../../local/stream-tail.ts';
 import { createTables, localClient } from '../../local/tables.ts';
+import { planBandWrite } from '../../shared/bands/band-rows.ts';
+import type { BandSet } from '../../shared/bands/price-bands.ts';
 import { Decimal } from '../../shared/decimal.ts';
 import { DEFAULT_PIPELINE_CONFIG } from '../../shared/pipeline/config.ts';
 import { newlyStaleInstruments } from '../../shared/pipeline/newly-stale.ts';
@@ -249,5 +251,69 @@ describe('guard bands on DynamoDB Local', () => {
     await evaluateAccount('B2', deps());
     const found = await bands.crossedAccounts(fall);
     expect([...found!.bounded, ...found!.unbanded]).not.toContain('B2');
+  });
+
+  describe('band writes without a transaction', () => {
+    // Each plan has its own basis (a new book or state), so no stored box counts as still proven.
+    const banded = (low: string, high: string | null = null): BandSet => ({
+      kind: 'banded',
+      bands: [
+        {
+          instrument: 'RX',
+          price: new Decimal('100'),
+          low: new Decimal(low),
+          high: high ? new Decimal(high) : null,
+        },
+      ],
+    });
+    const fall = (to: string) => ({ instrument: 'RX', price: to, lowest: to, highest: '100' });
+
+    it('a slow write never deletes an item that a later write has put again', async () => {
+      await bands.writeBands(planBandWrite('RACE1', null, banded('80'), ['RX'], 3, 'b1')!);
+      // The slow writer moves the bound 80 → 90; between its summary and its deletes, a later evaluation
+      // moves it back to 80 (and adds a high bound): the item for 80 is the later one's now.
+      let raced = false;
+      const slowClient = localClient(db.endpoint);
+      slowClient.middlewareStack.add(
+        (next, context) => async (args) => {
+          if (context.commandName === 'DeleteItemCommand' && !raced) {
+            raced = true;
+            const current = await bands.getBandSummary('RACE1');
+            expect(current!.rows.RX).toEqual({ low: '90', high: null });
+            await bands.writeBands(planBandWrite('RACE1', current, banded('80', '150'), ['RX'], 3, 'b2')!);
+          }
+          return next(args);
+        },
+        { step: 'initialize' },
+      );
+      const slow = new BandRepository(slowClient, tables.bands, 3);
+      const stored = await bands.getBandSummary('RACE1');
+      await slow.writeBands(planBandWrite('RACE1', stored, banded('90'), ['RX'], 3, 'b3')!);
+      expect(raced).toBe(true);
+      expect((await bands.getBandSummary('RACE1'))!.rows.RX).toEqual({ low: '80', high: '150' });
+      expect((await bands.crossedAccounts(fall('79')))!.bounded).toContain('RACE1');
+      // …and the slow writer's own bound (90) is gone: a fall to 85 crosses nothing of RACE1's.
+      expect((await bands.crossedAccounts(fall('85')))!.bounded).not.toContain('RACE1');
+    });
+
+    it('the loser of a race deletes the items it put ahead of its summary; the winner keeps all of its own', async () => {
+      await bands.writeBands(planBandWrite('RACE2', null, banded('80'), ['RX'], 3, 'b4')!);
+      const both = await bands.getBandSummary('RACE2');
+      await bands.writeBands(planBandWrite('RACE2', both, banded('90'), ['RX'], 3, 'b5')!);
+      const lost = await bands.writeBands(planBandWrite('RACE2', both, banded('95'), ['RX'], 3, 'b6')!).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(lost).toBeInstanceOf(BandConflict);
+      expect((lost as BandConflict).written).toHaveLength(1); // the item for 95, stored without a summary
+      expect((await bands.crossedAccounts(fall('94')))!.bounded).toContain('RACE2'); // found once for nothing
+      const winner = await bands.getBandSummary('RACE2');
+      await bands.writeBands(
+        planBandWrite('RACE2', winner, banded('85', '150'), ['RX'], 3, 'b7')!,
+        (lost as BandConflict).written,
+      );
+      expect((await bands.crossedAccounts(fall('94')))!.bounded).not.toContain('RACE2');
+      expect((await bands.crossedAccounts(fall('84')))!.bounded).toContain('RACE2');
+    });
   });
 });

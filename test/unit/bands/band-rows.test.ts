@@ -123,13 +123,6 @@ describe('band rows: what an evaluation writes', () => {
     expect(plan).toMatchObject({ watch: null, unwatch: true });
   });
 
-  it('after a partial write lost a race, everything is rewritten even if the summary says it is fine', () => {
-    const stored = summary({ X: { low: '80', high: '120' } });
-    expect(
-      planBandWrite('A1', stored, banded(band('X', '101', '75', '125')), ['X'], 4, BASIS, true)!.puts,
-    ).toHaveLength(1);
-  });
-
   it('the basis changes with the book and the tracked state, not with key order', () => {
     const account = { accountId: 'A1', model: 'reg-t', cash: '-1000' };
     const positions = [
