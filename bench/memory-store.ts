@@ -38,12 +38,12 @@ export class MemoryStore implements RiskStore {
 
   constructor(private readonly meter?: Meter) {}
 
-  private read(resource: string, key: string, item: unknown, requests = 1) {
+  private read(resource: string, key: string, item: unknown, requests = 1, strong = true) {
     this.meter?.record({
       service: 'dynamodb',
       resource,
       key,
-      read: readUnits(itemBytes(item)),
+      read: readUnits(itemBytes(item), strong),
       write: 0,
       requests,
     });
@@ -62,10 +62,11 @@ export class MemoryStore implements RiskStore {
     this.read('Positions', id, this.positions.get(id));
     return this.positions.get(id) ?? [];
   }
-  async getPrices(instruments: readonly string[], _options?: { fresh?: boolean }) {
+  async getPrices(instruments: readonly string[], options?: { fresh?: boolean; eventual?: boolean }) {
     const wanted = [...new Set(instruments)];
+    const strong = options?.fresh === true || options?.eventual !== true;
     // BatchGetItem: one request per 100 keys, units rounded up per item.
-    wanted.forEach((i, n) => this.read('Prices', i, this.prices.get(i), n % 100 === 0 ? 1 : 0));
+    wanted.forEach((i, n) => this.read('Prices', i, this.prices.get(i), n % 100 === 0 ? 1 : 0, strong));
     return new Map(wanted.filter((i) => this.prices.has(i)).map((i) => [i, this.prices.get(i)!]));
   }
   async getRiskState(id: string) {

@@ -22,9 +22,15 @@ export type RiskStore = Pick<
 
 export type BandStore = Pick<BandRepository, 'getBandSummary' | 'writeBands' | 'shards'>;
 
-/** How prices are read: `fresh` bypasses any cache (the evaluator's re-check after a band write). */
+/**
+ * How prices are read: `fresh` bypasses any cache (the evaluator's re-check after a band write);
+ * `eventual` accepts an eventually consistent read (half the read units), for a cache that is already
+ * allowed to be a message's run old — the strongly consistent re-check after the band write is what
+ * catches a tick the first read missed, however it missed it.
+ */
 export interface PriceReadOptions {
   fresh?: boolean;
+  eventual?: boolean;
 }
 
 export interface EvaluatorDeps {

@@ -21,7 +21,8 @@ export function withPriceCache(store: RiskStore): RiskStore {
       if (options?.fresh) return store.getPrices(instruments, options);
       const missing = [...new Set(instruments)].filter((i) => !cache.has(i));
       if (missing.length > 0) {
-        const fetched = store.getPrices(missing);
+        // Eventually consistent: the cache is a message's run old anyway, and the re-check reads strongly.
+        const fetched = store.getPrices(missing, { eventual: true });
         missing.forEach((i) =>
           cache.set(
             i,

@@ -70,10 +70,16 @@ export class RiskRepository {
   /** Latest prices (strongly consistent: a tick just written must be seen); BatchGet's unprocessed keys are retried with backoff, never dropped. */
   async getPrices(
     instruments: readonly string[],
-    _options?: { fresh?: boolean },
+    options?: { fresh?: boolean; eventual?: boolean },
   ): Promise<Map<string, PriceItem>> {
     const keys = [...new Set(instruments)].map((instrument) => ({ instrument }));
-    const items = (await batchGetAll(this.doc, this.tables.prices, keys, true)) as unknown as PriceItem[];
+    const consistent = options?.fresh === true || options?.eventual !== true;
+    const items = (await batchGetAll(
+      this.doc,
+      this.tables.prices,
+      keys,
+      consistent,
+    )) as unknown as PriceItem[];
     return new Map(items.map((item) => [item.instrument, item]));
   }
 

@@ -5,10 +5,12 @@ import { withPriceCache } from '../../../functions/lib/price-cache.ts';
 describe('withPriceCache', () => {
   it('fetches each instrument once, however many accounts ask, concurrently or not', async () => {
     const asked: string[][] = [];
+    const options: unknown[] = [];
     let fail = false;
     const store = {
-      getPrices: async (instruments: readonly string[]) => {
+      getPrices: async (instruments: readonly string[], o?: unknown) => {
         asked.push([...instruments]);
+        options.push(o);
         if (fail) throw new Error('throttled');
         return new Map(
           instruments
@@ -25,6 +27,10 @@ describe('withPriceCache', () => {
       ['C', 'GONE'],
     ]);
     expect([...third.keys()]).toEqual(['A', 'C']); // a missing price stays missing
+    // Shared reads may be eventually consistent (the re-check is strong); a fresh read goes through as asked.
+    expect(options).toEqual([{ eventual: true }, { eventual: true }]);
+    await cached.getPrices(['A'], { fresh: true });
+    expect(options.at(-1)).toEqual({ fresh: true });
     fail = true;
     await expect(cached.getPrices(['D'])).rejects.toThrow('throttled');
     fail = false;
