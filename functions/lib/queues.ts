@@ -1,4 +1,5 @@
 import { SendMessageBatchCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { createHash } from 'node:crypto';
 
 /** Where records that cannot be processed go, with the reason: never silently dropped. */
 export interface DeadLetter {
@@ -70,8 +71,18 @@ export function accountMessages(
 export const coalescedMessages = (accountIds: readonly string[], reason: string): WorkMessage[] =>
   accountIds.map((id) => ({ kind: 'accounts', accountIds: [id], reason, coalesce: true }));
 
-/** The FIFO de-duplication id of a coalesced message: one per account and second. */
-export const coalesceId = (accountId: string, nowMs: number) => `${accountId}#${Math.floor(nowMs / 1000)}`;
+/** SQS takes MessageGroupId and MessageDeduplicationId of up to 128 characters. */
+const SQS_ID_MAX = 128;
+
+/**
+ * The FIFO de-duplication id of a coalesced message: one per account and second. An account id may be 128
+ * characters long (shared/schemas/account.ts), too long with the second appended: it is then hashed.
+ */
+export function coalesceId(accountId: string, nowMs: number): string {
+  const second = Math.floor(nowMs / 1000);
+  const id = `${accountId}#${second}`;
+  return id.length <= SQS_ID_MAX ? id : `${createHash('sha256').update(accountId).digest('hex')}#${second}`;
+}
 
 export interface WorkQueue {
   enqueue(messages: readonly WorkMessage[]): Promise<void>;

@@ -10,7 +10,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { EventBridgePublisher } from '../../../functions/lib/event-publisher.ts';
-import { SqsDeadLetter, SqsWorkQueue } from '../../../functions/lib/queues.ts';
+import { coalesceId, SqsDeadLetter, SqsWorkQueue } from '../../../functions/lib/queues.ts';
 import { RiskRepository, VersionConflict } from '../../../functions/lib/risk-repository.ts';
 import { SCHEMA_VERSION, type DomainEvent } from '../../../shared/events/schemas.ts';
 import type { StoredRiskState } from '../../../shared/pipeline/stored-state.ts';
@@ -197,5 +197,17 @@ describe('SQS adapters', () => {
     expect(sqs.commandCalls(SendMessageBatchCommand)[1]!.args[0].input.Entries!.map((e) => e.Id)).toEqual([
       '1',
     ]);
+  });
+
+  it('a de-duplication id fits SQS’s 128 characters for the longest account id', () => {
+    const at = Date.parse('2026-03-02T15:00:07.000Z');
+    expect(coalesceId('A1', at)).toBe('A1#1772463607');
+    const longest = 'a'.repeat(128);
+    const id = coalesceId(longest, at);
+    expect(id.length).toBeLessThanOrEqual(128);
+    expect(id).toMatch(/^[0-9a-f]{64}#1772463607$/);
+    expect(coalesceId(longest, at + 999)).toBe(id);
+    expect(coalesceId(longest, at + 1000)).not.toBe(id);
+    expect(coalesceId('b'.repeat(128), at)).not.toBe(id);
   });
 });
