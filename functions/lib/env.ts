@@ -14,6 +14,8 @@ export interface RuntimeEnv {
   busName: string;
   deadLetterQueueUrl: string;
   workQueueUrl: string;
+  /** The coalescing FIFO queue for unbanded accounts (queues.ts); without it they go to the work queue. */
+  coalescedQueueUrl?: string;
   sweepSegments: number;
   inlineFanoutLimit: number;
   /** Partitions per instrument in the guard-band table; fixed for the table's life (rows are keyed by it). */
@@ -31,6 +33,7 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): RuntimeEnv {
       EVENT_BUS_NAME: z.string().min(1),
       DEAD_LETTER_QUEUE_URL: z.string().min(1),
       WORK_QUEUE_URL: z.string().min(1),
+      COALESCED_QUEUE_URL: z.string().min(1).optional(),
       SWEEP_SEGMENTS: z.coerce.number().int().min(1).max(1000).default(8),
       INLINE_FANOUT_LIMIT: z.coerce.number().int().min(0).default(200),
       BAND_SHARDS: z.coerce.number().int().min(1).max(256).default(8),
@@ -56,6 +59,7 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): RuntimeEnv {
     busName: rest.EVENT_BUS_NAME,
     deadLetterQueueUrl: rest.DEAD_LETTER_QUEUE_URL,
     workQueueUrl: rest.WORK_QUEUE_URL,
+    coalescedQueueUrl: rest.COALESCED_QUEUE_URL,
     sweepSegments: rest.SWEEP_SEGMENTS,
     inlineFanoutLimit: rest.INLINE_FANOUT_LIMIT,
     bandShards: rest.BAND_SHARDS,

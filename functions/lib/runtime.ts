@@ -49,7 +49,7 @@ export function lambdaDeps(): HandlerDeps {
     bands: new BandRepository(dynamodb, env.tables.bands, env.bandShards),
     publisher: new EventBridgePublisher(new EventBridgeClient({}), env.busName),
     deadLetter: new SqsDeadLetter(sqs, env.deadLetterQueueUrl),
-    workQueue: new SqsWorkQueue(sqs, env.workQueueUrl),
+    workQueue: new SqsWorkQueue(sqs, env.workQueueUrl, env.coalescedQueueUrl),
     config: env.pipeline,
     telemetry: { count: (name, value = 1) => metrics.addMetric(name, MetricUnit.Count, value) },
     env,

@@ -10,7 +10,16 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { EventBridgePublisher } from '../../../functions/lib/event-publisher.ts';
-import { coalesceId, SqsDeadLetter, SqsWorkQueue } from '../../../functions/lib/queues.ts';
+import { readEnv } from '../../../functions/lib/env.ts';
+import {
+  coalescedMessages,
+  coalesceId,
+  SqsDeadLetter,
+  SqsWorkQueue,
+  type WorkMessage,
+} from '../../../functions/lib/queues.ts';
+import { lambdaDeps } from '../../../functions/lib/runtime.ts';
+import { TABLES, tableEnvName, type TableKey } from '../../../infra/table-definitions.ts';
 import { RiskRepository, VersionConflict } from '../../../functions/lib/risk-repository.ts';
 import { SCHEMA_VERSION, type DomainEvent } from '../../../shared/events/schemas.ts';
 import type { StoredRiskState } from '../../../shared/pipeline/stored-state.ts';
@@ -199,6 +208,49 @@ describe('SQS adapters', () => {
     ]);
   });
 
+  const plain: WorkMessage = { kind: 'accounts', accountIds: ['B1', 'B2'], reason: 'prices:SPY' };
+  const sent = () =>
+    sqs.commandCalls(SendMessageBatchCommand).map((c) => ({
+      url: c.args[0].input.QueueUrl,
+      entries: c.args[0].input.Entries!.map((e) => ({
+        body: JSON.parse(e.MessageBody!),
+        group: e.MessageGroupId,
+        dedup: e.MessageDeduplicationId,
+      })),
+    }));
+
+  it('sends coalesced messages to the FIFO queue, grouped by account, one id per account and second', async () => {
+    sqs.on(SendMessageBatchCommand).resolves({ Failed: [] });
+    const at = Date.parse('2026-03-02T15:00:07.999Z');
+    const coalesced = coalescedMessages(['U1', 'U2'], 'prices:SPY');
+    await new SqsWorkQueue(new SQSClient({}), 'work', 'coalesced.fifo', () => at).enqueue([
+      plain,
+      ...coalesced,
+    ]);
+    expect(sent()).toEqual([
+      { url: 'work', entries: [{ body: plain, group: undefined, dedup: undefined }] },
+      {
+        url: 'coalesced.fifo',
+        entries: ['U1', 'U2'].map((id, i) => ({
+          body: coalesced[i],
+          group: id,
+          dedup: `${id}#${Math.floor(at / 1000)}`,
+        })),
+      },
+    ]);
+  });
+
+  it('without a FIFO queue, coalesced messages go to the work queue with no FIFO ids', async () => {
+    sqs.on(SendMessageBatchCommand).resolves({ Failed: [] });
+    await new SqsWorkQueue(new SQSClient({}), 'work').enqueue(coalescedMessages(['U1'], 'r'));
+    expect(sent()).toEqual([
+      {
+        url: 'work',
+        entries: [{ body: coalescedMessages(['U1'], 'r')[0], group: undefined, dedup: undefined }],
+      },
+    ]);
+  });
+
   it('a de-duplication id fits SQS’s 128 characters for the longest account id', () => {
     const at = Date.parse('2026-03-02T15:00:07.000Z');
     expect(coalesceId('A1', at)).toBe('A1#1772463607');
@@ -209,5 +261,44 @@ describe('SQS adapters', () => {
     expect(coalesceId(longest, at + 999)).toBe(id);
     expect(coalesceId(longest, at + 1000)).not.toBe(id);
     expect(coalesceId('b'.repeat(128), at)).not.toBe(id);
+  });
+});
+
+describe('the Lambda environment', () => {
+  const sqs = mockClient(SQSClient);
+  beforeEach(() => sqs.reset());
+  const env = {
+    ...Object.fromEntries((Object.keys(TABLES) as TableKey[]).map((k) => [tableEnvName(k), `t-${k}`])),
+    EVENT_BUS_NAME: 'bus',
+    DEAD_LETTER_QUEUE_URL: 'dlq',
+    WORK_QUEUE_URL: 'work',
+    COALESCED_QUEUE_URL: 'coalesced.fifo',
+  };
+
+  it('the coalescing queue’s URL is optional', () => {
+    expect(readEnv(env).coalescedQueueUrl).toBe('coalesced.fifo');
+    const { COALESCED_QUEUE_URL: _, ...without } = env;
+    expect(readEnv(without).coalescedQueueUrl).toBeUndefined();
+    expect(() => readEnv({ ...env, COALESCED_QUEUE_URL: '' })).toThrow(/COALESCED_QUEUE_URL/);
+  });
+
+  it('lambdaDeps sends coalesced messages to COALESCED_QUEUE_URL, the rest to WORK_QUEUE_URL', async () => {
+    sqs.on(SendMessageBatchCommand).resolves({ Failed: [] });
+    const saved = process.env;
+    process.env = { ...saved, ...env };
+    try {
+      await lambdaDeps().workQueue.enqueue([
+        { kind: 'accounts', accountIds: ['B1'], reason: 'r' },
+        ...coalescedMessages(['U1'], 'r'),
+      ]);
+    } finally {
+      process.env = saved;
+    }
+    const calls = sqs.commandCalls(SendMessageBatchCommand).map((c) => c.args[0].input);
+    expect(calls.map((c) => c.QueueUrl)).toEqual(['work', 'coalesced.fifo']);
+    expect(calls[1]!.Entries![0]).toMatchObject({
+      MessageGroupId: 'U1',
+      MessageDeduplicationId: expect.stringMatching(/^U1#\d+$/),
+    });
   });
 });
