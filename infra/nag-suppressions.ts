@@ -84,7 +84,7 @@ export function applyNagSuppressions(stack: Stack): void {
     {
       id: 'AwsSolutions-SQS3',
       reason:
-        'These queues are dead-letter queues themselves (stream on-failure destination and work-queue redrive target).',
+        'These queues are dead-letter queues themselves (stream on-failure destination, and the redrive targets of the work queue and the coalescing queue).',
     },
   ]);
   // The site upload is CDK's own BucketDeployment custom resource (its runtime, role and S3 actions are CDK's).

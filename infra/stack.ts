@@ -161,9 +161,11 @@ export class MarginGuardStack extends Stack {
       deadLetterQueues: [
         this.evaluation.deadLetterQueue,
         this.evaluation.workDeadLetterQueue,
+        this.evaluation.coalescedDeadLetterQueue,
         this.escalation.startDeadLetterQueue,
       ],
       workQueue: this.evaluation.workQueue,
+      coalescedQueue: this.evaluation.coalescedQueue,
       stateMachine: this.escalation.stateMachine,
     });
     this.escalation.alarmOnLateStarts(new SnsAction(this.observability.opsTopic));

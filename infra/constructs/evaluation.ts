@@ -5,28 +5,35 @@ import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { StartingPosition } from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsDlq, SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { DeduplicationScope, FifoThroughputLimit, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { DeployConfig } from '../config.ts';
 import { tableEnvName, type TableKey } from '../table-definitions.ts';
 import { MarginGuardFunction } from './lambda-function.ts';
 
 export interface EvaluationProps {
-  config: DeployConfig;
-  tables: Record<TableKey, ITable>;
-  bus: IEventBus;
-  key: IKey;
+  readonly config: DeployConfig;
+  readonly tables: Record<TableKey, ITable>;
+  readonly bus: IEventBus;
+  readonly key: IKey;
 }
 
 /**
  * The evaluation pipeline: stream Lambdas on positions/accounts and prices, the scheduled sweep, and the
- * work-queue Lambda that runs sweep segments and wide price fan-outs. Records that cannot be processed
- * land in the dead-letter queue, never dropped.
+ * work-queue Lambda that runs sweep segments, wide price fan-outs and the coalescing queue's unbanded
+ * accounts. Records that cannot be processed land in the dead-letter queue, never dropped.
  */
 export class Evaluation extends Construct {
   readonly deadLetterQueue: Queue;
   readonly workQueue: Queue;
   readonly workDeadLetterQueue: Queue;
+  /**
+   * The coalescing queue (FIFO): one message per unbanded account a tick finds (`coalescedMessages`),
+   * grouped by account and de-duplicated per account and second (`coalesceId`), so however many ticks find
+   * an unbanded account it is evaluated about once a second. The work-queue function consumes it.
+   */
+  readonly coalescedQueue: Queue;
+  readonly coalescedDeadLetterQueue: Queue;
   readonly functions: Record<
     'positionStream' | 'priceStream' | 'sweep' | 'watch' | 'workQueue',
     MarginGuardFunction
@@ -44,12 +51,33 @@ export class Evaluation extends Construct {
       retentionPeriod: Duration.days(14),
     };
     this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', queueDefaults);
-    this.workDeadLetterQueue = new Queue(this, 'WorkDeadLetterQueue', queueDefaults);
-    this.workQueue = new Queue(this, 'WorkQueue', {
+    // A message becomes visible again only after the worker's timeout (plus a minute), so one still being
+    // worked on is not delivered a second time.
+    const workerTimeout = Duration.minutes(5);
+    const workQueueDefaults = {
       ...queueDefaults,
       retentionPeriod: Duration.days(1),
-      visibilityTimeout: Duration.minutes(6),
+      visibilityTimeout: workerTimeout.plus(Duration.minutes(1)),
+    };
+    this.workDeadLetterQueue = new Queue(this, 'WorkDeadLetterQueue', queueDefaults);
+    this.workQueue = new Queue(this, 'WorkQueue', {
+      ...workQueueDefaults,
       deadLetterQueue: { queue: this.workDeadLetterQueue, maxReceiveCount: 5 },
+    });
+    // A FIFO queue's dead-letter queue must be FIFO too.
+    this.coalescedDeadLetterQueue = new Queue(this, 'CoalescedDeadLetterQueue', {
+      ...queueDefaults,
+      fifo: true,
+    });
+    this.coalescedQueue = new Queue(this, 'CoalescedQueue', {
+      ...workQueueDefaults,
+      fifo: true,
+      // SqsWorkQueue sets MessageDeduplicationId (account#second) and MessageGroupId (the account) itself.
+      contentBasedDeduplication: false,
+      // High-throughput FIFO: de-duplication and the throughput quota per message group, i.e. per account.
+      deduplicationScope: DeduplicationScope.MESSAGE_GROUP,
+      fifoThroughputLimit: FifoThroughputLimit.PER_MESSAGE_GROUP_ID,
+      deadLetterQueue: { queue: this.coalescedDeadLetterQueue, maxReceiveCount: 5 },
     });
 
     const environment = (this.environment = {
@@ -59,6 +87,7 @@ export class Evaluation extends Construct {
       EVENT_BUS_NAME: bus.eventBusName,
       DEAD_LETTER_QUEUE_URL: this.deadLetterQueue.queueUrl,
       WORK_QUEUE_URL: this.workQueue.queueUrl,
+      COALESCED_QUEUE_URL: this.coalescedQueue.queueUrl,
       SWEEP_SEGMENTS: String(config.sweepSegments),
       INLINE_FANOUT_LIMIT: String(config.inlineFanoutLimit),
       BAND_SHARDS: String(config.bandShards),
@@ -101,7 +130,7 @@ export class Evaluation extends Construct {
         'WorkQueueWorker',
         'work-queue',
         'Evaluates sweep segments and fanned-out account batches',
-        Duration.minutes(5),
+        workerTimeout,
       ),
     };
 
@@ -116,6 +145,8 @@ export class Evaluation extends Construct {
       this.deadLetterQueue.grantSendMessages(f.role);
     }
     this.workQueue.grantSendMessages(this.functions.priceStream.role);
+    // Only the price stream sends coalesced messages (unbanded accounts a tick found).
+    this.coalescedQueue.grantSendMessages(this.functions.priceStream.role);
     this.workQueue.grantSendMessages(this.functions.workQueue.role);
     this.workQueue.grantSendMessages(this.functions.sweep.role);
     tables.idempotency.grantReadWriteData(this.functions.sweep.role);
@@ -142,6 +173,15 @@ export class Evaluation extends Construct {
     this.functions.priceStream.fn.addEventSource(new DynamoEventSource(tables.prices, streamOptions));
     this.functions.workQueue.fn.addEventSource(
       new SqsEventSource(this.workQueue, { batchSize: 1, reportBatchItemFailures: true, maxConcurrency: 50 }),
+    );
+    // One account per coalesced message, so ten to a batch; nothing depends on their order (each is
+    // "evaluate this account now"), so a failed one alone is retried. FIFO sources take no batching window.
+    this.functions.workQueue.fn.addEventSource(
+      new SqsEventSource(this.coalescedQueue, {
+        batchSize: 10,
+        reportBatchItemFailures: true,
+        maxConcurrency: 50,
+      }),
     );
 
     new Rule(this, 'WatchSchedule', {

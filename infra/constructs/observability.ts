@@ -20,14 +20,19 @@ import { Construct } from 'constructs';
 import type { MarginGuardFunction } from './lambda-function.ts';
 
 export interface ObservabilityProps {
-  stage: string;
-  key: IKey;
-  alarmEmail?: string;
-  streamFunctions: MarginGuardFunction[];
-  functions: MarginGuardFunction[];
-  deadLetterQueues: Queue[];
-  workQueue: Queue;
-  stateMachine: StateMachine;
+  readonly stage: string;
+  readonly key: IKey;
+  readonly alarmEmail?: string;
+  readonly streamFunctions: MarginGuardFunction[];
+  readonly functions: MarginGuardFunction[];
+  readonly deadLetterQueues: Queue[];
+  readonly workQueue: Queue;
+  /**
+   * The coalescing (FIFO) work queue: its oldest message is alarmed like the work queue's.
+   * @default - no coalescing queue, no alarm
+   */
+  readonly coalescedQueue?: Queue;
+  readonly stateMachine: StateMachine;
 }
 
 /** Alarms on what means data is not being watched (DLQ depth, stream lag, errors, throttles) and a dashboard. */
@@ -74,6 +79,13 @@ export class Observability extends Construct {
       300,
       'Evaluation work is waiting more than 5 minutes: sweeps are falling behind.',
     );
+    if (props.coalescedQueue)
+      alarm(
+        'CoalescedQueueAge',
+        props.coalescedQueue.metricApproximateAgeOfOldestMessage({ period, statistic: 'Maximum' }),
+        300,
+        'Unbanded accounts found by ticks are waiting more than 5 minutes to be evaluated.',
+      );
     for (const f of props.streamFunctions) {
       alarm(
         `${f.node.id}IteratorAge`,
@@ -136,9 +148,11 @@ export class Observability extends Construct {
           }),
           new GraphWidget({
             title: 'Queues',
-            left: [...props.deadLetterQueues, props.workQueue].map((q) =>
-              q.metricApproximateNumberOfMessagesVisible(),
-            ),
+            left: [
+              ...props.deadLetterQueues,
+              props.workQueue,
+              ...(props.coalescedQueue ? [props.coalescedQueue] : []),
+            ].map((q) => q.metricApproximateNumberOfMessagesVisible()),
             width: 8,
           }),
         ],

@@ -152,13 +152,93 @@ describe('evaluation', () => {
   it('queues are KMS-encrypted (SQS-managed where EventBridge writes); the work queue redrives to its own DLQ', () => {
     const entries = Object.entries(dev.template.findResources('AWS::SQS::Queue'));
     const queues = entries.map(([, q]) => q.Properties);
-    // stream DLQ, work queue and its DLQ, escalation start queue and its DLQ
-    expect(queues).toHaveLength(5);
+    // stream DLQ, work queue and its DLQ, coalescing queue and its DLQ, escalation start queue and its DLQ
+    expect(queues).toHaveLength(7);
     for (const [id, { Properties: q }] of entries)
       if (id.startsWith('EscalationEscalationStartQueue') || id.startsWith('EscalationStartDeadLetterQueue'))
         expect(q.SqsManagedSseEnabled).toBe(true);
       else expect(q.KmsMasterKeyId).toBeDefined();
     expect(queues.some((q) => q.RedrivePolicy?.maxReceiveCount === 5)).toBe(true);
+  });
+
+  it('the coalescing queue: high-throughput FIFO with its own FIFO DLQ, written by the price stream, read by the worker', () => {
+    const { template } = dev;
+    const idOf = (type: string, prefix: string) => {
+      const ids = Object.keys(template.findResources(type)).filter((id) => id.startsWith(prefix));
+      expect(ids, prefix).toHaveLength(1);
+      return ids[0]!;
+    };
+    const queues = template.findResources('AWS::SQS::Queue');
+    const queueId = idOf('AWS::SQS::Queue', 'EvaluationCoalescedQueue');
+    const dlqId = idOf('AWS::SQS::Queue', 'EvaluationCoalescedDeadLetterQueue');
+    const work = queues[idOf('AWS::SQS::Queue', 'EvaluationWorkQueue')]!.Properties;
+    const queue = queues[queueId]!.Properties;
+    // SqsWorkQueue sets the ids: group = account, de-duplication = account#second, scoped to the group.
+    expect(queue).toMatchObject({
+      FifoQueue: true,
+      ContentBasedDeduplication: false,
+      DeduplicationScope: 'messageGroup',
+      FifoThroughputLimit: 'perMessageGroupId',
+      KmsMasterKeyId: { 'Fn::GetAtt': [expect.stringMatching(/^StorageDataKey/), 'Arn'] },
+      RedrivePolicy: {
+        deadLetterTargetArn: { 'Fn::GetAtt': [dlqId, 'Arn'] },
+        maxReceiveCount: work.RedrivePolicy.maxReceiveCount,
+      },
+    });
+    expect(queues[dlqId]!.Properties).toMatchObject({ FifoQueue: true, KmsMasterKeyId: expect.anything() });
+    // A message is not delivered again while the worker may still be on it.
+    const worker = Object.values(ownFunctions(template)).find((f) =>
+      String(f.Properties.Description).startsWith('Evaluates sweep segments'),
+    )!;
+    expect(queue.VisibilityTimeout).toBe(work.VisibilityTimeout);
+    expect(queue.VisibilityTimeout).toBeGreaterThan(worker.Properties.Timeout);
+    for (const id of [queueId, dlqId])
+      template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+        Queues: [{ Ref: id }],
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Effect: 'Deny',
+              Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+            }),
+          ]),
+        },
+      });
+    // Its dead letters are alarmed like the others; its backlog like the work queue's.
+    for (const [metric, id] of [
+      ['ApproximateNumberOfMessagesVisible', dlqId],
+      ['ApproximateAgeOfOldestMessage', queueId],
+    ] as const)
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        MetricName: metric,
+        Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [id, 'QueueName'] } }],
+        AlarmActions: [{ Ref: Match.stringLikeRegexp('^ObservabilityOpsAlarms') }],
+      });
+    // The work-queue function reads it, reporting item failures (no batching window on FIFO sources).
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: { 'Fn::GetAtt': [queueId, 'Arn'] },
+      FunctionName: { Ref: Match.stringLikeRegexp('^EvaluationWorkQueueWorkerFunction') },
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      MaximumBatchingWindowInSeconds: Match.absent(),
+    });
+    // Every evaluating function is told its URL; only the price stream (which sends coalesced
+    // messages) may send to it, only the worker may receive.
+    for (const f of Object.values(ownFunctions(template)).filter(
+      (f) => f.Properties.Environment.Variables.WORK_QUEUE_URL,
+    ))
+      expect(f.Properties.Environment.Variables.COALESCED_QUEUE_URL).toEqual({ Ref: queueId });
+    const rolesAllowed = (action: string) =>
+      Object.values(template.findResources('AWS::IAM::Policy'))
+        .filter((p) =>
+          (p.Properties.PolicyDocument.Statement as { Action: string[]; Resource: unknown }[]).some(
+            (s) => [s.Action].flat().includes(action) && JSON.stringify(s.Resource).includes(`"${queueId}"`),
+          ),
+        )
+        .flatMap((p) => p.Properties.Roles.map((r: { Ref: string }) => r.Ref));
+    expect(rolesAllowed('sqs:SendMessage')).toEqual([expect.stringMatching(/^EvaluationPriceStreamRole/)]);
+    expect(rolesAllowed('sqs:ReceiveMessage')).toEqual([
+      expect.stringMatching(/^EvaluationWorkQueueWorkerRole/),
+    ]);
   });
 
   it('grants no wildcard actions on data, and no managed policies', () => {
@@ -193,7 +273,9 @@ describe('events and observability', () => {
       (a) => a.Properties,
     );
     const names = alarms.map((a) => a.MetricName);
-    expect(names.filter((n) => n === 'ApproximateNumberOfMessagesVisible')).toHaveLength(3);
+    expect(names.filter((n) => n === 'ApproximateNumberOfMessagesVisible')).toHaveLength(4);
+    // the work queue, the coalescing queue, the escalation start queue
+    expect(names.filter((n) => n === 'ApproximateAgeOfOldestMessage')).toHaveLength(3);
     expect(names.filter((n) => n === 'IteratorAge')).toHaveLength(2);
     expect(names.filter((n) => n === 'Errors')).toHaveLength(13);
     expect(names.filter((n) => n === 'Throttles')).toHaveLength(13);
