@@ -17,7 +17,7 @@ import { eventMessages, type ChannelMessage } from '../shared/console/channels.t
 import { startEscalation } from '../functions/escalation-starter/start.ts';
 import { runStep, type EscalationDeps } from '../functions/escalation/steps.ts';
 import { ActionsRepository, SettingsRepository } from '../functions/lib/actions-repository.ts';
-import type { DeadLetter, WorkMessage, WorkQueue } from '../functions/lib/queues.ts';
+import type { DeadLetter } from '../functions/lib/queues.ts';
 import { RiskRepository } from '../functions/lib/risk-repository.ts';
 import type { HandlerDeps } from '../functions/lib/runtime.ts';
 import { Tally } from '../functions/lib/telemetry.ts';
@@ -46,6 +46,7 @@ import {
   type Thresholds,
 } from '../shared/risk/levels.ts';
 import { BarClock } from './bar-clock.ts';
+import { LocalWorkQueue } from './work-queue.ts';
 import { BrokerSimulator, type BrokerBehaviour } from './broker-simulator.ts';
 import { handleBrokerFeedback, type FeedbackDeps } from '../functions/broker-feedback/handler.ts';
 import { InsuranceFundLedger } from '../functions/lib/insurance-fund.ts';
@@ -249,10 +250,8 @@ export async function startLocalSystem(options: LocalOptions): Promise<LocalSyst
     const deadLetter: DeadLetter = {
       send: async (reason, record, issues) => deadLetterFile.write({ reason, issues, record }),
     };
-    const workQueue: WorkQueue & { messages: WorkMessage[] } = {
-      messages: [],
-      enqueue: async (m) => void workQueue.messages.push(...m),
-    };
+    // In process, de-duplicating coalesced messages on the bar clock as the FIFO queue does on AWS.
+    const workQueue = new LocalWorkQueue(() => clock.now().getTime());
     const runs: LocalRun[] = [];
 
     // The EventBridge rule that starts escalations, with the real starter and a stand-in for Step Functions.
@@ -594,8 +593,8 @@ export async function startLocalSystem(options: LocalOptions): Promise<LocalSyst
         if (i % sweepEvery === sweepEvery - 1)
           await sweep({ id: `sweep-${bar.date}`, time: clock.now().toISOString() });
         await worker({
-          Records: workQueue.messages
-            .splice(0)
+          Records: workQueue
+            .drain()
             .map((m, k) => ({ messageId: `${bar.date}-${k}`, body: JSON.stringify(m) })),
         } as never);
         await clock.settle();
