@@ -46,3 +46,36 @@ export function parseOrThrow<S extends z.ZodType>(
   if (!result.success) throw fromZodError(result.error, prefix);
   return result.data;
 }
+
+/**
+ * Stable codes of failures that are worth retrying later: nothing was lost and nothing was done twice;
+ * something is busy or throttled. A step's or a queue's retry (after `retryAfterMs`, when known) goes on.
+ */
+export const RETRY_LATER_CODES = [
+  /** Another alert of the account is being delivered (its fatigue lease stands). */
+  'alert-memory-busy',
+  /** This delivery is claimed by another attempt that may still be sending (its lease stands). */
+  'delivery-in-flight',
+  /** A provider asked to wait longer than the dispatcher may wait in-process (e.g. Telegram's retry_after). */
+  'provider-retry-later',
+  /** A secret could not be read (throttled, unreachable) after the SDK's retries; nothing was cached. */
+  'secret-unavailable',
+  /** A DynamoDB transaction was still throttled or conflicting after its retries; nothing was written. */
+  'transaction-contended',
+] as const;
+export type RetryLaterCode = (typeof RETRY_LATER_CODES)[number];
+
+/** A transient failure with a stable code: retry later, it is safe (see RETRY_LATER_CODES). */
+export class RetryLaterError extends Error {
+  override readonly name = 'RetryLaterError';
+  readonly retryable = true;
+
+  constructor(
+    readonly code: RetryLaterCode,
+    message: string,
+    readonly retryAfterMs?: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { Alert } from '../../shared/notify/alert.ts';
 import { signAck } from '../../shared/notify/ack-token.ts';
-import { decide } from '../../shared/notify/fatigue.ts';
+import { claimAlert, commitAlert, releaseAlert, type AlertMemory } from '../../shared/notify/fatigue.ts';
+import { RetryLaterError } from '../../shared/errors.ts';
 import { firstStep, nextStep, type LadderStep, type PageState } from '../../shared/notify/ladder.ts';
 import type { ChannelKind, NotificationPolicy, Route } from '../../shared/notify/policy.ts';
 import { bucketsFor, take } from '../../shared/notify/rate-limit.ts';
@@ -100,13 +101,30 @@ export interface DispatcherDeps {
   ack: { secret: () => Promise<string>; baseUrl: string };
   now: () => Date;
   retry?: RetryOptions;
-  /** Waits for a channel's rate limit (default: a timer); a test's clock moves on instead. */
+  /** Waits for a channel's rate limit or a busy lease (default: a timer); a test's clock moves on instead. */
   sleep?: (ms: number) => Promise<void>;
+  /** How long an alert's fatigue lease stands before another alert of the account may decide without it. @default FATIGUE_LEASE_MS */
+  fatigueLeaseMs?: number;
   /** A message whose channel is at its limit waits up to this long in line, else is held for the flush. @default 5000 */
   rateWaitMs?: number;
   /** How long one flush may spend waiting in line to send what rate limits deferred (the rest waits for the next). @default 40000 */
   flushBudgetMs?: number;
 }
+
+export interface DispatchResult {
+  sent: boolean;
+  reason?: string;
+  pageId?: string;
+  stormId?: string;
+}
+
+/**
+ * An alert's fatigue lease (ms): longer than any function that dispatches may run (60 s), so a lease that
+ * lapsed belongs to a dispatcher that is gone; the same alert retried takes its own lease over at once.
+ */
+export const FATIGUE_LEASE_MS = 90_000;
+/** While another alert of the account is being delivered, re-read after these waits, then retry later. */
+const BUSY_WAITS_MS = [100, 200, 400, 800, 1600] as const;
 
 /** The market-wide storm's messages, pages and audit entries are filed under this account id. */
 export const STORM_ACCOUNT = STORM_PARTITION;
@@ -140,32 +158,107 @@ export class Dispatcher {
     return this.d.policy();
   }
 
-  async dispatch(
-    alert: Alert,
-  ): Promise<{ sent: boolean; reason?: string; pageId?: string; stormId?: string }> {
+  async dispatch(alert: Alert): Promise<DispatchResult> {
     const policy = await this.d.policy();
     const routes = routesFor(alert, policy);
     const page = pages(alert, policy);
-    for (let attempt = 0; ; attempt++) {
-      const { memory, version } = await this.d.store.memory(alert.accountId);
-      const decision = decide(memory, alert, policy.fatigue.quietPeriodMinutes);
-      if (!(await this.d.store.saveMemory(alert.accountId, decision.memory, version))) {
-        if (attempt < 5) continue;
-        throw new Error(`alert memory of ${alert.accountId} kept changing`);
-      }
-      if (!decision.send) {
-        this.log(alert, { status: 'suppressed', reason: decision.reason });
-        await this.d.audit({
-          accountId: alert.accountId,
-          incidentId: alert.incidentId ?? undefined,
-          action: 'alert-suppressed',
-          actor: 'notifications',
-          details: { category: alert.category, reason: decision.reason, headline: alert.headline },
-        });
-        return { sent: false, reason: decision.reason };
-      }
-      break;
+    const fatigue = await this.claimFatigue(alert, policy);
+    if (fatigue.kind === 'suppressed') {
+      this.log(alert, { status: 'suppressed', reason: fatigue.reason });
+      await this.d.audit({
+        accountId: alert.accountId,
+        incidentId: alert.incidentId ?? undefined,
+        action: 'alert-suppressed',
+        actor: 'notifications',
+        details: { category: alert.category, reason: fatigue.reason, headline: alert.headline },
+      });
+      return { sent: false, reason: fatigue.reason };
     }
+    let result: DispatchResult;
+    try {
+      result = await this.deliverAlert(alert, routes, page, policy);
+    } catch (e) {
+      // Nothing is remembered of a delivery that failed: the retry decides afresh and delivers.
+      if (fatigue.kind === 'claimed') await this.releaseFatigue(alert).catch(() => {});
+      throw e;
+    }
+    if (fatigue.kind === 'claimed') await this.commitFatigue(alert, fatigue, policy);
+    return result;
+  }
+
+  /**
+   * Alert fatigue's claim (shared/notify/fatigue.ts `claimAlert`): a suppression is saved at once; an
+   * alert to deliver saves a lease, so the account's memory says what was sent only once it was. While
+   * another alert of the account holds a live lease, this one waits a little, then asks to be retried.
+   */
+  private async claimFatigue(
+    alert: Alert,
+    policy: NotificationPolicy,
+  ): Promise<
+    | { kind: 'deliver' }
+    | { kind: 'suppressed'; reason: string }
+    | { kind: 'claimed'; version: number; commit: AlertMemory }
+  > {
+    const leaseMs = this.d.fatigueLeaseMs ?? FATIGUE_LEASE_MS;
+    let conflicts = 0;
+    for (let waited = 0; ;) {
+      const { memory, version } = await this.d.store.memory(alert.accountId);
+      const now = this.d.now().getTime();
+      const claim = claimAlert(memory, alert, policy.fatigue.quietPeriodMinutes, now, leaseMs);
+      if (claim.kind === 'deliver') return claim;
+      if (claim.kind === 'busy') {
+        if (waited >= BUSY_WAITS_MS.length)
+          throw new RetryLaterError(
+            'alert-memory-busy',
+            `another alert of ${alert.accountId} is being delivered (lease until ${new Date(claim.until).toISOString()})`,
+            claim.until - now,
+          );
+        await this.pause(BUSY_WAITS_MS[waited++]!);
+        continue;
+      }
+      const next = claim.kind === 'suppress' ? claim.memory : claim.claimed;
+      if (await this.d.store.saveMemory(alert.accountId, next, version))
+        return claim.kind === 'suppress'
+          ? { kind: 'suppressed', reason: claim.reason }
+          : { kind: 'claimed', version: version + 1, commit: claim.commit };
+      if (++conflicts > 5) throw new Error(`alert memory of ${alert.accountId} kept changing`);
+    }
+  }
+
+  /** After the delivery: what it said is remembered (merged again if the item moved meanwhile). */
+  private async commitFatigue(
+    alert: Alert,
+    claim: { version: number; commit: AlertMemory },
+    policy: NotificationPolicy,
+  ): Promise<void> {
+    let { version, commit: memory } = claim;
+    for (let attempt = 0; attempt < 6; attempt++) {
+      if (await this.d.store.saveMemory(alert.accountId, memory, version)) return;
+      const current = await this.d.store.memory(alert.accountId);
+      memory = commitAlert(current.memory, alert, policy.fatigue.quietPeriodMinutes);
+      version = current.version;
+    }
+    throw new Error(`alert memory of ${alert.accountId} kept changing`);
+  }
+
+  /** A failed delivery lets its lease go at once (best effort: a lease that stays simply lapses). */
+  private async releaseFatigue(alert: Alert): Promise<void> {
+    const { memory, version } = await this.d.store.memory(alert.accountId);
+    const released = releaseAlert(memory, alert);
+    if (released !== memory) await this.d.store.saveMemory(alert.accountId, released, version);
+  }
+
+  private pause(ms: number): Promise<void> {
+    return (this.d.sleep ?? ((t) => new Promise((r) => setTimeout(r, t))))(ms);
+  }
+
+  /** Everything an alert that fatigue let through sends: storm mode, routes, topics, audit, the page. */
+  private async deliverAlert(
+    alert: Alert,
+    routes: Route[],
+    page: boolean,
+    policy: NotificationPolicy,
+  ): Promise<DispatchResult> {
     // Storm mode sees the alerts that reach people (alert fatigue has decided that, as before).
     if (stormGathers(policy, alert.category)) {
       const storm = await this.throughStorm(intentOf(alert, routes, page), policy);
@@ -427,8 +520,9 @@ export class Dispatcher {
 
   /**
    * One rung of the on-call ladder, from the rung the workflow last saw (`from`; the first page starts
-   * from tier 0, attempt 0). Acknowledged → done; otherwise the next rung is taken once: a retried step
-   * finds the page already past `from` and pages nobody again.
+   * from tier 0, attempt 0). Acknowledged → done; otherwise the next rung is delivered, then taken
+   * (conditionally on `from`): a step that failed before taking it is retried and delivers what is
+   * missing; a retried step that finds the page already past `from` pages nobody again.
    */
   async pageStep(
     action: 'start' | 'escalate',
@@ -469,16 +563,6 @@ export class Dispatcher {
       return result(true, `no acknowledgement after ${step.tiers} tier(s)`);
     }
     const rung = { tier: step.tier, attempt: step.attempt };
-    if (!(await this.d.store.advancePage(pageId, at, rung))) {
-      // Acknowledged, or moved by a concurrent retry, between the read and the write: nobody is paged twice.
-      const now = await this.d.store.page(pageId);
-      return now?.ackedBy
-        ? result(true, `acknowledged by ${now.ackedBy}`)
-        : result(false, 'rung already taken', {
-            tier: now?.tier ?? rung.tier,
-            attempt: now?.attempt ?? rung.attempt,
-          });
-    }
     const alert: Alert = {
       ...page.alert,
       severity: 'critical',
@@ -487,6 +571,8 @@ export class Dispatcher {
     const tag = `page-t${step.tier}-a${step.attempt}`;
     const rungOf = { pageId, tier: step.tierName, attempt: step.attempt };
     const storm = page.storm ? await this.latestStorm(page.storm, policy) : null;
+    // Delivered first, then the rung is taken: a step that fails on the way is retried from the same rung
+    // and delivers what did not go out (each route's delivery is claimed once: nobody is paged twice).
     for (const route of policy.routes.filter((r) => step.routes.includes(r.name))) {
       if (!storm) {
         await this.deliver(route, alert, policy, tag, rungOf);
@@ -496,6 +582,16 @@ export class Dispatcher {
       const ack = await this.ackLink(route, pageId, policy);
       const delivery = renderStorm(route, storm, alert, policy.consoleUrl, ack);
       await this.deliverPrepared(route, delivery, alert, policy, tag, rungOf, true);
+    }
+    if (!(await this.d.store.advancePage(pageId, at, rung))) {
+      // Acknowledged, or moved by a concurrent retry, between the read and the write.
+      const now = await this.d.store.page(pageId);
+      return now?.ackedBy
+        ? result(true, `acknowledged by ${now.ackedBy}`)
+        : result(false, 'rung already taken', {
+            tier: now?.tier ?? rung.tier,
+            attempt: now?.attempt ?? rung.attempt,
+          });
     }
     await this.d.audit({
       accountId: page.accountId,
@@ -527,57 +623,80 @@ export class Dispatcher {
     const deadline = now.getTime() + (this.d.flushBudgetMs ?? 40_000);
     const due = await this.d.store.due(now);
     const digests = new Map<string, typeof due>();
+    // One item's failure does not hold up the others; it stays held and the first error is thrown after.
+    let failure: unknown = null;
+    const each = async (work: () => Promise<void>) => {
+      try {
+        await work();
+      } catch (e) {
+        // Claimed by a concurrent flush (or still leased by one that died): it stays held for that one.
+        if (!(e instanceof RetryLaterError)) failure ??= e;
+      }
+    };
     for (const held of due) {
       // Within the budget a deferred message waits in line for its token; past it, it is held again.
       const wait = Math.max(0, deadline - this.d.now().getTime());
-      if (held.kind === 'digest')
+      if (held.kind === 'digest') {
         digests.set(held.delivery.route, [...(digests.get(held.delivery.route) ?? []), held]);
-      else if (held.topic)
-        await this.notifyTopic(
-          held.topic.channel,
-          held.topic.notification,
-          held.alert,
-          policy,
-          held.priority,
-          wait,
-        );
-      else
-        await this.send(
-          held.delivery,
-          held.alert,
-          held.kind === 'rate-limited' && held.tag ? held.tag : `held-${held.until}`,
-          policy,
-          held.page,
-          held.priority,
-          wait,
-        );
-      await this.d.store.release(held.actionKey);
+        continue;
+      }
+      await each(async () => {
+        if (held.topic)
+          await this.notifyTopic(
+            held.topic.channel,
+            held.topic.notification,
+            held.alert,
+            policy,
+            held.priority,
+            wait,
+          );
+        else
+          await this.send(
+            held.delivery,
+            held.alert,
+            held.kind === 'rate-limited' && held.tag ? held.tag : `held-${held.until}`,
+            policy,
+            held.page,
+            held.priority,
+            wait,
+          );
+        await this.d.store.release(held.actionKey);
+      });
     }
     for (const [route, items] of digests) {
       const first = items[0]!.delivery;
       const text = items
         .map((h) => `• ${h.alert.at.slice(0, 16).replace('T', ' ')}  ${subjectOf(h.alert)}`)
         .join('\n');
+      // Named by what it holds, so a retried or concurrent flush of the same items sends it once.
       const digestAlert: Alert = {
         ...items[0]!.alert,
-        id: `digest:${route}:${now.toISOString()}`,
+        id: `digest:${route}:${createHash('sha256')
+          .update(items.map((h) => h.actionKey).join('\u0000'))
+          .digest('hex')
+          .slice(0, 16)}`,
         headline: `digest: ${items.length} notification(s)`,
       };
-      await this.send(
-        {
-          ...first,
-          alertId: digestAlert.id,
-          subject: `[Margin Guard] digest: ${items.length} notification(s)`,
-          text,
-          html: undefined,
-        },
-        digestAlert,
-        'digest',
-        policy,
-      );
+      await each(async () => {
+        await this.send(
+          {
+            ...first,
+            alertId: digestAlert.id,
+            subject: `[Margin Guard] digest: ${items.length} notification(s)`,
+            text,
+            html: undefined,
+          },
+          digestAlert,
+          'digest',
+          policy,
+        );
+        // Released once the digest has gone (or was dead-lettered), never before.
+        for (const h of items) await this.d.store.release(h.actionKey);
+      });
     }
     // Then the storm's clock: what was deferred (an earlier storm message too) has gone before its update.
     await this.stormTick(policy);
+    if (failure) throw failure;
     return due.length;
   }
 
@@ -675,6 +794,9 @@ export class Dispatcher {
     maxWait?: number,
   ): Promise<void> {
     if (!this.d.topics) return;
+    // Claimed like any delivery, so a retried dispatch does not publish what went out before it failed.
+    const key = `${alert.id}#sns-${channel}#topic`;
+    if (!(await this.claim(alert, key, { channel: 'sns-topic', to: channel }))) return;
     const gate = await this.admit('topic', channel, policy, priority, maxWait);
     if (!gate.ok) {
       const until = new Date(gate.retryAt).toISOString();
@@ -694,6 +816,7 @@ export class Dispatcher {
           text: '',
         },
       });
+      await this.d.store.settleDelivery(alert.accountId, key, 'deferred', 0);
       this.log(alert, {
         status: 'deferred',
         channel: 'sns-topic',
@@ -702,7 +825,14 @@ export class Dispatcher {
       });
       return;
     }
-    await this.d.topics.notify(channel, notification);
+    try {
+      await this.d.topics.notify(channel, notification);
+    } catch (e) {
+      // Let go at once, so the retry (the step's, the queue's) publishes it.
+      await this.d.store.settleDelivery(alert.accountId, key, 'failed', 1).catch(() => {});
+      throw e;
+    }
+    await this.d.store.settleDelivery(alert.accountId, key, 'sent', 1);
   }
 
   private async send(
@@ -715,16 +845,15 @@ export class Dispatcher {
     maxWait?: number,
   ): Promise<void> {
     const key = `${delivery.alertId}#${delivery.route}#${tag}`;
-    if (!(await this.d.store.claimDelivery(alert.accountId, key, this.d.now().toISOString()))) {
-      this.log(alert, {
-        status: 'duplicate',
+    if (
+      !(await this.claim(alert, key, {
         route: delivery.route,
         channel: delivery.channel,
         to: delivery.to,
         page,
-      });
+      }))
+    )
       return;
-    }
     // Claimed first, so a duplicate never spends a token; deferred, the claim is let go for the retry.
     const gate = await this.admit(delivery.channel, delivery.to, policy, priority, maxWait);
     if (!gate.ok) {
@@ -759,6 +888,29 @@ export class Dispatcher {
         { delivery, attempts: outcome.attempts },
         outcome.error,
       );
+  }
+
+  /**
+   * Claims one delivery (functions/lib/notify-store.ts: a conditional write with a lease). False: it was
+   * sent already (a duplicate, logged). Claimed by another attempt whose lease stands: it may be sending
+   * right now, so this one neither sends nor gives up — it asks to be retried after the lease.
+   */
+  private async claim(
+    alert: Alert,
+    key: string,
+    where: Pick<DeliveryRecord, 'route' | 'channel' | 'to' | 'page'>,
+  ): Promise<boolean> {
+    const now = this.d.now();
+    const claim = await this.d.store.claimDelivery(alert.accountId, key, now.toISOString());
+    if (claim.claimed) return true;
+    if (claim.status === 'claimed')
+      throw new RetryLaterError(
+        'delivery-in-flight',
+        `delivery ${key} is claimed by another attempt until ${new Date(claim.until).toISOString()}`,
+        Math.max(0, claim.until - now.getTime()),
+      );
+    this.log(alert, { status: 'duplicate', ...where });
+    return false;
   }
 
   private render(route: Route, alert: Alert, links: Links): Delivery {

@@ -35,6 +35,19 @@ export interface HeldDelivery {
   topic?: { channel: 'alerts' | 'pages'; notification: Notification };
 }
 
+/**
+ * How long a delivery's claim stands (ms): longer than any function that sends may run (Lambda timeouts
+ * of 60 s at most), so a claim whose lease has lapsed belongs to a claimer that is gone, and two live
+ * claimers never both deliver.
+ */
+export const DELIVERY_LEASE_MS = 90_000;
+
+/** A claim taken, or why not: `sent` already, or `claimed` by another attempt until `until` (epoch ms). */
+export type DeliveryClaim =
+  | { claimed: true }
+  | { claimed: false; status: 'sent' }
+  | { claimed: false; status: 'claimed'; until: number };
+
 const PAGES = '#pages';
 const HELD = '#notify';
 /** The storm-mode state: one item every dispatcher reads and writes conditionally (shared/notify/storm.ts). */
@@ -266,24 +279,65 @@ export class NotifyStore {
   }
 
   /**
-   * Claims a delivery; false if it was already claimed (sent, or being sent, by an earlier attempt). A
-   * failed or rate-deferred delivery may be claimed again.
+   * Claims a delivery for `leaseMs`: a conditional write, so of concurrent claimers one wins. Claimable
+   * when new, failed or rate-deferred, or when an earlier claim's lease has lapsed (its claimer died
+   * between claiming and settling: the delivery is retried, never lost). Otherwise says why not: `sent`
+   * (a duplicate), or `claimed` until the lease ends (another attempt may be sending right now).
    */
-  async claimDelivery(accountId: string, key: string, at: string): Promise<boolean> {
-    try {
-      await this.doc.send(
-        new PutCommand({
+  async claimDelivery(
+    accountId: string,
+    key: string,
+    at: string,
+    leaseMs: number = DELIVERY_LEASE_MS,
+  ): Promise<DeliveryClaim> {
+    const now = Date.parse(at);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.doc.send(
+          new PutCommand({
+            TableName: this.table,
+            Item: {
+              accountId,
+              actionKey: `DELIVERY#${key}`,
+              status: 'claimed',
+              at,
+              leaseUntil: now + leaseMs,
+            },
+            ConditionExpression:
+              'attribute_not_exists(actionKey) OR #s IN (:failed, :deferred) OR ' +
+              '(#s = :claimed AND (leaseUntil < :now OR (attribute_not_exists(leaseUntil) AND #at < :lapsed)))',
+            ExpressionAttributeNames: { '#s': 'status', '#at': 'at' },
+            ExpressionAttributeValues: {
+              ':failed': 'failed',
+              ':deferred': 'deferred',
+              ':claimed': 'claimed',
+              ':now': now,
+              // Claims written before leases existed lapse `leaseMs` after they were taken.
+              ':lapsed': new Date(now - leaseMs).toISOString(),
+            },
+          }),
+        );
+        return { claimed: true };
+      } catch (e) {
+        if (!conditionFailed(e)) throw e;
+      }
+      const out = await this.doc.send(
+        new GetCommand({
           TableName: this.table,
-          Item: { accountId, actionKey: `DELIVERY#${key}`, status: 'claimed', at },
-          ConditionExpression: 'attribute_not_exists(actionKey) OR #s IN (:failed, :deferred)',
-          ExpressionAttributeNames: { '#s': 'status' },
-          ExpressionAttributeValues: { ':failed': 'failed', ':deferred': 'deferred' },
+          Key: { accountId, actionKey: `DELIVERY#${key}` },
+          ConsistentRead: true,
         }),
       );
-      return true;
-    } catch (e) {
-      if (conditionFailed(e)) return false;
-      throw e;
+      const status = out.Item?.status as string | undefined;
+      if (status === 'sent') return { claimed: false, status };
+      if (status === 'claimed')
+        return {
+          claimed: false,
+          status,
+          until: (out.Item?.leaseUntil as number | undefined) ?? Date.parse(out.Item?.at as string) + leaseMs,
+        };
+      // Settled as failed or deferred (or gone) between the write and the read: claim again.
+      if (attempt >= 3) throw new Error(`the claim of delivery ${key} kept changing`);
     }
   }
 

@@ -1,4 +1,9 @@
-import type { HeldDelivery, NotifyStore } from '../../functions/lib/notify-store.ts';
+import {
+  DELIVERY_LEASE_MS,
+  type DeliveryClaim,
+  type HeldDelivery,
+  type NotifyStore,
+} from '../../functions/lib/notify-store.ts';
 import { NO_MEMORY, type AlertMemory } from '../../shared/notify/fatigue.ts';
 import type { PageState } from '../../shared/notify/ladder.ts';
 import type { BucketChannel, Buckets } from '../../shared/notify/rate-limit.ts';
@@ -43,7 +48,7 @@ const copy = <T>(v: T): T => structuredClone(v);
 export class MemoryNotifyStore implements Store {
   readonly memories = new Map<string, { memory: AlertMemory; version: number }>();
   readonly stormShares = new Map<string, StormShare>();
-  readonly deliveries = new Map<string, { status: string; attempts?: number }>();
+  readonly deliveries = new Map<string, { status: string; attempts?: number; leaseUntil?: number }>();
   readonly pages = new Map<string, PageState>();
   readonly held = new Map<string, HeldDelivery>();
   stormItem: { state: StormState; version: number } = { state: NO_STORM, version: 0 };
@@ -106,13 +111,22 @@ export class MemoryNotifyStore implements Store {
     return true;
   }
 
-  async claimDelivery(accountId: string, key: string, _at: string) {
+  /** The same conditions as the DynamoDB claim: new, failed, deferred, or a lapsed lease may be claimed. */
+  async claimDelivery(
+    accountId: string,
+    key: string,
+    at: string,
+    leaseMs: number = DELIVERY_LEASE_MS,
+  ): Promise<DeliveryClaim> {
     await tick();
     const k = `${accountId}|${key}`;
     const d = this.deliveries.get(k);
-    if (d && d.status !== 'failed' && d.status !== 'deferred') return false;
-    this.deliveries.set(k, { status: 'claimed' });
-    return true;
+    const now = Date.parse(at);
+    if (d?.status === 'sent') return { claimed: false, status: 'sent' };
+    if (d?.status === 'claimed' && d.leaseUntil! >= now)
+      return { claimed: false, status: 'claimed', until: d.leaseUntil! };
+    this.deliveries.set(k, { status: 'claimed', leaseUntil: now + leaseMs });
+    return { claimed: true };
   }
 
   async settleDelivery(

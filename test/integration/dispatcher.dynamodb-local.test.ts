@@ -7,7 +7,8 @@ import {
   type Delivery,
 } from '../../functions/lib/channels/delivery.ts';
 import { Dispatcher, type DeliveryRecord } from '../../functions/lib/dispatcher.ts';
-import { NotifyStore } from '../../functions/lib/notify-store.ts';
+import { DELIVERY_LEASE_MS, NotifyStore } from '../../functions/lib/notify-store.ts';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { startDynamoDbLocal, type DynamoDbLocal } from '../../local/dynamodb-local.ts';
 import { createTables, localClient } from '../../local/tables.ts';
 import { alertFor } from '../../shared/notify/alert.ts';
@@ -149,5 +150,46 @@ describe('dispatcher on DynamoDB Local', () => {
     expect(h.sent.filter((d) => d.channel === 'sms')).toHaveLength(2);
     const audit = (await h.actions.listAudit('P1')).map((a) => a.action);
     expect(audit).toEqual(expect.arrayContaining(['page', 'page-escalated', 'page-acknowledged']));
+  });
+
+  it('delivery claims: one of concurrent claimers wins; a crashed claim lapses after its lease; sent stays sent', async () => {
+    const store = new NotifyStore(client, tables.actions);
+    const t0 = Date.parse('2026-11-24T12:00:00Z');
+    const at = (ms: number) => new Date(t0 + ms).toISOString();
+    const claims = await Promise.all(
+      Array.from({ length: 8 }, () => store.claimDelivery('L1', 'a#primary#page-t0-a1', at(0))),
+    );
+    expect(claims.filter((c) => c.claimed)).toHaveLength(1);
+    expect(claims.filter((c) => !c.claimed)).toEqual(
+      Array(7).fill({ claimed: false, status: 'claimed', until: t0 + DELIVERY_LEASE_MS }),
+    );
+    // Its claimer died without settling: within the lease nobody else delivers, after it the next one does.
+    expect(await store.claimDelivery('L1', 'a#primary#page-t0-a1', at(DELIVERY_LEASE_MS))).toMatchObject({
+      claimed: false,
+      status: 'claimed',
+    });
+    expect(await store.claimDelivery('L1', 'a#primary#page-t0-a1', at(DELIVERY_LEASE_MS + 1))).toEqual({
+      claimed: true,
+    });
+    await store.settleDelivery('L1', 'a#primary#page-t0-a1', 'sent', 1);
+    expect(await store.claimDelivery('L1', 'a#primary#page-t0-a1', at(10 * DELIVERY_LEASE_MS))).toEqual({
+      claimed: false,
+      status: 'sent',
+    });
+    // A failed delivery (dead-lettered) may be claimed again at once; so may a rate-deferred one.
+    expect(await store.claimDelivery('L1', 'b#desk#alert', at(0))).toEqual({ claimed: true });
+    await store.settleDelivery('L1', 'b#desk#alert', 'failed', 4);
+    expect(await store.claimDelivery('L1', 'b#desk#alert', at(1))).toEqual({ claimed: true });
+    // A claim written before leases existed (no leaseUntil) lapses a lease after it was taken.
+    await DynamoDBDocumentClient.from(client).send(
+      new PutCommand({
+        TableName: tables.actions,
+        Item: { accountId: 'L1', actionKey: 'DELIVERY#old#desk#alert', status: 'claimed', at: at(0) },
+      }),
+    );
+    expect(await store.claimDelivery('L1', 'old#desk#alert', at(1000))).toMatchObject({ claimed: false });
+    expect(await store.claimDelivery('L1', 'old#desk#alert', at(DELIVERY_LEASE_MS + 1))).toEqual({
+      claimed: true,
+    });
   });
 });
