@@ -492,6 +492,20 @@ export class Dispatcher {
   }
 
   /**
+   * A storm is marked paged before its page goes out (so concurrent dispatchers page it once); if the one
+   * that marked it failed or died on the way, the flush finishes it: the page and its ladder (the pages
+   * topic message is claimed, so it is not published twice).
+   */
+  private async ensureStormPage(state: StormState, policy: NotificationPolicy, now: number): Promise<void> {
+    if (policy.onCall.length === 0 || !this.d.paging) return;
+    const pageId = stormPageIdOf(state.storm!.id);
+    const page = await this.d.store.page(pageId);
+    if (!page) await this.pageStorm(await this.stormMessage(state, 'start', -1, policy, now), policy);
+    // Not paged yet (its first step has not run): the start may have failed; started again (a no-op if running).
+    else if (page.attempt === 0 && !page.ackedBy) await this.d.paging.start(pageId);
+  }
+
+  /**
    * The storm's clock (the scheduled flush calls it): sends the update that came due while no alert
    * arrived, or the final summary once it is calm. The conditional write decides who sends it.
    */
@@ -501,6 +515,7 @@ export class Dispatcher {
       const current = await this.d.store.storm();
       const storm = current.state.storm;
       const now = this.d.now().getTime();
+      if (attempt === 0 && storm?.paged) await this.ensureStormPage(current.state, p, now);
       // Nothing to do without a storm, or while another dispatcher's claim to conclude it stands.
       if (!storm || (storm.claimedAt !== null && now - storm.claimedAt < CLAIM_TTL_MS)) return 0;
       // Claim first, so concurrent ticks (and absorbers) read the shares once.

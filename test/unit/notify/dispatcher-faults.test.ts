@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { ChannelSender, Delivery } from '../../../functions/lib/channels/delivery.ts';
-import { Dispatcher, FATIGUE_LEASE_MS, type DeliveryRecord } from '../../../functions/lib/dispatcher.ts';
+import {
+  Dispatcher,
+  FATIGUE_LEASE_MS,
+  STORM_ACCOUNT,
+  type DeliveryRecord,
+  type DispatcherDeps,
+} from '../../../functions/lib/dispatcher.ts';
 import { DELIVERY_LEASE_MS } from '../../../functions/lib/notify-store.ts';
 import type { Channel, Notifier } from '../../../functions/lib/notifier.ts';
 import type { Notification } from '../../../shared/escalation/messages.ts';
@@ -63,7 +69,7 @@ function harness(start = '2026-11-24T12:00:00Z') {
       sent.push(d);
     },
   };
-  const dispatcher = new Dispatcher({
+  const deps: DispatcherDeps = {
     policy: async () => policy,
     store,
     senders: { telegram, email: ok, sms: ok, websocket: ok, webhook: ok },
@@ -90,9 +96,10 @@ function harness(start = '2026-11-24T12:00:00Z') {
     retry: { attempts: 2, sleep: async () => {} },
     sleep: async (ms) => void (now += ms),
     rateWaitMs: 0,
-  });
+  };
   return {
-    dispatcher,
+    dispatcher: new Dispatcher(deps),
+    deps,
     store,
     topics,
     started,
@@ -231,5 +238,35 @@ describe('paging: a rung is taken only once its delivery went out', () => {
     h.advance(DELIVERY_LEASE_MS + 1);
     expect(await h.dispatcher.pageStep('start', pageId!)).toMatchObject({ tier: 0, attempt: 1 });
     expect(h.sent.filter((d) => d.route === 'primary')).toHaveLength(1);
+  });
+});
+
+describe('storm mode: the storm’s one page is not lost to a failure after the storm was marked paged', () => {
+  it('the pages topic failing as the storm pages: the retry and the next flush still page it, once', async () => {
+    const storming = notificationPolicySchema.parse({
+      ...policy,
+      storm: { enabled: true, startAccounts: 2, endAccounts: 1, windowSeconds: 60, updateSeconds: 30 },
+    });
+    const h = harness();
+    h.dispatcher = new Dispatcher({ ...h.deps, policy: async () => storming });
+    await h.dispatcher.dispatch(liquidation('S1'));
+    await h.dispatcher.dispatch(liquidation('S2'));
+    expect(h.started).toHaveLength(2); // alone, each its own page
+    h.topics.failNext.pages = 1;
+    await expect(h.dispatcher.dispatch(liquidation('S3'))).rejects.toThrow(/SNS pages unavailable/);
+    await h.dispatcher.dispatch(liquidation('S3'));
+    await h.dispatcher.flushHeld(); // the storm is still on
+    expect(h.started).toHaveLength(3);
+    const stormPage = h.started[2]!;
+    expect((await h.store.page(stormPage))?.accountId).toBe(STORM_ACCOUNT);
+    expect(
+      h.topics.sent.filter((s) => s.channel === 'pages' && s.n.accountId === STORM_ACCOUNT),
+    ).toHaveLength(1);
+    // Flushes after that start nothing new (a running ladder's start is a no-op) and publish nothing twice.
+    await h.dispatcher.flushHeld();
+    expect(new Set(h.started)).toEqual(new Set(h.started.slice(0, 3)));
+    expect(
+      h.topics.sent.filter((s) => s.channel === 'pages' && s.n.accountId === STORM_ACCOUNT),
+    ).toHaveLength(1);
   });
 });
