@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { Decimal } from '../shared/decimal.ts';
-import { InputError, parseOrThrow } from '../shared/errors.ts';
+import { InputError, parseOrThrow, type FieldIssue } from '../shared/errors.ts';
 import { parseEvaluationInput } from '../shared/margin/evaluate.ts';
 import type { ModelName } from '../shared/schemas/account.ts';
 import { escalationPolicySchema } from '../shared/replay/policy.ts';
@@ -36,27 +36,53 @@ function instrumentFromFileName(path: string): string {
   return basename(path).split(/[_.]/)[0]!;
 }
 
+/** Runs one parse, keeping its issues for the report of every problem at once. */
+function gather<T>(issues: FieldIssue[], parse: () => T): T | undefined {
+  try {
+    return parse();
+  } catch (e) {
+    if (!(e instanceof InputError)) throw e;
+    issues.push(...e.issues);
+    return undefined;
+  }
+}
+
 export function runReplay(args: ReplayArgs): string {
-  const raw = readJsonFile(args.portfolio) as Record<string, unknown>;
-  const input = parseEvaluationInput(raw);
+  const raw = readJsonFile(args.portfolio);
+  // Every problem in one run: the book, the policy and the price file are all checked before reporting.
+  const issues: FieldIssue[] = [];
+  const input = gather(issues, () => parseEvaluationInput(raw, { model: args.model, extraKeys: ['policy'] }));
   // Command-line options override the policy written in the portfolio file.
-  const filePolicy = (raw && typeof raw === 'object' && raw.policy) || {};
-  const policy = parseOrThrow(
-    escalationPolicySchema,
-    {
-      ...(filePolicy as object),
-      ...(args.policy ? { mode: args.policy } : {}),
-      ...(args.strategy ? { strategy: args.strategy } : {}),
-      ...(args.priority ? { liquidationPriority: args.priority } : {}),
-      ...(args.targetRatio ? { targetRatio: args.targetRatio } : {}),
-    },
-    ['policy'],
+  const filePolicy =
+    typeof raw === 'object' && raw !== null ? (raw as { policy?: unknown }).policy : undefined;
+  if (
+    filePolicy !== undefined &&
+    (typeof filePolicy !== 'object' || filePolicy === null || Array.isArray(filePolicy))
+  )
+    issues.push({ field: 'policy', message: 'expected an object (the escalation policy)' });
+  const policy = gather(issues, () =>
+    parseOrThrow(
+      escalationPolicySchema,
+      {
+        ...(typeof filePolicy === 'object' && filePolicy !== null && !Array.isArray(filePolicy)
+          ? filePolicy
+          : {}),
+        ...(args.policy ? { mode: args.policy } : {}),
+        ...(args.strategy ? { strategy: args.strategy } : {}),
+        ...(args.priority ? { liquidationPriority: args.priority } : {}),
+        ...(args.targetRatio ? { targetRatio: args.targetRatio } : {}),
+      },
+      ['policy'],
+    ),
   );
-  const bars = parsePricesCsv(
-    readText(args.prices),
-    args.prices,
-    args.instrument ?? instrumentFromFileName(args.prices),
+  const bars = gather(issues, () =>
+    parsePricesCsv(
+      readText(args.prices),
+      args.prices,
+      args.instrument ?? instrumentFromFileName(args.prices),
+    ),
   );
+  if (issues.length > 0 || !input || !policy || !bars) throw new InputError(issues);
   const result = replayToJson(replay(input, bars, policy, args.model as ModelName | undefined));
   return args.format === 'table' ? formatReplayTable(result) : JSON.stringify(result, null, 2);
 }

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { unknownKeyMessage } from './did-you-mean.ts';
 
 export interface FieldIssue {
   /** Where the problem is, e.g. `positions[0].price`. */
@@ -6,8 +7,12 @@ export interface FieldIssue {
   message: string;
 }
 
+/** The stable code of bad input, in the family of HttpError's and RetryLaterError's codes: a 400 or exit 2. */
+export const INVALID_INPUT = 'invalid-input';
+
 /** Bad input: always names the field, so a user (or a dead-letter record) can say what to fix. */
 export class InputError extends Error {
+  readonly code = INVALID_INPUT;
   readonly issues: FieldIssue[];
 
   constructor(issues: FieldIssue[]) {
@@ -25,15 +30,61 @@ export function formatPath(path: readonly PropertyKey[]): string {
   let out = '';
   for (const key of path) {
     if (typeof key === 'number') out += `[${key}]`;
+    // A key that would not read as one (empty, blanks, quotes, brackets) is named in JSON quotes.
+    else if (!/^[^\s"'[\]]+$/.test(String(key))) out += `[${JSON.stringify(String(key))}]`;
     else out += out === '' ? String(key) : `.${String(key)}`;
   }
   return out === '' ? '(root)' : out;
 }
 
-export function fromZodError(error: z.ZodError, prefix: readonly PropertyKey[] = []): InputError {
+/** The allowed keys of each object that had unknown ones, by where it is and what was unknown. */
+type AllowedKeys = ReadonlyMap<string, readonly string[]>;
+
+const unknownKeysAt = (path: readonly PropertyKey[], keys: readonly string[]) =>
+  JSON.stringify([path.map(String), keys]);
+
+/**
+ * One FieldIssue per problem: an object's unknown keys are one issue each, named by their own path
+ * (`account.houseRate`), with a "did you mean" when an allowed key is a near miss.
+ */
+export function fromZodError(
+  error: z.ZodError,
+  prefix: readonly PropertyKey[] = [],
+  allowed?: AllowedKeys,
+): InputError {
   return new InputError(
-    error.issues.map((issue) => ({ field: formatPath([...prefix, ...issue.path]), message: issue.message })),
+    error.issues.flatMap((issue) =>
+      issue.code === 'unrecognized_keys'
+        ? issue.keys.map((key) => ({
+            field: formatPath([...prefix, ...issue.path, key]),
+            message: unknownKeyMessage(key, allowed?.get(unknownKeysAt(issue.path, issue.keys))),
+          }))
+        : [{ field: formatPath([...prefix, ...issue.path]), message: issue.message }],
+    ),
   );
+}
+
+/**
+ * safeParse that keeps what a "did you mean" needs: zod's issue for unknown keys names them but not the
+ * keys the object allows, so they are taken from the object schema (`issue.inst`) as the issue is made.
+ */
+export function safeParseFields<S extends z.ZodType>(
+  schema: S,
+  input: unknown,
+  prefix: readonly PropertyKey[] = [],
+): { success: true; data: z.output<S> } | { success: false; error: InputError } {
+  const allowed = new Map<string, readonly string[]>();
+  const result = schema.safeParse(input, {
+    error: (issue) => {
+      const shape = (issue.inst as { shape?: unknown } | undefined)?.shape;
+      if (issue.code === 'unrecognized_keys' && typeof shape === 'object' && shape !== null)
+        allowed.set(unknownKeysAt(issue.path ?? [], issue.keys), Object.keys(shape));
+      return undefined; // the schema's own message (or zod's)
+    },
+  });
+  return result.success
+    ? { success: true, data: result.data }
+    : { success: false, error: fromZodError(result.error, prefix, allowed) };
 }
 
 /** Parses with a zod schema, turning failures into an InputError whose fields carry `prefix`. */
@@ -42,8 +93,8 @@ export function parseOrThrow<S extends z.ZodType>(
   input: unknown,
   prefix: readonly PropertyKey[] = [],
 ): z.output<S> {
-  const result = schema.safeParse(input);
-  if (!result.success) throw fromZodError(result.error, prefix);
+  const result = safeParseFields(schema, input, prefix);
+  if (!result.success) throw result.error;
   return result.data;
 }
 

@@ -1,6 +1,7 @@
 import { Decimal, ZERO, sum } from '../decimal.ts';
 import { todayUtc } from '../calendar.ts';
-import { InputError, parseOrThrow } from '../errors.ts';
+import { unknownKeyMessage } from '../did-you-mean.ts';
+import { formatPath, InputError, parseOrThrow, safeParseFields, type FieldIssue } from '../errors.ts';
 import { accountSchema, modelName, type Account, type ModelName } from '../schemas/account.ts';
 import { positionsSchema, type Position } from '../schemas/position.ts';
 import { rootsToMove, sharedSamples, solveScale } from './distance.ts';
@@ -25,28 +26,71 @@ export interface ValidatedInput {
   positions: Position[];
 }
 
-/** Validates raw input (decimal strings) into domain values; every problem names its field. */
-export function parseEvaluationInput(raw: unknown): ValidatedInput {
-  if (typeof raw !== 'object' || raw === null)
-    throw InputError.single('(root)', 'expected an object with account and positions');
-  const { account, positions } = raw as Record<string, unknown>;
-  const issues = [];
-  let parsedAccount: Account | undefined;
-  let parsedPositions: Position[] | undefined;
-  try {
-    parsedAccount = parseOrThrow(accountSchema, account, ['account']);
-  } catch (e) {
-    if (!(e instanceof InputError)) throw e;
-    issues.push(...e.issues);
+export interface ParseOptions {
+  /** The model the input will be evaluated under when it is not the account's own (a what-if). */
+  model?: string;
+  /** Top-level keys besides account and positions that the caller reads itself (a replay's policy). */
+  extraKeys?: readonly string[];
+}
+
+const INPUT_KEYS = ['account', 'positions'];
+
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * Validates raw input (decimal strings) into domain values, in one pass: the top level, the account,
+ * the positions, the model's own params and the model's rules are all checked, and every problem found
+ * is named by its field (unknown keys too, with a "did you mean"), not only those of the first stage.
+ * A model rule that needs a field that did not parse waits for it (it cannot be judged yet).
+ */
+export function parseEvaluationInput(raw: unknown, options: ParseOptions = {}): ValidatedInput {
+  if (!isRecord(raw)) throw InputError.single('(root)', 'expected an object with account and positions');
+  const issues: FieldIssue[] = [];
+  const collect = <T>(result: { success: true; data: T } | { success: false; error: InputError }) => {
+    if (result.success) return result.data;
+    issues.push(...result.error.issues);
+    return undefined;
+  };
+  const rootKeys = [...INPUT_KEYS, ...(options.extraKeys ?? [])];
+  for (const key of Object.keys(raw))
+    if (!rootKeys.includes(key))
+      issues.push({ field: formatPath([key]), message: unknownKeyMessage(key, rootKeys) });
+  const account =
+    raw.account === undefined
+      ? void issues.push({ field: 'account', message: 'required' })
+      : collect(safeParseFields(accountSchema, raw.account, ['account']));
+  const positions = collect(safeParseFields(positionsSchema, raw.positions ?? [], ['positions']));
+
+  const rawAccount = isRecord(raw.account) ? raw.account : {};
+  const rawParams = rawAccount.params === undefined ? {} : rawAccount.params;
+  const own = modelName.safeParse(rawAccount.model);
+  const override =
+    options.model === undefined ? undefined : collect(safeParseFields(modelName, options.model, ['model']));
+  const params = new Map<ModelName, CommonParams>();
+  if (isRecord(rawParams) && own.success) {
+    // The account's own model checks every key of its params, even in a what-if under another model.
+    const ownModel = MODELS[own.data] as unknown as MarginModel<CommonParams>;
+    const ownParams = collect(safeParseFields(ownModel.paramsSchema, rawParams, ['account', 'params']));
+    if (ownParams) params.set(own.data, ownParams);
+    if (override && override !== own.data && ownParams) {
+      const model = MODELS[override] as unknown as MarginModel<CommonParams>;
+      const what = collect(
+        safeParseFields(model.paramsSchema, paramsFor(model, own.data, rawParams), ['account', 'params']),
+      );
+      if (what) params.set(override, what);
+    }
   }
-  try {
-    parsedPositions = parseOrThrow(positionsSchema, positions ?? [], ['positions']);
-  } catch (e) {
-    if (!(e instanceof InputError)) throw e;
-    issues.push(...e.issues);
+  const used = override ?? (own.success ? own.data : undefined);
+  const usedParams = used === undefined ? undefined : params.get(used);
+  if (used !== undefined && usedParams && positions) {
+    const model = MODELS[used] as unknown as MarginModel<CommonParams>;
+    issues.push(...model.validate({ positions, params: usedParams }));
   }
   if (issues.length > 0) throw new InputError(issues);
-  return { account: parsedAccount!, positions: parsedPositions! };
+  // buildBook finds the params already parsed (see paramsOf).
+  parsedParams.set(account!, params);
+  return { account: account!, positions: positions! };
 }
 
 /** Builds the model's book: params parsed by the model itself, then the model's own rules checked. */
@@ -64,6 +108,7 @@ export function buildBook(
     params,
     asOf: input.account.asOf ?? options.asOf ?? todayUtc(),
   };
+  // Again on every evaluation: some rules depend on prices (a tiered position's notional tier).
   const issues = model.validate(book);
   if (issues.length > 0) throw new InputError(issues);
   return { model, book };
@@ -80,7 +125,10 @@ function paramsOf(model: MarginModel<CommonParams>, account: Account): CommonPar
   if (!byModel) parsedParams.set(account, (byModel = new Map()));
   let params = byModel.get(model.name);
   if (!params) {
-    params = parseOrThrow(model.paramsSchema, paramsFor(model, account), ['account', 'params']);
+    params = parseOrThrow(model.paramsSchema, paramsFor(model, account.model, account.params), [
+      'account',
+      'params',
+    ]);
     byModel.set(model.name, params);
   }
   return params;
@@ -91,16 +139,20 @@ function paramsOf(model: MarginModel<CommonParams>, account: Account): CommonPar
  * the ones it does not know or allow (e.g. a 20% initial rate under Reg T); for the account's own model
  * every key must be known and valid.
  */
-function paramsFor(model: MarginModel<CommonParams>, account: Account): Record<string, unknown> {
-  if (model.name === account.model) return account.params;
-  const result = model.paramsSchema.safeParse(account.params);
-  if (result.success) return account.params;
+function paramsFor(
+  model: MarginModel<CommonParams>,
+  own: ModelName,
+  params: Record<string, unknown>,
+): Record<string, unknown> {
+  if (model.name === own) return params;
+  const result = model.paramsSchema.safeParse(params);
+  if (result.success) return params;
   const foreign = new Set(
     result.error.issues.flatMap((issue) =>
       issue.code === 'unrecognized_keys' && issue.path.length === 0 ? issue.keys : [String(issue.path[0])],
     ),
   );
-  return Object.fromEntries(Object.entries(account.params).filter(([key]) => !foreign.has(key)));
+  return Object.fromEntries(Object.entries(params).filter(([key]) => !foreign.has(key)));
 }
 
 function exposureOf(p: Position): Decimal {
@@ -235,6 +287,6 @@ export function evaluateBookReference(
 
 /** Raw input (decimal strings) → evaluation. Throws InputError naming the field on bad input. */
 export function evaluate(raw: unknown, options: EvaluateOptions = {}): Evaluation {
-  const { model, book } = buildBook(parseEvaluationInput(raw), options);
+  const { model, book } = buildBook(parseEvaluationInput(raw, { model: options.model }), options);
   return evaluateBook(model, book, options);
 }

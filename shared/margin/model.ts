@@ -93,8 +93,11 @@ export interface MarginModel<P extends CommonParams = CommonParams> {
    */
   readonly valuation: 'spot' | 'derivative';
   readonly paramsSchema: z.ZodType<P, unknown>;
-  /** Model rules that a schema cannot express (e.g. no shorts in cash accounts). */
-  validate(book: Book<P>): FieldIssue[];
+  /**
+   * Model rules that a schema cannot express (e.g. no shorts in cash accounts). Judged from the positions
+   * and params alone, so they are named in the same pass as a bad account field.
+   */
+  validate(book: Pick<Book<P>, 'positions' | 'params'>): FieldIssue[];
   requirements(book: Book<P>): BookRequirements;
   curve(book: Book<P>, moving: readonly number[], axis?: CurveAxis): MaintenanceCurve;
   funds(book: Book<P>, core: CoreFigures): Funds;

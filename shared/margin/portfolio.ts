@@ -12,7 +12,7 @@ import type { Book, CommonParams, MarginModel, Requirement } from './model.ts';
  */
 const shock = decimalString.refine((d) => d.greaterThan(-1), { error: 'a shock must be above -1 (-100%)' });
 
-const scenarioSchema = z.object({
+const scenarioSchema = z.strictObject({
   name: z.string().min(1),
   /** Keyed by instrument (its own move) or asset class (the market move, scaled by leverage factor). */
   shocks: z.record(z.string(), shock),

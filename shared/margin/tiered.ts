@@ -21,7 +21,7 @@ import {
  * boundary) is derived from the table, not typed in, so a table can never be inconsistent.
  * Positions are contracts: cash is the collateral (wallet) and positions add unrealised PnL.
  */
-const tierSchema = z.object({
+const tierSchema = z.strictObject({
   /** Upper bound of the tier's notional, inclusive; null for the last, open-ended tier. */
   upTo: decimalString.nullable(),
   maintenanceRate: rateParam('0.005'),

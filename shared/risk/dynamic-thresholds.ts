@@ -24,10 +24,10 @@ const multiplier = decimalString.refine((d) => d.greaterThanOrEqualTo(1), {
 export const adjustmentTableSchema = z
   .object({
     strategyRisk: z
-      .object({ low: multiplier, medium: multiplier, high: multiplier })
+      .strictObject({ low: multiplier, medium: multiplier, high: multiplier })
       .default(() => ({ low: new Decimal('1'), medium: new Decimal('1'), high: new Decimal('1.15') })),
     volatilityRegime: z
-      .object({ calm: multiplier, normal: multiplier, stressed: multiplier, crisis: multiplier })
+      .strictObject({ calm: multiplier, normal: multiplier, stressed: multiplier, crisis: multiplier })
       .default(() => ({
         calm: new Decimal('1'),
         normal: new Decimal('1'),

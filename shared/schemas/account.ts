@@ -15,13 +15,14 @@ export const modelName = z.enum(MODEL_NAMES, {
 
 const isoDate = z.iso.date({ error: 'expected a date like "2026-01-02"' });
 
-export const pendingSettlementSchema = z.object({
+export const pendingSettlementSchema = z.strictObject({
   /** Sale proceeds not yet settled (positive) or a purchase not yet paid (negative). */
   amount: decimalString,
   tradeDate: isoDate,
 });
 
-export const accountSchema = z.object({
+/** Strict: an unknown key (a misspelt field) is refused by name, never dropped. */
+export const accountSchema = z.strictObject({
   id: z
     .string({ error: 'required' })
     .trim()

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { decimalString, nonNegativeDecimal, positiveDecimal, rate } from './decimal-string.ts';
+import { allDecimal, decimalString, nonNegativeDecimal, positiveDecimal, rate } from './decimal-string.ts';
 
 export const ASSET_CLASSES = ['equity', 'crypto', 'future'] as const;
 export const assetClass = z.enum(ASSET_CLASSES);
@@ -10,9 +10,9 @@ const isoDateTime = z.iso.datetime({
   error: 'expected an ISO-8601 timestamp like "2026-01-02T15:04:05Z"',
 });
 
-/** A holding with its latest price. Quantity is signed: negative is short. */
+/** A holding with its latest price. Quantity is signed: negative is short. Strict: unknown keys are refused. */
 export const positionSchema = z
-  .object({
+  .strictObject({
     instrument: z.string({ error: 'required' }).trim().min(1, 'must not be empty').max(64),
     quantity: decimalString,
     /** Average entry price per unit; the gross and tiered models need it. */
@@ -47,7 +47,8 @@ export const positionSchema = z
     liquidateLast: z.boolean().default(false),
   })
   .superRefine((p, ctx) => {
-    if (!p.fractional && !p.quantity.isInteger()) {
+    // Runs even when a field failed (every issue in one pass): only compare what parsed.
+    if (p.fractional === false && allDecimal(p.quantity) && !p.quantity.isInteger()) {
       ctx.addIssue({
         code: 'custom',
         path: ['quantity'],
@@ -62,6 +63,7 @@ export type PositionInput = z.input<typeof positionSchema>;
 export const positionsSchema = z.array(positionSchema).superRefine((positions, ctx) => {
   const seen = new Map<string, number>();
   positions.forEach((p, i) => {
+    if (typeof p?.instrument !== 'string') return; // named by its own issue
     const first = seen.get(p.instrument);
     if (first !== undefined) {
       ctx.addIssue({

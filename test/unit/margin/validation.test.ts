@@ -61,7 +61,7 @@ describe('bad input names the field', () => {
     [
       'unknown param (typo)',
       { account: { ...account, params: { maintenanceRte: '0.3' } }, positions: [] },
-      'account.params: Unrecognized key: "maintenanceRte"',
+      'account.params.maintenanceRte: unknown key (did you mean "maintenanceRate"?)',
     ],
     [
       'rate above 1',
@@ -134,5 +134,99 @@ describe('bad input names the field', () => {
 
   it('refuses a non-object', () => {
     expect(fieldsOf('[]')).toEqual(['(root): expected an object with account and positions']);
+  });
+});
+
+describe('strict inputs: unknown keys are refused by name, every problem in one pass', () => {
+  it('refuses unknown keys in the account, a position and the top level, with a did-you-mean', () => {
+    expect(
+      fieldsOf({
+        account: { ...account, cash: '-500', houseMaintenanceRate: '0.5' },
+        positions: [{ ...position, maintenaceRate: '0.5' }],
+        positons: [],
+      }),
+    ).toEqual([
+      'positons: unknown key (did you mean "positions"?)',
+      'account.houseMaintenanceRate: unknown key (expected one of id, model, cash, settledCash, pendingSettlements, sma, dayTrades5d, patternDayTrader, asOf, params, thresholds, riskContext, capital)',
+      'positions[0].maintenaceRate: unknown key (did you mean "maintenanceRate"?)',
+    ]);
+  });
+
+  it('names unknown keys deep inside too (pending settlements, thresholds, risk context, tiers)', () => {
+    const issues = fieldsOf({
+      account: {
+        ...account,
+        model: 'tiered',
+        pendingSettlements: [{ amount: '1', tradeDate: '2026-01-02', settled: true }],
+        thresholds: { warning: '2', critical: '1.5', liquidaton: '1.2' },
+        riskContext: { volatilityRegim: 'crisis' },
+        params: { tiers: [{ upTo: null, maintenanceRate: '0.1', maxLeverage: '5', extra: 1 }] },
+      },
+      positions: [],
+    });
+    expect(issues).toEqual(
+      expect.arrayContaining([
+        'account.pendingSettlements[0].settled: unknown key (expected one of amount, tradeDate)',
+        'account.thresholds.liquidaton: unknown key (did you mean "liquidation"?)',
+        'account.riskContext.volatilityRegim: unknown key (did you mean "volatilityRegime"?)',
+        expect.stringMatching(/^account\.params\.tiers\[0\]\.extra: unknown key/),
+      ]),
+    );
+  });
+
+  it('names a key that would not read as one in JSON quotes', () => {
+    expect(fieldsOf({ account: { ...account, '': 1, 'a b': 2 }, positions: [] })).toEqual([
+      expect.stringMatching(/^account\[""\]: unknown key/),
+      expect.stringMatching(/^account\["a b"\]: unknown key/),
+    ]);
+  });
+
+  it('a non-decimal quantity on a whole-units position is named, not a TypeError', () => {
+    expect(fieldsOf({ account, positions: [{ ...position, quantity: 'abc', fractional: false }] })).toEqual([
+      'positions[0].quantity: not a decimal number: "abc"',
+    ]);
+  });
+
+  it('reports account, positions, the model override, params and model rules in one run', () => {
+    expect(
+      fieldsOf(
+        {
+          account: { id: 'A1', model: 'gross', cash: 'x', params: { initialRate: '2', callRatoi: '1' } },
+          positions: [{ instrument: 'X', quantity: '1', price: '-10' }],
+        },
+        { model: 'nope' },
+      ),
+    ).toEqual([
+      'account.cash: not a decimal number: "x"',
+      'positions[0].price: must be greater than 0',
+      'model: unknown margin model "nope" (expected one of gross, reg-t, cash, tiered, portfolio)',
+      'account.params.initialRate: must be a fraction between 0 and 1 (e.g. "0.25" for 25%)',
+      'account.params.callRatoi: unknown key (did you mean "callRatio"?)',
+    ]);
+  });
+
+  it('checks the model rules in the same pass as a bad account field', () => {
+    expect(
+      fieldsOf({
+        account: { id: 'A1', model: 'gross', cash: 'x' },
+        positions: [{ instrument: 'X', quantity: '1', price: '10' }],
+      }),
+    ).toEqual([
+      'account.cash: not a decimal number: "x"',
+      'positions[0].avgCost: required by the gross model (cost basis)',
+    ]);
+  });
+
+  it('a what-if still checks the account’s own params', () => {
+    expect(
+      fieldsOf(
+        { account: { ...account, params: { maintenaceRate: '0.3' } }, positions: [] },
+        { model: 'gross' },
+      ),
+    ).toEqual(['account.params.maintenaceRate: unknown key (did you mean "maintenanceRate"?)']);
+  });
+
+  it('names a missing account', () => {
+    expect(fieldsOf({ positions: [] })).toEqual(['account: required']);
   });
 });
