@@ -885,7 +885,26 @@ export class Dispatcher {
       });
       return;
     }
-    const outcome = await deliverWithRetries(this.d.senders[delivery.channel], delivery, this.d.retry);
+    let outcome: Awaited<ReturnType<typeof deliverWithRetries>>;
+    try {
+      outcome = await deliverWithRetries(this.d.senders[delivery.channel], delivery, this.d.retry);
+    } catch (e) {
+      if (!(e instanceof RetryLaterError)) throw e;
+      // The provider asked for longer than a function may wait (Telegram's retry_after): held until then
+      // and sent by the flush, like a rate limit's deferral — never dropped, and the step is not failed.
+      const until = new Date(this.d.now().getTime() + (e.retryAfterMs ?? 0)).toISOString();
+      await this.d.store.hold({ kind: 'rate-limited', until, delivery, alert, tag, page, priority });
+      await this.d.store.settleDelivery(alert.accountId, key, 'deferred', 0);
+      this.log(alert, {
+        status: 'deferred',
+        route: delivery.route,
+        channel: delivery.channel,
+        to: delivery.to,
+        page,
+        reason: `${e.message}: until ${until}`,
+      });
+      return;
+    }
     await this.d.store.settleDelivery(alert.accountId, key, outcome.status, outcome.attempts);
     this.log(alert, {
       status: outcome.status,

@@ -177,4 +177,48 @@ describe('channels against local fakes of their providers', () => {
       permanent: false,
     });
   });
+
+  it('Telegram: a retry_after beyond the in-process cap is not waited out: a retryable error says when', async () => {
+    const tooMany = (seconds: number) => ({
+      status: 429,
+      body: JSON.stringify({
+        ok: false,
+        description: 'Too Many Requests',
+        parameters: { retry_after: seconds },
+      }),
+    });
+    const fake = await fakeProvider([tooMany(60)]);
+    try {
+      const { sleeps, sleep } = recordSleeps();
+      const sender = new TelegramSender(async () => 'T', fake.url);
+      const refused = deliverWithRetries(sender, delivery(), { sleep });
+      await expect(refused).rejects.toMatchObject({
+        name: 'RetryLaterError',
+        code: 'provider-retry-later',
+        retryAfterMs: 60_000,
+      });
+      // Never waited against the function's timeout, and asked once: the caller defers it, never drops it.
+      expect(sleeps).toEqual([]);
+      expect(fake.requests).toHaveLength(1);
+    } finally {
+      await fake.close();
+    }
+    // Short waits are waited out, but never more than the budget in all.
+    const short = await fakeProvider([
+      tooMany(2),
+      tooMany(2),
+      tooMany(2),
+      { status: 200, body: '{"ok":true}' },
+    ]);
+    try {
+      const { sleeps, sleep } = recordSleeps();
+      const sender = new TelegramSender(async () => 'T', short.url);
+      await expect(
+        deliverWithRetries(sender, delivery(), { sleep, maxWaitMs: 3000, budgetMs: 5000 }),
+      ).rejects.toMatchObject({ code: 'provider-retry-later', retryAfterMs: 2000 });
+      expect(sleeps).toEqual([2000, 2000]);
+    } finally {
+      await short.close();
+    }
+  });
 });

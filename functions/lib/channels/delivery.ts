@@ -1,3 +1,4 @@
+import { RetryLaterError } from '../../../shared/errors.ts';
 import type { ChannelKind, Severity } from '../../../shared/notify/policy.ts';
 
 /** One message to one recipient over one channel. */
@@ -43,8 +44,15 @@ export type DeliveryOutcome =
 export interface RetryOptions {
   /** @default 4 */
   attempts?: number;
-  /** First backoff; doubled each time, capped at 30 s, unless the provider says how long. @default 250 */
+  /** First backoff; doubled each time, capped at `maxWaitMs`, unless the provider says how long. @default 250 */
   baseDelayMs?: number;
+  /**
+   * The longest one wait in-process. A provider that asks for longer (Telegram's `retry_after`, up to
+   * minutes) is not waited out against the function's timeout: a RetryLaterError says when. @default 3000
+   */
+  maxWaitMs?: number;
+  /** All waits of one delivery together; past it, the same RetryLaterError. @default 10000 */
+  budgetMs?: number;
   sleep?: (ms: number) => Promise<void>;
 }
 
@@ -55,14 +63,21 @@ export function httpFailure(status: number, what: string, retryAfterMs?: number)
     : new PermanentDeliveryError(`${what} answered ${status}`);
 }
 
-/** Sends with retries on retryable failures; the caller dead-letters a failed outcome (nothing is lost). */
+/**
+ * Sends with retries on retryable failures; the caller dead-letters a failed outcome (nothing is lost).
+ * A wait longer than `maxWaitMs` (or beyond `budgetMs` in all) throws RetryLaterError
+ * (`provider-retry-later`, with the wait): the caller holds the delivery for later, never drops it.
+ */
 export async function deliverWithRetries(
   sender: ChannelSender,
   delivery: Delivery,
   options: RetryOptions = {},
 ): Promise<DeliveryOutcome> {
   const attempts = options.attempts ?? 4;
+  const maxWait = options.maxWaitMs ?? 3000;
+  const budget = options.budgetMs ?? 10_000;
   const sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+  let waited = 0;
   for (let attempt = 1; ; attempt++) {
     try {
       await sender.send(delivery);
@@ -71,10 +86,17 @@ export async function deliverWithRetries(
       const retryable = e instanceof RetryableDeliveryError || !(e instanceof PermanentDeliveryError);
       if (!retryable || attempt >= attempts)
         return { status: 'failed', attempts: attempt, error: (e as Error).message, permanent: !retryable };
-      const backoff = Math.min(30_000, (options.baseDelayMs ?? 250) * 2 ** (attempt - 1));
-      await sleep(
-        e instanceof RetryableDeliveryError && e.retryAfterMs !== undefined ? e.retryAfterMs : backoff,
-      );
+      const asked = e instanceof RetryableDeliveryError ? e.retryAfterMs : undefined;
+      const wait = asked ?? Math.min(maxWait, (options.baseDelayMs ?? 250) * 2 ** (attempt - 1));
+      if (wait > maxWait || waited + wait > budget)
+        throw new RetryLaterError(
+          'provider-retry-later',
+          `${delivery.channel} asked to wait ${wait} ms: ${(e as Error).message}`,
+          wait,
+          { cause: e },
+        );
+      waited += wait;
+      await sleep(wait);
     }
   }
 }

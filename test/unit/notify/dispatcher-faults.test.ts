@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { ChannelSender, Delivery } from '../../../functions/lib/channels/delivery.ts';
+import {
+  RetryableDeliveryError,
+  type ChannelSender,
+  type Delivery,
+} from '../../../functions/lib/channels/delivery.ts';
 import {
   Dispatcher,
   FATIGUE_LEASE_MS,
@@ -53,6 +57,7 @@ function harness(start = '2026-11-24T12:00:00Z') {
   const sent: Delivery[] = [];
   const log: DeliveryRecord[] = [];
   const store = new MemoryNotifyStore();
+  const deadLetter = new CapturedDeadLetter();
   const topics = new FlakyTopics();
   const started: string[] = [];
   const failStart = { next: 0 };
@@ -60,8 +65,12 @@ function harness(start = '2026-11-24T12:00:00Z') {
   /** While set, Telegram sends wait for it (a delivery in progress). */
   const gate: { hold: Promise<void> | null; entered: () => void } = { hold: null, entered: () => {} };
   const ok: ChannelSender = { send: async (d) => void sent.push(d) };
+  /** Errors the next Telegram sends throw, in order. */
+  const telegramErrors: Error[] = [];
   const telegram: ChannelSender = {
     send: async (d) => {
+      const error = telegramErrors.shift();
+      if (error) throw error;
       if (gate.hold) {
         gate.entered();
         await gate.hold;
@@ -73,7 +82,7 @@ function harness(start = '2026-11-24T12:00:00Z') {
     policy: async () => policy,
     store,
     senders: { telegram, email: ok, sms: ok, websocket: ok, webhook: ok },
-    deadLetter: new CapturedDeadLetter(),
+    deadLetter,
     paging: {
       start: async (id) => {
         if (failStart.next-- > 0)
@@ -106,6 +115,8 @@ function harness(start = '2026-11-24T12:00:00Z') {
     failStart,
     failSecret,
     gate,
+    telegramErrors,
+    deadLetter,
     sent,
     log,
     advance: (ms: number) => (now += ms),
@@ -268,5 +279,29 @@ describe('storm mode: the storm’s one page is not lost to a failure after the 
     expect(
       h.topics.sent.filter((s) => s.channel === 'pages' && s.n.accountId === STORM_ACCOUNT),
     ).toHaveLength(1);
+  });
+});
+
+describe('a provider asking to wait longer than a function may', () => {
+  it('Telegram’s retry_after of 60 s: held (deferred), the alert goes on, the flush sends it once due', async () => {
+    const h = harness();
+    h.telegramErrors.push(new RetryableDeliveryError('telegram answered 429', 60_000));
+    expect(await h.dispatcher.dispatch(liquidation())).toMatchObject({
+      sent: true,
+      pageId: expect.any(String),
+    });
+    expect(h.log.find((r) => r.route === 'desk')).toMatchObject({
+      status: 'deferred',
+      reason: expect.stringMatching(/until 2026-11-24T12:01:00\.000Z$/),
+    });
+    expect(h.deadLetter.records).toEqual([]);
+    expect(h.sent).toEqual([]);
+    expect(await h.dispatcher.flushHeld()).toBe(0); // not due yet
+    h.advance(60_000);
+    expect(await h.dispatcher.flushHeld()).toBe(1);
+    expect(h.sent.map((d) => d.route)).toEqual(['desk']);
+    h.advance(60_000);
+    await h.dispatcher.flushHeld();
+    expect(h.sent.map((d) => d.route)).toEqual(['desk']);
   });
 });
