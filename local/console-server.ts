@@ -10,7 +10,10 @@ import { ROUTES } from '../functions/api/routes.ts';
 import { broadcast } from '../functions/lib/broadcast.ts';
 import type { Connection, ConnectionGateway } from '../functions/lib/connections.ts';
 import { handleWebSocket, type WebSocketEvent } from '../functions/websocket/handler.ts';
-import { canCall, isConsoleRole, type Channel, type ConsoleRole } from '../shared/console/channels.ts';
+import { z } from 'zod';
+import { parseBody } from '../functions/api/http.ts';
+import { canCall, CONSOLE_ROLES, type Channel, type ConsoleRole } from '../shared/console/channels.ts';
+import { InputError } from '../shared/errors.ts';
 import { buildConsole } from '../infra/console-bundle.ts';
 import type { LocalSystem } from './local-system.ts';
 
@@ -30,6 +33,33 @@ const TEMPLATES = [...new Set(ROUTES.map((r) => r.path))].map((path) => ({
 
 /** Routes that carry their own proof (signed ack links): no sign-in, as on AWS. */
 const PUBLIC = new Set(ROUTES.filter((r) => r.public).map((r) => `${r.method} ${r.path}`));
+
+/** The development login's body: strict, like every REST body (an unknown key is refused by name). */
+const loginBody = z.strictObject({
+  user: z.string({ error: 'required' }).regex(/^[A-Za-z0-9._-]{1,40}$/, '1–40 letters, digits, . _ -'),
+  role: z.enum(CONSOLE_ROLES, { error: 'viewer or operator' }),
+});
+/** A manual tick (local mode only): an instrument and a positive decimal price. */
+const tickBody = z.strictObject({
+  instrument: z.string({ error: 'required' }).min(1, 'must not be empty'),
+  price: z
+    .string({ error: 'a decimal string like "410.25"' })
+    .regex(/^\d+(\.\d+)?$/, 'a decimal string like "410.25"')
+    .refine((p) => !/^[0.]+$/.test(p), 'must be greater than 0'),
+});
+
+/** A JSON body through its schema: a 400 naming every bad field (and a message the console shows). */
+function devBody<S extends z.ZodType>(
+  text: string,
+  schema: S,
+): { success: true; data: z.output<S> } | { success: false; error: object } {
+  try {
+    return { success: true, data: parseBody({ body: text || null }, schema) };
+  } catch (e) {
+    if (!(e instanceof InputError)) throw e;
+    return { success: false, error: { error: e.code, message: e.message, issues: e.issues } };
+  }
+}
 
 interface DevPrincipal {
   user: string;
@@ -76,26 +106,19 @@ export async function startConsoleServer(
     if (url.pathname === '/config.json')
       return send(res, 200, { auth: 'dev', restUrl: '/api', webSocketUrl: '/ws' });
     if (url.pathname === '/dev/login' && req.method === 'POST') {
-      const body = JSON.parse((await readBody(req)) || '{}') as { user?: string; role?: string };
-      if (!body.user || !/^[A-Za-z0-9._-]{1,40}$/.test(body.user))
-        return send(res, 400, { error: 'invalid-input', message: 'body.user: 1–40 letters, digits, . _ -' });
-      if (!body.role || !isConsoleRole(body.role))
-        return send(res, 400, { error: 'invalid-input', message: 'body.role: viewer or operator' });
-      const principal = { user: body.user, role: body.role };
+      const body = devBody(await readBody(req), loginBody);
+      if (!body.success) return send(res, 400, body.error);
+      const principal = { user: body.data.user, role: body.data.role };
       return send(res, 200, { ...principal, token: sign(principal) });
     }
     const principal = verify(/^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1]);
     if (url.pathname === '/dev/tick' && req.method === 'POST') {
       if (principal?.role !== 'operator')
         return send(res, 403, { error: 'forbidden', message: 'operators only' });
-      const body = JSON.parse((await readBody(req)) || '{}') as { instrument?: string; price?: string };
-      if (!body.instrument || !/^\d+(\.\d+)?$/.test(body.price ?? ''))
-        return send(res, 400, {
-          error: 'invalid-input',
-          message: 'body.instrument and body.price (a decimal string)',
-        });
-      await system.tick(body.instrument, body.price!);
-      return send(res, 200, { ticked: body });
+      const body = devBody(await readBody(req), tickBody);
+      if (!body.success) return send(res, 400, body.error);
+      await system.tick(body.data.instrument, body.data.price);
+      return send(res, 200, { ticked: body.data });
     }
     if (url.pathname.startsWith('/api/')) {
       const method = req.method ?? 'GET';

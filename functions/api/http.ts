@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { z } from 'zod';
-import { InputError, fromZodError, parseOrThrow } from '../../shared/errors.ts';
+import { InputError, parseOrThrow } from '../../shared/errors.ts';
 
 export class HttpError extends Error {
   constructor(
@@ -18,20 +18,29 @@ export function json(status: number, body: unknown): APIGatewayProxyResult {
   return { statusCode: status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
 }
 
-/** A JSON body validated by a schema; a bad one is a 400 naming every field. */
-export function parseBody<S extends z.ZodType>(
+/**
+ * A JSON body validated by a schema, with the JSON as sent (for routes that store it as sent); a bad
+ * one is a 400 naming every field. An empty body is `{}`.
+ */
+export function readBody<S extends z.ZodType>(
   event: Pick<APIGatewayProxyEvent, 'body'>,
   schema: S,
-): z.output<S> {
+): { raw: unknown; data: z.output<S> } {
   let raw: unknown;
   try {
     raw = event.body ? JSON.parse(event.body) : {};
   } catch {
     throw new InputError([{ field: 'body', message: 'not valid JSON' }]);
   }
-  const result = schema.safeParse(raw);
-  if (!result.success) throw fromZodError(result.error, ['body']);
-  return result.data;
+  return { raw, data: parseOrThrow(schema, raw, ['body']) };
+}
+
+/** A JSON body validated by a schema; a bad one is a 400 naming every field. */
+export function parseBody<S extends z.ZodType>(
+  event: Pick<APIGatewayProxyEvent, 'body'>,
+  schema: S,
+): z.output<S> {
+  return readBody(event, schema).data;
 }
 
 /** Query-string parameters validated by a schema; a bad one is a 400 naming it (query.<name>). */
@@ -43,7 +52,7 @@ export function parseQuery<S extends z.ZodType>(
 }
 
 export function errorResponse(e: unknown): APIGatewayProxyResult | null {
-  if (e instanceof InputError) return json(400, { error: 'invalid-input', issues: e.issues });
+  if (e instanceof InputError) return json(400, { error: e.code, issues: e.issues });
   if (e instanceof HttpError) return json(e.status, { error: e.code, message: e.message });
   return null;
 }

@@ -33,7 +33,7 @@ import type { Alert } from '../../shared/notify/alert.ts';
 import { POLICY_SETTING } from '../lib/policy-setting.ts';
 import { AckLinkError, verifyAck } from '../../shared/notify/ack-token.ts';
 import { notificationPolicySchema, type NotificationPolicy } from '../../shared/notify/policy.ts';
-import { HttpError, json, notFound, parseBody, parseQuery } from './http.ts';
+import { HttpError, json, notFound, parseBody, parseQuery, readBody } from './http.ts';
 
 export interface ApiDeps {
   repo: RiskRepository;
@@ -109,7 +109,7 @@ const html = (status: number, title: string, text: string): APIGatewayProxyResul
   headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' },
   body: `<!doctype html><html><head><meta charset="utf-8"><title>${title}</title></head><body style="font-family:system-ui,sans-serif;max-width:36rem;margin:3rem auto"><h1>${title}</h1><p>${text.replace(/[&<>]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;' })[c]!)}</p></body></html>`,
 });
-const overviewQuery = z.object({
+const overviewQuery = z.strictObject({
   level: z
     .string()
     .transform((s) => s.split(','))
@@ -120,13 +120,13 @@ const overviewQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),
   next: z.string().optional(),
 });
-const planQuery = z.object({
+const planQuery = z.strictObject({
   kind: z.enum(['deleverage', 'liquidate']).default('deleverage'),
   targetRatio: decimalString.refine((d) => d.greaterThan(0), { error: 'must be greater than 0' }).optional(),
   strategy: strategySchema.optional(),
   liquidationPriority: liquidationPrioritySchema.optional(),
 });
-const historyQuery = z.object({
+const historyQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(500).default(50),
   next: z.string().optional(),
 });
@@ -235,10 +235,14 @@ async function replaceSettings<S extends z.ZodType>(
   schema: S,
   action: string,
 ): Promise<z.output<S>> {
-  const parsed = parseBody(e, schema);
-  const raw = JSON.parse(e.body ?? '{}');
+  const { raw, data: parsed } = readBody(e, schema);
   await d.settings.put(key, raw);
-  await d.actions.audit({ accountId: '#system', action, actor: actor(e), details: raw });
+  await d.actions.audit({
+    accountId: '#system',
+    action,
+    actor: actor(e),
+    details: raw as Record<string, unknown>, // an object: the schema said so
+  });
   return parsed;
 }
 
@@ -502,8 +506,7 @@ export const ROUTES: Route[] = [
     body: thresholdsBody,
     handle: async (e, d) => {
       const id = accountId(e);
-      const raw = JSON.parse(e.body ?? '{}');
-      parseBody(e, thresholdsBody);
+      const raw = readBody(e, thresholdsBody).raw as { thresholds?: unknown; riskContext?: unknown };
       if (!(await d.repo.getAccount(id))) throw notFound(`account ${id}`);
       await d.updateAccount(id, {
         ...(raw.thresholds ? { thresholds: raw.thresholds } : {}),

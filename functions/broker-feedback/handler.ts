@@ -2,11 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { EventBridgeEvent } from 'aws-lambda';
 import { Decimal } from '../../shared/decimal.ts';
-import {
-  BROKER_EVENT_SCHEMAS,
-  type BrokerDetailType,
-  type BrokerEvent,
-} from '../../shared/events/broker-feedback.ts';
+import { parseBrokerEvent } from '../../shared/events/broker-feedback.ts';
 import { alertFor } from '../../shared/notify/alert.ts';
 import { ActionsRepository, type AuditEntry } from '../lib/actions-repository.ts';
 import type { Dispatcher } from '../lib/dispatcher.ts';
@@ -106,18 +102,12 @@ export async function handleBrokerFeedback(
   event: { 'detail-type': string; detail: unknown },
   d: FeedbackDeps,
 ) {
-  const type = event['detail-type'] as BrokerDetailType;
-  const schema = BROKER_EVENT_SCHEMAS[type];
-  const parsed = schema?.safeParse(event.detail);
-  if (!parsed?.success) {
-    await d.deadLetter.send(
-      'broker-event-invalid',
-      event,
-      parsed?.error.issues ?? `unknown detail-type ${type}`,
-    );
+  const parsed = parseBrokerEvent(event?.['detail-type'], event?.detail);
+  if (!parsed.ok) {
+    await d.deadLetter.send('broker-event-invalid', event, parsed.issues);
     return { applied: false };
   }
-  const e = { detailType: type, detail: parsed.data } as BrokerEvent;
+  const e = parsed.event;
   const result = await d.orders.apply(e);
   if (!result) {
     await d.deadLetter.send(

@@ -1,13 +1,20 @@
-import { unmarshall } from '@aws-sdk/util-dynamodb';
-import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
+import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { z } from 'zod';
+import { InputError, parseOrThrow } from '../../shared/errors.ts';
 import { forEachLimit } from '../lib/concurrency.ts';
 import { evaluateAccount } from '../lib/evaluate-account.ts';
 import { lambdaDeps, withMetrics, type HandlerDeps } from '../lib/runtime.ts';
+import { readImage } from '../lib/stream-images.ts';
 
 /** Positions are keyed by account and instrument, accounts by account alone: both streams come here. */
-const positionKeys = z.object({ accountId: z.string().min(1), instrument: z.string().min(1).optional() });
+const positionKeys = z.strictObject({
+  accountId: z.string().min(1),
+  instrument: z.string().min(1).optional(),
+});
+
+/** A record's keys, validated; bad or unreadable keys are an InputError naming them. */
+const parseKeys = (record: DynamoDBRecord) =>
+  parseOrThrow(positionKeys, readImage(record.dynamodb?.Keys, 'Keys') ?? {}, ['Keys']);
 
 /**
  * Position (or account) changes → recompute each affected account once per batch. A failed account reports all of its
@@ -18,16 +25,17 @@ export function makePositionStreamHandler(deps: () => HandlerDeps) {
     const d = deps();
     const byAccount = new Map<string, string[]>();
     for (const record of event.Records) {
-      const keys = positionKeys.safeParse(
-        record.dynamodb?.Keys ? unmarshall(record.dynamodb.Keys as Record<string, AttributeValue>) : {},
-      );
-      if (!keys.success) {
-        await d.deadLetter.send('invalid-position-record', record, keys.error.issues);
+      let keys: ReturnType<typeof parseKeys>;
+      try {
+        keys = parseKeys(record);
+      } catch (e) {
+        if (!(e instanceof InputError)) throw e;
+        await d.deadLetter.send('invalid-position-record', record, e.issues);
         d.telemetry.count('DeadLettered');
         continue;
       }
       const seq = record.dynamodb!.SequenceNumber ?? record.eventID ?? '';
-      byAccount.set(keys.data.accountId, [...(byAccount.get(keys.data.accountId) ?? []), seq]);
+      byAccount.set(keys.accountId, [...(byAccount.get(keys.accountId) ?? []), seq]);
     }
     const failures = await forEachLimit([...byAccount.keys()], d.concurrency, async (accountId) => {
       await evaluateAccount(accountId, d);

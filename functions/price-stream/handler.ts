@@ -1,9 +1,9 @@
-import { unmarshall } from '@aws-sdk/util-dynamodb';
-import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import { InputError, safeParseFields } from '../../shared/errors.ts';
 import { positiveDecimal } from '../../shared/schemas/decimal-string.ts';
 import { priceItemSchema, valuationPrice, type PriceItem } from '../../shared/pipeline/records.ts';
 import { forEachLimit } from '../lib/concurrency.ts';
+import { readImage } from '../lib/stream-images.ts';
 import { accountMessages, coalescedMessages } from '../lib/queues.ts';
 import { Decimal } from '../../shared/decimal.ts';
 import { evaluateBatch } from '../lib/evaluate-batch.ts';
@@ -20,14 +20,17 @@ const validPrice = priceItemSchema
     positive('markPrice'),
   );
 
-function image(record: DynamoDBRecord, which: 'NewImage' | 'OldImage'): Record<string, unknown> | null {
-  const raw = record.dynamodb?.[which];
-  return raw ? unmarshall(raw as Record<string, AttributeValue>) : null;
-}
-
-function keysOf(record: DynamoDBRecord): Record<string, unknown> | null {
-  const raw = record.dynamodb?.Keys;
-  return raw ? unmarshall(raw as Record<string, AttributeValue>) : null;
+/** An image, or null when it is absent or unreadable (see readImage): the caller names what is missing. */
+function image(
+  record: DynamoDBRecord,
+  which: 'NewImage' | 'OldImage' | 'Keys',
+): Record<string, unknown> | null {
+  try {
+    return readImage(record.dynamodb?.[which], which);
+  } catch (e) {
+    if (e instanceof InputError) return null;
+    throw e;
+  }
 }
 
 /** One instrument's ticks in a batch: the last price (the stored one), the range covered, the records. */
@@ -57,7 +60,7 @@ export function makePriceStreamHandler(deps: () => HandlerDeps) {
     for (const record of event.Records) {
       const seq = record.dynamodb?.SequenceNumber ?? record.eventID ?? '';
       if (record.eventName === 'REMOVE') {
-        const instrument = image(record, 'OldImage')?.instrument ?? keysOf(record)?.instrument;
+        const instrument = image(record, 'OldImage')?.instrument ?? image(record, 'Keys')?.instrument;
         if (typeof instrument !== 'string' || instrument === '') {
           await d.deadLetter.send('invalid-price-record', record, [
             { field: 'instrument', message: 'missing' },
@@ -73,7 +76,16 @@ export function makePriceStreamHandler(deps: () => HandlerDeps) {
         }
         continue;
       }
-      const parsed = validPrice.safeParse(image(record, 'NewImage'));
+      let newImage: Record<string, unknown> | null;
+      try {
+        newImage = readImage(record.dynamodb?.NewImage, 'NewImage');
+      } catch (e) {
+        if (!(e instanceof InputError)) throw e;
+        await d.deadLetter.send('invalid-price-record', record, e.issues);
+        d.telemetry.count('DeadLettered');
+        continue;
+      }
+      const parsed = safeParseFields(validPrice, newImage);
       if (!parsed.success) {
         await d.deadLetter.send('invalid-price-record', record, parsed.error.issues);
         d.telemetry.count('DeadLettered');

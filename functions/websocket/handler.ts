@@ -1,7 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyResult, APIGatewayProxyWebsocketEventV2 } from 'aws-lambda';
 import { roleOfCaller, subscribeSchema } from '../../shared/console/channels.ts';
-import { fromZodError } from '../../shared/errors.ts';
+import { safeParseFields } from '../../shared/errors.ts';
 import type { Connection, ConnectionStore } from '../lib/connections.ts';
 import { ConnectionStore as DynamoConnectionStore } from '../lib/connections.ts';
 import { readEnv, requireEnv } from '../lib/env.ts';
@@ -59,9 +59,8 @@ export async function handleWebSocket(
       } catch {
         return reply(400, { error: 'invalid-input', issues: [{ field: 'body', message: 'not valid JSON' }] });
       }
-      const parsed = subscribeSchema.safeParse(raw);
-      if (!parsed.success)
-        return reply(400, { error: 'invalid-input', issues: fromZodError(parsed.error, ['body']).issues });
+      const parsed = safeParseFields(subscribeSchema, raw, ['body']);
+      if (!parsed.success) return reply(400, { error: parsed.error.code, issues: parsed.error.issues });
       const { channels, accounts } = parsed.data;
       const known = await d.connections.subscribe(connectionId, channels, accounts ?? null);
       if (!known) return reply(410, { error: 'gone', message: 'connection not registered; reconnect' });

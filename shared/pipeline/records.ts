@@ -9,7 +9,10 @@ import {
 /**
  * What the tables hold. Items keep the engine's edge shape (decimal strings), so an item is an engine
  * input plus its keys; these schemas only check the keys and the few fields the pipeline itself reads —
- * the engine validates the rest and names any bad field.
+ * the engine validates the rest, strictly, and names any bad field. An account or position item may carry
+ * exactly these attributes besides the engine's fields (see BOOKKEEPING): its keys, and `updatedAt`, the
+ * writer's last-change time. Any other attribute is refused by name (an invalid-data problem), so a
+ * misspelt field is never silently dropped.
  */
 export const accountItemSchema = z.object({ accountId: z.string().min(1), model: z.string() }).passthrough();
 export type AccountItem = z.output<typeof accountItemSchema> & Record<string, unknown>;
@@ -19,7 +22,11 @@ export const positionItemSchema = z
   .passthrough();
 export type PositionItem = z.output<typeof positionItemSchema> & Record<string, unknown>;
 
-export const priceItemSchema = z.object({
+/** Attributes of stored account and position items that are not engine input (stripped before it). */
+export const BOOKKEEPING = ['accountId', 'updatedAt'] as const;
+
+/** Strict: a price item with an attribute it does not define is dead-lettered, naming it. */
+export const priceItemSchema = z.strictObject({
   instrument: z.string().min(1),
   /** The last traded price. */
   price: z.string(),

@@ -200,3 +200,72 @@ describe('price-stream handler', () => {
     ).toEqual([25, 25, 10]);
   });
 });
+
+describe('stream records are read strictly, and a poison record never fails its batch', () => {
+  it('a price item with an attribute it does not define is dead-lettered, naming it', async () => {
+    const { d, deadLetter, evaluated } = deps({ SPY: ['A'] });
+    await makePriceStreamHandler(() => d)({
+      Records: [
+        record(
+          '1',
+          'MODIFY',
+          { instrument: 'SPY' },
+          { instrument: 'SPY', price: '400', priceTime: '2026-01-01T00:00:01Z', sesion: '24x7' },
+        ),
+      ],
+    });
+    expect(evaluated).toEqual([]);
+    expect(deadLetter.records[0]!.issues).toEqual([
+      { field: 'sesion', message: 'unknown key (did you mean "session"?)' },
+    ]);
+  });
+
+  it('an image that has no plain form (a number beyond 2^53) is dead-lettered; the rest of the batch goes on', async () => {
+    const { d, deadLetter, evaluated } = deps({ SPY: ['A'] });
+    const poison = {
+      eventID: 'ev1',
+      eventName: 'MODIFY',
+      dynamodb: {
+        SequenceNumber: '1',
+        Keys: { instrument: { S: 'SPY' } },
+        NewImage: {
+          instrument: { S: 'SPY' },
+          price: { N: '1e30' },
+          priceTime: { S: '2026-01-01T00:00:01Z' },
+        },
+      },
+    } as unknown as DynamoDBRecord;
+    const out = await makePriceStreamHandler(() => d)({
+      Records: [
+        poison,
+        record(
+          '2',
+          'MODIFY',
+          { instrument: 'SPY' },
+          { instrument: 'SPY', price: '400', priceTime: '2026-01-01T00:00:02Z' },
+        ),
+      ],
+    });
+    expect(out.batchItemFailures).toEqual([]);
+    expect(deadLetter.records).toHaveLength(1);
+    expect(deadLetter.records[0]!.issues).toEqual([
+      { field: 'NewImage', message: expect.stringMatching(/^unreadable: /) },
+    ]);
+    expect(evaluated).toEqual(['A']);
+  });
+
+  it('position records whose keys carry more than the table’s keys are dead-lettered, naming them', async () => {
+    const { d, deadLetter, evaluated } = deps();
+    const out = await makePositionStreamHandler(() => d)({
+      Records: [
+        record('1', 'INSERT', { accountId: 'A', instrument: 'X', acountId: 'B' }),
+        record('2', 'INSERT', { accountId: 'A', instrument: 'X' }),
+      ],
+    });
+    expect(out.batchItemFailures).toEqual([]);
+    expect(deadLetter.records[0]!.issues).toEqual([
+      { field: 'Keys.acountId', message: 'unknown key (did you mean "accountId"?)' },
+    ]);
+    expect(evaluated).toEqual(['A']);
+  });
+});
