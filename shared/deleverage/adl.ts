@@ -35,7 +35,10 @@ export function adlRanking(candidates: readonly AdlCandidate[]): AdlRank[] {
   for (const side of ['long', 'short'] as const) {
     const scored = candidates
       .filter(
-        (c) => (side === 'long' ? c.quantity.isPositive() : c.quantity.isNegative()) && c.equity.isPositive(),
+        // greaterThan(0), not isPositive(): decimal.js counts 0 as positive, and equity 0 would rank at
+        // an infinite leverage.
+        (c) =>
+          (side === 'long' ? c.quantity.greaterThan(0) : c.quantity.lessThan(0)) && c.equity.greaterThan(0),
       )
       .map((c) => {
         const entryNotional = c.quantity.abs().times(c.entryPrice).times(c.multiplier);
@@ -50,7 +53,7 @@ export function adlRanking(candidates: readonly AdlCandidate[]): AdlRank[] {
           score: pnlFraction.times(effectiveLeverage),
         };
       })
-      .filter((r) => r.pnlFraction.isPositive())
+      .filter((r) => r.pnlFraction.greaterThan(0))
       .sort((a, b) => b.score.comparedTo(a.score) || (a.accountId < b.accountId ? -1 : 1));
     scored.forEach((r, i) => ranked.push({ ...r, quantile: 5 - Math.floor((5 * i) / scored.length) }));
   }

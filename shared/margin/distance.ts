@@ -130,6 +130,18 @@ export interface Move {
   rise: Decimal | null;
 }
 
+const NO_MOVE: Move = { move: null, fall: null, rise: null };
+const ALREADY: Move = { move: ZERO, fall: ZERO, rise: ZERO };
+
+/**
+ * The distance of a flat book (no exposure): no price move changes its equity or its requirement, so no
+ * move reaches the call or zero equity (null: "none", never "now"), unless the account is already past
+ * it — a debit with nothing held is in a call below zero equity whatever prices do (0: already).
+ */
+export function flatBookDistance(inMarginCall: boolean, equity: Decimal): { call: Move; zeroEquity: Move } {
+  return { call: inMarginCall ? ALREADY : NO_MOVE, zeroEquity: equity.isNegative() ? ALREADY : NO_MOVE };
+}
+
 export function rootsToMove(roots: ScaleRoots): Move {
   if (roots.breached) return { move: ZERO, fall: ZERO, rise: ZERO };
   const fall = roots.down === null ? null : ONE.minus(roots.down);

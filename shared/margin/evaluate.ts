@@ -4,8 +4,8 @@ import { unknownKeyMessage } from '../did-you-mean.ts';
 import { formatPath, InputError, parseOrThrow, safeParseFields, type FieldIssue } from '../errors.ts';
 import { accountSchema, modelName, type Account, type ModelName } from '../schemas/account.ts';
 import { positionsSchema, type Position } from '../schemas/position.ts';
-import { rootsToMove, sharedSamples, solveScale } from './distance.ts';
-import type { Evaluation, PositionEvaluation } from './evaluation.ts';
+import { flatBookDistance, rootsToMove, sharedSamples, solveScale } from './distance.ts';
+import { leverageOf, type Evaluation, type PositionEvaluation } from './evaluation.ts';
 import type { Book, CommonParams, MarginModel } from './model.ts';
 import { MODELS } from './registry.ts';
 import { fastPathStats } from './fast/stats.ts';
@@ -257,6 +257,8 @@ export function evaluateBookReference(
   });
 
   const marginRatio = maintenance.isZero() ? null : equity.dividedBy(maintenance);
+  const inMarginCall =
+    equity.lessThan(maintenance.times(params.callRatio)) || (maintenance.isZero() && equity.isNegative());
   return {
     accountId: account.id,
     model: model.name,
@@ -267,7 +269,7 @@ export function evaluateBookReference(
     shortMarketValue,
     grossExposure,
     netExposure: longMarketValue.minus(shortMarketValue),
-    leverage: equity.isPositive() ? grossExposure.dividedBy(equity) : null,
+    leverage: leverageOf(grossExposure, equity),
     initialRequirement: requirements.initial,
     maintenanceRequirement: maintenance,
     excessLiquidity,
@@ -276,9 +278,10 @@ export function evaluateBookReference(
     marginRatio,
     marginLevelPct: grossExposure.isZero() ? null : equity.dividedBy(grossExposure).times(100),
     callRatio: params.callRatio,
-    inMarginCall:
-      equity.lessThan(maintenance.times(params.callRatio)) || (maintenance.isZero() && equity.isNegative()),
-    distanceToCall: { call: move(params.callRatio), zeroEquity: move(ZERO) },
+    inMarginCall,
+    distanceToCall: grossExposure.isZero()
+      ? flatBookDistance(inMarginCall, equity)
+      : { call: move(params.callRatio), zeroEquity: move(ZERO) },
     positions: positionEvaluations,
     details: funds.details,
     violations: funds.violations,

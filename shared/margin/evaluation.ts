@@ -1,4 +1,4 @@
-import type { Decimal } from '../decimal.ts';
+import { ZERO, type Decimal } from '../decimal.ts';
 import type { ModelName } from '../schemas/account.ts';
 import type { Move } from './distance.ts';
 
@@ -33,7 +33,7 @@ export interface Evaluation {
   shortMarketValue: Decimal;
   grossExposure: Decimal;
   netExposure: Decimal;
-  /** Gross exposure / equity; null when equity ≤ 0 (leverage is unbounded). */
+  /** Gross exposure / equity; 0 for a flat book; null when equity ≤ 0 with exposure (see leverageOf). */
   leverage: Decimal | null;
   initialRequirement: Decimal;
   maintenanceRequirement: Decimal;
@@ -50,4 +50,13 @@ export interface Evaluation {
   positions: PositionEvaluation[];
   details: Record<string, Decimal | boolean | string | number | null>;
   violations: string[];
+}
+
+/**
+ * Gross exposure / equity. A flat book has no leverage (0, whatever its equity); with exposure and
+ * equity ≤ 0 leverage is unbounded: null, never a division by zero (decimal.js counts 0 as positive).
+ */
+export function leverageOf(grossExposure: Decimal, equity: Decimal): Decimal | null {
+  if (grossExposure.isZero()) return ZERO;
+  return equity.greaterThan(0) ? grossExposure.dividedBy(equity) : null;
 }

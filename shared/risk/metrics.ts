@@ -14,7 +14,7 @@ export function maxDrawdown(series: readonly Decimal[]): Drawdown {
   series.forEach((value, i) => {
     if (value.greaterThan(series[peakIndex]!)) peakIndex = i;
     const peak = series[peakIndex]!;
-    if (!peak.isPositive()) return;
+    if (peak.lessThanOrEqualTo(0)) return; // a fraction of a peak at or below zero is no fraction (÷ 0)
     const amount = peak.minus(value);
     const fraction = amount.dividedBy(peak);
     if (fraction.greaterThan(best.maxDrawdown))

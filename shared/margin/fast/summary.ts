@@ -1,7 +1,7 @@
 import { ZERO, type Decimal } from '../../decimal.ts';
 import type { Position } from '../../schemas/position.ts';
-import { rootsToMove } from '../distance.ts';
-import type { Evaluation, PositionEvaluation } from '../evaluation.ts';
+import { flatBookDistance, rootsToMove } from '../distance.ts';
+import { leverageOf, type Evaluation, type PositionEvaluation } from '../evaluation.ts';
 import type { Book, CommonParams, Funds, MarginModel } from '../model.ts';
 import type { ModelName } from '../../schemas/account.ts';
 import type { SeparableForm } from '../separable.ts';
@@ -340,7 +340,7 @@ class FastEvaluation implements Evaluation {
     return this.decimal(this.core.excess);
   }
   get leverage() {
-    return this.equity.isPositive() ? this.grossExposure.dividedBy(this.equity) : null;
+    return leverageOf(this.grossExposure, this.equity);
   }
   get marginRatio() {
     if (this.ratioMemo === undefined)
@@ -371,7 +371,8 @@ class FastEvaluation implements Evaluation {
     return this.funds.violations;
   }
   get distanceToCall() {
-    return (this.distanceMemo ??= this.solveDistance());
+    return (this.distanceMemo ??=
+      this.core.gross == 0 ? flatBookDistance(this.inMarginCall, this.equity) : this.solveDistance());
   }
   private solveDistance(): Evaluation['distanceToCall'] {
     try {

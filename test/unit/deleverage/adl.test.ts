@@ -29,4 +29,14 @@ describe('ADL ranking, by hand (mark 5,000)', () => {
       ],
     );
   });
+
+  it('an account at exactly zero equity (or a flat one) does not rank: no infinite leverage, no NaN score', () => {
+    const ranks = adlRanking([
+      c('Z1', '1', '4000', '0'), // equity 0: leverage would be 5,000 / 0
+      c('F1', '0', '4000', '100'), // flat: nothing to close
+      c('L1', '2', '4000', '2500'),
+    ]);
+    expect(ranks.map((r) => r.accountId)).toEqual(['L1']);
+    expect(ranks.every((r) => r.score.isFinite() && r.effectiveLeverage.isFinite())).toBe(true);
+  });
 });

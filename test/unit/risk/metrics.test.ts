@@ -21,6 +21,13 @@ describe('risk metrics', () => {
     expect([dd.peakIndex, dd.troughIndex]).toEqual([1, 4]);
   });
 
+  it('max drawdown skips peaks at or below zero (a fraction of them would be ÷ 0)', () => {
+    const dd = maxDrawdown(ds('0', '-50', '-20', '40', '10'));
+    expect(dd.maxDrawdown.toFixed()).toBe('0.75');
+    expect(dd.amount.toFixed()).toBe('30');
+    expect(maxDrawdown(ds('0', '-10')).maxDrawdown.isFinite()).toBe(true);
+  });
+
   it('simple returns', () => {
     expect(simpleReturns(ds('100', '110', '99')).map((r) => r.toFixed())).toEqual(['0.1', '-0.1']);
   });
