@@ -8,6 +8,7 @@ import {
 import {
   accountOfBoundKey,
   crossingQueries,
+  stripeOf,
   summaryKey,
   type BandItemKey,
 } from '../shared/bands/band-keys.ts';
@@ -141,13 +142,21 @@ export class MemoryBands implements BandStore {
   constructor(
     readonly shards = 1,
     private readonly meter?: Meter,
+    /** Tables the index is striped over (band-keys.ts stripeOf); metered as Bands, Bands2, … */
+    readonly stripes = 1,
   ) {}
+
+  /** The metered table of an item: each stripe is a table with its own quota. */
+  private tableOf(partition: string): string {
+    const stripe = stripeOf(partition, this.stripes, this.shards);
+    return stripe === 0 ? 'Bands' : `Bands${stripe + 1}`;
+  }
 
   async getBandSummary(accountId: string) {
     const summary = this.summaries.get(accountId);
     this.meter?.record({
       service: 'dynamodb',
-      resource: 'Bands',
+      resource: this.tableOf(summaryKey(accountId).partition),
       key: summaryKey(accountId).partition,
       read: readUnits(itemBytes(summary)),
       write: 0,
@@ -162,7 +171,7 @@ export class MemoryBands implements BandStore {
     const meter = (partition: string, bytes: number, requests = 0) =>
       this.meter?.record({
         service: 'dynamodb',
-        resource: 'Bands',
+        resource: this.tableOf(partition),
         key: partition,
         read: 0,
         write: writeUnits(bytes),
@@ -210,7 +219,7 @@ export class MemoryBands implements BandStore {
       const bytes = sks.reduce((n, sk) => n + sk.length + q.partition.length + 12, 0);
       this.meter?.record({
         service: 'dynamodb',
-        resource: 'Bands',
+        resource: this.tableOf(q.partition),
         key: q.partition,
         read: readUnits(bytes),
         write: 0,

@@ -44,6 +44,12 @@ export const deployConfigSchema = z.object({
   consoleCallbackUrls: z.preprocess(jsonIfString, z.array(z.url())).default([]),
   /** Partitions per instrument in the guard-band table (fixed for the table's life). */
   bandShards: z.coerce.number().int().min(1).max(256).default(8),
+  /**
+   * Tables the guard-band index is striped over (at most bandShards; fixed for the index's life). Each
+   * on-demand table has its own 40,000 WU/s quota: at 1M accounts a crash's band rewrites need about 8
+   * (`npm run capacity`).
+   */
+  bandTables: z.coerce.number().int().min(1).max(32).default(8),
   sweepSegments: z.coerce.number().int().min(1).max(100).default(8),
   staleAfterSeconds: z.coerce.number().int().min(10).default(300),
   heartbeatMinutes: z.coerce.number().int().min(1).default(240),

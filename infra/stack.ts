@@ -13,7 +13,7 @@ import { Escalation } from './constructs/escalation.ts';
 import { Evaluation } from './constructs/evaluation.ts';
 import { RiskEventBus } from './constructs/event-bus.ts';
 import { Observability } from './constructs/observability.ts';
-import { Storage } from './constructs/storage.ts';
+import { grantBandIndex, Storage } from './constructs/storage.ts';
 import { applyNagSuppressions } from './nag-suppressions.ts';
 
 /** The whole system in one stack, composed of one construct per capability. */
@@ -38,6 +38,7 @@ export class MarginGuardStack extends Stack {
     this.evaluation = new Evaluation(this, 'Evaluation', {
       config,
       tables: this.storage.tables,
+      bandTables: this.storage.bandTables,
       bus: this.events.bus,
       key: this.storage.key,
     });
@@ -77,6 +78,7 @@ export class MarginGuardStack extends Stack {
     this.api = new Api(this, 'Api', {
       config,
       tables: this.storage.tables,
+      bandTables: this.storage.bandTables,
       bus: this.events.bus,
       environment: {
         ...environment,
@@ -88,6 +90,8 @@ export class MarginGuardStack extends Stack {
     this.paging.ackSecret.grantRead(this.api.handler.role);
     // The escalation dispatches notifications: the policy's routes, the topics, and the on-call ladder.
     const steps = this.escalation.steps;
+    // Its re-checks evaluate, and an evaluation rewrites bands: every stripe of the band index.
+    grantBandIndex(this.storage.bandTables.slice(1), steps.role, 'readWrite');
     for (const [k, v] of Object.entries(this.paging.environment)) steps.fn.addEnvironment(k, v);
     steps.fn.addEnvironment('PAGING_STATE_MACHINE_ARN', this.paging.stateMachine.stateMachineArn);
     this.paging.stateMachine.grantStartExecution(steps.role);

@@ -33,6 +33,8 @@ export interface CapacityOptions {
   instruments: number;
   /** Sub-keys per price bucket (the `bandShards` setting). */
   bandShards: number;
+  /** Tables the band index is striped over (the `bandTables` setting; each has its own quota). */
+  bandTables: number;
   /** Sweep segments (the `sweepSegments` setting). */
   sweepSegments: number;
   /** Concurrency reserved for the work-queue function, and its minimum pollers (provisioned mode). */
@@ -44,7 +46,8 @@ export const DEFAULT_CAPACITY: CapacityOptions = {
   accounts: 1_000_000,
   sample: 5_000,
   instruments: 2_000,
-  bandShards: 4,
+  bandShards: 8,
+  bandTables: 8,
   sweepSegments: 64,
   workConcurrency: 800,
   seed: 20200312,
@@ -78,7 +81,7 @@ function population(o: CapacityOptions): Population {
   const random = prng(o.seed);
   const meter = new Meter();
   const store = new MemoryStore(meter);
-  const bands = new MemoryBands(o.bandShards, meter);
+  const bands = new MemoryBands(o.bandShards, meter, o.bandTables);
   const events: DomainEvent[] = [];
   const queue: WorkMessage[] = [];
   const instruments = [...HEADS, ...Array.from({ length: o.instruments - HEADS.length }, (_, i) => `T${i}`)];
@@ -286,11 +289,28 @@ export interface Binding {
 function schedule(d: Demand, o: CapacityOptions, cpuMs: number): Binding[] {
   const out: Binding[] = [];
   const resource = (name: string) => d.resources.get(name) ?? { read: 0, write: 0, requests: 0 };
+  // The band index's stripes: the accounts a sample account stands for have every shard, so their
+  // demand spreads evenly over the stripes (the sample's own shards would put it on one).
+  const bands = { read: 0, write: 0 };
   for (const [name, r] of d.resources) {
     if (!name.startsWith('dynamodb:')) continue;
+    if (/^dynamodb:Bands\d*$/.test(name)) {
+      bands.read += r.read;
+      bands.write += r.write;
+      continue;
+    }
     out.push({ resource: `${name} table writes`, seconds: r.write / LIMITS.dynamodb.tableWriteUnitsPerS });
     out.push({ resource: `${name} table reads`, seconds: r.read / LIMITS.dynamodb.tableReadUnitsPerS });
   }
+  const each = o.bandTables > 1 ? ` (each of ${o.bandTables} stripes)` : '';
+  out.push({
+    resource: `dynamodb:Bands table writes${each}`,
+    seconds: bands.write / o.bandTables / LIMITS.dynamodb.tableWriteUnitsPerS,
+  });
+  out.push({
+    resource: `dynamodb:Bands table reads${each}`,
+    seconds: bands.read / o.bandTables / LIMITS.dynamodb.tableReadUnitsPerS,
+  });
   for (const h of d.hottest) {
     out.push({
       resource: `key ${h.resource}:${h.key} writes`,

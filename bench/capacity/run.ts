@@ -52,7 +52,7 @@ if (json) {
     for (const [text, ok] of GOALS[r.name]?.(r) ?? []) console.log(`  ${ok ? 'meets' : 'MISSES'}  ${text}`);
     console.log(`  binding: ${r.binding}; next: ${r.next} (margin ${r.marginToNextS} s)`);
     const goalS = GOAL_SECONDS[r.name];
-    const table = /^dynamodb:(\w+) table (writes|reads)$/.exec(r.binding);
+    const table = /^dynamodb:(\w+) table (writes|reads)/.exec(r.binding);
     if (goalS !== undefined && table && r.bindings[0]!.seconds > goalS) {
       const quota =
         table[2] === 'writes' ? LIMITS.dynamodb.tableWriteUnitsPerS : LIMITS.dynamodb.tableReadUnitsPerS;

@@ -3,6 +3,7 @@ import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from '@
 import {
   accountOfBoundKey,
   crossingQueries,
+  stripeOf,
   rowItemKeys,
   summaryKey,
   watchPartition,
@@ -85,19 +86,34 @@ export function bandItemChanges(
 /** The guard-band table (shared/bands/band-keys.ts describes the layout). */
 export class BandRepository {
   private readonly doc: DynamoDBDocumentClient;
+  /** The index's stripes (band-keys.ts stripeOf); one table unless striped. */
+  private readonly tables: readonly string[];
 
   constructor(
     client: DynamoDBClient,
-    private readonly table: string,
+    tables: string | readonly string[],
     /** Keys one price bucket is split over (the account's shard picks one). */
     readonly shards: number,
   ) {
     this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+    this.tables = typeof tables === 'string' ? [tables] : tables;
+    if (this.tables.length === 0) throw new RangeError('the band index needs at least one table');
+    if (this.tables.length > shards)
+      throw new RangeError(`${this.tables.length} band tables need at least as many shards (${shards})`);
+  }
+
+  /** The table an item of the index lives in. */
+  private tableOf(partition: string): string {
+    return this.tables[stripeOf(partition, this.tables.length, this.shards)]!;
   }
 
   async getBandSummary(accountId: string): Promise<BandSummary | null> {
     const out = await this.doc.send(
-      new GetCommand({ TableName: this.table, Key: summaryKey(accountId), ConsistentRead: true }),
+      new GetCommand({
+        TableName: this.tableOf(summaryKey(accountId).partition),
+        Key: summaryKey(accountId),
+        ConsistentRead: true,
+      }),
     );
     if (!out.Item) return null;
     const { version, basis, always, rows, seen } = out.Item as BandSummary;
@@ -127,12 +143,17 @@ export class BandRepository {
     const puts: Record<string, unknown>[] = changes.puts.map((k) => ({ ...k, v: version }));
     if (plan.watch)
       puts.push({ partition: watchPartition(shard), sk: accountId, reason: plan.watch.reason, v: version });
-    await batchPut(this.doc, this.table, puts);
+    const byTable = new Map<string, Record<string, unknown>[]>();
+    for (const item of puts) {
+      const table = this.tableOf(item.partition as string);
+      byTable.set(table, [...(byTable.get(table) ?? []), item]);
+    }
+    await Promise.all([...byTable].map(([table, items]) => batchPut(this.doc, table, items)));
     const written = changes.puts;
     try {
       await this.doc.send(
         new PutCommand({
-          TableName: this.table,
+          TableName: this.tableOf(summaryKey(accountId).partition),
           Item: { ...summaryKey(accountId), ...plan.summary },
           ConditionExpression: plan.expectedVersion === 0 ? 'attribute_not_exists(#p)' : '#v = :v',
           ExpressionAttributeNames: plan.expectedVersion === 0 ? { '#p': 'partition' } : { '#v': 'version' },
@@ -151,7 +172,7 @@ export class BandRepository {
       try {
         await this.doc.send(
           new DeleteCommand({
-            TableName: this.table,
+            TableName: this.tableOf(Key.partition),
             Key,
             ConditionExpression: 'attribute_not_exists(#v) OR #v < :v',
             ExpressionAttributeNames: { '#v': 'v' },
@@ -196,7 +217,7 @@ export class BandRepository {
     const bounded = q.partition.startsWith('l#') || q.partition.startsWith('h#');
     for await (const page of pagesOf(this.doc, {
       kind: 'query',
-      TableName: this.table,
+      TableName: this.tableOf(q.partition),
       KeyConditionExpression: `#p = :p${condition}`,
       ExpressionAttributeNames: { '#p': 'partition' },
       ExpressionAttributeValues: { ':p': q.partition, ...(bound === undefined ? {} : { ':b': bound }) },

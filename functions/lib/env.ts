@@ -20,6 +20,8 @@ export interface RuntimeEnv {
   inlineFanoutLimit: number;
   /** Partitions per instrument in the guard-band table; fixed for the table's life (rows are keyed by it). */
   bandShards: number;
+  /** The guard-band index's stripes (band-keys.ts stripeOf): BANDS_TABLES, else the one bands table. */
+  bandTables: string[];
   /** How far back the watch sweep looks for prices that just turned stale (more than its period). */
   watchWindowMs: number;
   pipeline: PipelineConfig;
@@ -37,6 +39,10 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): RuntimeEnv {
       SWEEP_SEGMENTS: z.coerce.number().int().min(1).max(1000).default(8),
       INLINE_FANOUT_LIMIT: z.coerce.number().int().min(0).default(200),
       BAND_SHARDS: z.coerce.number().int().min(1).max(256).default(8),
+      BANDS_TABLES: z
+        .string()
+        .regex(/^[^,\s]+(,[^,\s]+)*$/, 'a comma-separated list of table names')
+        .optional(),
       WATCH_WINDOW_MS: z.coerce.number().int().min(60_000).default(180_000),
     }),
     env,
@@ -63,6 +69,7 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): RuntimeEnv {
     sweepSegments: rest.SWEEP_SEGMENTS,
     inlineFanoutLimit: rest.INLINE_FANOUT_LIMIT,
     bandShards: rest.BAND_SHARDS,
+    bandTables: rest.BANDS_TABLES?.split(',') ?? [names[tableEnvName('bands')]!],
     watchWindowMs: rest.WATCH_WINDOW_MS,
     pipeline,
   };

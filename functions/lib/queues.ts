@@ -47,8 +47,12 @@ export type WorkMessage =
       coalesce?: boolean;
     };
 
-/** Accounts per work message: small enough that one message's evaluations finish well inside a run. */
-export const ACCOUNTS_PER_MESSAGE = 25;
+/**
+ * Accounts per work message: small enough that one message's evaluations finish well inside a run (100
+ * at ~20 ms of CPU each), large enough that its accounts share most price reads (the price cache is per
+ * message; at crash scale those reads bind the Prices table, see docs/guard-bands.md).
+ */
+export const ACCOUNTS_PER_MESSAGE = 100;
 
 /** Account ids as work messages of ACCOUNTS_PER_MESSAGE each. */
 export function accountMessages(

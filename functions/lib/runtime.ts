@@ -46,7 +46,7 @@ export function lambdaDeps(): HandlerDeps {
   cached = {
     store: repo,
     repo,
-    bands: new BandRepository(dynamodb, env.tables.bands, env.bandShards),
+    bands: new BandRepository(dynamodb, env.bandTables, env.bandShards),
     publisher: new EventBridgePublisher(new EventBridgeClient({}), env.busName),
     deadLetter: new SqsDeadLetter(sqs, env.deadLetterQueueUrl),
     workQueue: new SqsWorkQueue(sqs, env.workQueueUrl, env.coalescedQueueUrl),

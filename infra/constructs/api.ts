@@ -19,6 +19,7 @@ import { ROUTES } from '../../functions/api/routes.ts';
 import type { DeployConfig } from '../config.ts';
 import type { TableKey } from '../table-definitions.ts';
 import { MarginGuardFunction } from './lambda-function.ts';
+import { grantBandIndex } from './storage.ts';
 
 /** The REST API: IAM-authenticated (SigV4) on every method, one thin Lambda behind all routes. */
 export class Api extends Construct {
@@ -35,6 +36,8 @@ export class Api extends Construct {
       tables: Record<TableKey, ITable>;
       bus: IEventBus;
       environment: Record<string, string>;
+      /** The guard-band index's tables, `tables.bands` first (default: just `tables.bands`). */
+      bandTables?: readonly ITable[];
     },
   ) {
     super(scope, id);
@@ -47,8 +50,9 @@ export class Api extends Construct {
       logRetentionDays: props.config.logRetentionDays,
     });
     const role = this.handler.role;
-    for (const t of ['positions', 'prices', 'riskState', 'riskHistory', 'settings', 'bands'] as const)
+    for (const t of ['positions', 'prices', 'riskState', 'riskHistory', 'settings'] as const)
       tables[t].grantReadData(role);
+    grantBandIndex(props.bandTables ?? [tables.bands], role, 'read');
     tables.accounts.grantReadWriteData(role);
     tables.actions.grantReadWriteData(role);
     tables.settings.grantWriteData(role);

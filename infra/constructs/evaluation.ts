@@ -9,6 +9,7 @@ import { DeduplicationScope, FifoThroughputLimit, Queue, QueueEncryption } from 
 import { Construct } from 'constructs';
 import type { DeployConfig } from '../config.ts';
 import { tableEnvName, type TableKey } from '../table-definitions.ts';
+import { grantBandIndex } from './storage.ts';
 import { MarginGuardFunction } from './lambda-function.ts';
 
 export interface EvaluationProps {
@@ -16,6 +17,11 @@ export interface EvaluationProps {
   readonly tables: Record<TableKey, ITable>;
   readonly bus: IEventBus;
   readonly key: IKey;
+  /**
+   * The guard-band index's tables (Storage.bandTables), `tables.bands` first.
+   * @default [tables.bands]
+   */
+  readonly bandTables?: readonly ITable[];
 }
 
 /**
@@ -44,6 +50,7 @@ export class Evaluation extends Construct {
   constructor(scope: Construct, id: string, props: EvaluationProps) {
     super(scope, id);
     const { config, tables, bus, key } = props;
+    const bandTables = props.bandTables ?? [tables.bands];
     const queueDefaults = {
       encryption: QueueEncryption.KMS,
       encryptionMasterKey: key,
@@ -88,6 +95,7 @@ export class Evaluation extends Construct {
       DEAD_LETTER_QUEUE_URL: this.deadLetterQueue.queueUrl,
       WORK_QUEUE_URL: this.workQueue.queueUrl,
       COALESCED_QUEUE_URL: this.coalescedQueue.queueUrl,
+      BANDS_TABLES: bandTables.map((t) => t.tableName).join(','),
       SWEEP_SEGMENTS: String(config.sweepSegments),
       INLINE_FANOUT_LIMIT: String(config.inlineFanoutLimit),
       BAND_SHARDS: String(config.bandShards),
@@ -140,7 +148,7 @@ export class Evaluation extends Construct {
       for (const t of ['accounts', 'positions', 'prices'] as const) tables[t].grantReadData(f.role);
       tables.riskState.grantReadWriteData(f.role);
       tables.riskHistory.grantWriteData(f.role);
-      tables.bands.grantReadWriteData(f.role);
+      grantBandIndex(bandTables, f.role, 'readWrite');
       bus.grantPutEventsTo(f.role);
       this.deadLetterQueue.grantSendMessages(f.role);
     }
@@ -153,7 +161,7 @@ export class Evaluation extends Construct {
     const watch = this.functions.watch.role;
     this.workQueue.grantSendMessages(watch);
     tables.idempotency.grantReadWriteData(watch);
-    tables.bands.grantReadData(watch);
+    grantBandIndex(bandTables, watch, 'read');
     tables.prices.grantReadData(watch);
     tables.positions.grantReadData(watch);
 

@@ -1,5 +1,5 @@
 import { Decimal } from '../decimal.ts';
-import { ALWAYS_LOW, type StoredBand } from './band-rows.ts';
+import { ALWAYS_LOW, shardOf, type StoredBand } from './band-rows.ts';
 
 /**
  * The band index's keys (plain data; the DynamoDB adapter and the in-memory ones share them).
@@ -21,6 +21,11 @@ import { ALWAYS_LOW, type StoredBand } from './band-rows.ts';
  * exponent and the first BUCKET_DIGITS digits (a relative width of 0.1%–1%), so buckets are monotone in
  * the price. `sub` (the account's shard) splits one bucket over several keys when many accounts' bounds
  * fall in it.
+ *
+ * The index may be **striped** over several tables (each on-demand table has its own write quota, and in
+ * a crash the band rewrites are what binds it): an account's summary, watch entry and bound items live in
+ * stripe `shard mod stripes`; every unbanded row lives in stripe 0, so a tick still reads one `x#`
+ * partition. See stripeOf.
  */
 export const BUCKET_DIGITS = 3;
 
@@ -86,6 +91,18 @@ export const isIndexPartition = (partition: string) => /^[lhx]#/.test(partition)
 
 /** The account id of a bound item's sort key (`<enc>#<accountId>`; an encoded bound has no `#`). */
 export const accountOfBoundKey = (sk: string) => sk.slice(sk.indexOf('#') + 1);
+
+/**
+ * The stripe (table) an item of the index lives in: bound items by the sub-key at the end of their
+ * partition, watch entries by their shard, summaries by their account's shard; unbanded rows in stripe 0.
+ */
+export function stripeOf(partition: string, stripes: number, shards: number): number {
+  if (stripes === 1 || partition.startsWith('x#')) return 0;
+  if (partition.startsWith('a#')) return shardOf(partition.slice(2), shards) % stripes;
+  const sub = Number(partition.slice(partition.lastIndexOf('#') + 1));
+  if (!Number.isInteger(sub)) throw new RangeError(`not a band-index partition: ${partition}`);
+  return sub % stripes;
+}
 
 /** One stored item of the band index. */
 export interface BandItemKey {

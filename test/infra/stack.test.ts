@@ -33,7 +33,8 @@ beforeAll(() => {
 describe('storage', () => {
   it('ten on-demand tables with PITR and customer-managed encryption', () => {
     const tables = dev.template.findResources('AWS::DynamoDB::Table');
-    expect(Object.keys(tables)).toHaveLength(10);
+    // ten, the band index striped over eight (bandTables' default)
+    expect(Object.keys(tables)).toHaveLength(17);
     for (const t of Object.values(tables)) {
       expect(t.Properties.BillingMode).toBe('PAY_PER_REQUEST');
       expect(t.Properties.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
@@ -67,12 +68,48 @@ describe('storage', () => {
     const bands = Object.values(dev.template.findResources('AWS::DynamoDB::Table')).filter((t) =>
       JSON.stringify(t.Properties.KeySchema).includes('"sk"'),
     );
-    expect(bands).toHaveLength(1);
-    expect(bands[0]!.Properties.KeySchema).toEqual([
-      { AttributeName: 'partition', KeyType: 'HASH' },
-      { AttributeName: 'sk', KeyType: 'RANGE' },
+    expect(bands).toHaveLength(8); // striped: each on-demand table brings its own write quota
+    for (const b of bands) {
+      expect(b.Properties.KeySchema).toEqual([
+        { AttributeName: 'partition', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ]);
+      expect(b.Properties.LocalSecondaryIndexes).toBeUndefined();
+    }
+  });
+
+  it('every evaluating function names all the band stripes, and may write exactly what the adapter calls on each', () => {
+    const stripes = Object.keys(dev.template.findResources('AWS::DynamoDB::Table')).filter((id) =>
+      /^StorageBands\d*[0-9A-F]{8}$/.test(id),
+    );
+    expect(stripes).toHaveLength(8);
+    const fns = ownFunctions(dev.template);
+    const priceStream = Object.entries(fns).find(([id]) => id.startsWith('EvaluationPriceStream'))![1];
+    const joined = JSON.stringify(priceStream.Properties.Environment.Variables.BANDS_TABLES);
+    expect([...joined.matchAll(/"Ref":"(StorageBands\w+)"/g)].map((m) => m[1]).sort()).toEqual(
+      [...stripes].sort(),
+    );
+    const policies = Object.values(dev.template.findResources('AWS::IAM::Policy'));
+    const statement = policies
+      .filter((p) => JSON.stringify(p.Properties.Roles).includes('PriceStream'))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as { Action: string[]; Resource: unknown }[])
+      .find((st) => stripes.every((id) => JSON.stringify(st.Resource).includes(id)))!;
+    expect([statement.Action].flat().sort()).toEqual([
+      'dynamodb:BatchWriteItem',
+      'dynamodb:DeleteItem',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:Query',
     ]);
-    expect(bands[0]!.Properties.LocalSecondaryIndexes).toBeUndefined();
+    // One statement, not a grant per stripe: no evaluator's policy overflows into managed policies.
+    const overflows = Object.keys(dev.template.findResources('AWS::IAM::ManagedPolicy'));
+    expect(overflows.filter((id) => id.startsWith('Evaluation'))).toEqual([]);
+  });
+
+  it('names a band index striped over more tables than shards', () => {
+    expect(() => synth({ bandTables: 9, bandShards: 8 })).toThrow(
+      'bandTables (9) must not exceed bandShards (8)',
+    );
   });
 
   it('deletion protection and retention on prod only', () => {
@@ -500,9 +537,12 @@ describe('config', () => {
     );
     expect(subs.filter((p) => p === 'lambda')).toHaveLength(2);
     template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: Match.stringLikeRegexp('^AlertsWebhookForwarder') },
       MaximumRetryAttempts: 2,
       DestinationConfig: { OnFailure: { Destination: Match.anyValue() } },
     });
-    dev.template.resourceCountIs('AWS::Lambda::EventInvokeConfig', 0);
-  });
+    // without it, the bus's two Lambda targets only (broker feedback, console broadcaster)
+    template.resourceCountIs('AWS::Lambda::EventInvokeConfig', 3);
+    dev.template.resourceCountIs('AWS::Lambda::EventInvokeConfig', 2);
+  }, 90_000); // a second synthesis with cdk-nag: slow on a busy 2-core box
 });

@@ -1,6 +1,12 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSEvent } from 'aws-lambda';
-import { BatchWriteCommand, DeleteCommand, DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchWriteCommand,
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  PutCommand,
+  ScanCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { BandConflict, BandRepository } from '../../functions/lib/bands-repository.ts';
 import { evaluateAccount } from '../../functions/lib/evaluate-account.ts';
@@ -14,7 +20,7 @@ import { makeWorkQueueHandler } from '../../functions/work-queue/handler.ts';
 import { startDynamoDbLocal, type DynamoDbLocal } from '../../local/dynamodb-local.ts';
 import { StreamTail } from '../../local/stream-tail.ts';
 import { createTables, localClient } from '../../local/tables.ts';
-import { planBandWrite } from '../../shared/bands/band-rows.ts';
+import { planBandWrite, shardOf } from '../../shared/bands/band-rows.ts';
 import type { BandSet } from '../../shared/bands/price-bands.ts';
 import { Decimal } from '../../shared/decimal.ts';
 import { DEFAULT_PIPELINE_CONFIG } from '../../shared/pipeline/config.ts';
@@ -315,5 +321,45 @@ describe('guard bands on DynamoDB Local', () => {
       expect((await bands.crossedAccounts(fall('94')))!.bounded).not.toContain('RACE2');
       expect((await bands.crossedAccounts(fall('84')))!.bounded).toContain('RACE2');
     });
+  });
+
+  it('striped over two tables: each account’s items in its shard’s stripe, unbanded rows in the first; ticks find both', async () => {
+    const second = await createTables(client, 'stripe2');
+    const striped = new BandRepository(client, [tables.bands, second.bands], 4);
+    const shard = (id: string) => shardOf(id, 4);
+    const ids = ['S-A', 'S-B', 'S-C', 'S-D', 'S-E', 'S-F'];
+    const odd = ids.find((id) => shard(id) % 2 === 1)!;
+    const even = ids.find((id) => shard(id) % 2 === 0)!;
+    const rx: BandSet = {
+      kind: 'banded',
+      bands: [{ instrument: 'SX', price: new Decimal('100'), low: new Decimal('90'), high: null }],
+    };
+    for (const id of [odd, even]) await striped.writeBands(planBandWrite(id, null, rx, ['SX'], 4, 'b')!);
+    await striped.writeBands(
+      planBandWrite('S-U', null, { kind: 'always', reason: 'missing-prices' }, ['SX'], 4, 'b')!,
+    );
+    const keysIn = async (table: string) =>
+      ((await doc.send(new ScanCommand({ TableName: table, ConsistentRead: true }))).Items ?? [])
+        .map((i) => `${i.partition as string} ${i.sk as string}`)
+        .filter((k) => k.includes('S-'));
+    const inSecond = await keysIn(second.bands);
+    expect(inSecond.some((k) => k.startsWith(`a#${odd}`))).toBe(true);
+    expect(inSecond.some((k) => k.startsWith('l#SX') && k.endsWith(odd))).toBe(true);
+    expect(inSecond.join('\n')).not.toContain(even);
+    expect(inSecond.join('\n')).not.toContain('x#SX'); // unbanded rows: the first stripe only
+    const inFirst = await keysIn(tables.bands);
+    expect(inFirst).toContain('x#SX S-U');
+    expect(inFirst.some((k) => k.startsWith(`a#${even}`))).toBe(true);
+    // A fall to 89 crosses both accounts' bounds, in both tables, and finds the unbanded one.
+    expect(
+      await striped.crossedAccounts({ instrument: 'SX', price: '89', lowest: '89', highest: '100' }),
+    ).toEqual({
+      bounded: [even, odd].sort(),
+      unbanded: ['S-U'],
+    });
+    expect(await striped.getBandSummary(odd)).toMatchObject({ version: 1 });
+    const watched: string[] = [];
+    for await (const page of striped.watchedAccounts()) watched.push(...page);
+    expect(watched).toContain('S-U');
   });
 });

@@ -282,6 +282,12 @@ describe('the Lambda environment', () => {
     expect(() => readEnv({ ...env, COALESCED_QUEUE_URL: '' })).toThrow(/COALESCED_QUEUE_URL/);
   });
 
+  it('the band index’s stripes: BANDS_TABLES in order, else the one bands table; a bad list is named', () => {
+    expect(readEnv(env).bandTables).toEqual(['t-bands']);
+    expect(readEnv({ ...env, BANDS_TABLES: 'b1,b2,b3' }).bandTables).toEqual(['b1', 'b2', 'b3']);
+    expect(() => readEnv({ ...env, BANDS_TABLES: 'b1,,b2' })).toThrow(/BANDS_TABLES/);
+  });
+
   it('lambdaDeps sends coalesced messages to COALESCED_QUEUE_URL, the rest to WORK_QUEUE_URL', async () => {
     sqs.on(SendMessageBatchCommand).resolves({ Failed: [] });
     const saved = process.env;
