@@ -162,10 +162,13 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (e) => {
+    // An unknown or malformed option is bad input too (exit 2), as in the CLI.
+    const badOption = String((e as NodeJS.ErrnoException)?.code ?? '').startsWith('ERR_PARSE_ARGS');
     if (e instanceof InputError)
       console.error(`invalid input:\n${e.issues.map((i) => `  ${i.field}: ${i.message}`).join('\n')}`);
+    else if (badOption) console.error(`invalid input:\n  ${(e as Error).message}`);
     else if (e instanceof JavaMissingError) console.error(e.message);
     else console.error(e);
-    process.exit(e instanceof InputError ? 2 : 1);
+    process.exit(e instanceof InputError || badOption ? 2 : 1);
   },
 );
