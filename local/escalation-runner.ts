@@ -25,10 +25,17 @@ function resolveIntrinsics(value: unknown): string {
 
 let cached: Record<string, Record<string, unknown>> | undefined;
 
-/** The state machines exactly as the CDK stack synthesizes them (bundling skipped: only the definitions matter). */
+/**
+ * The state machines exactly as the CDK stack synthesizes them. Only the definitions matter here, so
+ * bundling is skipped and so is CDK's built-in CloudFormation validation of the whole template (a WASM
+ * engine that took two thirds of the synth; `npm run synth` and the infra tests still run it).
+ */
 function definitions(): Record<string, Record<string, unknown>> {
   if (cached) return cached;
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const app = new App({
+    context: { 'aws:cdk:bundling-stacks': [] },
+    builtinCloudFormationValidation: false,
+  });
   const stack = new MarginGuardStack(app, 'Local', readDeployConfig({ stage: 'local' }), {
     env: { account: '123456789012', region: 'us-east-1' },
   });
@@ -51,6 +58,10 @@ export const pagingDefinition = () => definitionOf('Paging');
 export interface LocalRun {
   /** States entered, in order. */
   path: string[];
+  /** Each retry, in order: the state and the error it was retried on. */
+  retries: { state: string; error: string }[];
+  /** Each error a state raised (retried, caught or final), in order. */
+  failures: { state: string; error: string }[];
   status: 'SUCCEEDED' | 'FAILED' | 'ABORTED';
   output: unknown;
   error?: string;
@@ -64,7 +75,9 @@ export interface LocalExecution {
 
 /**
  * Runs the synthesized definition in-process: every Task state calls `step` (the real escalation step
- * handler) with the payload the state would send to Lambda; Wait states take `waitMs` (default 0).
+ * handler) with the payload the state would send to Lambda; Wait states take `waitMs` (default 0), and
+ * so do the backoffs between retries (the Retry policies themselves — which errors, how many times —
+ * are the definition's).
  */
 export function startEscalationRun(
   input: { accountId: string; incidentId: string },
@@ -80,6 +93,8 @@ export function startRun(
   input: object,
   step: (payload: unknown) => Promise<unknown>,
   waitMs = 0,
+  /** The wait before each retry. @default waitMs */
+  retryMs = waitMs,
 ): LocalExecution {
   const states = definition.States as Record<string, { Type: string }>;
   const names = Object.keys(states);
@@ -95,22 +110,31 @@ export function startRun(
       waitTimeOverrides: Object.fromEntries(
         names.filter((n) => states[n]!.Type === 'Wait').map((n) => [n, waitMs]),
       ),
+      retryIntervalOverrides: Object.fromEntries(
+        names.filter((n) => states[n]!.Type === 'Task').map((n) => [n, retryMs]),
+      ),
     },
   });
   const path: string[] = [];
+  const retries: LocalRun['retries'] = [];
+  const failures: LocalRun['failures'] = [];
   const collecting = (async () => {
     for await (const event of execution.eventLogs) {
       if (event.type === 'StateEntered') path.push(event.state.name);
+      if (event.type === 'StateFailed')
+        failures.push({ state: event.state.name, error: event.Error ?? 'unknown' });
+      if (event.type === 'StateRetried')
+        retries.push({ state: event.state.name, error: failures.at(-1)?.error ?? 'unknown' });
     }
   })();
   const done = (async (): Promise<LocalRun> => {
     try {
       const output = await execution.result;
       await collecting.catch(() => {});
-      return { path, status: output === null ? 'ABORTED' : 'SUCCEEDED', output };
+      return { path, retries, failures, status: output === null ? 'ABORTED' : 'SUCCEEDED', output };
     } catch (e) {
       await collecting.catch(() => {});
-      return { path, status: 'FAILED', output: null, error: (e as Error).message };
+      return { path, retries, failures, status: 'FAILED', output: null, error: (e as Error).message };
     }
   })();
   return { done, abort: () => execution.abort() };

@@ -1,3 +1,4 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
@@ -5,13 +6,15 @@ import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
 import { fromZodError, type FieldIssue } from '../../shared/errors.ts';
 import { riskLevelChangedSchema } from '../../shared/events/schemas.ts';
+import { tableEnvName } from '../../infra/table-definitions.ts';
+import { ActionsRepository } from '../lib/actions-repository.ts';
 import { forEachLimit } from '../lib/concurrency.ts';
 import { requireEnv } from '../lib/env.ts';
 import { SqsDeadLetter, type DeadLetter } from '../lib/queues.ts';
 import { logger, metrics, withMetrics } from '../lib/runtime.ts';
 import type { Telemetry } from '../lib/telemetry.ts';
 import { ESCALATION_START_LIMITS } from './limits.ts';
-import { startEscalation, type StartOptions } from './start.ts';
+import { countFailedAttempts, startEscalation, type StartOptions } from './start.ts';
 
 export interface StarterDeps {
   sfn: Pick<SFNClient, 'send'>;
@@ -20,7 +23,9 @@ export interface StarterDeps {
   telemetry: Telemetry;
   log: Pick<typeof logger, 'info' | 'warn' | 'error'>;
   /** Backoff bounds, and in tests the sleep and random behind them. */
-  start?: Omit<StartOptions, 'onRetry'>;
+  start?: Omit<StartOptions, 'onRetry' | 'failedAttempts'>;
+  /** Failed attempts at an incident so far (its next execution's attempt); every start is the first without it. */
+  failedAttempts?: StartOptions['failedAttempts'];
   /** StartExecution calls in flight per invocation. */
   parallelism?: number;
 }
@@ -65,9 +70,11 @@ export function makeStarterHandler(deps: () => StarterDeps) {
         }
         const result = await startEscalation(parsed.detail, d.sfn, d.stateMachineArn, {
           ...d.start,
+          failedAttempts: d.failedAttempts,
           onRetry: () => d.telemetry.count('EscalationStartRetries'),
         });
         if (result.started) d.telemetry.count('EscalationsStarted');
+        if (result.started && result.name?.match(/-r\d+$/)) d.telemetry.count('EscalationsRestarted');
         d.log.info('escalation start', { messageId: record.messageId, ...result });
       },
     );
@@ -82,16 +89,24 @@ export function makeStarterHandler(deps: () => StarterDeps) {
   };
 }
 
-/** Real clients, once per container. The SDK does not retry: startEscalation's backoff is the one policy. */
+/**
+ * Real clients, once per container. The Step Functions client does not retry: startEscalation's backoff
+ * is the one policy. The failed-attempt reads (one GetItem for an incident that never failed) keep the
+ * SDK's retries; still failing, the message is retried.
+ */
 let cached: StarterDeps | undefined;
 function lambdaStarterDeps(): StarterDeps {
-  cached ??= {
+  if (cached) return cached;
+  const actions = new ActionsRepository(new DynamoDBClient({}), requireEnv(tableEnvName('actions')));
+  cached = {
     sfn: new SFNClient({
       maxAttempts: 1,
       requestHandler: { connectionTimeout: 1_000, requestTimeout: 2_000 },
     }),
     stateMachineArn: requireEnv('STATE_MACHINE_ARN'),
     deadLetter: new SqsDeadLetter(new SQSClient({}), requireEnv('DEAD_LETTER_QUEUE_URL')),
+    failedAttempts: (accountId, incidentId) =>
+      countFailedAttempts((a, i, step) => actions.getStep(a, i, step), accountId, incidentId),
     telemetry: { count: (name, value = 1) => metrics.addMetric(name, MetricUnit.Count, value) },
     log: logger,
   };

@@ -30,6 +30,12 @@ export const ESCALATION_START_LIMITS = {
   functionTimeoutSeconds: 30,
   /** Receives before a message that never started is moved to the start dead-letter queue. */
   maxReceiveCount: 10,
+  /**
+   * Restarts of an incident whose execution failed (each by a later level change of the incident), so
+   * at most 1 + maxRestarts executions per incident; past it, the starter leaves it to people (each
+   * failure paged on-call).
+   */
+  maxRestarts: 3,
 } as const;
 
 /** StartExecution token bucket (Standard workflows), from the Step Functions quotas page. */

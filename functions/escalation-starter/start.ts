@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { ExecutionAlreadyExists, StartExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
-import { executionName } from '../../shared/escalation/settings.ts';
+import { executionName, failedAttemptStep } from '../../shared/escalation/settings.ts';
 import { riskLevelChangedSchema } from '../../shared/events/schemas.ts';
 import { ESCALATION_START_LIMITS } from './limits.ts';
 
@@ -25,6 +25,28 @@ export interface StartOptions {
   random?: () => number;
   /** Told before each wait, for logs and metrics. */
   onRetry?: (retry: { attempt: number; delayMs: number; error: unknown }) => void;
+  /**
+   * How many attempts at the incident have failed (the escalation's catch path records each; see
+   * countFailedAttempts). Without it, every start is the first attempt.
+   */
+  failedAttempts?: (accountId: string, incidentId: string) => Promise<number>;
+  /** @default ESCALATION_START_LIMITS.maxRestarts */
+  maxRestarts?: number;
+}
+
+/**
+ * Failed attempts at an incident: the `failed-a0`, `failed-a1` … step records in a row (at most
+ * `limit` reads; one, a miss, for an incident that never failed).
+ */
+export async function countFailedAttempts(
+  getStep: (accountId: string, incidentId: string, step: string) => Promise<unknown>,
+  accountId: string,
+  incidentId: string,
+  limit: number = ESCALATION_START_LIMITS.maxRestarts + 1,
+): Promise<number> {
+  let failed = 0;
+  while (failed < limit && (await getStep(accountId, incidentId, failedAttemptStep(failed)))) failed++;
+  return failed;
 }
 
 const RETRYABLE_NAMES = new Set([
@@ -76,8 +98,10 @@ const alreadyExists = (e: unknown) =>
 
 /**
  * Starts the escalation of an incident when an account moves to WARNING or worse. The execution name is
- * derived from account and incident, so a second start for the same incident is refused by Step
- * Functions and becomes a no-op here. A throttled (or otherwise transient) start is retried with bounded
+ * derived from account, incident and attempt, so a second start for the same attempt is refused by Step
+ * Functions and becomes a no-op here. An attempt whose execution failed (its catch path recorded it) is
+ * followed, at the incident's next level change, by the next attempt under a new name — at most
+ * `maxRestarts` times; its steps find what the failed one already did and never do it twice. A throttled (or otherwise transient) start is retried with bounded
  * exponential backoff and jitter; past the bound the error is thrown, so the start goes back to its queue
  * instead of being dropped. A detail that is not a RiskLevelChanged throws (a ZodError) at once.
  */
@@ -97,29 +121,41 @@ export async function startEscalation(
     sleep = timer,
     random = Math.random,
     onRetry,
+    maxRestarts = ESCALATION_START_LIMITS.maxRestarts,
   } = options;
-  const name = executionName(event.accountId, event.incidentId, sha256);
+  const attempt = (await options.failedAttempts?.(event.accountId, event.incidentId)) ?? 0;
+  if (attempt > maxRestarts)
+    return {
+      started: false,
+      name: null,
+      reason: `escalation failed ${attempt} times for this incident: left to people (each failure paged)`,
+      attempts: 0,
+    };
+  const name = executionName(event.accountId, event.incidentId, sha256, attempt);
   const command = new StartExecutionCommand({
     stateMachineArn,
     name,
-    input: JSON.stringify({ accountId: event.accountId, incidentId: event.incidentId }),
+    input: JSON.stringify({ accountId: event.accountId, incidentId: event.incidentId, attempt }),
   });
-  for (let attempt = 1; ; attempt++) {
+  for (let call = 1; ; call++) {
     try {
       await sfn.send(command);
       return {
         started: true,
         name,
-        reason: `incident ${event.incidentId} at ${event.to}`,
-        attempts: attempt,
+        reason:
+          attempt === 0
+            ? `incident ${event.incidentId} at ${event.to}`
+            : `incident ${event.incidentId} at ${event.to}: restarted after ${attempt} failed attempt(s)`,
+        attempts: call,
       };
     } catch (e) {
       // A retry after a call that did start (its answer lost) lands here too: the incident is escalating.
       if (alreadyExists(e))
-        return { started: false, name, reason: 'already escalating this incident', attempts: attempt };
-      if (!isRetryableStartError(e) || attempt >= maxAttempts) throw e;
-      const delayMs = backoffDelay(attempt, baseDelayMs, maxDelayMs, random);
-      onRetry?.({ attempt, delayMs, error: e });
+        return { started: false, name, reason: 'already escalating this incident', attempts: call };
+      if (!isRetryableStartError(e) || call >= maxAttempts) throw e;
+      const delayMs = backoffDelay(call, baseDelayMs, maxDelayMs, random);
+      onRetry?.({ attempt: call, delayMs, error: e });
       await sleep(delayMs);
     }
   }

@@ -6,6 +6,7 @@ import { describeOrders, orderRequestEvent } from '../../shared/escalation/order
 import {
   alertSettingsSchema,
   escalationConfigSchema,
+  failedAttemptStep,
   type EscalationConfig,
 } from '../../shared/escalation/settings.ts';
 import type { DomainEvent, EventDetail } from '../../shared/events/schemas.ts';
@@ -19,6 +20,7 @@ import { topicsOnly, type Dispatcher } from '../lib/dispatcher.ts';
 import type { Notifier } from '../lib/notifier.ts';
 import { planForAccount } from '../lib/plan-for-account.ts';
 import type { RiskRepository } from '../lib/risk-repository.ts';
+import { classified, PermanentError } from '../lib/step-errors.ts';
 
 export const STEP_ACTIONS = ['check', 'alert', 'deleverage', 'liquidate', 'resolve', 'fail'] as const;
 
@@ -28,6 +30,8 @@ export const stepInputSchema = z.object({
   incidentId: z.string().min(1),
   /** Set by the state machine's catch-all on `fail`. */
   error: z.unknown().optional(),
+  /** The execution's input on `fail`: which attempt at the incident failed (the starter's restart count). */
+  execution: z.object({ attempt: z.number().int().min(0).optional() }).optional(),
 });
 export type StepInput = z.input<typeof stepInputSchema>;
 
@@ -151,6 +155,26 @@ async function send(
   await (d.alerts ?? topicsOnly(d.notifier)).dispatch(alert);
 }
 
+/**
+ * Runs `effect` (a notification and its audit entry) to completion once per incident and `key`: claimed
+ * as planned first, marked published only after the effect. A retry, or a restarted execution, after a
+ * failure part-way runs it again (the dispatcher drops what it already delivered); after it completed,
+ * never. Returns whether it ran now.
+ */
+async function onceForIncident(
+  d: EscalationDeps,
+  input: { accountId: string; incidentId: string },
+  key: string,
+  effect: () => Promise<void>,
+  payload: unknown = {},
+): Promise<boolean> {
+  const { record } = await d.actions.claimStep(input.accountId, input.incidentId, key, payload);
+  if (record.status === 'published') return false;
+  await effect();
+  await d.actions.markPublished(input.accountId, input.incidentId, key);
+  return true;
+}
+
 /** Builds (once) and publishes (until confirmed) the orders of a deleverage or liquidation step. */
 async function orderStep(
   d: EscalationDeps,
@@ -175,7 +199,7 @@ async function orderStep(
       now: d.now?.() ?? new Date(),
       policy: fresh.config.policy,
     });
-    if (!plan) throw new Error(`account ${input.accountId} no longer exists`);
+    if (!plan) throw new PermanentError('AccountNotFound', `account ${input.accountId} no longer exists`);
     const event = orderRequestEvent(plan, 'automation', (d.now?.() ?? new Date()).toISOString());
     record = (
       await d.actions.claimStep(input.accountId, input.incidentId, step, {
@@ -217,34 +241,31 @@ async function validateExecution(
   const state = executionState(orders, now, fresh.config.fillTimeoutSeconds * 1000);
   const notes: string[] = [];
   for (const step of new Set(state.overdue.map((o) => o.step))) {
-    const { claimed } = await d.actions.claimStep(
-      input.accountId,
-      input.incidentId,
-      `unfilled-page:${step}`,
-      {},
-    );
-    if (!claimed) continue;
+    // Before pages were marked sent, a claim alone (`unfilled-page:<step>`) meant paged.
+    if (await d.actions.getStep(input.accountId, input.incidentId, `unfilled-page:${step}`)) continue;
     const late = state.overdue.filter((o) => o.step === step);
-    await send(
-      d,
-      'failure',
-      facts(
-        input,
-        fresh,
-        'a person must check the orders with the broker',
-        `orders not filled within ${fresh.config.fillTimeoutSeconds}s: ${late.map((o) => `${o.side} ${unfilled(o).toFixed()} ${o.instrument} (${o.status})`).join(', ')}`,
+    const paged = await onceForIncident(d, input, `page-unfilled:${step}`, () =>
+      send(
+        d,
+        'failure',
+        facts(
+          input,
+          fresh,
+          'a person must check the orders with the broker',
+          `orders not filled within ${fresh.config.fillTimeoutSeconds}s: ${late.map((o) => `${o.side} ${unfilled(o).toFixed()} ${o.instrument} (${o.status})`).join(', ')}`,
+        ),
+        { page: true, severity: 'critical', key: `unfilled:${step}` },
       ),
-      { page: true, severity: 'critical', key: `unfilled:${step}` },
     );
-    notes.push(`paged: ${step} unfilled`);
+    if (paged) notes.push(`paged: ${step} unfilled`);
   }
   if (state.short.length > 0 && state.open.length === 0 && fresh.state?.level === 'CRITICAL') {
     const replans = new Set(orders.map((o) => o.step).filter((s) => s.startsWith('deleverage-r'))).size;
     if (replans < fresh.config.maxReplans) {
       const step = `deleverage-r${replans + 1}`;
       const done = await orderStep(d, input, fresh, 'deleverage', step);
-      if (done.fresh)
-        await d.actions.audit({
+      await onceForIncident(d, input, `${step}-notice`, () =>
+        d.actions.audit({
           accountId: input.accountId,
           incidentId: input.incidentId,
           action: 'deleverage-replanned',
@@ -256,14 +277,23 @@ async function validateExecution(
             ),
             orders: done.plan,
           },
-        });
+        }),
+      );
       notes.push(`re-planned as ${step}: ${done.plan}`);
     }
   }
   return notes.join('; ') || null;
 }
 
-export async function runStep(raw: unknown, d: EscalationDeps): Promise<StepOutput> {
+/**
+ * One escalation task. Its failure reaches Step Functions classified (functions/lib/step-errors.ts):
+ * `TransientError` is retried with backoff, `PermanentError` goes straight to the catch path.
+ */
+export function runStep(raw: unknown, d: EscalationDeps): Promise<StepOutput> {
+  return classified(() => step(raw, d));
+}
+
+async function step(raw: unknown, d: EscalationDeps): Promise<StepOutput> {
   const input = stepInputSchema.parse(raw);
   const { accountId, incidentId } = input;
   const audit = (action: string, details: Record<string, unknown>) =>
@@ -278,19 +308,29 @@ export async function runStep(raw: unknown, d: EscalationDeps): Promise<StepOutp
       config: escalationConfigSchema.parse({}),
     };
     const error = JSON.stringify(input.error ?? 'unknown').slice(0, 500);
-    await send(
+    const attempt = input.execution?.attempt ?? 0;
+    // Recorded first: the record is what lets a later level change start attempt + 1 (the starter).
+    const paged = await onceForIncident(
       d,
-      'failure',
-      facts(
-        input,
-        f,
-        'a person must check the account: automation stopped for this incident',
-        `failed: ${error}`,
-      ),
-      { page: true, severity: 'critical' },
+      input,
+      failedAttemptStep(attempt),
+      async () => {
+        await send(
+          d,
+          'failure',
+          facts(
+            input,
+            f,
+            'a person must check the account: automation stopped until its level changes again',
+            `failed: ${error}`,
+          ),
+          { page: true, severity: 'critical', key: failedAttemptStep(attempt) },
+        );
+        await audit('escalation-failed', { error, attempt });
+      },
+      { error },
     );
-    await audit('escalation-failed', { error });
-    return output(input, f, true, `failure paged: ${error}`);
+    return output(input, f, paged, paged ? `failure paged: ${error}` : 'failure already paged');
   }
 
   const fresh = await recheck(d, accountId, incidentId);
@@ -300,29 +340,36 @@ export async function runStep(raw: unknown, d: EscalationDeps): Promise<StepOutp
       return output(input, fresh, true, note ?? 're-checked');
     }
     case 'resolve': {
-      await send(d, 'resolved', facts(input, fresh, 'nothing: automation for this incident has ended'));
-      await audit('resolved', { level: fresh.state?.level });
-      return output(input, fresh, true, 'resolved');
+      const resolved = await onceForIncident(d, input, 'resolve', async () => {
+        await send(d, 'resolved', facts(input, fresh, 'nothing: automation for this incident has ended'));
+        await audit('resolved', { level: fresh.state?.level });
+      });
+      return output(input, fresh, resolved, resolved ? 'resolved' : 'already resolved');
     }
     case 'alert': {
       if (fresh.recovered) return output(input, fresh, false, 'recovered before the alert');
-      // Claimed as planned, marked published only once sent: a failed send is retried, a sent one never repeats.
-      const { record } = await d.actions.claimStep(accountId, incidentId, 'alert', {
-        level: fresh.state?.level,
-      });
-      if (record.status === 'published')
-        return output(input, fresh, false, 'alert already sent for this incident');
+      // Claimed as planned, marked published only once sent and audited: a failed send is retried, a sent
+      // one never repeats.
       const next = fresh.held
         ? 'nothing while the account is on hold'
         : `re-check in ${fresh.config.waitSeconds}s; deleverage if CRITICAL, liquidate if LIQUIDATION`;
-      await send(
+      const sent = await onceForIncident(
         d,
+        input,
         'alert',
-        facts(input, fresh, next, fresh.held ? 'nothing: account on manual hold' : 'alert sent'),
+        async () => {
+          await send(
+            d,
+            'alert',
+            facts(input, fresh, next, fresh.held ? 'nothing: account on manual hold' : 'alert sent'),
+          );
+          await audit('alert', { level: fresh.state?.level, ratio: fresh.state?.marginRatio });
+        },
+        { level: fresh.state?.level },
       );
-      await d.actions.markPublished(accountId, incidentId, 'alert');
-      await audit('alert', { level: fresh.state?.level, ratio: fresh.state?.marginRatio });
-      return output(input, fresh, true, 'alert sent');
+      return sent
+        ? output(input, fresh, true, 'alert sent')
+        : output(input, fresh, false, 'alert already sent for this incident');
     }
     case 'deleverage':
     case 'liquidate': {
@@ -337,22 +384,25 @@ export async function runStep(raw: unknown, d: EscalationDeps): Promise<StepOutp
         return output(input, fresh, false, `skipped: ${why}`);
       }
       const done = await orderStep(d, input, fresh, input.action);
-      if (done.fresh) {
-        const kind = input.action === 'deleverage' ? 'deleverage' : 'liquidation';
-        const next =
-          kind === 'deleverage'
-            ? `re-check in ${fresh.config.waitSeconds}s; liquidate if LIQUIDATION`
-            : 'on-call confirms the closing orders filled';
+      // Told (and audited) once the orders are out, separately: a send that fails after the publish is
+      // retried, never lost — and a liquidation's page never skipped.
+      const kind = input.action === 'deleverage' ? 'deleverage' : 'liquidation';
+      const next =
+        kind === 'deleverage'
+          ? `re-check in ${fresh.config.waitSeconds}s; liquidate if LIQUIDATION`
+          : 'on-call confirms the closing orders filled';
+      const told = await onceForIncident(d, input, `${input.action}-notice`, async () => {
         await send(d, kind, facts(input, fresh, next, `${done.event.detailType}: ${done.plan}`), {
           page: kind === 'liquidation',
         });
         await audit(input.action, { orders: done.plan, eventId: done.event.detail.eventId });
-      }
+      });
+      const performed = done.fresh || told;
       return output(
         input,
         fresh,
-        done.fresh,
-        done.fresh ? done.plan : `already requested for this incident: ${done.plan}`,
+        performed,
+        performed ? done.plan : `already requested for this incident: ${done.plan}`,
       );
     }
   }

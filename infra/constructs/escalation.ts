@@ -19,6 +19,7 @@ import {
   StateMachineType,
   Succeed,
   TaskInput,
+  Timeout,
   Wait,
   WaitTime,
   type IChainable,
@@ -30,29 +31,21 @@ import { Construct } from 'constructs';
 import { ESCALATION_START_LIMITS } from '../../functions/escalation-starter/limits.ts';
 import { EVENT_SOURCE } from '../../shared/events/schemas.ts';
 import type { DeployConfig } from '../config.ts';
-import type { TableKey } from '../table-definitions.ts';
+import { tableEnvName, type TableKey } from '../table-definitions.ts';
 import { MarginGuardFunction } from './lambda-function.ts';
+import { addStepRetries, stepTaskTimeout } from './step-retries.ts';
 
 export interface EscalationProps {
-  config: DeployConfig;
-  tables: Record<TableKey, ITable>;
-  bus: IEventBus;
-  key: IKey;
-  alerts: ITopic;
-  pages: ITopic;
-  evaluationEnvironment: Record<string, string>;
+  readonly config: DeployConfig;
+  readonly tables: Record<TableKey, ITable>;
+  readonly bus: IEventBus;
+  readonly key: IKey;
+  readonly alerts: ITopic;
+  readonly pages: ITopic;
+  readonly evaluationEnvironment: Record<string, string>;
   /** Re-checks run the evaluator, which dead-letters invalid account data. */
-  deadLetterQueue: IQueue;
+  readonly deadLetterQueue: IQueue;
 }
-
-/** Transient failures worth retrying with backoff; anything else goes to the catch-all. */
-const TRANSIENT = [
-  'Lambda.ServiceException',
-  'Lambda.AWSLambdaException',
-  'Lambda.SdkClientException',
-  'Lambda.TooManyRequestsException',
-  'States.Timeout',
-];
 
 /**
  * Escalation per incident (Standard workflow): alert → wait → re-check → deleverage → wait → re-check →
@@ -70,6 +63,7 @@ export class Escalation extends Construct {
   constructor(scope: Construct, id: string, props: EscalationProps) {
     super(scope, id);
     const { config, tables } = props;
+    const stepTimeout = Duration.minutes(1);
     this.steps = new MarginGuardFunction(this, 'Steps', {
       name: 'escalation',
       description: 'Escalation steps: check, alert, deleverage, liquidate, resolve, fail',
@@ -78,7 +72,7 @@ export class Escalation extends Construct {
         ALERTS_TOPIC_ARN: props.alerts.topicArn,
         PAGES_TOPIC_ARN: props.pages.topicArn,
       },
-      timeout: Duration.minutes(1),
+      timeout: stepTimeout,
       logRetentionDays: config.logRetentionDays,
     });
     const role = this.steps.role;
@@ -93,24 +87,32 @@ export class Escalation extends Construct {
     props.deadLetterQueue.grantSendMessages(role);
     props.pages.grantPublish(role);
 
+    // Every task: transient errors (the steps' TransientError, Lambda's service errors, timeouts) retried
+    // with capped, jittered backoff; PermanentError never; anything else a few times (step-retries.ts).
     const task = (name: string, action: string, extra: Record<string, unknown> = {}) =>
-      new LambdaInvoke(this, name, {
-        lambdaFunction: this.steps.fn,
-        payloadResponseOnly: true,
-        payload: TaskInput.fromObject({
-          action,
-          accountId: JsonPath.stringAt('$.accountId'),
-          incidentId: JsonPath.stringAt('$.incidentId'),
-          ...extra,
+      addStepRetries(
+        new LambdaInvoke(this, name, {
+          lambdaFunction: this.steps.fn,
+          payloadResponseOnly: true,
+          payload: TaskInput.fromObject({
+            action,
+            accountId: JsonPath.stringAt('$.accountId'),
+            incidentId: JsonPath.stringAt('$.incidentId'),
+            ...extra,
+          }),
+          retryOnServiceExceptions: false,
+          taskTimeout: Timeout.duration(stepTaskTimeout(stepTimeout)),
         }),
-        retryOnServiceExceptions: false,
-      }).addRetry({ errors: TRANSIENT, interval: Duration.seconds(2), maxAttempts: 3, backoffRate: 2 });
+      );
 
     const failed = new Fail(this, 'Escalation failed', {
       cause: 'A step failed after retries; on-call was paged',
     });
+    // The execution's input says which attempt at the incident this is (the starter's restart count):
+    // the failure is recorded per attempt, and a later level change starts the next one.
     const pageFailure = task('Page on-call about the failure', 'fail', {
       error: JsonPath.objectAt('$.error'),
+      execution: JsonPath.objectAt('$$.Execution.Input'),
     }).next(failed);
     const guarded = <T extends TaskStateBase>(t: T): T => {
       t.addCatch(pageFailure, { errors: ['States.ALL'], resultPath: '$.error' });
@@ -201,11 +203,14 @@ export class Escalation extends Construct {
       environment: {
         STATE_MACHINE_ARN: this.stateMachine.stateMachineArn,
         DEAD_LETTER_QUEUE_URL: props.deadLetterQueue.queueUrl,
+        // The failed attempts at an incident (recorded by the catch path) name its next execution.
+        [tableEnvName('actions')]: tables.actions.tableName,
       },
       timeout,
       logRetentionDays: config.logRetentionDays,
     });
     this.stateMachine.grantStartExecution(this.starter.role);
+    tables.actions.grantReadData(this.starter.role);
     props.deadLetterQueue.grantSendMessages(this.starter.role); // bodies that can never start
     this.startDeadLetterQueue = new Queue(this, 'StartDeadLetterQueue', {
       encryption: QueueEncryption.SQS_MANAGED,

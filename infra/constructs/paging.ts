@@ -13,19 +13,23 @@ import {
   Choice,
   Condition,
   DefinitionBody,
+  Fail,
   JsonPath,
   LogLevel,
   StateMachine,
   StateMachineType,
   Succeed,
   TaskInput,
+  Timeout,
   Wait,
   WaitTime,
+  type TaskStateBase,
 } from 'aws-cdk-lib/aws-stepfunctions';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import type { TableKey } from '../table-definitions.ts';
 import { MarginGuardFunction, type MarginGuardFunction as Fn } from './lambda-function.ts';
+import { addStepRetries, stepTaskTimeout } from './step-retries.ts';
 
 export interface PagingProps {
   readonly stage: string;
@@ -78,36 +82,64 @@ export class Paging extends Construct {
       ...(props.notificationSender ? { NOTIFICATION_SENDER: props.notificationSender } : {}),
       ...(props.webhookSecretName ? { WEBHOOK_SECRET_NAME: props.webhookSecretName } : {}),
     };
+    const stepTimeout = Duration.minutes(1);
     this.steps = new MarginGuardFunction(this, 'Ladder', {
       name: 'paging',
       description: 'On-call ladder steps and the flush of held notifications',
       environment: { ...props.environment, ...this.environment },
-      timeout: Duration.minutes(1),
+      timeout: stepTimeout,
       logRetentionDays: props.logRetentionDays,
     });
 
-    const task = (name: string, action: string) =>
-      new LambdaInvoke(this, name, {
-        lambdaFunction: this.steps.fn,
-        payloadResponseOnly: true,
-        payload: TaskInput.fromObject({
-          action,
-          pageId: JsonPath.stringAt('$.pageId'),
-          // Escalation starts from the rung the previous step reported: a retried step pages nobody twice.
-          ...(action === 'escalate'
-            ? { tier: JsonPath.numberAt('$.tier'), attempt: JsonPath.numberAt('$.attempt') }
-            : {}),
+    // Every task: transient errors retried with capped, jittered backoff, PermanentError never, anything
+    // else a few times (step-retries.ts).
+    const task = (name: string, action: string, extra: Record<string, unknown> = {}) =>
+      addStepRetries(
+        new LambdaInvoke(this, name, {
+          lambdaFunction: this.steps.fn,
+          payloadResponseOnly: true,
+          payload: TaskInput.fromObject({ action, pageId: JsonPath.stringAt('$.pageId'), ...extra }),
+          retryOnServiceExceptions: false,
+          taskTimeout: Timeout.duration(stepTaskTimeout(stepTimeout)),
         }),
-        retryOnServiceExceptions: true,
-      });
+      );
+    // A ladder that fails after its retries is never silent: the failure is dead-lettered (alarmed) and
+    // told to ops (reportFailuresTo), and the execution fails (alarmed too).
+    const failed = new Fail(this, 'Paging failed', {
+      cause: 'A paging step failed after retries; ops were told',
+    });
+    const reportFailure = new LambdaInvoke(this, 'Report the paging failure', {
+      lambdaFunction: this.steps.fn,
+      payloadResponseOnly: true,
+      payload: TaskInput.fromObject({
+        action: 'failed',
+        pageId: JsonPath.stringAt('$$.Execution.Input.pageId'),
+        error: JsonPath.objectAt('$.error'),
+      }),
+      retryOnServiceExceptions: false,
+      taskTimeout: Timeout.duration(stepTaskTimeout(stepTimeout)),
+    });
+    addStepRetries(reportFailure).next(failed);
+    reportFailure.addCatch(failed, { errors: ['States.ALL'], resultPath: '$.reportError' });
+    const guarded = <T extends TaskStateBase>(t: T): T => {
+      t.addCatch(reportFailure, { errors: ['States.ALL'], resultPath: '$.error' });
+      return t;
+    };
+
     const wait = new Wait(this, 'Wait for acknowledgement', { time: WaitTime.secondsPath('$.waitSeconds') });
-    const escalate = task('Escalate unless acknowledged', 'escalate');
+    // Escalation starts from the rung the previous step reported: a retried step pages nobody twice.
+    const escalate = guarded(
+      task('Escalate unless acknowledged', 'escalate', {
+        tier: JsonPath.numberAt('$.tier'),
+        attempt: JsonPath.numberAt('$.attempt'),
+      }),
+    );
     const done = new Succeed(this, 'Acknowledged or exhausted');
     const decide = (name: string) =>
       new Choice(this, name).when(Condition.booleanEquals('$.done', true), done).otherwise(wait);
     wait.next(escalate);
     escalate.next(decide('After escalation'));
-    const start = task('Page the first tier', 'start').next(decide('After first page'));
+    const start = guarded(task('Page the first tier', 'start')).next(decide('After first page'));
     this.stateMachine = new StateMachine(this, 'StateMachine', {
       stateMachineType: StateMachineType.STANDARD,
       definitionBody: DefinitionBody.fromChainable(start),
@@ -145,6 +177,15 @@ export class Paging extends Construct {
         onFailure: new SqsDlq(props.deadLetterQueue),
       }),
     );
+  }
+
+  /**
+   * Where a ladder that failed after its retries is reported (besides the dead-letter queue): the ops
+   * topic, set once the stack's observability exists.
+   */
+  reportFailuresTo(topic: ITopic): void {
+    this.steps.fn.addEnvironment('OPS_TOPIC_ARN', topic.topicArn);
+    topic.grantPublish(this.steps.role);
   }
 
   /**

@@ -34,8 +34,23 @@ export const alertSettingsSchema = z
   .strict();
 export type AlertSettings = z.output<typeof alertSettingsSchema>;
 
-/** Step Functions execution names: ≤ 80 of [A-Za-z0-9-_], unique per (account, incident). */
-export function executionName(accountId: string, incidentId: string, hash: (s: string) => string): string {
+/**
+ * Step Functions execution names: ≤ 80 of [A-Za-z0-9-_], unique per (account, incident, attempt). The
+ * first attempt keeps the plain name; attempt n > 0 (a restart after n failed ones) ends in `-r<n>`.
+ */
+export function executionName(
+  accountId: string,
+  incidentId: string,
+  hash: (s: string) => string,
+  attempt = 0,
+): string {
   const safe = accountId.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 40);
-  return `${safe}-${hash(incidentId).slice(0, 32)}`;
+  const name = `${safe}-${hash(incidentId).slice(0, 32)}`;
+  return attempt > 0 ? `${name}-r${attempt}` : name;
 }
+
+/**
+ * The step record (Actions table, `STEP#<incident>#failed-a<n>`) the catch path writes when attempt n at
+ * an incident failed; the starter counts them to name the next attempt.
+ */
+export const failedAttemptStep = (attempt: number) => `failed-a${attempt}`;

@@ -4,7 +4,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startEscalation } from '../../functions/escalation-starter/start.ts';
+import { countFailedAttempts, startEscalation } from '../../functions/escalation-starter/start.ts';
 import { runStep, type EscalationDeps } from '../../functions/escalation/steps.ts';
 import { ActionsRepository, SettingsRepository } from '../../functions/lib/actions-repository.ts';
 import { evaluateAccount } from '../../functions/lib/evaluate-account.ts';
@@ -12,7 +12,7 @@ import { RiskRepository } from '../../functions/lib/risk-repository.ts';
 import { Tally } from '../../functions/lib/telemetry.ts';
 import { startDynamoDbLocal, type DynamoDbLocal } from '../../local/dynamodb-local.ts';
 import { BrokerSimulator } from '../../local/broker-simulator.ts';
-import { escalationDefinition, runEscalation } from '../../local/escalation-runner.ts';
+import { escalationDefinition, runEscalation, type LocalRun } from '../../local/escalation-runner.ts';
 import type { EventDetail } from '../../shared/events/schemas.ts';
 import { createTables, localClient } from '../../local/tables.ts';
 import { DEFAULT_PIPELINE_CONFIG } from '../../shared/pipeline/config.ts';
@@ -220,6 +220,189 @@ describe('escalation state machine, as synthesized, on DynamoDB Local', () => {
   });
 });
 
+/** An AWS SDK error as the client throws it once its own retries are spent. */
+const sdkError = (name: string, status: number, fault: 'client' | 'server') =>
+  Object.assign(new Error(`${name} (injected)`), {
+    name,
+    $fault: fault,
+    $metadata: { httpStatusCode: status },
+  });
+
+describe('faults inside real steps, through the synthesized definition (DynamoDB Local)', () => {
+  it('SNS failing once after the SDK’s retries: a TransientError, retried by the state machine; the alert goes out once', async () => {
+    const a = await account('-6200', '100'); // WARNING
+    const topics = notifier;
+    let failures = 1;
+    deps.notifier = {
+      notify: async (channel, message) => {
+        if (failures-- > 0) throw sdkError('InternalErrorException', 500, 'server');
+        return topics.notify(channel, message);
+      },
+    };
+    const run = await runEscalation(
+      a,
+      steps(async (p) => {
+        if (p.action === 'check') await setPrice(`XYZ${n}`, '130'); // recovers
+      }),
+    );
+    expect(run.error ?? run.status).toBe('SUCCEEDED');
+    expect(run.retries).toEqual([{ state: 'Alert', error: 'TransientError' }]);
+    expect(notifier.kinds()).toEqual(['alerts:alert', 'alerts:resolved']);
+    const audit = (await deps.actions.listAudit(a.accountId)).map((e) => e.action).reverse();
+    expect(audit).toEqual(['alert', 'resolved']);
+  });
+
+  it('DynamoDB throttled after the deleverage is published: retried; the same event (same id and order keys) again, never a new plan', async () => {
+    const a = await account('-6500', '100'); // CRITICAL
+    const actions = deps.actions;
+    let throttles = 2;
+    deps.actions = Object.assign(Object.create(actions) as ActionsRepository, {
+      markPublished: async (accountId: string, incidentId: string, step: string) => {
+        if (step === 'deleverage' && throttles-- > 0)
+          throw sdkError('ProvisionedThroughputExceededException', 400, 'client');
+        return actions.markPublished(accountId, incidentId, step);
+      },
+    });
+    const run = await runEscalation(
+      a,
+      steps(async (p) => {
+        if (p.action === 'check') await brokerFills();
+      }),
+    );
+    expect(run.error ?? run.status).toBe('SUCCEEDED');
+    expect(run.retries).toEqual([
+      { state: 'Deleverage', error: 'TransientError' },
+      { state: 'Deleverage', error: 'TransientError' },
+    ]);
+    const requests = publisher.events.filter((e) => e.detailType === 'DeleverageRequested');
+    expect(requests).toHaveLength(3); // published, then republished by each retry …
+    expect(new Set(requests.map((e) => e.detail.eventId)).size).toBe(1); // … as the same event
+    expect(notifier.kinds()).toEqual(['alerts:alert', 'alerts:deleverage', 'alerts:resolved']);
+  });
+
+  it('the liquidation’s page failing after the orders went out is retried, never skipped (and the orders not re-sent)', async () => {
+    const a = await account('-9000', '100'); // 1,000 / 2,500 = 0.4 → LIQUIDATION
+    const topics = notifier;
+    let failures = 1;
+    deps.notifier = {
+      notify: async (channel, message) => {
+        if (message.kind === 'liquidation' && failures-- > 0)
+          throw sdkError('ThrottledException', 429, 'client');
+        return topics.notify(channel, message);
+      },
+    };
+    const run = await runEscalation(a, steps());
+    expect(run.error ?? run.status).toBe('SUCCEEDED');
+    expect(run.path.slice(-2)).toEqual(['Liquidate', 'Liquidation requested']);
+    expect(run.retries).toEqual([{ state: 'Liquidate', error: 'TransientError' }]);
+    expect(publisher.events.filter((e) => e.detailType === 'LiquidationRequested')).toHaveLength(1);
+    expect(notifier.kinds().filter((k) => k.endsWith(':liquidation'))).toEqual([
+      'alerts:liquidation',
+      'pages:liquidation',
+    ]);
+    const audit = (await deps.actions.listAudit(a.accountId)).map((e) => e.action);
+    expect(audit.filter((x) => x === 'liquidate')).toHaveLength(1);
+  });
+
+  it('a PermanentError (invalid stored settings) is not retried: the catch path pages, audits and records the attempt', async () => {
+    const a = await account('-6200', '100'); // WARNING
+    await deps.settings.put('escalation', { waitSeconds: 'soon' });
+    try {
+      const run = await runEscalation({ ...a, attempt: 0 } as never, steps());
+      expect(run.status).toBe('FAILED');
+      expect(run.retries).toEqual([]);
+      expect(run.path).toEqual(['Alert', 'Page on-call about the failure', 'Escalation failed']);
+      expect(notifier.kinds()).toEqual(['alerts:failure', 'pages:failure']);
+      expect(notifier.sent[1]!.n.message).toContain('PermanentError');
+      const audit = await deps.actions.listAudit(a.accountId);
+      expect(audit.map((e) => e.action)).toEqual(['escalation-failed']);
+      expect(audit[0]!.details).toMatchObject({ attempt: 0 });
+      expect(await deps.actions.getStep(a.accountId, a.incidentId, 'failed-a0')).toMatchObject({
+        status: 'published',
+      });
+    } finally {
+      await deps.settings.put('escalation', {});
+    }
+  });
+
+  it('a failed incident is restarted by its next level change, and no step runs twice', async () => {
+    const a = await account('-6500', '100'); // CRITICAL
+    const runs = new Map<string, Promise<LocalRun>>();
+    let breakSettings = true;
+    const run = steps(async (p) => {
+      // After the deleverage, the stored settings break (a bad PUT /config): the re-check fails for good.
+      if (p.action === 'check' && breakSettings) await deps.settings.put('escalation', { waitSeconds: -1 });
+      if (p.action === 'check' && !breakSettings) await brokerFills();
+    });
+    const sfn = {
+      send: async (command: StartExecutionCommand) => {
+        const name = command.input.name!;
+        if (runs.has(name)) throw new ExecutionAlreadyExists({ message: `${name} exists`, $metadata: {} });
+        runs.set(name, runEscalation(JSON.parse(command.input.input!), run));
+        return {};
+      },
+    };
+    const state = (await deps.repo.getRiskState(a.accountId))!;
+    const levelChanged = (to: string) => ({
+      schemaVersion: '1',
+      eventId: `e-${to}`,
+      accountId: a.accountId,
+      occurredAt: new Date().toISOString(),
+      from: 'SAFE',
+      to,
+      marginRatio: state.marginRatio,
+      equity: '3500',
+      maintenanceRequirement: '2500',
+      excessLiquidity: '1000',
+      callMove: null,
+      zeroEquityMove: null,
+      incidentId: a.incidentId,
+      staleInstruments: [],
+    });
+    const failedAttempts = (accountId: string, incidentId: string) =>
+      countFailedAttempts((x, y, step) => deps.actions.getStep(x, y, step), accountId, incidentId);
+    const start = (to: string) =>
+      startEscalation(levelChanged(to), sfn as never, 'local', { failedAttempts });
+
+    try {
+      const first = await start('CRITICAL');
+      expect(first).toMatchObject({ started: true });
+      const failed = await runs.get(first.name!)!;
+      expect(failed.status).toBe('FAILED');
+      expect(failed.path.slice(-3)).toEqual([
+        'Re-check after deleverage',
+        'Page on-call about the failure',
+        'Escalation failed',
+      ]);
+      // The settings are fixed; the next level change of the incident starts attempt 1.
+      breakSettings = false;
+      await deps.settings.put('escalation', {});
+      const restart = await start('LIQUIDATION');
+      expect(restart).toMatchObject({ started: true, name: `${first.name}-r1` });
+      const second = await runs.get(restart.name!)!;
+      expect(second.error ?? second.status).toBe('SUCCEEDED');
+      expect(second.path.slice(0, 3)).toEqual(['Alert', 'After first look', 'Deleverage']);
+      expect(await start('CRITICAL')).toMatchObject({
+        started: false,
+        reason: 'already escalating this incident',
+      });
+    } finally {
+      await deps.settings.put('escalation', {});
+    }
+    // Each thing once across both attempts: one plan, one alert, one deleverage notice, one failure page.
+    expect(publisher.events.filter((e) => e.detailType === 'DeleverageRequested')).toHaveLength(1);
+    expect(notifier.kinds()).toEqual([
+      'alerts:alert',
+      'alerts:deleverage',
+      'alerts:failure',
+      'pages:failure',
+      'alerts:resolved',
+    ]);
+    const audit = (await deps.actions.listAudit(a.accountId)).map((e) => e.action).reverse();
+    expect(audit).toEqual(['alert', 'deleverage', 'escalation-failed', 'resolved']);
+  });
+});
+
 describe('escalation start', () => {
   const sfn = mockClient(SFNClient);
   const detail = (to: string, incidentId: string | null = 'A1:risk:2026-01-01T00:00:00.000Z') => ({
@@ -258,6 +441,7 @@ describe('escalation start', () => {
     expect(JSON.parse(input.input!)).toEqual({
       accountId: 'A1',
       incidentId: 'A1:risk:2026-01-01T00:00:00.000Z',
+      attempt: 0,
     });
   });
 

@@ -13,7 +13,7 @@ let telemetry: Tally;
 let sleeps: number;
 const silent = { info: () => {}, warn: () => {}, error: () => {} };
 
-const handler = () =>
+const handler = (failedAttempts?: StarterDeps['failedAttempts']) =>
   makeStarterHandler((): StarterDeps => ({
     sfn: new SFNClient({}),
     stateMachineArn: 'arn:sm',
@@ -21,6 +21,7 @@ const handler = () =>
     telemetry,
     log: silent,
     start: { sleep: async () => void sleeps++, random: () => 0.5 },
+    failedAttempts,
   }));
 
 const started = () => sfn.commandCalls(StartExecutionCommand).map((c) => c.args[0].input.name!);
@@ -91,5 +92,22 @@ describe('escalation starter (SQS batch)', () => {
     expect(out.batchItemFailures).toEqual([{ itemIdentifier: 'm3' }]);
     expect(started()).toHaveLength(1);
     expect(telemetry.counts.get('EscalationsStarted')).toBeUndefined();
+  });
+
+  it('an incident whose attempts failed is started as its next attempt; a failed read returns the message', async () => {
+    sfn.on(StartExecutionCommand).resolves({ executionArn: 'arn:exec' });
+    const out = await handler(async (accountId) => {
+      if (accountId === 'A3') throw new Error('Actions table unavailable');
+      return accountId === 'A2' ? 1 : 0;
+    })({
+      Records: [
+        startRecord('m1', riskDetail('A1')),
+        startRecord('m2', riskDetail('A2')),
+        startRecord('m3', riskDetail('A3')),
+      ],
+    });
+    expect(out.batchItemFailures).toEqual([{ itemIdentifier: 'm3' }]);
+    expect(started().map((n) => n.replace(/[0-9a-f]{32}/, 'H'))).toEqual(['A1-H', 'A2-H-r1']);
+    expect(telemetry.counts.get('EscalationsRestarted')).toBe(1);
   });
 });

@@ -10,6 +10,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { ESCALATION_START_LIMITS } from '../../../functions/escalation-starter/limits.ts';
 import {
   backoffDelay,
+  countFailedAttempts,
   isRetryableStartError,
   startEscalation,
 } from '../../../functions/escalation-starter/start.ts';
@@ -39,7 +40,11 @@ describe('startEscalation', () => {
     const calls = sfn.commandCalls(StartExecutionCommand);
     expect(calls).toHaveLength(3);
     expect(new Set(calls.map((c) => c.args[0].input.name))).toEqual(new Set([result.name]));
-    expect(JSON.parse(calls[0]!.args[0].input.input!)).toEqual({ accountId: 'A1', incidentId: 'A1:risk:1' });
+    expect(JSON.parse(calls[0]!.args[0].input.input!)).toEqual({
+      accountId: 'A1',
+      incidentId: 'A1:risk:1',
+      attempt: 0,
+    });
   });
 
   it('throttled past the bound: throws after maxAttempts calls, so the message returns to its queue', async () => {
@@ -111,5 +116,56 @@ describe('startEscalation', () => {
     expect(isRetryableStartError(null)).toBe(false);
     expect(backoffDelay(10, 100, 1_600, () => 0.999)).toBe(1_598);
     expect(backoffDelay(1, 100, 1_600, () => 0)).toBe(0);
+  });
+
+  it('after failed attempts at the incident, starts the next attempt under its own name, up to maxRestarts', async () => {
+    sfn.on(StartExecutionCommand).resolves({ executionArn: 'arn:exec' });
+    const first = await startEscalation(riskDetail(), new SFNClient({}), 'arn:sm', {
+      ...options(),
+      failedAttempts: async () => 0,
+    });
+    const restart = await startEscalation(riskDetail(), new SFNClient({}), 'arn:sm', {
+      ...options(),
+      failedAttempts: async (accountId, incidentId) =>
+        accountId === 'A1' && incidentId === 'A1:risk:1' ? 2 : 0,
+    });
+    expect(first.name).toMatch(/^A1-[0-9a-f]{32}$/);
+    expect(restart).toMatchObject({ started: true, name: `${first.name}-r2` });
+    expect(restart.reason).toContain('restarted after 2 failed attempt(s)');
+    const inputs = sfn.commandCalls(StartExecutionCommand).map((c) => JSON.parse(c.args[0].input.input!));
+    expect(inputs.map((i) => i.attempt)).toEqual([0, 2]);
+    // Past the bound: no start, left to people (each failure was paged).
+    const { maxRestarts } = ESCALATION_START_LIMITS;
+    expect(
+      await startEscalation(riskDetail(), new SFNClient({}), 'arn:sm', {
+        ...options(),
+        failedAttempts: async () => maxRestarts + 1,
+      }),
+    ).toMatchObject({ started: false, name: null, attempts: 0 });
+    expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(2);
+    // A failed read of the attempts throws: the message is retried, never started under a wrong name.
+    await expect(
+      startEscalation(riskDetail(), new SFNClient({}), 'arn:sm', {
+        ...options(),
+        failedAttempts: async () => {
+          throw new Error('table unavailable');
+        },
+      }),
+    ).rejects.toThrow('table unavailable');
+    expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(2);
+  });
+
+  it('counts the failed-attempt records in a row, reading at most maxRestarts + 1', async () => {
+    const stored = new Set(['A1|I|failed-a0', 'A1|I|failed-a1', 'A1|I|failed-a3']);
+    const reads: string[] = [];
+    const getStep = async (a: string, i: string, step: string) => {
+      reads.push(step);
+      return stored.has(`${a}|${i}|${step}`) ? { step } : null;
+    };
+    expect(await countFailedAttempts(getStep, 'A1', 'I')).toBe(2);
+    expect(reads).toEqual(['failed-a0', 'failed-a1', 'failed-a2']);
+    expect(await countFailedAttempts(getStep, 'A1', 'other')).toBe(0);
+    const all = async () => ({});
+    expect(await countFailedAttempts(all, 'A1', 'I')).toBe(ESCALATION_START_LIMITS.maxRestarts + 1);
   });
 });
