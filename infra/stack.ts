@@ -1,5 +1,6 @@
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { Rule } from 'aws-cdk-lib/aws-events';
 import { Construct } from 'constructs';
 import type { DeployConfig } from './config.ts';
 import { Alerts } from './constructs/alerts.ts';
@@ -102,6 +103,7 @@ export class MarginGuardStack extends Stack {
       bus: this.events.bus,
       environment,
       deadLetterQueue: this.evaluation.deadLetterQueue,
+      targetDeadLetterQueue: this.events.targetDeadLetterQueue,
       paging: this.paging,
       logRetentionDays: config.logRetentionDays,
     });
@@ -122,6 +124,7 @@ export class MarginGuardStack extends Stack {
       bus: this.events.bus,
       environment,
       deadLetterQueue: this.evaluation.deadLetterQueue,
+      targetDeadLetterQueue: this.events.targetDeadLetterQueue,
       logRetentionDays: config.logRetentionDays,
       viewerRoleName: this.consoleAuth.viewerRole.roleName,
       operatorRoleName: this.consoleAuth.operatorRole.roleName,
@@ -147,6 +150,7 @@ export class MarginGuardStack extends Stack {
       description: 'Add people here, in the viewer or operator group',
     });
     const fns = this.evaluation.functions;
+    const forwarder = this.alerts.forwarder ? [this.alerts.forwarder] : [];
     this.observability = new Observability(this, 'Observability', {
       stage: config.stage,
       key: this.storage.key,
@@ -167,12 +171,26 @@ export class MarginGuardStack extends Stack {
         this.evaluation.workDeadLetterQueue,
         this.evaluation.coalescedDeadLetterQueue,
         this.escalation.startDeadLetterQueue,
+        this.events.targetDeadLetterQueue,
       ],
       workQueue: this.evaluation.workQueue,
       coalescedQueue: this.evaluation.coalescedQueue,
-      stateMachine: this.escalation.stateMachine,
+      stateMachines: [this.escalation.stateMachine, this.paging.stateMachine],
+      // Every rule's deliveries, and every asynchronously invoked function's dropped events.
+      rules: this.node.findAll().filter((c): c is Rule => c instanceof Rule),
+      asyncFunctions: [
+        this.brokerFeedback.handler,
+        this.live.broadcaster,
+        this.paging.steps,
+        this.api.summary,
+        fns.watch,
+        fns.sweep,
+        ...forwarder,
+      ],
+      destinationFunctions: [this.brokerFeedback.handler, this.live.broadcaster, ...forwarder],
     });
     this.escalation.alarmOnLateStarts(new SnsAction(this.observability.opsTopic));
+    this.paging.reportFailuresTo(this.observability.opsTopic);
     applyNagSuppressions(this);
   }
 }

@@ -2,6 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule, type IEventBus } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { BROKER_EVENT_SCHEMAS, BROKER_EVENT_SOURCE } from '../../shared/events/broker-feedback.ts';
@@ -14,6 +15,11 @@ export interface BrokerFeedbackProps {
   readonly bus: IEventBus;
   readonly environment: Record<string, string>;
   readonly deadLetterQueue: IQueue;
+  /**
+   * Broker events the bus could not hand to the handler, or that still failed after Lambda's retries
+   * (SQS-managed encryption: EventBridge must be able to write it).
+   */
+  readonly targetDeadLetterQueue: IQueue;
   readonly paging: Paging;
   readonly logRetentionDays: number;
 }
@@ -44,6 +50,12 @@ export class BrokerFeedback extends Construct {
     props.tables.riskState.grantReadData(this.handler.role);
     props.tables.prices.grantReadData(this.handler.role);
     props.bus.grantPutEventsTo(this.handler.role);
+    // EventBridge invokes asynchronously: an event that keeps failing in the handler (Lambda's own two
+    // retries) lands in the dead-letter queue too, never dropped.
+    this.handler.fn.configureAsyncInvoke({
+      retryAttempts: 2,
+      onFailure: new SqsDestination(props.targetDeadLetterQueue),
+    });
     new Rule(this, 'FromBroker', {
       description: 'The broker’s order events to the feedback handler',
       eventBus: props.bus,
@@ -52,7 +64,7 @@ export class BrokerFeedback extends Construct {
         new LambdaFunction(this.handler.fn, {
           retryAttempts: 8,
           maxEventAge: Duration.hours(2),
-          deadLetterQueue: props.deadLetterQueue,
+          deadLetterQueue: props.targetDeadLetterQueue,
         }),
       ],
     });

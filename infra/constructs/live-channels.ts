@@ -5,6 +5,7 @@ import { WebSocketLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integra
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule, type IEventBus } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { StartingPosition } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -20,6 +21,11 @@ export interface LiveChannelsProps {
   readonly bus: IEventBus;
   readonly environment: Record<string, string>;
   readonly deadLetterQueue: IQueue;
+  /**
+   * Bus events the bus could not hand to the broadcaster, or that still failed after Lambda's retries
+   * (SQS-managed encryption: EventBridge must be able to write it).
+   */
+  readonly targetDeadLetterQueue: IQueue;
   readonly logRetentionDays: number;
   /** Names of the console's IAM roles: a connection's console role comes from the caller's role. */
   readonly viewerRoleName: string;
@@ -36,6 +42,8 @@ export class LiveChannels extends Construct {
   readonly stage: WebSocketStage;
   readonly connectArn: string;
   readonly functions: MarginGuardFunction[];
+  /** The bus's asynchronous target (its dropped events are alarmed). */
+  readonly broadcaster: MarginGuardFunction;
 
   constructor(scope: Construct, id: string, props: LiveChannelsProps) {
     super(scope, id);
@@ -89,18 +97,24 @@ export class LiveChannels extends Construct {
       resourceName: `${props.stage}/$connect`,
     });
 
-    const broadcaster = new MarginGuardFunction(this, 'Broadcaster', {
+    const broadcaster = (this.broadcaster = new MarginGuardFunction(this, 'Broadcaster', {
       name: 'broadcaster',
       description: 'Sends bus events, margin updates and audit entries to subscribed console connections',
       environment: { ...props.environment, WEBSOCKET_CALLBACK_URL: this.stage.callbackUrl },
       timeout: Duration.seconds(30),
       memorySize: 512,
       logRetentionDays: props.logRetentionDays,
-    });
+    }));
     this.functions = [connections, broadcaster];
     tables.connections.grantReadWriteData(broadcaster.role);
     this.stage.grantManagementApiAccess(broadcaster.role);
     props.deadLetterQueue.grantSendMessages(broadcaster.role);
+    // A console message is worth little after five minutes; one that kept failing is kept, not dropped.
+    broadcaster.fn.configureAsyncInvoke({
+      retryAttempts: 2,
+      maxEventAge: Duration.minutes(5),
+      onFailure: new SqsDestination(props.targetDeadLetterQueue),
+    });
     new Rule(this, 'BusToConsole', {
       description: 'Every Margin Guard event to the console broadcaster',
       eventBus: props.bus,
@@ -109,7 +123,7 @@ export class LiveChannels extends Construct {
         new LambdaFunction(broadcaster.fn, {
           retryAttempts: 2,
           maxEventAge: Duration.minutes(5),
-          deadLetterQueue: props.deadLetterQueue,
+          deadLetterQueue: props.targetDeadLetterQueue,
         }),
       ],
     });

@@ -10,6 +10,7 @@ import {
   type IMetric,
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { CfnRule, type Rule } from 'aws-cdk-lib/aws-events';
 import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { Topic } from 'aws-cdk-lib/aws-sns';
@@ -32,8 +33,34 @@ export interface ObservabilityProps {
    * @default - no coalescing queue, no alarm
    */
   readonly coalescedQueue?: Queue;
-  readonly stateMachine: StateMachine;
+  /** Each alarmed when an execution fails, times out or is throttled (the escalation, the paging ladder). */
+  readonly stateMachines: readonly StateMachine[];
+  /**
+   * EventBridge rules: alarmed when an invocation fails for good (`FailedInvocations`) and when a failed
+   * one could not even be dead-lettered (`InvocationsFailedToBeSentToDlq`).
+   * @default - none
+   */
+  readonly rules?: readonly Rule[];
+  /**
+   * Functions invoked asynchronously (rule and schedule targets): alarmed when Lambda drops an event
+   * after its retries (`AsyncEventsDropped`; those with an on-failure destination were sent there first).
+   * @default - none
+   */
+  readonly asyncFunctions?: readonly MarginGuardFunction[];
+  /**
+   * Functions with an on-failure destination: alarmed when Lambda cannot deliver to it
+   * (`DestinationDeliveryFailures`: the event is lost).
+   * @default - none
+   */
+  readonly destinationFunctions?: readonly MarginGuardFunction[];
 }
+
+/** What each state machine's failure means for people, for its alarms. */
+const WORKFLOW_MEANING: Record<string, string> = {
+  Escalation:
+    'on-call was paged by its catch path; check the account by hand (its next level change restarts the escalation)',
+  Paging: 'ops were told by its catch path; page the people on the ladder by hand',
+};
 
 /** Alarms on what means data is not being watched (DLQ depth, stream lag, errors, throttles) and a dashboard. */
 export class Observability extends Construct {
@@ -94,12 +121,67 @@ export class Observability extends Construct {
         `${f.node.id} is more than a minute behind its stream: accounts are evaluated late.`,
       );
     }
-    alarm(
-      'EscalationFailures',
-      props.stateMachine.metricFailed({ period }),
-      1,
-      'An escalation execution failed: on-call was paged; check the account by hand.',
-    );
+    for (const sm of props.stateMachines) {
+      const name = sm.node.scope!.node.id;
+      const meaning = WORKFLOW_MEANING[name] ?? 'check its executions';
+      alarm(
+        `${name}ExecutionsFailed`,
+        sm.metricFailed({ period }),
+        1,
+        `A ${name} execution failed: ${meaning}.`,
+      );
+      alarm(
+        `${name}ExecutionsTimedOut`,
+        sm.metricTimedOut({ period }),
+        1,
+        `A ${name} execution timed out: ${meaning}.`,
+      );
+      alarm(
+        `${name}ExecutionsThrottled`,
+        sm.metricThrottled({ period }),
+        1,
+        `${name} executions were throttled (state transitions or starts): steps run late.`,
+      );
+    }
+    for (const rule of props.rules ?? []) {
+      const id = `${rule.node.scope!.node.id}${rule.node.id}`;
+      // Rules on a custom bus report with the bus's name too; a default-bus rule (a schedule) without.
+      const busName = (rule.node.defaultChild as CfnRule).eventBusName;
+      const events = (metricName: string) =>
+        new Metric({
+          namespace: 'AWS/Events',
+          metricName,
+          dimensionsMap: { ...(busName ? { EventBusName: busName } : {}), RuleName: rule.ruleName },
+          statistic: 'Sum',
+          period,
+        });
+      alarm(
+        `${id}FailedInvocations`,
+        events('FailedInvocations'),
+        1,
+        `EventBridge could not deliver events of rule ${id} to its target after its retries (see its dead-letter queue).`,
+      );
+      alarm(
+        `${id}DlqSendFailures`,
+        events('InvocationsFailedToBeSentToDlq'),
+        1,
+        `EventBridge could not dead-letter events of rule ${id} either: they are lost. Check the DLQ's policy and encryption.`,
+      );
+    }
+    for (const f of props.asyncFunctions ?? [])
+      alarm(
+        `${f.node.id}AsyncEventsDropped`,
+        f.fn.metric('AsyncEventsDropped', { period, statistic: 'Sum' }),
+        1,
+        `${f.node.id} gave up on asynchronous events after Lambda's retries (dead-lettered where it has a destination).`,
+      );
+    for (const f of props.destinationFunctions ?? [])
+      alarm(
+        `${f.node.id}DestinationDeliveryFailures`,
+        f.fn.metric('DestinationDeliveryFailures', { period, statistic: 'Sum' }),
+        1,
+        `${f.node.id} could not send failed events to its on-failure destination: they are lost.`,
+      );
     for (const f of props.functions) {
       alarm(`${f.node.id}Errors`, f.fn.metricErrors({ period }), 1, `${f.node.id} failed invocations.`);
       alarm(`${f.node.id}Throttles`, f.fn.metricThrottles({ period }), 1, `${f.node.id} was throttled.`);

@@ -189,10 +189,15 @@ describe('evaluation', () => {
   it('queues are KMS-encrypted (SQS-managed where EventBridge writes); the work queue redrives to its own DLQ', () => {
     const entries = Object.entries(dev.template.findResources('AWS::SQS::Queue'));
     const queues = entries.map(([, q]) => q.Properties);
-    // stream DLQ, work queue and its DLQ, coalescing queue and its DLQ, escalation start queue and its DLQ
-    expect(queues).toHaveLength(7);
+    // stream DLQ, work queue and its DLQ, coalescing queue and its DLQ, escalation start queue and its DLQ,
+    // the bus targets' DLQ
+    expect(queues).toHaveLength(8);
     for (const [id, { Properties: q }] of entries)
-      if (id.startsWith('EscalationEscalationStartQueue') || id.startsWith('EscalationStartDeadLetterQueue'))
+      if (
+        id.startsWith('EscalationEscalationStartQueue') ||
+        id.startsWith('EscalationStartDeadLetterQueue') ||
+        id.startsWith('EventsTargetDeadLetterQueue')
+      )
         expect(q.SqsManagedSseEnabled).toBe(true);
       else expect(q.KmsMasterKeyId).toBeDefined();
     expect(queues.some((q) => q.RedrivePolicy?.maxReceiveCount === 5)).toBe(true);
@@ -310,13 +315,14 @@ describe('events and observability', () => {
       (a) => a.Properties,
     );
     const names = alarms.map((a) => a.MetricName);
-    expect(names.filter((n) => n === 'ApproximateNumberOfMessagesVisible')).toHaveLength(4);
+    expect(names.filter((n) => n === 'ApproximateNumberOfMessagesVisible')).toHaveLength(5);
     // the work queue, the coalescing queue, the escalation start queue
     expect(names.filter((n) => n === 'ApproximateAgeOfOldestMessage')).toHaveLength(3);
     expect(names.filter((n) => n === 'IteratorAge')).toHaveLength(2);
     expect(names.filter((n) => n === 'Errors')).toHaveLength(13);
     expect(names.filter((n) => n === 'Throttles')).toHaveLength(13);
-    expect(names.filter((n) => n === 'ExecutionsFailed')).toHaveLength(1);
+    // the escalation and the paging workflows (more in test/infra/reliability.test.ts)
+    expect(names.filter((n) => n === 'ExecutionsFailed')).toHaveLength(2);
     for (const a of alarms) expect(a.AlarmActions).toHaveLength(1);
     dev.template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
     dev.template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
