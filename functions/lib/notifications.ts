@@ -1,5 +1,4 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SecretsManagerClient, GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SNSClient } from '@aws-sdk/client-sns';
@@ -16,19 +15,19 @@ import { SnsNotifier } from './notifier.ts';
 import { readPolicy } from './policy-setting.ts';
 import { NotifyStore } from './notify-store.ts';
 import { SqsDeadLetter } from './queues.ts';
+import { awsSecrets, type Secrets } from './secrets.ts';
 import { logger } from './runtime.ts';
 
-const secrets = new Map<string, Promise<string>>();
-/** A secret's string, read once per container (credentials never sit in environment variables). */
+let secrets: Secrets | undefined;
+/** The container's secret reader (functions/lib/secrets.ts: cached for minutes, failures never cached). */
+export const lambdaSecrets = (): Secrets => (secrets ??= awsSecrets());
+
+/**
+ * A secret's string (credentials never sit in environment variables): kept for SECRET_MAX_AGE_SECONDS
+ * once read; a failed read (throttled, unreachable) is retried with backoff and never cached.
+ */
 export function secret(name: string): Promise<string> {
-  let value = secrets.get(name);
-  if (!value) {
-    value = new SecretsManagerClient({})
-      .send(new GetSecretValueCommand({ SecretId: name }))
-      .then((s) => s.SecretString ?? Promise.reject(new Error(`secret ${name} has no string`)));
-    secrets.set(name, value);
-  }
-  return value;
+  return lambdaSecrets().get(name);
 }
 
 const unconfigured = (what: string): ChannelSender => ({

@@ -1,18 +1,16 @@
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { SNSEvent } from 'aws-lambda';
 import { requireEnv } from '../lib/env.ts';
+import { awsSecrets, type Secrets } from '../lib/secrets.ts';
 import { forward } from './forward.ts';
 
-let url: Promise<string> | undefined;
-/** The webhook URL is a credential: read from Secrets Manager once per container. */
-function webhookUrl(): Promise<string> {
-  url ??= new SecretsManagerClient({})
-    .send(new GetSecretValueCommand({ SecretId: requireEnv('WEBHOOK_SECRET_NAME') }))
-    .then((s) => {
-      if (!s.SecretString?.startsWith('https://'))
-        throw new Error('the webhook secret must hold an https:// URL');
-      return s.SecretString;
-    });
+let secrets: Secrets | undefined;
+/**
+ * The webhook URL is a credential, read from Secrets Manager (kept for minutes; a failed read is retried
+ * with backoff and never cached, so one throttled call does not break the forwarder until it is recycled).
+ */
+export async function webhookUrl(): Promise<string> {
+  const url = await (secrets ??= awsSecrets()).get(requireEnv('WEBHOOK_SECRET_NAME'));
+  if (!url.startsWith('https://')) throw new Error('the webhook secret must hold an https:// URL');
   return url;
 }
 
