@@ -58,6 +58,16 @@ export interface EvaluateOptions {
   deferRecheck?: (summary: BandSummary) => void;
   /** Read prices past any cache from the start (evaluating again after a failed re-check). */
   fresh?: boolean;
+  /**
+   * Hand the band write to the caller instead of doing it here (with `deferRecheck`): a batch writes every
+   * account's state and publishes every level change first, then writes the bands (evaluate-batch.ts), so
+   * a crash's level changes are not queued behind its band rewrites. The write, when run, retries a lost
+   * race by evaluating again. Safe for the same reason as the re-check: the bands are checked against
+   * prices read after they are written, however late that is.
+   */
+  deferBandWrite?: (write: () => Promise<void>) => void;
+  /** Index items a lost race put ahead of its summary (internal: the retry of a deferred write). */
+  orphans?: readonly BandItemKey[];
 }
 
 const MAX_CONFLICTS = 5;
@@ -78,7 +88,7 @@ export async function evaluateAccount(
 ): Promise<Outcome> {
   const { store, telemetry } = deps;
   let wrote = false;
-  let orphans: readonly BandItemKey[] = [];
+  let orphans: readonly BandItemKey[] = options.orphans ?? [];
   let fresh = options.fresh ?? false;
   let firstSummary: Promise<Awaited<ReturnType<BandStore['getBandSummary']>>> | undefined;
   if (options.ticks && Object.keys(options.ticks).length > 0) {
@@ -160,6 +170,23 @@ export async function evaluateAccount(
       plan.summary.seen = Object.fromEntries(
         [...prices].map(([instrument, item]) => [instrument, item.priceTime] as const).sort(),
       );
+      if (options.deferBandWrite && options.deferRecheck) {
+        const { deferBandWrite: _, orphans: __, ...retry } = options;
+        const pending = orphans;
+        options.deferBandWrite(async () => {
+          try {
+            await deps.bands.writeBands(plan, pending);
+          } catch (e) {
+            if (!(e instanceof BandConflict)) throw e;
+            telemetry.count('BandConflicts');
+            await evaluateAccount(accountId, deps, { ...retry, orphans: [...pending, ...e.written] });
+            return;
+          }
+          telemetry.count('BandWrites');
+          if (plan.summary.always === null) retry.deferRecheck!(plan.summary);
+        });
+        return wrote ? 'written' : 'unchanged';
+      }
       try {
         await deps.bands.writeBands(plan, orphans);
       } catch (e) {

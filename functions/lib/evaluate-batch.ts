@@ -10,8 +10,10 @@ export interface BatchResult {
 }
 
 /**
- * Evaluates a batch of accounts with one re-check for all of them: each evaluation writes its bands,
- * then the prices of every instrument whose bands were written are read once, strongly consistently and
+ * Evaluates a batch of accounts with one re-check for all of them. Every account's state is written and
+ * its events published first; then every account's bands are written (a crash's level changes go out
+ * before its band rewrites, which are what a crash queues on); then the prices of every instrument whose
+ * bands were written are read once, strongly consistently and
  * past any cache; an account with a price outside its new band is evaluated again (with its own re-check).
  * The guarantee is the single evaluation's (docs/guard-bands.md): every band was written before that read,
  * so a tick that raced any of them is seen there. A crash wave reads a hot instrument's price item twice
@@ -24,15 +26,24 @@ export async function evaluateBatch(
 ): Promise<BatchResult> {
   const outcomes = new Map<string, Outcome>();
   const written: BandSummary[] = [];
+  const bandWrites: { id: string; write: () => Promise<void> }[] = [];
+  // States and events first, for every account; then the band writes.
   const failures = await forEachLimit(accountIds, options.concurrency, async (id) => {
     outcomes.set(
       id,
       await evaluateAccount(id, deps, {
         ...(options.ticks ? { ticks: options.ticks } : {}),
         deferRecheck: (summary) => written.push(summary),
+        deferBandWrite: (write) => bandWrites.push({ id, write }),
       }),
     );
   });
+  failures.push(
+    ...(await forEachLimit(bandWrites, options.concurrency, ({ write }) => write())).map((f) => ({
+      item: f.item.id,
+      error: f.error,
+    })),
+  );
   if (written.length === 0) return { outcomes, failures };
   const instruments = [...new Set(written.flatMap((s) => Object.keys(s.rows)))].sort();
   const items = await deps.store.getPrices(instruments, { fresh: true });

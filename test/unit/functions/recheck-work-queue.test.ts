@@ -61,3 +61,51 @@ describe('work-queue evaluation: the re-check after a band write', () => {
     expect(changed.map((e) => (e.detail as { to: string }).to)).toEqual(['LIQUIDATION']);
   });
 });
+
+describe('work-queue evaluation: a batch publishes before it re-bands', () => {
+  it('every level change of a message is published before any of its band writes (a crash queues on band writes)', async () => {
+    // Four Reg T accounts, 100 SPY each at 400, borrowing 24,000: equity 16,000, maintenance 10,000,
+    // ratio 1.6 (WARNING). SPY falls to 380: equity 14,000, maintenance 9,500, ratio 1.47 (CRITICAL).
+    const store = new MemoryStore();
+    const bands = new MemoryBands();
+    const order: string[] = [];
+    const ids = ['B1', 'B2', 'B3', 'B4'];
+    for (const id of ids) {
+      store.accounts.set(id, { accountId: id, model: 'reg-t', cash: '-24000' } as never);
+      store.positions.set(id, [
+        { accountId: id, instrument: 'SPY', quantity: '100', avgCost: '400' },
+      ] as never);
+    }
+    store.prices.set('SPY', { instrument: 'SPY', price: '400', priceTime: '2026-01-05T14:30:00.000Z' });
+    let now = new Date('2026-01-05T14:30:01.000Z');
+    const deps: HandlerDeps = {
+      ...memoryHandlerDeps(store, { sweepSegments: 1, concurrency: 2 }, bands),
+      publisher: {
+        publish: async (events) => {
+          for (const e of events)
+            if (e.detailType === 'RiskLevelChanged') order.push(`level:${e.detail.accountId}`);
+        },
+      },
+      now: () => now,
+    };
+    for (const id of ids) await evaluateAccount(id, deps);
+    now = new Date('2026-01-05T14:30:03.000Z');
+    store.prices.set('SPY', { instrument: 'SPY', price: '380', priceTime: '2026-01-05T14:30:02.000Z' });
+    order.length = 0;
+    const write = bands.writeBands.bind(bands);
+    bands.writeBands = async (plan, orphans) => {
+      order.push(`bands:${plan.accountId}`);
+      return write(plan, orphans);
+    };
+    const out = await makeWorkQueueHandler(() => deps)({
+      Records: [
+        { messageId: 'm', body: JSON.stringify({ kind: 'accounts', accountIds: ids, reason: 'prices:SPY' }) },
+      ],
+    } as never);
+    expect(out.batchItemFailures).toEqual([]);
+    expect(order.filter((o) => o.startsWith('level:')).sort()).toEqual(ids.map((id) => `level:${id}`));
+    const firstBand = order.findIndex((o) => o.startsWith('bands:'));
+    expect(firstBand).toBe(ids.length); // all four level changes, then the band writes
+    for (const id of ids) expect((await bands.getBandSummary(id))!.rows.SPY!.high).not.toBeNull();
+  });
+});

@@ -188,8 +188,8 @@ describe('price-stream handler', () => {
     expect(evaluated).toEqual([]);
   });
 
-  it('sends a wide fan-out to the work queue in batches of 25', async () => {
-    const many = Array.from({ length: 60 }, (_, i) => `A${i}`);
+  it('sends a wide fan-out to the work queue in batches of 100', async () => {
+    const many = Array.from({ length: 240 }, (_, i) => `A${i}`);
     const { d, evaluated } = deps({ SPY: many });
     await makePriceStreamHandler(() => d)({ Records: [tick('1', '400', '2026-01-01T00:00:01Z')] });
     expect(evaluated).toEqual([]);
@@ -197,7 +197,7 @@ describe('price-stream handler', () => {
       (d.workQueue as CapturedWorkQueue).messages.map((m) =>
         m.kind === 'accounts' ? m.accountIds.length : 0,
       ),
-    ).toEqual([25, 25, 10]);
+    ).toEqual([100, 100, 40]);
   });
 });
 
