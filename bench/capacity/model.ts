@@ -16,7 +16,7 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import { makePriceStreamHandler } from '../../functions/price-stream/handler.ts';
 import { makeWorkQueueHandler } from '../../functions/work-queue/handler.ts';
 import type { HandlerDeps } from '../../functions/lib/runtime.ts';
-import type { WorkMessage } from '../../functions/lib/queues.ts';
+import { ACCOUNTS_PER_MESSAGE, type WorkMessage } from '../../functions/lib/queues.ts';
 import { ESCALATION_START_LIMITS } from '../../functions/escalation-starter/limits.ts';
 import { Tally } from '../../functions/lib/telemetry.ts';
 import { Decimal } from '../../shared/decimal.ts';
@@ -391,14 +391,20 @@ function report(
   const bindings = schedule(d, o, extra.cpuMs);
   const [first, second] = bindings;
   const drainS = extra.lagS + (first?.seconds ?? 0);
+  // A message writes its accounts' states and publishes their events before it writes any band
+  // (evaluate-batch.ts). When every message of the wave is in flight at once, the level changes wait only
+  // for what the state phase uses; otherwise a message waits for a slot another frees after its bands.
+  const messages = Math.ceil(d.evaluations / ACCOUNTS_PER_MESSAGE);
+  const statePhase = bindings.filter((b) => !/Bands\S*( table)? writes/.test(b.resource))[0]?.seconds ?? 0;
+  const levelS = messages <= o.workConcurrency ? extra.lagS + statePhase : drainS;
   return {
     name,
     evaluations: Math.round(d.evaluations),
     stateWrites: Math.round(d.stateWrites),
     levelChanges: Math.round(d.levelChanges),
     escalationStarts: Math.round(d.escalationStarts),
-    lastRiskLevelChangedS: round(drainS),
-    lastEscalationStartedS: round(drainS + escalationSeconds(d.escalationStarts)),
+    lastRiskLevelChangedS: round(levelS),
+    lastEscalationStartedS: round(levelS + escalationSeconds(d.escalationStarts)),
     droppedEscalations: 0,
     lastBandRowS: round(drainS),
     rebandedS: round(drainS),
