@@ -5,7 +5,8 @@ import { ActionsRepository, SettingsRepository } from '../lib/actions-repository
 import { readEnv, requireEnv } from '../lib/env.ts';
 import { lambdaDeps, logger } from '../lib/runtime.ts';
 import { acknowledgePage } from '../lib/dispatcher.ts';
-import { awsDispatcher, secret } from '../lib/notifications.ts';
+import { awsDispatcher, lambdaSecrets } from '../lib/notifications.ts';
+import { ackKeyring } from '../lib/secrets.ts';
 import { NotifyStore } from '../lib/notify-store.ts';
 import { OverviewRepository } from '../lib/overview-repository.ts';
 import { readPolicy } from '../lib/policy-setting.ts';
@@ -13,13 +14,16 @@ import { readSummary } from '../lib/summary-store.ts';
 import type { ApiDeps } from './routes.ts';
 import { route } from './router.ts';
 
+let ackKeys: ReturnType<typeof ackKeyring> | undefined;
+
 export function apiDeps(
   client: DynamoDBClient,
   tables: ReturnType<typeof readEnv>['tables'],
   base: Pick<ApiDeps, 'repo' | 'bands' | 'publisher' | 'stage'>,
   now: () => Date = () => new Date(),
-  notify: { ackSecret: () => Promise<string>; policyFallback?: unknown } = {
-    ackSecret: () => secret(requireEnv('ACK_SECRET_NAME')),
+  notify: Pick<ApiDeps['pages'], 'ackSecret'> & { policyFallback?: unknown } = {
+    // The current and the previous signing key: a rotated secret keeps the links already sent valid.
+    ackSecret: (token) => (ackKeys ??= ackKeyring(lambdaSecrets(), requireEnv('ACK_SECRET_NAME')))(token),
     policyFallback: process.env.NOTIFICATION_POLICY ? JSON.parse(process.env.NOTIFICATION_POLICY) : {},
   },
 ): ApiDeps {

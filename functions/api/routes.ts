@@ -52,7 +52,11 @@ export interface ApiDeps {
   /** Page acknowledgement (REST and one-click links) and the notification policy. */
   pages: {
     acknowledge(pageId: string, by: string): Promise<Acknowledgement | null>;
-    ackSecret(): Promise<string>;
+    /**
+     * The keys that verify acknowledgement links, current first (after a rotation also the previous one);
+     * given the link, so a key id this container has not seen yet can make it re-read them.
+     */
+    ackSecret(token?: string): Promise<string | readonly string[]>;
   };
   /** The notification policy in force (stored, or the deployment's default). */
   notificationPolicy(): Promise<NotificationPolicy>;
@@ -310,7 +314,8 @@ export const ROUTES: Route[] = [
     handle: async (e, d) => {
       try {
         const token = e.queryStringParameters?.token ?? '';
-        const { pageId: id, who } = verifyAck(token, await d.pages.ackSecret(), d.now?.() ?? new Date());
+        const keys = await d.pages.ackSecret(token);
+        const { pageId: id, who } = verifyAck(token, keys, d.now?.() ?? new Date());
         const ack = await d.pages.acknowledge(id, who);
         if (!ack) return html(404, 'Unknown page', 'This page no longer exists.');
         return html(

@@ -5,6 +5,7 @@ import {
   type SecretsManagerClientConfig,
 } from '@aws-sdk/client-secrets-manager';
 import { RetryLaterError } from '../../shared/errors.ts';
+import { ackKid, tokenKid } from '../../shared/notify/ack-token.ts';
 
 /**
  * How long a secret that was read is kept (seconds): long enough that a busy container reads it a few
@@ -13,6 +14,8 @@ import { RetryLaterError } from '../../shared/errors.ts';
 export const SECRET_MAX_AGE_SECONDS = 300;
 /** Calls per lookup, with the SDK's backoff (exponential, jittered) on throttling, 5xx and the network. */
 export const SECRET_ATTEMPTS = 5;
+/** A link signed with a key this container does not know re-reads the keys at most this often (ms). */
+export const ACK_KEY_REFRESH_MS = 30_000;
 
 /**
  * Secrets Manager through Powertools Parameters: successes are cached for `maxAgeSeconds`, failures are
@@ -100,4 +103,33 @@ export function awsSecrets(config: SecretsManagerClientConfig = {}): Secrets {
     new SecretsProvider({ awsSdkV3Client: client }),
     new SecretsProvider({ awsSdkV3Client: client }),
   );
+}
+
+/**
+ * The acknowledgement-link keys of a secret: the current version (which signs) and the previous one, so a
+ * rotation keeps the links already sent valid until they expire (shared/notify/ack-token.ts). A link
+ * whose key id is neither (signed by a container that saw a newer rotation) re-reads both, at most once
+ * per ACK_KEY_REFRESH_MS, so forged key ids cannot drive up Secrets Manager calls.
+ */
+export function ackKeyring(
+  secrets: Pick<Secrets, 'get' | 'previous'>,
+  name: string,
+  now: () => number = Date.now,
+): (token?: string) => Promise<string[]> {
+  let refreshedAt = -Infinity;
+  const keys = async (forceFetch: boolean) => {
+    const [current, previous] = await Promise.all([
+      secrets.get(name, { forceFetch }),
+      secrets.previous(name, { forceFetch }),
+    ]);
+    return previous === null ? [current] : [current, previous];
+  };
+  return async (token) => {
+    const found = await keys(false);
+    const kid = token === undefined ? null : tokenKid(token);
+    if (kid === null || found.some((k) => ackKid(k) === kid) || now() - refreshedAt < ACK_KEY_REFRESH_MS)
+      return found;
+    refreshedAt = now();
+    return keys(true);
+  };
 }
