@@ -2,6 +2,8 @@
  * `npm run bench`: speed targets as ratios measured in one run, so the machine's speed cancels out.
  *   engine: exact evaluations of 10,000 accounts × 20 positions (fast path and reference engine) vs the same
  *   arithmetic in float64. Run from an esbuild bundle, as Lambda runs it, so no loader sits in the hot loops.
+ *   evaluator end to end: evaluations per second per core of the real work-queue handler over the in-memory
+ *   adapters, against commit 3489e2c (bench/evaluator-e2e.ts); writes bench/evaluator-cpu.json.
  *   fan-out: evaluations per price tick on the guard-band path against brute force (bench/fanout.ts).
  * Set BENCH_ACCOUNTS to change the account count (default 10,000); BENCH_FANOUT_ACCOUNTS and
  * BENCH_FANOUT_BOOKS the fan-out's (1,000,000 accounts from 2,000 books).
@@ -14,6 +16,7 @@ import { evaluateAccount } from '../functions/lib/evaluate-account.ts';
 import { Tally } from '../functions/lib/telemetry.ts';
 import { makeWorkQueueHandler } from '../functions/work-queue/handler.ts';
 import { pipelineConfigSchema, type PipelineConfig } from '../shared/pipeline/config.ts';
+import { evaluatorBench } from './evaluator-main.ts';
 import { runFanoutBench } from './fanout.ts';
 import { evaluateFloat } from './float-baseline.ts';
 import { MemoryBands, MemoryStore, memoryHandlerDeps } from './memory-store.ts';
@@ -378,5 +381,8 @@ console.log(
   `  memory: heap used ${(heap.heapUsed / 2 ** 20).toFixed(0)} MiB, rss ${(heap.rss / 2 ** 20).toFixed(0)} MiB`,
 );
 if (sink === -1) console.log('');
+
+// --- The evaluator end to end: the work-queue handler over the in-memory adapters, before and after. ---
+await evaluatorBench(); // writes bench/evaluator-cpu.json
 
 runFanoutBench();
