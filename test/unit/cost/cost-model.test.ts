@@ -1,0 +1,90 @@
+import { describe, expect, it } from 'vitest';
+import { DESIGN, PRICES, WORKLOAD, levers, monthlyCost } from '../../../scripts/cost-model.ts';
+
+const MILLION = 1_000_000;
+
+describe('cost model (npm run cost)', () => {
+  const month = monthlyCost(MILLION);
+
+  it('has every line the issue names, each finite and non-negative, and a total that is their sum', () => {
+    for (const line of [
+      'DynamoDB writes: prices, positions, cash', // price ingestion
+      'Lambda: price stream',
+      'DynamoDB writes: band index (delete + put)', // the index's write amplification
+      'Step Functions: escalations', // 5-minute re-checks over long incidents
+      'DynamoDB writes: state, history, outbox', // clearOutbox
+      'CloudWatch Logs',
+      'KMS',
+      'DynamoDB PITR',
+      'DynamoDB storage',
+      'SQS: work, coalescing FIFO, starts',
+      'EventBridge',
+      'SNS + SES notifications',
+      'Operator console',
+    ])
+      expect(month.lines).toHaveProperty([line]);
+    for (const [name, cost] of Object.entries(month.lines)) {
+      expect(Number.isFinite(cost), name).toBe(true);
+      expect(cost, name).toBeGreaterThanOrEqual(0);
+    }
+    const sum = Object.values(month.lines).reduce((a, b) => a + b, 0);
+    expect(month.total).toBeCloseTo(sum, 6);
+  });
+
+  it('names a source for every price', () => {
+    for (const [name, price] of Object.entries(PRICES)) {
+      expect(price.source.length, name).toBeGreaterThan(10);
+      expect(price.usd, name).toBeGreaterThanOrEqual(0);
+    }
+  });
+
+  it('worked example: Step Functions at 1M accounts, by hand', () => {
+    // 0.1 incidents per account a month: 100,000 incidents × 4 transitions (alert, its choice, resolve,
+    // resolved). 1% of accounts at risk: 10,000 open escalations, each re-checked every 300 s for a
+    // 30-day month (8,640 times) at 3 transitions (wait, re-check, choice).
+    // (400,000 + 10,000 × 8,640 × 3) × $0.025 / 1,000 = 259,600,000 × 0.000025 = $6,490.
+    expect(WORKLOAD.incidentsPerAccountMonth).toBe(0.1);
+    expect(WORKLOAD.atRiskShare).toBe(0.01);
+    expect(month.lines['Step Functions: escalations']).toBeCloseTo(6_490, 6);
+    expect(month.volumes.meanIncidentDays).toBeCloseTo(3, 9);
+  });
+
+  it('worked example: price ingestion and fills at 1M accounts, by hand', () => {
+    // 2,000 instruments: 95% tick once a second for 136.5 trading hours (491,400 s), 5% around the clock
+    // (2,592,000 s): 933,660,000 + 259,200,000 = 1,192,860,000 price writes of one write unit (an item
+    // under 1 KB). Fills: 10 a month × 1M accounts, a position and the cash: 20,000,000 write units.
+    // 1,212,860,000 × $0.625 / 1e6 = $758.04.
+    expect(month.volumes.priceWrites).toBeCloseTo(1_192_860_000, 0);
+    expect(month.lines['DynamoDB writes: prices, positions, cash']).toBeCloseTo(758.0375, 4);
+  });
+
+  it('worked example: KMS, by hand (the same at every size)', () => {
+    // 2 keys × ($1 + $1 for the rotated backing key) = $4; DynamoDB: 1,000 connections refresh the table
+    // key every 5 minutes: 8,640,000 requests; SQS: 4 queues × 5 principals × 2 (send, receive) every
+    // 5 minutes: 345,600. 8,985,600 × $0.03 / 10,000 = $26.9568; with the keys, $30.9568.
+    expect(DESIGN.kmsKeys).toBe(2);
+    expect(month.lines.KMS).toBeCloseTo(30.9568, 4);
+    expect(monthlyCost(10_000).lines.KMS).toBeCloseTo(30.9568, 4);
+  });
+
+  it('scales: per-account lines grow with the accounts, the tick lines with the instruments', () => {
+    const small = monthlyCost(10_000);
+    const medium = monthlyCost(100_000);
+    expect(month.lines['DynamoDB reads: sweeps']).toBeCloseTo(small.lines['DynamoDB reads: sweeps'] * 100, 6);
+    // 10k and 100k accounts both follow the 200-instrument floor.
+    expect(medium.lines['DynamoDB reads: band queries of ticks']).toBeCloseTo(
+      small.lines['DynamoDB reads: band queries of ticks'],
+      9,
+    );
+    expect(month.total).toBeGreaterThan(medium.total);
+  });
+
+  it('levers are what-ifs against the total', () => {
+    const byName = Object.fromEntries(levers().map((l) => [l.lever, l.delta]));
+    expect(byName['unbanded accounts coalesced once a minute instead of once a second']).toBeLessThan(0);
+    expect(byName['band writes back in a transaction (2 WRU an item)']).toBeCloseTo(
+      month.lines['DynamoDB writes: band index (delete + put)'],
+      6,
+    );
+  });
+});
