@@ -10,9 +10,9 @@ import {
  * What the tables hold. Items keep the engine's edge shape (decimal strings), so an item is an engine
  * input plus its keys; these schemas only check the keys and the few fields the pipeline itself reads —
  * the engine validates the rest, strictly, and names any bad field. An account or position item may carry
- * exactly these attributes besides the engine's fields (see BOOKKEEPING): its keys, and `updatedAt`, the
- * writer's last-change time. Any other attribute is refused by name (an invalid-data problem), so a
- * misspelt field is never silently dropped.
+ * exactly these attributes besides the engine's fields (stripped by toEngineAccount / toEnginePosition):
+ * its keys, and `updatedAt`, the writer's last-change time. Any other attribute is refused by name (an
+ * invalid-data problem), so a misspelt field is never silently dropped.
  */
 export const accountItemSchema = z.object({ accountId: z.string().min(1), model: z.string() }).passthrough();
 export type AccountItem = z.output<typeof accountItemSchema> & Record<string, unknown>;
@@ -21,9 +21,6 @@ export const positionItemSchema = z
   .object({ accountId: z.string().min(1), instrument: z.string().min(1) })
   .passthrough();
 export type PositionItem = z.output<typeof positionItemSchema> & Record<string, unknown>;
-
-/** Attributes of stored account and position items that are not engine input (stripped before it). */
-export const BOOKKEEPING = ['accountId', 'updatedAt'] as const;
 
 /** Strict: a price item with an attribute it does not define is dead-lettered, naming it. */
 export const priceItemSchema = z.strictObject({
