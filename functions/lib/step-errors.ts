@@ -76,10 +76,11 @@ const TRANSIENT_NAMES = new Set([
   // DynamoDB transactions racing each other
   'TransactionConflictException',
   'TransactionInProgressException',
-  // ours: conflicts that outlasted their retries, channels that said "not now"
+  // ours: conflicts that outlasted their retries, channels that said "not now", anything busy or throttled
   'VersionConflict',
   'BandConflict',
   'RetryableDeliveryError',
+  'RetryLaterError',
 ]);
 
 const TRANSIENT_CODES = new Set([
@@ -114,6 +115,8 @@ const TRANSIENT_CANCELLATION_CODES = new Set([
 interface ErrorShape {
   name?: string;
   code?: string;
+  /** Ours (RetryLaterError): says so itself. */
+  retryable?: unknown;
   $fault?: string;
   $retryable?: unknown;
   $metadata?: { httpStatusCode?: number };
@@ -136,6 +139,7 @@ export function isTransientError(e: unknown): boolean {
     TRANSIENT_CODES.has(err.code ?? '') ||
     err.$fault === 'server' ||
     Boolean(err.$retryable) ||
+    err.retryable === true ||
     status === 429 ||
     (status !== undefined && status >= 500)
   )
@@ -165,7 +169,9 @@ export function classifyStepError(e: unknown): unknown {
   const err = shape(e);
   if (!err || err.name === TRANSIENT_ERROR || err.name === PERMANENT_ERROR) return e;
   const code = err.name ?? err.code ?? 'Error';
-  const message = e instanceof Error ? e.message : String(e);
+  // An error with a stable code of its own (RetryLaterError's `alert-memory-busy` …) keeps it in the message.
+  const own = typeof err.code === 'string' && err.code !== code ? ` [${err.code}]` : '';
+  const message = `${e instanceof Error ? e.message : String(e)}${own}`;
   if (isTransientError(e)) return new TransientError(code, message, { cause: e });
   if (isPermanentError(e)) return new PermanentError(code, message, { cause: e });
   return e;

@@ -14,7 +14,7 @@ import {
   PermanentError,
   TransientError,
 } from '../../../functions/lib/step-errors.ts';
-import { InputError } from '../../../shared/errors.ts';
+import { InputError, RetryLaterError } from '../../../shared/errors.ts';
 
 const meta = (httpStatusCode: number) => ({ $metadata: { httpStatusCode } });
 const nameOf = (e: unknown) => (classifyStepError(e) as Error).name;
@@ -49,6 +49,7 @@ describe('step error classes', () => {
       new VersionConflict('A1', 3),
       new BandConflict('A1'),
       new RetryableDeliveryError('telegram answered 429', 1000),
+      new RetryLaterError('alert-memory-busy', 'another alert of A1 is being delivered'),
       new TransientError('X', 'already classified'),
     ];
     for (const e of transient) {
@@ -102,7 +103,15 @@ describe('step error classes', () => {
       classified(async () => {
         throw InputError.single('input.action', 'invalid');
       }),
-    ).rejects.toMatchObject({ name: 'PermanentError', message: 'InputError: input.action: invalid' });
+    ).rejects.toMatchObject({
+      name: 'PermanentError',
+      message: 'InputError: input.action: invalid [invalid-input]',
+    });
     expect(await classified(async () => 42)).toBe(42);
+    // an error's own stable code stays in the message
+    expect(
+      (classifyStepError(new RetryLaterError('secret-unavailable', 'telegram token unreadable')) as Error)
+        .message,
+    ).toBe('RetryLaterError: telegram token unreadable [secret-unavailable]');
   });
 });
