@@ -7,6 +7,7 @@ import {
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { randomBytes } from 'node:crypto';
 import type { z } from 'zod';
 import { conditionFailed } from './conditional.ts';
 
@@ -38,10 +39,29 @@ export interface AuditEntry {
 
 const stepKey = (incidentId: string, step: string) => `STEP#${incidentId}#${step}`;
 
+/** One sequence for the whole process (every repository in it), so its entries of one millisecond stay in order. */
+let processSequence = 0;
+
+/**
+ * A new audit entry's id: this process's sequence (entries of one millisecond in the order written), then
+ * 64 random bits, so two processes (Lambda containers each counting from 1) never write the same key.
+ */
+export function auditId(): string {
+  processSequence += 1;
+  return `${processSequence.toString(36).padStart(8, '0')}${randomBytes(8).toString('hex')}`;
+}
+
+/**
+ * An audit entry as its item in the Actions table (also written inside other transactions, e.g. the
+ * insurance fund's draw): keyed by time, id and action under the account, `auditDay` for the day index.
+ */
+export function auditItem(entry: AuditEntry, at: string, id: string): Record<string, unknown> {
+  return { ...entry, at, auditDay: at.slice(0, 10), actionKey: `AUDIT#${at}#${id}#${entry.action}` };
+}
+
 /** The Actions table: step records (exactly one per incident and step), holds, and the audit trail. */
 export class ActionsRepository {
   private readonly doc: DynamoDBDocumentClient;
-  private sequence = 0;
 
   constructor(
     client: DynamoDBClient,
@@ -131,20 +151,26 @@ export class ActionsRepository {
     return out.Attributes !== undefined;
   }
 
+  /**
+   * Appends an entry to the audit trail. Its key can collide with no other (see `auditId`), and the put is
+   * conditional on that, so an entry never overwrites another; the one-in-2^64 collision takes a new id.
+   */
   async audit(entry: AuditEntry): Promise<void> {
     const at = this.now().toISOString();
-    this.sequence += 1;
-    await this.doc.send(
-      new PutCommand({
-        TableName: this.table,
-        Item: {
-          ...entry,
-          at,
-          auditDay: at.slice(0, 10),
-          actionKey: `AUDIT#${at}#${String(this.sequence).padStart(6, '0')}#${entry.action}`,
-        },
-      }),
-    );
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.doc.send(
+          new PutCommand({
+            TableName: this.table,
+            Item: auditItem(entry, at, auditId()),
+            ConditionExpression: 'attribute_not_exists(actionKey)',
+          }),
+        );
+        return;
+      } catch (e) {
+        if (!conditionFailed(e) || attempt >= 3) throw e;
+      }
+    }
   }
 
   async listAudit(accountId: string, limit = 50): Promise<(AuditEntry & { at: string })[]> {
