@@ -1,4 +1,5 @@
 import { Decimal } from '../../shared/decimal.ts';
+import { InputError } from '../../shared/errors.ts';
 import { parseEvaluationInput } from '../../shared/margin/evaluate.ts';
 import type { Alert } from '../../shared/notify/alert.ts';
 import { approachingAlert } from '../../shared/notify/approaching.ts';
@@ -32,7 +33,15 @@ export async function alertApproaching(changes: readonly ChangedItem[], d: Appro
     if (state.dataProblem) continue;
     const account = await d.getAccount(state.accountId);
     if (!account) continue;
-    const parsed = parseEvaluationInput({ account: toEngineAccount(account), positions: [] }).account;
+    let parsed: ReturnType<typeof parseEvaluationInput>['account'];
+    try {
+      parsed = parseEvaluationInput({ account: toEngineAccount(account), positions: [] }).account;
+    } catch (e) {
+      // Changed to something invalid since the state was written: its next evaluation names the field
+      // (invalid-data); no prediction from it, and no failed batch for the others.
+      if (e instanceof InputError) continue;
+      throw e;
+    }
     const alert = approachingAlert(
       {
         accountId: state.accountId,
