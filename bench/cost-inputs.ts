@@ -40,8 +40,10 @@ import { MemoryBands, MemoryStore } from './memory-store.ts';
 import { population } from './population.ts';
 import { prng } from './prng.ts';
 
-/** The deployment's defaults (infra/config.ts): bands' sub-keys per bucket, fan-outs evaluated in place. */
+/** The deployment's defaults (infra/config.ts): bands' sub-keys per bucket, the tables the index is
+ * striped over, fan-outs evaluated in place. */
 const BAND_SHARDS = 8;
+const BAND_TABLES = 8;
 const INLINE_FANOUT_LIMIT = 200;
 const T0 = Date.parse('2026-01-05T15:00:00Z'); // a Monday, 10:00 in New York
 /** The feed names its venue's session, so closing prices do not age overnight (docs/risk.md). */
@@ -76,7 +78,7 @@ export interface OperationCost {
 export interface CostInputs {
   about: string;
   command: string;
-  measured: { accounts: number; bandShards: number; inlineFanoutLimit: number };
+  measured: { accounts: number; bandShards: number; bandTables: number; inlineFanoutLimit: number };
   operations: Record<
     | 'sweepMoving'
     | 'walkCrossing'
@@ -123,7 +125,7 @@ interface World {
 function world(accounts: number): World {
   const meter = new Meter();
   const store = new MemoryStore(meter);
-  const bands = new MemoryBands(BAND_SHARDS, meter);
+  const bands = new MemoryBands(BAND_SHARDS, meter, BAND_TABLES);
   const items = population({ accounts });
   const save = store.saveRiskState.bind(store);
   store.saveRiskState = async (state, expected, history) => {
@@ -280,7 +282,7 @@ async function record(w: World, body: () => Promise<void>): Promise<Raw> {
     }
     if (c.read > 0) raw.readUnits[c.resource] = (raw.readUnits[c.resource] ?? 0) + c.read;
     // Band items are counted as items (below), priced by the cost model's write units per item.
-    if (c.write > 0 && c.resource !== 'Bands')
+    if (c.write > 0 && !c.resource.startsWith('Bands'))
       raw.writeUnits[c.resource] = (raw.writeUnits[c.resource] ?? 0) + c.write;
   }
   return raw;
@@ -450,7 +452,12 @@ export async function meterCostInputs(accounts = 300): Promise<CostInputs> {
     about:
       'Per-operation DynamoDB units, band items, events and work messages of the real handlers over the metered in-memory adapters (bench/cost-inputs.ts). Counts, not times: machine-independent. Read by scripts/cost-model.ts.',
     command: 'npx tsx bench/cost-inputs.ts',
-    measured: { accounts, bandShards: BAND_SHARDS, inlineFanoutLimit: INLINE_FANOUT_LIMIT },
+    measured: {
+      accounts,
+      bandShards: BAND_SHARDS,
+      bandTables: BAND_TABLES,
+      inlineFanoutLimit: INLINE_FANOUT_LIMIT,
+    },
     operations: {
       sweepMoving,
       walkCrossing,
