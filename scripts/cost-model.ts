@@ -215,7 +215,7 @@ export const DESIGN = {
   /** A Lambda vCPU's speed against one core of the machine that ran npm run bench (assumed equal). */
   lambdaCoreSpeed: 1,
   /** Sub-keys per price bucket (infra/config.ts bandShards, default 8): a tick queries each bucket it
-   * crossed on every sub-key, plus the unbanded partition. */
+   * crossed on every sub-key, plus the unbanded partition (striped over bandTables tables: the same queries). */
   bandShards: 8,
   /** Write units per band-index item: 1 since band writes left the transaction (cf64bd0); 2 inside one. */
   wruPerBandItem: 1,
@@ -237,14 +237,15 @@ export const DESIGN = {
   /** Evaluations in flight per invocation (runtime.ts concurrency). */
   evaluationsInFlight: 16,
   /** Accounts per work message (queues.ts) and the coalescing queue's event-source batch (evaluation.ts). */
-  accountsPerMessage: 25,
+  accountsPerMessage: 100,
   coalescedBatch: 10,
   /** Empty long polls of an event source's five pollers (20 s each), per queue per month. */
   idleReceivesPerQueueMonth: 5 * 3 * 60 * 24 * 30,
   queuesWithPollers: 3,
   /** DynamoDB refreshes its table key from KMS every 5 minutes per client connection with traffic
-   * (DynamoDB Developer Guide, "Encryption at rest: How it works"); connections ≈ warm environments × tables. */
-  kmsConnections: 1_000,
+   * (DynamoDB Developer Guide, "Encryption at rest: How it works"); connections ≈ 100 warm environments ×
+   * 15 tables (the band index striped over 8). */
+  kmsConnections: 1_500,
   kmsKeys: 2,
   /** KMS-encrypted queues (work, its dead letters, the pipeline's dead letters, the coalescing queue) and
    * the principals (roles) that send to or receive from each. */
@@ -273,8 +274,7 @@ export const MEASURED = {
 const MONTH_SECONDS = 30 * 86_400;
 const MONTH_MINUTES = MONTH_SECONDS / 60;
 const sum = (r: Record<string, number>) => Object.values(r).reduce((a, b) => a + b, 0);
-const ru = (op: Op, without: string[] = []) =>
-  sum(Object.fromEntries(Object.entries(OPS[op].readUnits).filter(([k]) => !without.includes(k))));
+const ru = (op: Op) => sum(OPS[op].readUnits);
 /** Read units of an evaluation the price stream found: its band queries are the tick's, priced there. */
 const evaluationReads = (op: Op) => ru(op) - OPS[op].bandQueryReadUnits;
 /** State, history and outbox writes of an operation (the overview indexes are the console's). */
@@ -341,9 +341,9 @@ export function monthlyCost(accounts: number, inputs: Inputs = DEFAULT_INPUTS) {
   const events = over((op) => OPS[op].events) + incidents * w.eventsPerIncident;
   // A re-check step reads the fresh state, the hold, the settings and the incident's orders after evaluating.
   const recheckStepReads = Math.ceil(SIZES.riskState / 4096) + 3;
-  // Unbanded accounts: the watch sweep's messages of 25 share a price cache; coalesced ones are one account
+  // Unbanded accounts: the watch sweep's messages of 100 share a price cache; coalesced ones are one account
   // each, every price read. Their writes follow time (ratio moves, heartbeat), counted with the sweeps.
-  const unbandedReads = watch * ru('sweepClosed', ['Bands']) + coalesced * ru('coalesced');
+  const unbandedReads = watch * ru('sweepClosed') + coalesced * ru('coalesced');
 
   // --- Lambda ----------------------------------------------------------------------------------------
   const io = (trips: number) => (trips * d.dynamoLatencyMs) / 1000;

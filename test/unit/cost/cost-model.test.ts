@@ -59,12 +59,13 @@ describe('cost model (npm run cost)', () => {
   });
 
   it('worked example: KMS, by hand (the same at every size)', () => {
-    // 2 keys × ($1 + $1 for the rotated backing key) = $4; DynamoDB: 1,000 connections refresh the table
-    // key every 5 minutes: 8,640,000 requests; SQS: 4 queues × 5 principals × 2 (send, receive) every
-    // 5 minutes: 345,600. 8,985,600 × $0.03 / 10,000 = $26.9568; with the keys, $30.9568.
+    // 2 keys × ($1 + $1 for the rotated backing key) = $4; DynamoDB: 1,500 connections refresh the table
+    // key every 5 minutes: 12,960,000 requests; SQS: 4 queues × 5 principals × 2 (send, receive) every
+    // 5 minutes: 345,600. 13,305,600 × $0.03 / 10,000 = $39.9168; with the keys, $43.9168.
     expect(DESIGN.kmsKeys).toBe(2);
-    expect(month.lines.KMS).toBeCloseTo(30.9568, 4);
-    expect(monthlyCost(10_000).lines.KMS).toBeCloseTo(30.9568, 4);
+    expect(DESIGN.kmsConnections).toBe(1_500);
+    expect(month.lines.KMS).toBeCloseTo(43.9168, 4);
+    expect(monthlyCost(10_000).lines.KMS).toBeCloseTo(43.9168, 4);
   });
 
   it('scales: per-account lines grow with the accounts, the tick lines with the instruments', () => {
