@@ -11,6 +11,7 @@ import {
 import { ParsedInputCache } from '../../shared/margin/parse-cache.ts';
 import { evaluationToJson } from '../../shared/margin/serialize.ts';
 import { fixedPoint } from './arbitraries.ts';
+import { scaled } from './scale.ts';
 
 /**
  * Books for the fast summary's differential test: random books of every separable model, and books
@@ -351,7 +352,12 @@ export function differentialProperty(
   }
 }
 
-/** Runs per model: FAST_SUMMARY_SCALE scales them all (1 = the CI default: 50,000 runs, 100,000 books). */
-export function runsFor(base: number): number {
-  return Math.max(100, Math.round(base * Number.parseFloat(process.env.FAST_SUMMARY_SCALE ?? '1')));
+/**
+ * Runs per model, from its full-tier count: a tenth of it under `npm test` (5,000 runs, 10,000 books over
+ * the four models, every round still checking the fast share and both integer tiers), all of it under
+ * `npm run test:full` (50,000 runs, 100,000 books). FAST_SUMMARY_SCALE multiplies either tier.
+ */
+export function runsFor(full: number): number {
+  const runs = scaled(full / 10, full);
+  return Math.max(100, Math.round(runs * Number.parseFloat(process.env.FAST_SUMMARY_SCALE ?? '1')));
 }

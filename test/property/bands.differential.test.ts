@@ -11,6 +11,7 @@ import type { DomainEvent } from '../../shared/events/schemas.ts';
 import type { AccountItem, PositionItem } from '../../shared/pipeline/records.ts';
 import { BAND_MODELS, bookArb, type RawBook } from '../helpers/band-books.ts';
 import { CapturedPublisher, CapturedWorkQueue } from '../helpers/capture.ts';
+import { scaled } from '../helpers/scale.ts';
 import { makeWorkQueueHandler } from '../../functions/work-queue/handler.ts';
 
 const INSTRUMENTS = 9;
@@ -111,18 +112,23 @@ const pathArb = fc.array(
   { minLength: 10, maxLength: 40 },
 );
 
+/** Random worlds compared: 20 under `npm test`, 60 under `npm run test:full`. */
+const RUNS = scaled(20, 60);
+
 describe('guard bands (differential): the band path publishes exactly what brute force publishes', () => {
   it('random books of every model on random multi-instrument price paths', async () => {
     let levelEvents = 0;
     let bandEvaluations = 0;
     let bruteEvaluations = 0;
     let unbandedBefore = 0;
+    const models = new Set<unknown>();
     await fc.assert(
       fc.asyncProperty(
         fc.array(fc.oneof(...BAND_MODELS.map(bookOf)), { minLength: 4, maxLength: 12 }),
         fc.array(fc.integer({ min: 200, max: 50_000 }), { minLength: INSTRUMENTS, maxLength: INSTRUMENTS }),
         pathArb,
         async (rawBooks, startCents, path) => {
+          for (const b of rawBooks) models.add(b.account.model);
           // Duplicate instruments inside one book are invalid input: keep the first of each.
           const books = rawBooks.map((b) => ({
             ...b,
@@ -156,13 +162,18 @@ describe('guard bands (differential): the band path publishes exactly what brute
         },
       ),
       {
-        numRuns: 60,
+        numRuns: RUNS,
         endOnFailure: true,
         ...(process.env.FC_SEED ? { seed: Number(process.env.FC_SEED) } : {}),
       },
     );
-    // The comparison was about something: events happened, and the band path did less work.
-    expect(levelEvents).toBeGreaterThan(50);
+    // The comparison was about something: books of every model, events (more than 5 per 6 worlds)
+    // happened, and the band path did less work.
+    expect([...models].sort()).toEqual([...BAND_MODELS].sort());
+    console.log(
+      `bands differential: ${RUNS} worlds, ${levelEvents} level events, ${unbandedBefore} unbanded, ${bandEvaluations}/${bruteEvaluations} evaluations`,
+    );
+    expect(levelEvents).toBeGreaterThan((50 * RUNS) / 60);
     expect(unbandedBefore).toBeGreaterThan(0); // accounts waiting for a first price were in the comparison
     expect(bandEvaluations).toBeLessThan(bruteEvaluations / 2);
   }, 120_000);

@@ -8,6 +8,7 @@ import { thresholdsFor } from '../../shared/risk/account-thresholds.ts';
 import { RISK_LEVELS } from '../../shared/risk/levels.ts';
 import { initialRiskState, track, type RiskState } from '../../shared/risk/tracker.ts';
 import { BAND_MODELS, bookArb, type RawBook } from '../helpers/band-books.ts';
+import { scaled } from '../helpers/scale.ts';
 
 const SCALE = 1_000_000_000_000n; // where inside a band: a fraction in 12 digits
 
@@ -90,7 +91,7 @@ describe('guard bands (property): inside every band, nothing can change', () => 
             }
           },
         ),
-        { numRuns: 400 },
+        { numRuns: scaled(100, 400) },
       );
       expect(banded).toBeGreaterThan(10); // the property was exercised, not skipped
     });

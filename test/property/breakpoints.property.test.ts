@@ -4,6 +4,7 @@ import { Decimal } from '../../shared/decimal.ts';
 import { InputError } from '../../shared/errors.ts';
 import { buildBook, parseEvaluationInput } from '../../shared/margin/evaluate.ts';
 import { BAND_MODELS, bookArb } from '../helpers/band-books.ts';
+import { scaled } from '../helpers/scale.ts';
 
 /**
  * The exact solvers (distance to call, per-position prices, guard bands) take the requirement to be
@@ -48,7 +49,7 @@ describe('margin models (property): the requirement is affine between declared b
             });
           });
         }),
-        { numRuns: 300 },
+        { numRuns: scaled(100, 300) },
       );
     });
   }

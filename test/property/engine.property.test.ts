@@ -4,8 +4,9 @@ import { Decimal } from '../../shared/decimal.ts';
 import { buildBook, evaluate, evaluateBook, parseEvaluationInput } from '../../shared/margin/evaluate.ts';
 import { evaluationToJson } from '../../shared/margin/serialize.ts';
 import { bookArb, MODELS_WITH_SHORTS, unitsToString } from '../helpers/arbitraries.ts';
+import { scaled } from '../helpers/scale.ts';
 
-const RUNS = { numRuns: 150 };
+const RUNS = { numRuns: scaled(50, 150) };
 
 function toInput(model: string, book: { cash: string; positions: object[] }) {
   return { account: { id: 'P', model, cash: book.cash, asOf: '2026-01-05' }, positions: book.positions };

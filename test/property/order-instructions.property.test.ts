@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Decimal } from '../../shared/decimal.ts';
 import { executionMethodSchema, instruct, twapSlices } from '../../shared/deleverage/order-instructions.ts';
+import { scaled } from '../helpers/scale.ts';
 
 describe('order instructions (properties)', () => {
   it('TWAP slices are positive, whole lots but the last, add up to the order exactly, and respect the participation cap when lots allow', () => {
@@ -51,7 +52,7 @@ describe('order instructions (properties)', () => {
           );
         },
       ),
-      { numRuns: 200 },
+      { numRuns: scaled(60, 200) },
     );
   });
 

@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { runCapacity } from '../../../bench/capacity/model.ts';
+import { scaled } from '../../helpers/scale.ts';
 
+// A sample of 150 accounts under `npm test`, 1,000 under `npm run test:full`; `npm run capacity` runs 5,000.
 describe('capacity model (small-N: `npm run capacity` runs the full sample)', () => {
   it('runs the real handlers on a sample and reports every scenario with its milestones and binding resource', async () => {
-    const reports = await runCapacity({ sample: 150 });
+    const reports = await runCapacity({ sample: scaled(150, 1_000) });
     expect(reports.map((r) => r.name)).toEqual([
       'first-sweep',
       'crash-tick',
