@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
@@ -7,6 +8,9 @@ export default defineConfig({
     // tests at their full N: minutes, not seconds.
     testTimeout: process.env.MG_TEST_SCALE === 'full' ? 600_000 : 30_000,
     hookTimeout: 120_000,
+    // Vitest's default is one worker fewer than the CPUs: one on a 2-core CI box, so every file ran in
+    // series while a core waited on DynamoDB Local, Chromium or a child process. One per core, at least two.
+    maxWorkers: Math.max(2, availableParallelism()),
     reporters: ['default', './test/summary-reporter.ts'],
   },
 });
