@@ -2,7 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { EventBridgeEvent } from 'aws-lambda';
 import { Decimal } from '../../shared/decimal.ts';
-import { parseBrokerEvent } from '../../shared/events/broker-feedback.ts';
+import { parseBrokerEvent, type BrokerEvent } from '../../shared/events/broker-feedback.ts';
 import { alertFor } from '../../shared/notify/alert.ts';
 import { ActionsRepository, type AuditEntry } from '../lib/actions-repository.ts';
 import type { Dispatcher } from '../lib/dispatcher.ts';
@@ -32,7 +32,7 @@ export interface FeedbackDeps {
   bankruptcy?: {
     orders: Pick<OrdersRepository, 'forIncident'>;
     repo: Pick<RiskRepository, 'getAccount' | 'getPositions' | 'getPrices' | 'holders' | 'getRiskState'>;
-    fund: Pick<InsuranceFundLedger, 'draw'>;
+    fund: Pick<InsuranceFundLedger, 'draw' | 'pendingAdl' | 'clearAdl'>;
     /** Where the ADL queues of the liquidated instruments are published for the venue. */
     publisher: Publisher;
   };
@@ -40,7 +40,10 @@ export interface FeedbackDeps {
 
 /**
  * When the last order of a liquidation is final and the account is flat with a negative balance, the
- * deficit is drawn from the insurance fund (and audited): never left as a silent negative balance.
+ * deficit is drawn from the insurance fund: never left as a silent negative balance. The draw writes its
+ * audit entry and an outbox of the ADL queues to publish in the same transaction; the queues are then
+ * published and the outbox cleared. Safe to run again for the same order (a redelivered event, a retry
+ * after a failure): it draws once and publishes what the outbox still holds.
  */
 async function settleIfBankrupt(d: FeedbackDeps, order: TrackedOrder): Promise<void> {
   if (!d.bankruptcy || !order.step.startsWith('liquidat') || !isFinal(order)) return;
@@ -49,31 +52,32 @@ async function settleIfBankrupt(d: FeedbackDeps, order: TrackedOrder): Promise<v
     (o) => o.step === order.step,
   );
   if (!step.every(isFinal)) return;
+  const instruments = [...new Set(step.map((o) => o.instrument))];
   const [account, positions] = await Promise.all([
     repo.getAccount(order.accountId),
     repo.getPositions(order.accountId),
   ]);
-  if (!account || heldPositions(positions).length > 0) return;
-  const balance = String(account.cash ?? '0');
-  const settlement = settleBankruptcy(new Decimal(order.collateral ?? '0'), new Decimal(balance));
-  if (!settlement) return;
-  if (!(await fund.draw(order.accountId, order.incidentId, balance, settlement, d.now().toISOString())))
-    return;
-  await d.audit({
-    accountId: order.accountId,
-    incidentId: order.incidentId,
-    action: 'insurance-fund-draw',
-    actor: 'automation',
-    details: {
-      loss: settlement.loss.toFixed(),
-      fromCollateral: settlement.fromCollateral.toFixed(),
-      fromFund: settlement.fromFund.toFixed(),
-      balanceBefore: balance,
-      balanceAfter: '0',
-    },
-  });
+  const balance = String(account?.cash ?? '0');
+  const settlement =
+    account && heldPositions(positions).length === 0
+      ? settleBankruptcy(new Decimal(order.collateral ?? '0'), new Decimal(balance))
+      : null;
+  const outcome = settlement
+    ? await fund.draw(
+        order.accountId,
+        order.incidentId,
+        balance,
+        settlement,
+        d.now().toISOString(),
+        instruments,
+      )
+    : null;
+  // What this draw, or an earlier attempt's (its publish failed, or it died), still has to announce.
+  const pending =
+    outcome === 'drawn' ? instruments : await fund.pendingAdl(order.accountId, order.incidentId);
+  if (!pending) return;
   // The fund took a loss: the venue's auto-deleveraging engine gets each liquidated instrument's queue.
-  for (const instrument of new Set(step.map((o) => o.instrument))) {
+  for (const instrument of pending) {
     const queue = await adlQueue(repo, instrument).catch((e: unknown) =>
       e instanceof TooManyHolders ? null : Promise.reject(e),
     );
@@ -83,6 +87,7 @@ async function settleIfBankrupt(d: FeedbackDeps, order: TrackedOrder): Promise<v
         detailType: 'AdlQueuePublished',
         detail: {
           schemaVersion: SCHEMA_VERSION,
+          // The same id however often it is published (a retry repeats the event, never a new one).
           eventId: eventId('AdlQueuePublished', order.accountId, `${order.incidentId}:${instrument}`),
           accountId: order.accountId,
           occurredAt: d.now().toISOString(),
@@ -92,6 +97,7 @@ async function settleIfBankrupt(d: FeedbackDeps, order: TrackedOrder): Promise<v
       },
     ]);
   }
+  await fund.clearAdl(order.accountId, order.incidentId);
 }
 
 /**
@@ -118,7 +124,13 @@ export async function handleBrokerFeedback(
     return { applied: false };
   }
   const { before, after } = result;
-  if (after === before) return { applied: false };
+  if (after === before) {
+    // Applied already (a redelivery, or the retry of an attempt that failed further on): what follows
+    // from the order being final is finished, idempotently — the settlement, and a rejection's page.
+    await settleIfBankrupt(d, after);
+    await pageIfLiquidationRejected(d, e, after);
+    return { applied: false };
+  }
   const filled = new Decimal(after.filled);
   await d.audit({
     accountId: after.accountId,
@@ -140,6 +152,12 @@ export async function handleBrokerFeedback(
     },
   });
   await settleIfBankrupt(d, after);
+  await pageIfLiquidationRejected(d, e, after);
+  return { applied: true };
+}
+
+/** A rejected liquidation pages at once (automation does not resubmit one); the alert's id makes it once. */
+async function pageIfLiquidationRejected(d: FeedbackDeps, e: BrokerEvent, after: TrackedOrder) {
   if (e.detailType === 'OrderRejected' && after.step.startsWith('liquidat'))
     await d.alerts.dispatch({
       ...alertFor(
@@ -159,7 +177,6 @@ export async function handleBrokerFeedback(
       ),
       id: `${after.accountId}:${after.incidentId}:liquidation-rejected:${after.idempotencyKey}`,
     });
-  return { applied: true };
 }
 
 let deps: FeedbackDeps | undefined;
