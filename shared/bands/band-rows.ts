@@ -146,7 +146,7 @@ function sideHolds(
   if (stored === null) return fresh === null;
   const s = new Decimal(stored);
   const room = roomOf(s, price, side);
-  if (!room.isPositive()) return false;
+  if (!room.greaterThan(0)) return false; // decimal.js counts 0 as positive: a bound at the price holds nothing
   if (withinFresh && fresh !== null && (side === 'low' ? s.lessThan(fresh) : s.greaterThan(fresh)))
     return false;
   return room.times(2).greaterThanOrEqualTo(roomOf(fresh, price, side));

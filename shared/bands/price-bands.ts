@@ -79,7 +79,7 @@ export function priceBands(
     const slack = (c.side === 'above' ? gap : gap.negated()).minus(size.times(ROUNDING_MARGIN));
     return { condition: c, gap, slack };
   });
-  const tight = slacks.find((s) => !s.slack.isPositive());
+  const tight = slacks.find((s) => !s.slack.greaterThan(0)); // not isPositive: 0 counts as positive there
   if (tight) return { kind: 'always', reason: `no room: ${tight.condition.reason}` };
 
   const bands: PriceBand[] = [];
@@ -113,7 +113,7 @@ export function priceBands(
     const band: PriceBand = {
       instrument: position.instrument,
       price: position.price,
-      low: low === null || !low.isPositive() ? null : inwardLow(low),
+      low: low === null || !low.greaterThan(0) ? null : inwardLow(low),
       high: high === null ? null : inwardHigh(high),
     };
     if ((band.low && !band.low.lessThan(band.price)) || (band.high && !band.high.greaterThan(band.price)))
