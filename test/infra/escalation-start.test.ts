@@ -15,10 +15,12 @@ import { MarginGuardStack } from '../../infra/stack.ts';
 import { TABLES, type TableKey } from '../../infra/table-definitions.ts';
 
 const env = { account: '123456789012', region: 'eu-west-1' };
+/** Bundling skipped: nothing here reads the functions' code (test/infra/stack.test.ts bundles them all). */
+const noBundling = { context: { 'aws:cdk:bundling-stacks': [] } };
 
 /** Only the escalation, on imported tables and stand-in topics, bus and queue. */
 function escalationOnly() {
-  const app = new App();
+  const app = new App(noBundling);
   const stack = new Stack(app, 'EscalationOnly', { env });
   const key = new Key(stack, 'Key', { enableKeyRotation: true });
   const tables = Object.fromEntries(
@@ -63,7 +65,7 @@ let only: ReturnType<typeof escalationOnly>;
 let full: { stack: Stack; template: Template };
 beforeAll(() => {
   only = escalationOnly();
-  const app = new App();
+  const app = new App(noBundling);
   const stack = new MarginGuardStack(app, 'Test', readDeployConfig({}), { env });
   app.synth();
   full = { stack, template: Template.fromStack(stack) };
