@@ -151,15 +151,7 @@ function world(accounts: number): World {
   const seen = new Set<string>();
   const deps = {
     store,
-    repo: {
-      ...store,
-      scanAccounts: store.scanAccounts.bind(store),
-      async *holders(instrument: string) {
-        yield [...store.positions]
-          .filter(([, ps]) => ps.some((p) => p.instrument === instrument))
-          .map(([id]) => id);
-      },
-    },
+    repo: store,
     bands,
     publisher: { publish: async (batch: readonly DomainEvent[]) => void events.push(...batch) },
     deadLetter: { send: async () => {} },

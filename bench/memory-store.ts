@@ -124,6 +124,12 @@ export class MemoryStore implements RiskStore {
     const page = ids.slice(from, from + 100);
     return { accountIds: page, ...(from + 100 < ids.length ? { next: { offset: from + 100 } } : {}) };
   }
+  /** The holdings index: every account holding the instrument, in one page (unmetered: a fan-out's read). */
+  async *holders(instrument: string): AsyncGenerator<string[]> {
+    yield [...this.positions]
+      .filter(([, ps]) => ps.some((p) => p.instrument === instrument))
+      .map(([id]) => id);
+  }
 }
 
 /**

@@ -126,15 +126,7 @@ function population(o: CapacityOptions): Population {
   }
   const deps = {
     store,
-    repo: {
-      ...store,
-      scanAccounts: store.scanAccounts.bind(store),
-      async *holders(instrument: string) {
-        yield [...store.positions]
-          .filter(([, ps]) => ps.some((p) => p.instrument === instrument))
-          .map(([id]) => id);
-      },
-    },
+    repo: store,
     bands,
     publisher: {
       publish: async (batch: readonly DomainEvent[]) => {
