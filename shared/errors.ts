@@ -113,6 +113,8 @@ export const RETRY_LATER_CODES = [
   'secret-unavailable',
   /** A DynamoDB transaction was still throttled or conflicting after its retries; nothing was written. */
   'transaction-contended',
+  /** An evaluation kept losing races with concurrent ones for the account (state or bands); retry it. */
+  'evaluation-contended',
 ] as const;
 export type RetryLaterCode = (typeof RETRY_LATER_CODES)[number];
 

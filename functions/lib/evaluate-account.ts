@@ -12,6 +12,7 @@ import { BandConflict, type BandRepository } from './bands-repository.ts';
 import type { PipelineConfig } from '../../shared/pipeline/config.ts';
 import type { Publisher } from './event-publisher.ts';
 import type { DeadLetter } from './queues.ts';
+import { RetryLaterError } from '../../shared/errors.ts';
 import { VersionConflict, type RiskRepository } from './risk-repository.ts';
 import type { Telemetry } from './telemetry.ts';
 
@@ -214,5 +215,8 @@ export async function evaluateAccount(
     }
     return wrote ? 'written' : 'unchanged';
   }
-  throw new Error(`${accountId}: gave up after ${MAX_CONFLICTS} concurrent-write or band conflicts`);
+  throw new RetryLaterError(
+    'evaluation-contended',
+    `${accountId}: gave up after ${MAX_CONFLICTS} concurrent-write or band conflicts`,
+  );
 }

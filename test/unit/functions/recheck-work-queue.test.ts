@@ -109,3 +109,26 @@ describe('work-queue evaluation: a batch publishes before it re-bands', () => {
     for (const id of ids) expect((await bands.getBandSummary(id))!.rows.SPY!.high).not.toBeNull();
   });
 });
+
+describe('an evaluation that keeps losing races', () => {
+  it('gives up with a retryable, coded error that the workflows retry as transient', async () => {
+    const { RetryLaterError } = await import('../../../shared/errors.ts');
+    const { classifyStepError } = await import('../../../functions/lib/step-errors.ts');
+    const { VersionConflict } = await import('../../../functions/lib/risk-repository.ts');
+    const store = new MemoryStore();
+    store.accounts.set('A', { accountId: 'A', model: 'reg-t', cash: '1000' } as never);
+    store.saveRiskState = async (state, expected) => {
+      throw new VersionConflict(state.accountId, expected);
+    };
+    const error = await evaluateAccount(
+      'A',
+      memoryHandlerDeps(store, { sweepSegments: 1, concurrency: 1 }),
+    ).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(RetryLaterError);
+    expect((error as InstanceType<typeof RetryLaterError>).code).toBe('evaluation-contended');
+    expect((classifyStepError(error) as Error).name).toBe('TransientError');
+  });
+});
