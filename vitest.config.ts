@@ -4,6 +4,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // One DynamoDB Local for the run; each file makes its own tables (test/helpers/dynamodb.ts).
+    globalSetup: ['./test/global-setup.ts'],
     // The full tier (`npm run test:full`, MG_TEST_SCALE=full; see test/helpers/scale.ts) runs the heavy
     // tests at their full N: minutes, not seconds.
     testTimeout: process.env.MG_TEST_SCALE === 'full' ? 600_000 : 30_000,

@@ -125,6 +125,11 @@ export interface LocalOptions {
    * @default 0
    */
   paceMs?: number;
+  /**
+   * A DynamoDB Local that is already running (the tests' shared one): the tables are created there under
+   * `tablePrefix`, and stop() leaves it running. @default starts one of its own, stopped with the system
+   */
+  dynamoDb?: { endpoint: string; tablePrefix: string };
 }
 
 /** The local system after start: replay bars, then keep taking ticks and API calls until stopped. */
@@ -221,11 +226,13 @@ export async function runLocal(options: LocalOptions): Promise<LocalResult> {
 export async function startLocalSystem(options: LocalOptions): Promise<LocalSystem> {
   const { scenario, bars, outDir } = options;
   if (bars.length === 0) throw new Error('no price bars to replay');
-  const db = await startDynamoDbLocal();
+  const db = options.dynamoDb
+    ? { endpoint: options.dynamoDb.endpoint, stop: async () => {} }
+    : await startDynamoDbLocal();
   const executions = new Map<string, LocalExecution>();
   try {
     const client = localClient(db.endpoint);
-    const tables = await createTables(client, 'local');
+    const tables = await createTables(client, options.dynamoDb?.tablePrefix ?? 'local');
     const doc = DynamoDBDocumentClient.from(client);
     const clock = new BarClock(closeOf(bars[0]!.date));
     const timeline: TimelineEntry[] = [];

@@ -9,6 +9,7 @@ import { startLocalSystem, type LocalSystem } from '../../local/local-system.ts'
 import { loadScenario } from '../../local/scenario.ts';
 import type { LocalBus } from '../../local/sinks.ts';
 import { parsePricesCsv } from '../../shared/replay/prices-csv.ts';
+import { sharedLocalDynamoDb } from '../helpers/dynamodb.ts';
 
 /**
  * The operator console in a real headless Chromium (@sparticuz/chromium from npm, driven by
@@ -29,7 +30,12 @@ beforeAll(async () => {
     readFileSync(join(root, 'test', 'fixtures', 'crash-2020.csv'), 'utf8'),
     'crash-2020.csv',
   ).filter((b) => b.date >= '2020-02-14' && b.date <= '2020-03-06');
-  system = await startLocalSystem({ scenario, bars, outDir: mkdtempSync(join(tmpdir(), 'mg-console-')) });
+  system = await startLocalSystem({
+    scenario,
+    bars,
+    outDir: mkdtempSync(join(tmpdir(), 'mg-console-')),
+    dynamoDb: sharedLocalDynamoDb('console'),
+  });
   server = await startConsoleServer(system, 0);
   await system.replay();
   browser = await puppeteer.launch({

@@ -7,22 +7,22 @@ import type { ApiDeps } from '../../functions/api/routes.ts';
 import { evaluateAccount } from '../../functions/lib/evaluate-account.ts';
 import { RiskRepository } from '../../functions/lib/risk-repository.ts';
 import { Tally } from '../../functions/lib/telemetry.ts';
-import { startDynamoDbLocal, type DynamoDbLocal } from '../../local/dynamodb-local.ts';
 import { createTables, localClient } from '../../local/tables.ts';
+import { testDynamoDb, type TestDynamoDb } from '../helpers/dynamodb.ts';
 import { DEFAULT_PIPELINE_CONFIG } from '../../shared/pipeline/config.ts';
 import { callApi, type ApiCall } from '../helpers/api-call.ts';
 import { CapturedDeadLetter, CapturedPublisher } from '../helpers/capture.ts';
 
-let db: DynamoDbLocal;
+let db: TestDynamoDb;
 let client: DynamoDBClient;
 let deps: ApiDeps;
 let repo: RiskRepository;
 const publisher = new CapturedPublisher();
 
 beforeAll(async () => {
-  db = await startDynamoDbLocal();
+  db = await testDynamoDb();
   client = localClient(db.endpoint);
-  const tables = await createTables(client, 'api');
+  const tables = await createTables(client, db.prefix('api'));
   repo = new RiskRepository(client, tables);
   deps = apiDeps(client, tables, {
     repo,

@@ -1,17 +1,17 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ActionsRepository } from '../../functions/lib/actions-repository.ts';
-import { startDynamoDbLocal, type DynamoDbLocal } from '../../local/dynamodb-local.ts';
 import { createTables, localClient } from '../../local/tables.ts';
+import { testDynamoDb, type TestDynamoDb } from '../helpers/dynamodb.ts';
 
-let db: DynamoDbLocal;
+let db: TestDynamoDb;
 let client: DynamoDBClient;
 let tables: Awaited<ReturnType<typeof createTables>>;
 
 beforeAll(async () => {
-  db = await startDynamoDbLocal();
+  db = await testDynamoDb();
   client = localClient(db.endpoint);
-  tables = await createTables(client, 'audit');
+  tables = await createTables(client, db.prefix('audit'));
 }, 120_000);
 afterAll(async () => db?.stop());
 

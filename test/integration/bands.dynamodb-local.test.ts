@@ -17,9 +17,9 @@ import { makePositionStreamHandler } from '../../functions/position-stream/handl
 import { makePriceStreamHandler } from '../../functions/price-stream/handler.ts';
 import { makeWatchHandler } from '../../functions/watch/handler.ts';
 import { makeWorkQueueHandler } from '../../functions/work-queue/handler.ts';
-import { startDynamoDbLocal, type DynamoDbLocal } from '../../local/dynamodb-local.ts';
 import { StreamTail } from '../../local/stream-tail.ts';
 import { createTables, localClient } from '../../local/tables.ts';
+import { testDynamoDb, type TestDynamoDb } from '../helpers/dynamodb.ts';
 import { planBandWrite, shardOf } from '../../shared/bands/band-rows.ts';
 import type { BandSet } from '../../shared/bands/price-bands.ts';
 import { Decimal } from '../../shared/decimal.ts';
@@ -28,7 +28,7 @@ import { newlyStaleInstruments } from '../../shared/pipeline/newly-stale.ts';
 import type { PriceItem } from '../../shared/pipeline/records.ts';
 import { CapturedDeadLetter, CapturedPublisher, CapturedWorkQueue } from '../helpers/capture.ts';
 
-let db: DynamoDbLocal;
+let db: TestDynamoDb;
 let client: DynamoDBClient;
 let doc: DynamoDBDocumentClient;
 let tables: Awaited<ReturnType<typeof createTables>>;
@@ -69,10 +69,10 @@ const tick = async (instrument: string, price: string) => {
 };
 
 beforeAll(async () => {
-  db = await startDynamoDbLocal();
+  db = await testDynamoDb();
   client = localClient(db.endpoint);
   doc = DynamoDBDocumentClient.from(client);
-  tables = await createTables(client, 'bands');
+  tables = await createTables(client, db.prefix('bands'));
   repo = new RiskRepository(client, tables);
   bands = new BandRepository(client, tables.bands, 3);
   positionsTail = StreamTail.forEndpoint(client, db.endpoint, tables.positions);
@@ -324,7 +324,7 @@ describe('guard bands on DynamoDB Local', () => {
   });
 
   it('striped over two tables: each account’s items in its shard’s stripe, unbanded rows in the first; ticks find both', async () => {
-    const second = await createTables(client, 'stripe2');
+    const second = await createTables(client, db.prefix('stripe2'));
     const striped = new BandRepository(client, [tables.bands, second.bands], 4);
     const shard = (id: string) => shardOf(id, 4);
     const ids = ['S-A', 'S-B', 'S-C', 'S-D', 'S-E', 'S-F'];

@@ -6,6 +6,7 @@ import { startLocalSystem } from '../../local/local-system.ts';
 import { Decimal } from '../../shared/decimal.ts';
 import type { EventDetail } from '../../shared/events/schemas.ts';
 import { parsePricesCsv } from '../../shared/replay/prices-csv.ts';
+import { sharedLocalDynamoDb } from '../helpers/dynamodb.ts';
 
 // Reg T, 100 XYZ at a flat 100 with 6,500 borrowed: equity 3,500, maintenance 2,500, ratio 1.4 (CRITICAL)
 // until orders fill. Back to SAFE needs 3,500 / (25 · (100 − q)) ≥ 2.05 ⇔ q ≥ 32 (a little more with fees).
@@ -31,6 +32,7 @@ describe('broker feedback on DynamoDB Local: rejections and part fills are re-pl
       scenario,
       bars,
       outDir,
+      dynamoDb: sharedLocalDynamoDb('broker'),
       broker: {
         reject: (_o, n) => (n === 0 ? 'insufficient shortable inventory' : null),
         // A quarter of the first re-plan: 100 − q/4 still leaves the ratio under 1.55 (CRITICAL).
@@ -110,6 +112,7 @@ describe('bankruptcy accounting on DynamoDB Local', () => {
       scenario,
       bars: btc,
       outDir: mkdtempSync(join(tmpdir(), 'mg-fund-')),
+      dynamoDb: sharedLocalDynamoDb('fund'),
     });
     try {
       await system.replay();

@@ -9,20 +9,20 @@ import {
 import { Dispatcher, type DeliveryRecord } from '../../functions/lib/dispatcher.ts';
 import { DELIVERY_LEASE_MS, NotifyStore } from '../../functions/lib/notify-store.ts';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { startDynamoDbLocal, type DynamoDbLocal } from '../../local/dynamodb-local.ts';
 import { createTables, localClient } from '../../local/tables.ts';
+import { testDynamoDb, type TestDynamoDb } from '../helpers/dynamodb.ts';
 import { alertFor } from '../../shared/notify/alert.ts';
 import { notificationPolicySchema } from '../../shared/notify/policy.ts';
 import { CapturedDeadLetter } from '../helpers/capture.ts';
 
-let db: DynamoDbLocal;
+let db: TestDynamoDb;
 let client: DynamoDBClient;
 let tables: Awaited<ReturnType<typeof createTables>>;
 
 beforeAll(async () => {
-  db = await startDynamoDbLocal();
+  db = await testDynamoDb();
   client = localClient(db.endpoint);
-  tables = await createTables(client, 'dispatch');
+  tables = await createTables(client, db.prefix('dispatch'));
 }, 120_000);
 afterAll(async () => db?.stop());
 

@@ -10,15 +10,15 @@ import { ActionsRepository, SettingsRepository } from '../../functions/lib/actio
 import { evaluateAccount } from '../../functions/lib/evaluate-account.ts';
 import { RiskRepository } from '../../functions/lib/risk-repository.ts';
 import { Tally } from '../../functions/lib/telemetry.ts';
-import { startDynamoDbLocal, type DynamoDbLocal } from '../../local/dynamodb-local.ts';
 import { BrokerSimulator } from '../../local/broker-simulator.ts';
 import { escalationDefinition, runEscalation, type LocalRun } from '../../local/escalation-runner.ts';
 import type { EventDetail } from '../../shared/events/schemas.ts';
 import { createTables, localClient } from '../../local/tables.ts';
+import { testDynamoDb, type TestDynamoDb } from '../helpers/dynamodb.ts';
 import { DEFAULT_PIPELINE_CONFIG } from '../../shared/pipeline/config.ts';
 import { CapturedDeadLetter, CapturedNotifier, CapturedPublisher } from '../helpers/capture.ts';
 
-let db: DynamoDbLocal;
+let db: TestDynamoDb;
 let client: DynamoDBClient;
 let doc: DynamoDBDocumentClient;
 let tables: Awaited<ReturnType<typeof createTables>>;
@@ -28,10 +28,10 @@ let notifier: CapturedNotifier;
 let n = 0;
 
 beforeAll(async () => {
-  db = await startDynamoDbLocal();
+  db = await testDynamoDb();
   client = localClient(db.endpoint);
   doc = DynamoDBDocumentClient.from(client);
-  tables = await createTables(client, 'sm');
+  tables = await createTables(client, db.prefix('sm'));
   escalationDefinition(); // synthesize once up front
 }, 180_000);
 afterAll(async () => db?.stop());

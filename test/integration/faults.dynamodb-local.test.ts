@@ -11,9 +11,9 @@ import { Tally } from '../../functions/lib/telemetry.ts';
 import { makePositionStreamHandler } from '../../functions/position-stream/handler.ts';
 import { idempotentOnEventId, makeSweepHandler } from '../../functions/sweep/handler.ts';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
-import { startDynamoDbLocal, type DynamoDbLocal } from '../../local/dynamodb-local.ts';
 import { StreamTail } from '../../local/stream-tail.ts';
 import { createTables, localClient } from '../../local/tables.ts';
+import { testDynamoDb, type TestDynamoDb } from '../helpers/dynamodb.ts';
 import { DEFAULT_PIPELINE_CONFIG } from '../../shared/pipeline/config.ts';
 import {
   CapturedDeadLetter,
@@ -22,7 +22,7 @@ import {
   CapturedWorkQueue,
 } from '../helpers/capture.ts';
 
-let db: DynamoDbLocal;
+let db: TestDynamoDb;
 let client: DynamoDBClient;
 let doc: DynamoDBDocumentClient;
 let tables: Awaited<ReturnType<typeof createTables>>;
@@ -33,10 +33,10 @@ let clock = new Date('2026-05-04T14:00:00.000Z');
 let n = 0;
 
 beforeAll(async () => {
-  db = await startDynamoDbLocal();
+  db = await testDynamoDb();
   client = localClient(db.endpoint);
   doc = DynamoDBDocumentClient.from(client);
-  tables = await createTables(client, 'faults');
+  tables = await createTables(client, db.prefix('faults'));
   repo = new RiskRepository(client, tables);
 }, 120_000);
 afterAll(async () => db?.stop());

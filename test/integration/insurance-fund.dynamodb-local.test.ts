@@ -5,21 +5,21 @@ import { handleBrokerFeedback, type FeedbackDeps } from '../../functions/broker-
 import { ActionsRepository } from '../../functions/lib/actions-repository.ts';
 import { InsuranceFundLedger } from '../../functions/lib/insurance-fund.ts';
 import { OrdersRepository } from '../../functions/lib/orders-repository.ts';
-import { startDynamoDbLocal, type DynamoDbLocal } from '../../local/dynamodb-local.ts';
 import { createTables, localClient } from '../../local/tables.ts';
+import { testDynamoDb, type TestDynamoDb } from '../helpers/dynamodb.ts';
 import { SCHEMA_VERSION } from '../../shared/events/schemas.ts';
 import { CapturedDeadLetter, CapturedPublisher } from '../helpers/capture.ts';
 
-let db: DynamoDbLocal;
+let db: TestDynamoDb;
 let client: DynamoDBClient;
 let doc: DynamoDBDocumentClient;
 let tables: Awaited<ReturnType<typeof createTables>>;
 
 beforeAll(async () => {
-  db = await startDynamoDbLocal();
+  db = await testDynamoDb();
   client = localClient(db.endpoint);
   doc = DynamoDBDocumentClient.from(client);
-  tables = await createTables(client, 'fund');
+  tables = await createTables(client, db.prefix('fund'));
 }, 120_000);
 afterAll(async () => db?.stop());
 

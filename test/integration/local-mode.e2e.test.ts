@@ -6,6 +6,7 @@ import { runLocal } from '../../local/local-system.ts';
 import { renderReport } from '../../local/report-html.ts';
 import { loadScenario } from '../../local/scenario.ts';
 import { parsePricesCsv } from '../../shared/replay/prices-csv.ts';
+import { sharedLocalDynamoDb } from '../helpers/dynamodb.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 
@@ -20,7 +21,7 @@ describe('local mode end to end (short crash window)', () => {
       'crash-2020.csv',
     ).filter((b) => b.date >= '2020-02-20' && b.date <= '2020-03-16');
     const outDir = mkdtempSync(join(tmpdir(), 'mg-local-'));
-    const result = await runLocal({ scenario, bars, outDir });
+    const result = await runLocal({ scenario, bars, outDir, dynamoDb: sharedLocalDynamoDb('e2e') });
 
     const lev = result.timeline.filter((e) => e.accountId === 'LEV-5X').map((e) => `${e.date} ${e.kind}`);
     // 5x long: CRITICAL on the first leg down → alert → deleverage → broker fill → … → LIQUIDATION → call,
@@ -99,6 +100,7 @@ describe('local mode on OHLC bars (real BTC, March 2020)', () => {
       scenario,
       bars: path('crash-2020.csv'),
       outDir: mkdtempSync(join(tmpdir(), 'mg-ohlc-')),
+      dynamoDb: sharedLocalDynamoDb('e2e'),
     });
     expect(closes.eventCounts.LiquidationRequested).toBeUndefined();
     expect(closes.series['BTC-3000']!.map((p) => p.level)).not.toContain('LIQUIDATION');
@@ -107,6 +109,7 @@ describe('local mode on OHLC bars (real BTC, March 2020)', () => {
       scenario,
       bars: path('crash-2020-ohlc.csv'),
       outDir: mkdtempSync(join(tmpdir(), 'mg-ohlc-')),
+      dynamoDb: sharedLocalDynamoDb('e2e'),
     });
     const liquidation = ohlc.timeline.find((e) => e.kind === 'liquidation')!;
     expect(liquidation.date).toBe('2020-03-13');

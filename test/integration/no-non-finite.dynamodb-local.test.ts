@@ -16,8 +16,8 @@ import { OverviewRepository } from '../../functions/lib/overview-repository.ts';
 import { RiskRepository } from '../../functions/lib/risk-repository.ts';
 import { Tally } from '../../functions/lib/telemetry.ts';
 import { refreshSummary } from '../../functions/summary/handler.ts';
-import { startDynamoDbLocal, type DynamoDbLocal } from '../../local/dynamodb-local.ts';
 import { createTables, localClient } from '../../local/tables.ts';
+import { testDynamoDb, type TestDynamoDb } from '../helpers/dynamodb.ts';
 import { DEFAULT_PIPELINE_CONFIG } from '../../shared/pipeline/config.ts';
 import { callApi } from '../helpers/api-call.ts';
 import { CapturedDeadLetter, CapturedPublisher } from '../helpers/capture.ts';
@@ -59,16 +59,16 @@ const BOOKS: { account: Record<string, unknown>; positions: Record<string, unkno
 ];
 const PRICES = { XYZ: '100', SH: '30', 'BTC-PERP': '9000' };
 
-let db: DynamoDbLocal;
+let db: TestDynamoDb;
 let client: DynamoDBClient;
 let deps: ApiDeps;
 const publisher = new CapturedPublisher();
 let repo: RiskRepository;
 
 beforeAll(async () => {
-  db = await startDynamoDbLocal();
+  db = await testDynamoDb();
   client = localClient(db.endpoint);
-  const tables = await createTables(client, 'nonfinite');
+  const tables = await createTables(client, db.prefix('nonfinite'));
   repo = new RiskRepository(client, tables);
   deps = apiDeps(client, tables, {
     repo,

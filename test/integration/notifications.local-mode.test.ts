@@ -7,6 +7,7 @@ import { runLocal, startLocalSystem } from '../../local/local-system.ts';
 import { loadScenario } from '../../local/scenario.ts';
 import { parsePricesCsv } from '../../shared/replay/prices-csv.ts';
 import { callApi } from '../helpers/api-call.ts';
+import { sharedLocalDynamoDb } from '../helpers/dynamodb.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 const allBars = parsePricesCsv(
@@ -34,6 +35,7 @@ describe('notifications in local mode (real dispatcher, paging workflow and Dyna
       scenario: scenarioOf(['REGT-2X']),
       bars: bars('2020-02-20', '2020-03-27'),
       outDir: mkdtempSync(join(tmpdir(), 'mg-notify-')),
+      dynamoDb: sharedLocalDynamoDb('notify'),
     });
     expect(result.notifications['REGT-2X']).toMatchObject({
       // Predictive: within 5% above the next worse threshold, at most once per (5-day) quiet period.
@@ -58,6 +60,7 @@ describe('notifications in local mode (real dispatcher, paging workflow and Dyna
       scenario: scenarioOf(['LEV-5X']),
       bars: bars('2020-02-20', '2020-03-06'),
       outDir: mkdtempSync(join(tmpdir(), 'mg-notify-')),
+      dynamoDb: sharedLocalDynamoDb('notify'),
     });
     const pages = deliveriesIn(result.files.notifications).filter((r) => r.page && r.status === 'sent');
     expect(pages.map((r) => `${r.at.slice(0, 10)} ${r.page!.tier} ${r.channel} ${r.to}`)).toEqual([
@@ -81,6 +84,7 @@ describe('notifications in local mode (real dispatcher, paging workflow and Dyna
       scenario: scenarioOf(['LEV-5X']),
       bars: bars('2020-02-20', '2020-02-27'),
       outDir,
+      dynamoDb: sharedLocalDynamoDb('notify'),
     });
     try {
       const result = await system.replay();

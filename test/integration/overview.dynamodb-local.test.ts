@@ -10,13 +10,13 @@ import { OverviewRepository } from '../../functions/lib/overview-repository.ts';
 import { RiskRepository } from '../../functions/lib/risk-repository.ts';
 import { Tally } from '../../functions/lib/telemetry.ts';
 import { refreshSummary } from '../../functions/summary/handler.ts';
-import { startDynamoDbLocal, type DynamoDbLocal } from '../../local/dynamodb-local.ts';
 import { createTables, localClient } from '../../local/tables.ts';
+import { testDynamoDb, type TestDynamoDb } from '../helpers/dynamodb.ts';
 import { DEFAULT_PIPELINE_CONFIG } from '../../shared/pipeline/config.ts';
 import { callApi, type ApiCall } from '../helpers/api-call.ts';
 import { CapturedDeadLetter, CapturedPublisher } from '../helpers/capture.ts';
 
-let db: DynamoDbLocal;
+let db: TestDynamoDb;
 let client: DynamoDBClient;
 let deps: ApiDeps;
 let tables: Awaited<ReturnType<typeof createTables>>;
@@ -33,9 +33,9 @@ const ratioOf = (k: number) => (10_000 + CASHES[k]!) / 2_500;
 const levelOf = (r: number) => (r < 1.2 ? 'LIQUIDATION' : r < 1.5 ? 'CRITICAL' : r <= 2 ? 'WARNING' : 'SAFE');
 
 beforeAll(async () => {
-  db = await startDynamoDbLocal();
+  db = await testDynamoDb();
   client = localClient(db.endpoint);
-  tables = await createTables(client, 'overview');
+  tables = await createTables(client, db.prefix('overview'));
   const repo = new RiskRepository(client, tables);
   deps = apiDeps(client, tables, {
     repo,

@@ -10,13 +10,13 @@ import { makeWorkQueueHandler } from '../../functions/work-queue/handler.ts';
 import { RiskRepository } from '../../functions/lib/risk-repository.ts';
 import type { HandlerDeps } from '../../functions/lib/runtime.ts';
 import { Tally } from '../../functions/lib/telemetry.ts';
-import { startDynamoDbLocal, type DynamoDbLocal } from '../../local/dynamodb-local.ts';
 import { StreamTail } from '../../local/stream-tail.ts';
 import { createTables, localClient } from '../../local/tables.ts';
+import { testDynamoDb, type TestDynamoDb } from '../helpers/dynamodb.ts';
 import { DEFAULT_PIPELINE_CONFIG } from '../../shared/pipeline/config.ts';
 import { CapturedDeadLetter, CapturedPublisher, CapturedWorkQueue } from '../helpers/capture.ts';
 
-let db: DynamoDbLocal;
+let db: TestDynamoDb;
 let client: DynamoDBClient;
 let doc: DynamoDBDocumentClient;
 let deps: HandlerDeps;
@@ -31,10 +31,10 @@ let clock = new Date('2026-03-02T15:00:00.000Z');
 const at = (minutes: number) => new Date(clock.getTime() + minutes * 60_000).toISOString();
 
 beforeAll(async () => {
-  db = await startDynamoDbLocal();
+  db = await testDynamoDb();
   client = localClient(db.endpoint);
   doc = DynamoDBDocumentClient.from(client);
-  tables = await createTables(client, 'it');
+  tables = await createTables(client, db.prefix('it'));
   const repo = new RiskRepository(client, tables);
   deps = {
     store: repo,

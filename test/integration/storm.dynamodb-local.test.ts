@@ -3,21 +3,21 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChannelSender, Delivery } from '../../functions/lib/channels/delivery.ts';
 import { Dispatcher, STORM_ACCOUNT, type DeliveryRecord } from '../../functions/lib/dispatcher.ts';
 import { NotifyStore } from '../../functions/lib/notify-store.ts';
-import { startDynamoDbLocal, type DynamoDbLocal } from '../../local/dynamodb-local.ts';
 import { createTables, localClient } from '../../local/tables.ts';
+import { testDynamoDb, type TestDynamoDb } from '../helpers/dynamodb.ts';
 import { alertFor } from '../../shared/notify/alert.ts';
 import { notificationPolicySchema } from '../../shared/notify/policy.ts';
 import { summarize } from '../../shared/notify/storm.ts';
 import { CapturedDeadLetter, CapturedNotifier } from '../helpers/capture.ts';
 
-let db: DynamoDbLocal;
+let db: TestDynamoDb;
 let client: DynamoDBClient;
 let tables: Awaited<ReturnType<typeof createTables>>;
 
 beforeAll(async () => {
-  db = await startDynamoDbLocal();
+  db = await testDynamoDb();
   client = localClient(db.endpoint);
-  tables = await createTables(client, 'storm');
+  tables = await createTables(client, db.prefix('storm'));
 }, 120_000);
 afterAll(async () => db?.stop());
 
