@@ -65,8 +65,9 @@ export function bandItemChanges(
   };
   for (const row of plan.puts) {
     const fresh = rowItemKeys(row.instrument, accountId, shard, row);
-    const old = new Set(before(row.instrument).map(itemId));
-    for (const k of before(row.instrument)) drop.set(itemId(k), k);
+    const previous = before(row.instrument);
+    const old = new Set(previous.map(itemId));
+    for (const k of previous) drop.set(itemId(k), k);
     for (const k of fresh) {
       drop.delete(itemId(k));
       if (!old.has(itemId(k))) keep.set(itemId(k), k);
@@ -146,7 +147,9 @@ export class BandRepository {
     const byTable = new Map<string, Record<string, unknown>[]>();
     for (const item of puts) {
       const table = this.tableOf(item.partition as string);
-      byTable.set(table, [...(byTable.get(table) ?? []), item]);
+      const items = byTable.get(table);
+      if (items) items.push(item);
+      else byTable.set(table, [item]);
     }
     await Promise.all([...byTable].map(([table, items]) => batchPut(this.doc, table, items)));
     const written = changes.puts;
