@@ -15,8 +15,11 @@ import { MarginGuardStack } from '../../infra/stack.ts';
 import { TABLES, type TableKey } from '../../infra/table-definitions.ts';
 
 const env = { account: '123456789012', region: 'eu-west-1' };
-/** Bundling skipped: nothing here reads the functions' code (test/infra/stack.test.ts bundles them all). */
-const noBundling = { context: { 'aws:cdk:bundling-stacks': [] } };
+/**
+ * Bundling and CDK's CloudFormation validation skipped: nothing here reads the functions' code or the
+ * validation's warnings (test/infra/stack.test.ts bundles and validates the stack).
+ */
+const noBundling = { context: { 'aws:cdk:bundling-stacks': [] }, builtinCloudFormationValidation: false };
 
 /** Only the escalation, on imported tables and stand-in topics, bus and queue. */
 function escalationOnly() {

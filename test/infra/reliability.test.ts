@@ -17,7 +17,8 @@ let resources: Record<string, Resource>;
 let opsTopic: string;
 
 beforeAll(() => {
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  // Bundling and CDK's CloudFormation validation skipped (test/infra/stack.test.ts does both).
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] }, builtinCloudFormationValidation: false });
   const stack = new MarginGuardStack(app, 'Test', readDeployConfig({}), {
     env: { account: '123456789012', region: 'eu-west-1' },
   });

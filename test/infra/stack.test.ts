@@ -7,14 +7,17 @@ import { MarginGuardStack } from '../../infra/stack.ts';
 
 /**
  * The stack as `cdk synth` builds it, cdk-nag included. The dev stack bundles every function with esbuild
- * (so every handler is checked to bundle, once); the variants skip bundling, which changes none of the
- * resources or properties they are checked on and spares a full esbuild pass per synth.
+ * (so every handler is checked to bundle, once) and goes through CDK's built-in CloudFormation validation;
+ * the variants skip both, which changes none of the resources or properties they are checked on and
+ * spares a full esbuild pass and a template validation per synth.
  */
 function synth(
   context: Record<string, unknown> = {},
   { bundle = false } = {},
 ): { stack: Stack; template: Template } {
-  const app = new App(bundle ? {} : { context: { 'aws:cdk:bundling-stacks': [] } });
+  const app = new App(
+    bundle ? {} : { context: { 'aws:cdk:bundling-stacks': [] }, builtinCloudFormationValidation: false },
+  );
   const stack = new MarginGuardStack(app, 'Test', readDeployConfig(context), {
     env: { account: '123456789012', region: 'eu-west-1' },
   });
