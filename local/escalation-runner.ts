@@ -87,6 +87,9 @@ export function startEscalationRun(
   return startRun(escalationDefinition(), input, step, waitMs);
 }
 
+/** Definitions (as JSON) that have passed the ASL validator in this process. */
+const validated = new Set<string>();
+
 /** A run of any synthesized definition, every Task state mapped to `step`. */
 export function startRun(
   definition: Record<string, Json>,
@@ -98,7 +101,13 @@ export function startRun(
 ): LocalExecution {
   const states = definition.States as Record<string, { Type: string }>;
   const names = Object.keys(states);
-  const machine = new StateMachine(definition as never, { validationOptions: { checkArn: false } });
+  // A definition is validated the first time it runs in a process (the validator compiles its JSON Schema
+  // on every call: a few hundred milliseconds a run, and local mode and the tests start many runs).
+  const key = JSON.stringify(definition);
+  const machine = new StateMachine(definition as never, {
+    validationOptions: { checkArn: false, noValidate: validated.has(key) },
+  });
+  validated.add(key);
   const execution = machine.run(input as never, {
     noThrowOnAbort: true,
     overrides: {
