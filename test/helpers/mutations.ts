@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { expect } from 'vitest';
 import { InputError } from '../../shared/errors.ts';
+import { scaled } from './scale.ts';
 
 /** Strings that are not decimals, or decimals at the edges (huge, tiny, negative, signed zero). */
 export const BAD_DECIMALS = [
@@ -152,8 +153,11 @@ export function withUnknownKey(
     });
 }
 
-/** Runs per parser in `npm test`: enough to find a crash on a new path, small enough to stay fast. */
-export const FUZZ_RUNS = Number(process.env.FUZZ_RUNS ?? 300);
+/**
+ * Runs per parser: 300 in `npm test` (enough to find a crash on a new path, small enough to stay fast),
+ * 3,000 in `npm run test:full`; FUZZ_RUNS sets it outright.
+ */
+export const FUZZ_RUNS = Number(process.env.FUZZ_RUNS ?? scaled(300, 3_000));
 
 /** Every issue names a field (starting with `prefix`, or matching it) and says what is wrong. */
 export function expectNamedIssues(
