@@ -11,7 +11,7 @@ import type { BrokerEvent } from '../shared/events/broker-feedback.ts';
 import type { EventDetail } from '../shared/events/schemas.ts';
 import { MODELS } from '../shared/margin/registry.ts';
 import type { ModelName } from '../shared/schemas/account.ts';
-import type { TableKey } from '../infra/table-definitions.ts';
+import type { TableKey } from '../functions/lib/table-definitions.ts';
 
 type OrderRequest = EventDetail<'DeleverageRequested'>;
 type RequestedOrder = OrderRequest['orders'][number];

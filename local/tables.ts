@@ -5,7 +5,7 @@ import {
   type AttributeDefinition,
   type CreateTableCommandInput,
 } from '@aws-sdk/client-dynamodb';
-import { TABLES, type TableDef, type TableKey } from '../infra/table-definitions.ts';
+import { TABLES, type TableDef, type TableKey } from '../functions/lib/table-definitions.ts';
 
 /** CreateTable input from the same definitions the CDK stack deploys. */
 export function createTableInput(def: TableDef, tableName: string): CreateTableCommandInput {

@@ -1,7 +1,7 @@
 /**
- * The static checks of `npm test`, side by side (`npm run check`): the three type-checks, eslint and
- * prettier. Each is single-threaded, so on a 2-core CI box two at a time take about half the time of
- * one after another. Every check runs to the end; each one's output is printed in one piece when it is
+ * The static checks of `npm test`, side by side (`npm run check`): the three type-checks, eslint,
+ * prettier and the import layers (.dependency-cruiser.cjs). Each is single-threaded, so on a 2-core CI
+ * box two at a time take about half the time of one after another. Every check runs to the end; each one's output is printed in one piece when it is
  * done, and the exit code is non-zero if any failed.
  */
 import { spawn } from 'node:child_process';
@@ -15,6 +15,7 @@ const CHECKS = [
   'prettier --check .',
   'eslint .',
   'tsc --noEmit -p console',
+  'depcruise shared functions infra local bench cli scripts console test --config .dependency-cruiser.cjs',
 ];
 
 const root = join(import.meta.dirname, '..');

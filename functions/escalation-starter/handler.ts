@@ -6,7 +6,7 @@ import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
 import { fromZodError, type FieldIssue } from '../../shared/errors.ts';
 import { riskLevelChangedSchema } from '../../shared/events/schemas.ts';
-import { tableEnvName } from '../../infra/table-definitions.ts';
+import { tableEnvName } from '../lib/table-definitions.ts';
 import { ActionsRepository } from '../lib/actions-repository.ts';
 import { forEachLimit } from '../lib/concurrency.ts';
 import { requireEnv } from '../lib/env.ts';

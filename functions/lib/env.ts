@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { parseOrThrow } from '../../shared/errors.ts';
 import { pipelineConfigSchema, type PipelineConfig } from '../../shared/pipeline/config.ts';
-import { TABLES, tableEnvName, type TableKey } from '../../infra/table-definitions.ts';
+import { TABLES, tableEnvName, type TableKey } from './table-definitions.ts';
 
 const tableNamesSchema = z.object(
   Object.fromEntries(

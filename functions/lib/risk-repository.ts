@@ -10,7 +10,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { AccountItem, PositionItem, PriceItem } from '../../shared/pipeline/records.ts';
 import type { HistoryItem, StoredRiskState } from '../../shared/pipeline/stored-state.ts';
-import type { TableKey } from '../../infra/table-definitions.ts';
+import type { TableKey } from './table-definitions.ts';
 import { overviewAttributes } from '../../shared/console/overview.ts';
 import { batchGetAll, pagesOf } from './pages.ts';
 import { conditionFailed } from './conditional.ts';

@@ -17,7 +17,7 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { ROUTES } from '../../functions/api/routes.ts';
 import type { DeployConfig } from '../config.ts';
-import type { TableKey } from '../table-definitions.ts';
+import type { TableKey } from '../../functions/lib/table-definitions.ts';
 import { MarginGuardFunction } from './lambda-function.ts';
 import { grantBandIndex } from './storage.ts';
 

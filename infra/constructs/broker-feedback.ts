@@ -6,7 +6,7 @@ import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { BROKER_EVENT_SCHEMAS, BROKER_EVENT_SOURCE } from '../../shared/events/broker-feedback.ts';
-import type { TableKey } from '../table-definitions.ts';
+import type { TableKey } from '../../functions/lib/table-definitions.ts';
 import { MarginGuardFunction } from './lambda-function.ts';
 import type { Paging } from './paging.ts';
 

@@ -31,7 +31,7 @@ import { Construct } from 'constructs';
 import { ESCALATION_START_LIMITS } from '../../functions/escalation-starter/limits.ts';
 import { EVENT_SOURCE } from '../../shared/events/schemas.ts';
 import type { DeployConfig } from '../config.ts';
-import { tableEnvName, type TableKey } from '../table-definitions.ts';
+import { tableEnvName, type TableKey } from '../../functions/lib/table-definitions.ts';
 import { MarginGuardFunction } from './lambda-function.ts';
 import { addStepRetries, stepTaskTimeout } from './step-retries.ts';
 

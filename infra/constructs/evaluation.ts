@@ -8,7 +8,7 @@ import { DynamoEventSource, SqsDlq, SqsEventSource } from 'aws-cdk-lib/aws-lambd
 import { DeduplicationScope, FifoThroughputLimit, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { DeployConfig } from '../config.ts';
-import { tableEnvName, type TableKey } from '../table-definitions.ts';
+import { tableEnvName, type TableKey } from '../../functions/lib/table-definitions.ts';
 import { grantBandIndex } from './storage.ts';
 import { MarginGuardFunction } from './lambda-function.ts';
 

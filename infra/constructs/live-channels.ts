@@ -12,7 +12,7 @@ import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources'
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { EVENT_SOURCE } from '../../shared/events/schemas.ts';
-import type { TableKey } from '../table-definitions.ts';
+import type { TableKey } from '../../functions/lib/table-definitions.ts';
 import { MarginGuardFunction } from './lambda-function.ts';
 
 export interface LiveChannelsProps {

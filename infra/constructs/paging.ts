@@ -27,7 +27,7 @@ import {
 } from 'aws-cdk-lib/aws-stepfunctions';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import type { TableKey } from '../table-definitions.ts';
+import type { TableKey } from '../../functions/lib/table-definitions.ts';
 import { MarginGuardFunction, type MarginGuardFunction as Fn } from './lambda-function.ts';
 import { addStepRetries, stepTaskTimeout } from './step-retries.ts';
 

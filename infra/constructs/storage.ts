@@ -12,7 +12,7 @@ import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import type { DeployConfig } from '../config.ts';
-import { TABLES, type KeyDef, type TableDef, type TableKey } from '../table-definitions.ts';
+import { TABLES, type KeyDef, type TableDef, type TableKey } from '../../functions/lib/table-definitions.ts';
 
 const attribute = (k: KeyDef) => ({
   name: k.name,

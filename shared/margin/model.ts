@@ -3,7 +3,6 @@ import type { Decimal } from '../decimal.ts';
 import type { FieldIssue } from '../errors.ts';
 import type { Account, ModelName } from '../schemas/account.ts';
 import type { Position } from '../schemas/position.ts';
-import type { SeparableForm } from './separable.ts';
 
 /** Everything a model needs to price a book: validated account, positions and the model's own params. */
 export interface Book<P = unknown> {
@@ -112,4 +111,26 @@ export interface MarginModel<P extends CommonParams = CommonParams> {
 export interface CommonParams {
   /** Margin call when equity / maintenance falls below this (1 = equity below maintenance). */
   callRatio: Decimal;
+}
+
+/**
+ * A separable model prices each position on its own (no netting): the book's requirement is a sum
+ * (separable.ts builds requirements and solver curves from one such per-position rule).
+ */
+export interface PositionRule {
+  requirement(position: Position, price: Decimal): Requirement;
+  /** Prices at which this position's rule changes slope (thresholds, per-share minimums, tiers). */
+  priceBreakpoints(position: Position): Decimal[];
+  /**
+   * Prices at which the initial requirement changes slope. Rules that give it can be compiled into
+   * per-piece coefficients for the scaled-integer fast path (fast/compile.ts); rules must then price
+   * only from the price they are given, never from position.price.
+   */
+  initialBreakpoints?(position: Position): Decimal[];
+}
+
+/** A separable model's per-position rule and its account-wide requirement (e.g. a cash account's debit). */
+export interface SeparableForm {
+  rule: PositionRule;
+  accountMaintenance: Decimal;
 }

@@ -1,3 +1,7 @@
+/**
+ * Most models price each position on its own (no netting): the book's requirement is a sum.
+ * This builds requirements and solver curves from one per-position rule.
+ */
 import { Decimal, ONE, ZERO, sum } from '../decimal.ts';
 import type { Position } from '../schemas/position.ts';
 import { samplePoints } from './axis-points.ts';
@@ -7,30 +11,12 @@ import type {
   BookRequirements,
   CurveAxis,
   MaintenanceCurve,
+  PositionRule,
   Requirement,
 } from './model.ts';
 
-/**
- * Most models price each position on its own (no netting): the book's requirement is a sum.
- * This builds requirements and solver curves from one per-position rule.
- */
-export interface PositionRule {
-  requirement(position: Position, price: Decimal): Requirement;
-  /** Prices at which this position's rule changes slope (thresholds, per-share minimums, tiers). */
-  priceBreakpoints(position: Position): Decimal[];
-  /**
-   * Prices at which the initial requirement changes slope. Rules that give it can be compiled into
-   * per-piece coefficients for the scaled-integer fast path (fast/compile.ts); rules must then price
-   * only from the price they are given, never from position.price.
-   */
-  initialBreakpoints?(position: Position): Decimal[];
-}
-
-/** A separable model's per-position rule and its account-wide requirement (e.g. a cash account's debit). */
-export interface SeparableForm {
-  rule: PositionRule;
-  accountMaintenance: Decimal;
-}
+// The rule types live beside the model interface that refers to them (no import cycle); models import them here.
+export type { PositionRule, SeparableForm } from './model.ts';
 
 /** Per-position requirements at today's prices, computed once per (rule, positions) and reused by every curve. */
 const todayCache = new WeakMap<PositionRule, WeakMap<readonly Position[], Requirement[]>>();

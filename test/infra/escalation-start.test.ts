@@ -12,7 +12,7 @@ import { ESCALATION_START_LIMITS } from '../../functions/escalation-starter/limi
 import { readDeployConfig } from '../../infra/config.ts';
 import { Escalation } from '../../infra/constructs/escalation.ts';
 import { MarginGuardStack } from '../../infra/stack.ts';
-import { TABLES, type TableKey } from '../../infra/table-definitions.ts';
+import { TABLES, type TableKey } from '../../functions/lib/table-definitions.ts';
 
 const env = { account: '123456789012', region: 'eu-west-1' };
 /**

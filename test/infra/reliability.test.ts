@@ -3,7 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readDeployConfig } from '../../infra/config.ts';
 import { MarginGuardStack } from '../../infra/stack.ts';
-import { tableEnvName } from '../../infra/table-definitions.ts';
+import { tableEnvName } from '../../functions/lib/table-definitions.ts';
 
 /**
  * Nothing a rule, a function or a workflow gives up on is lost or silent: every dead-letter queue a rule

@@ -2,7 +2,7 @@ import { Decimal, ZERO } from '../../decimal.ts';
 import type { Position } from '../../schemas/position.ts';
 import { samplePoints, simplePointBetween } from '../axis-points.ts';
 import { templateOf } from '../position-template.ts';
-import type { PositionRule } from '../separable.ts';
+import type { PositionRule } from '../model.ts';
 import { scaledOf, type Scaled } from './scaled.ts';
 
 /**

@@ -4,7 +4,7 @@ import { flatBookDistance, rootsToMove } from '../distance.ts';
 import { leverageOf, type Evaluation, type PositionEvaluation } from '../evaluation.ts';
 import type { Book, CommonParams, Funds, MarginModel } from '../model.ts';
 import type { ModelName } from '../../schemas/account.ts';
-import type { SeparableForm } from '../separable.ts';
+import type { SeparableForm } from '../model.ts';
 import { compiledPositions, type CompiledPosition } from './compile.ts';
 import {
   OVERFLOW,

@@ -19,7 +19,7 @@ import {
   type WorkMessage,
 } from '../../../functions/lib/queues.ts';
 import { lambdaDeps } from '../../../functions/lib/runtime.ts';
-import { TABLES, tableEnvName, type TableKey } from '../../../infra/table-definitions.ts';
+import { TABLES, tableEnvName, type TableKey } from '../../../functions/lib/table-definitions.ts';
 import { RiskRepository, VersionConflict } from '../../../functions/lib/risk-repository.ts';
 import { SCHEMA_VERSION, type DomainEvent } from '../../../shared/events/schemas.ts';
 import type { StoredRiskState } from '../../../shared/pipeline/stored-state.ts';

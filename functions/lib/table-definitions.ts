@@ -2,7 +2,7 @@
  * The tables, as plain data: the CDK storage construct and local mode (DynamoDB Local) both build from
  * these, so the deployed and local schemas cannot drift apart. No CDK or SDK imports here.
  */
-import { OVERVIEW_PROJECTION } from '../shared/console/overview.ts';
+import { OVERVIEW_PROJECTION } from '../../shared/console/overview.ts';
 
 export interface KeyDef {
   name: string;
