@@ -77,9 +77,10 @@ export const cashModel: MarginModel<CashParams> = {
   curve: (book, moving, axis) => separableCurve(book.positions, fullyPaid, moving, axis, debit(book)),
   bandCurves: (book, index) => separableBandCurves(book.positions, fullyPaid, index, debit(book)),
   separable: (book) => ({ rule: fullyPaid, accountMaintenance: debit(book) }),
-  funds(book) {
+  funds(book, core) {
     const { settledCash, unsettled } = settlement(book);
-    const available = max(ZERO, settledCash);
+    // Open buy orders hold their full cost (fully paid) out of settled cash.
+    const available = max(ZERO, settledCash.minus(core.openOrderInitial ?? ZERO));
     const violations: string[] = [];
     if (book.account.cash.isNegative()) {
       violations.push(

@@ -10,6 +10,7 @@ import type { Book, CommonParams, MarginModel } from './model.ts';
 import { MODELS } from './registry.ts';
 import { fastPathStats } from './fast/stats.ts';
 import { fastSummary } from './fast/summary.ts';
+import { openOrderReservation } from './open-orders.ts';
 import { thresholdPrices } from './single-position.ts';
 
 export { fastPathStats };
@@ -185,7 +186,9 @@ export function evaluateBook(
   book: Book<CommonParams>,
   options: BookOptions = {},
 ): Evaluation {
-  if (options.positionPrices === false && model.separable) {
+  // Open orders reserve initial margin: the reference engine prices them (the fast path has no orders).
+  const orders = book.account.openOrders;
+  if (options.positionPrices === false && model.separable && !(orders && orders.length > 0)) {
     const fast = fastSummary(model, book, model.separable(book), () =>
       evaluateBookReference(model, book, options),
     );
@@ -217,11 +220,14 @@ export function evaluateBookReference(
   const requirements = model.requirements(book);
   const maintenance = requirements.maintenance;
   const excessLiquidity = equity.minus(maintenance);
+  const reserved = openOrderReservation(model, book);
+  const initialRequirement = reserved ? requirements.initial.plus(reserved.total) : requirements.initial;
   const funds = model.funds(book, {
     equity,
-    initialRequirement: requirements.initial,
+    initialRequirement,
     maintenanceRequirement: maintenance,
     excessLiquidity,
+    ...(reserved ? { openOrderInitial: reserved.total } : {}),
   });
 
   const everyIndex = positions.map((_, i) => i);
@@ -270,7 +276,7 @@ export function evaluateBookReference(
     grossExposure,
     netExposure: longMarketValue.minus(shortMarketValue),
     leverage: leverageOf(grossExposure, equity),
-    initialRequirement: requirements.initial,
+    initialRequirement,
     maintenanceRequirement: maintenance,
     excessLiquidity,
     availableFunds: funds.availableFunds,
@@ -283,7 +289,7 @@ export function evaluateBookReference(
       ? flatBookDistance(inMarginCall, equity)
       : { call: move(params.callRatio), zeroEquity: move(ZERO) },
     positions: positionEvaluations,
-    details: funds.details,
+    details: reserved ? { ...funds.details, openOrderInitial: reserved.total } : funds.details,
     violations: funds.violations,
   };
 }

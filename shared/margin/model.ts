@@ -30,6 +30,11 @@ export interface CoreFigures {
   initialRequirement: Decimal;
   maintenanceRequirement: Decimal;
   excessLiquidity: Decimal;
+  /**
+   * The part of initialRequirement that open orders reserve (account.openOrders; zero or absent without
+   * them): models that price buying power from something other than available funds subtract it there.
+   */
+  openOrderInitial?: Decimal;
 }
 
 export interface Funds {

@@ -144,13 +144,18 @@ export const regTModel: MarginModel<RegTParams> = {
   funds(book, core) {
     const { params, account } = book;
     const availableFunds = core.equity.minus(core.initialRequirement);
-    // SMA only ratchets up with excess equity; a broker-supplied balance is kept if higher.
-    const sma = max(account.sma ?? ZERO, availableFunds);
+    const reserved = core.openOrderInitial ?? ZERO;
+    // SMA only ratchets up with excess equity (of positions: orders are not ledger entries); a
+    // broker-supplied balance is kept if higher.
+    const sma = max(account.sma ?? ZERO, availableFunds.plus(reserved));
     const bySma = max(ZERO, sma).dividedBy(params.initialRate);
     const byMaintenance = params.maintenanceRate.isZero()
       ? bySma
       : max(ZERO, core.excessLiquidity).dividedBy(params.maintenanceRate);
-    const buyingPower = min(bySma, byMaintenance);
+    // Open orders consume the buying power their fills would: reserved initial / initial rate.
+    const buyingPower = reserved.isZero()
+      ? min(bySma, byMaintenance)
+      : max(ZERO, min(bySma, byMaintenance).minus(reserved.dividedBy(params.initialRate)));
 
     const patternDayTrader = account.patternDayTrader ?? account.dayTrades5d >= params.patternDayTradeCount;
     const pdtRestricted = patternDayTrader && core.equity.lessThan(params.patternDayTraderMinimumEquity);

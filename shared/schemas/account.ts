@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { riskContextSchema } from '../risk/dynamic-thresholds.ts';
 import { thresholdsSchema } from '../risk/levels.ts';
 import { decimalString, positiveDecimal } from './decimal-string.ts';
+import { orderSchema } from './order.ts';
 
 export const MODEL_NAMES = ['gross', 'reg-t', 'cash', 'tiered', 'portfolio'] as const;
 export type ModelName = (typeof MODEL_NAMES)[number];
@@ -51,6 +52,11 @@ export const accountSchema = z.strictObject({
   riskContext: riskContextSchema.optional(),
   /** Deposits made at risk: initial capital; informational, used by reports. */
   capital: positiveDecimal.optional(),
+  /**
+   * Orders resting at the broker: each that would open or add to a position reserves initial margin (and
+   * buying power) as the model defines; they never count toward maintenance or equity.
+   */
+  openOrders: z.array(orderSchema).optional(),
 });
 
 export type Account = z.output<typeof accountSchema>;
