@@ -132,3 +132,21 @@ export class RetryLaterError extends Error {
     super(message, options);
   }
 }
+
+/**
+ * Stable codes of a pre-trade what-if's rejection (shared/risk/what-if.ts): facts about the orders under the
+ * account's restriction and funds, not bad input (the request itself was valid).
+ */
+export const ORDER_REJECTION_CODES = [
+  /** The account is reduce-only (`no-new-risk`): the order opens, adds to or flips a position. */
+  'restricted-no-new-risk',
+  /** The account is `close-only`: the order does not close its position entirely. */
+  'restricted-close-only',
+  /** The orders add risk and leave available funds (equity − initial requirement) negative. */
+  'insufficient-funds',
+  /** The orders add risk and would put the account under a restriction that forbids new risk. */
+  'restricted-after',
+  /** The book after the orders breaks a rule of its margin model (e.g. a short in a cash account). */
+  'model-rule',
+] as const;
+export type OrderRejectionCode = (typeof ORDER_REJECTION_CODES)[number];
