@@ -5,7 +5,8 @@ import type { Position } from '../schemas/position.ts';
 import { applyFills, estimateFill, type ExecutionAssumptions, type Fill, type Side } from './execution.ts';
 import { orderIdempotencyKey } from './idempotency-key.ts';
 import { instruct, type ExecutionMethod, type OrderInstruction } from './order-instructions.ts';
-import { stepDownQuantity, type TierBound } from './tier-step-down.ts';
+import { maintenanceBasisPrice, tiersFor, type TieredParams } from '../margin/tiered.ts';
+import { stepDownQuantity } from './tier-step-down.ts';
 import {
   orderForLiquidation,
   orderForStrategy,
@@ -183,9 +184,14 @@ export function planDeleverage(request: PlanRequest): Plan {
   if (candidates.length === 0) return finish('none', [], 'no positions to reduce');
   if (request.fullLiquidation && request.stepDownFloor && model.name === 'tiered') {
     // Step every position above the first tier down one tier; enough if it lifts the ratio to the floor.
-    const tiers = (book.params as unknown as { tiers: TierBound[] }).tiers;
+    // Each on its own instrument's table, at the price its tier is taken at (the entry on an entry basis).
+    const params = book.params as TieredParams;
     const steps = orderForLiquidation(request.liquidationPriority, candidates).flatMap((c) => {
-      const { close } = stepDownQuantity(c.position, c.position.price, tiers);
+      const { close } = stepDownQuantity(
+        c.position,
+        maintenanceBasisPrice(params, c.position, c.position.price),
+        tiersFor(params, c.position.instrument),
+      );
       return close.isPositive() ? [fillOf(c.position, close)] : [];
     });
     if (steps.length > 0 && meets(evaluate(after(input, steps)), request.stepDownFloor))

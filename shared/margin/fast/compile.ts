@@ -99,10 +99,13 @@ const byIdentity = new WeakMap<Position, Map<PositionRule, CompiledPosition | nu
 const byContent = new WeakMap<PositionRule, Map<string, CompiledPosition | null>>();
 const CONTENT_ENTRIES = 10_000;
 
-/** Everything a rule may read: all fields but the price and what only names or times the position. */
+/**
+ * Everything a rule may read: all fields but the price and what only times the position. The instrument
+ * is read (a tiered account's per-instrument tier tables), so it is part of the key.
+ */
 function contentKey(position: Position): string {
   return JSON.stringify(position, (key, value: unknown) =>
-    key === 'price' || key === 'priceTime' || key === 'instrument' || key === 'openedAt' ? undefined : value,
+    key === 'price' || key === 'priceTime' || key === 'openedAt' ? undefined : value,
   );
 }
 
