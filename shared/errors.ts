@@ -115,6 +115,10 @@ export const RETRY_LATER_CODES = [
   'transaction-contended',
   /** An evaluation kept losing races with concurrent ones for the account (state or bands); retry it. */
   'evaluation-contended',
+  /** A notification item (an account's alert memory, the storm, a delivery claim) kept changing under concurrent writers. */
+  'notify-contended',
+  /** DynamoDB kept answering with unprocessed keys (throttled) after the retries; nothing was dropped. */
+  'keys-unprocessed',
 ] as const;
 export type RetryLaterCode = (typeof RETRY_LATER_CODES)[number];
 

@@ -3,6 +3,7 @@ import type { Alert } from '../../shared/notify/alert.ts';
 import { signAck } from '../../shared/notify/ack-token.ts';
 import { claimAlert, commitAlert, releaseAlert, type AlertMemory } from '../../shared/notify/fatigue.ts';
 import { RetryLaterError } from '../../shared/errors.ts';
+import { PermanentError } from './step-errors.ts';
 import { firstStep, nextStep, type LadderStep, type PageState } from '../../shared/notify/ladder.ts';
 import type { ChannelKind, NotificationPolicy, Route } from '../../shared/notify/policy.ts';
 import { bucketsFor, take } from '../../shared/notify/rate-limit.ts';
@@ -109,6 +110,10 @@ export interface DispatcherDeps {
   rateWaitMs?: number;
   /** How long one flush may spend waiting in line to send what rate limits deferred (the rest waits for the next). @default 40000 */
   flushBudgetMs?: number;
+  /** In [0, 1): the jitter of conflict retries (a simulation's seeded source). @default Math.random */
+  random?: () => number;
+  /** Waits out a conflict retry's backoff (a few ms; a simulation's virtual clock). @default a timer */
+  backoffSleep?: (ms: number) => Promise<void>;
 }
 
 export interface DispatchResult {
@@ -131,8 +136,9 @@ export const STORM_ACCOUNT = STORM_PARTITION;
 
 /** Conflicts on the storm item are retried (many dispatchers write it in a storm), with jittered backoff. */
 const STORM_ATTEMPTS = 40;
-const backoff = (attempt: number) =>
-  new Promise((r) => setTimeout(r, Math.random() * Math.min(200, 5 * 2 ** Math.min(attempt, 6))));
+/** A jittered wait before conflict retry `attempt` (ms): below min(200, 5 × 2^attempt). */
+const backoffMs = (attempt: number, random: () => number) =>
+  random() * Math.min(200, 5 * 2 ** Math.min(attempt, 6));
 
 /** One page per incident: a second paging alert in the same incident joins the ladder already climbing. */
 const pageIdOf = (alert: Alert) =>
@@ -221,7 +227,8 @@ export class Dispatcher {
         return claim.kind === 'suppress'
           ? { kind: 'suppressed', reason: claim.reason }
           : { kind: 'claimed', version: version + 1, commit: claim.commit };
-      if (++conflicts > 5) throw new Error(`alert memory of ${alert.accountId} kept changing`);
+      if (++conflicts > 5)
+        throw new RetryLaterError('notify-contended', `alert memory of ${alert.accountId} kept changing`);
     }
   }
 
@@ -238,7 +245,7 @@ export class Dispatcher {
       memory = commitAlert(current.memory, alert, policy.fatigue.quietPeriodMinutes);
       version = current.version;
     }
-    throw new Error(`alert memory of ${alert.accountId} kept changing`);
+    throw new RetryLaterError('notify-contended', `alert memory of ${alert.accountId} kept changing`);
   }
 
   /** A failed delivery lets its lease go at once (best effort: a lease that stays simply lapses). */
@@ -250,6 +257,12 @@ export class Dispatcher {
 
   private pause(ms: number): Promise<void> {
     return (this.d.sleep ?? ((t) => new Promise((r) => setTimeout(r, t))))(ms);
+  }
+
+  /** Before retrying a lost conditional write (storm item, rate buckets): a short jittered wait. */
+  private backoff(attempt: number): Promise<void> {
+    const ms = backoffMs(attempt, this.d.random ?? Math.random);
+    return (this.d.backoffSleep ?? ((t) => new Promise<void>((r) => setTimeout(r, t))))(ms);
   }
 
   /** Everything an alert that fatigue let through sends: storm mode, routes, topics, audit, the page. */
@@ -359,9 +372,9 @@ export class Dispatcher {
           pageStorm: o.claimPage ? await this.claimStormPage(o.stormId, policy, now) : null,
         };
       }
-      await backoff(attempt);
+      await this.backoff(attempt);
     }
-    throw new Error('storm state kept changing');
+    throw new RetryLaterError('notify-contended', 'storm state kept changing');
   }
 
   /** The storm's one page: whoever marks the storm paged starts its ladder. */
@@ -372,7 +385,7 @@ export class Dispatcher {
       const next: StormState = { ...state, storm: { ...state.storm, paged: true } };
       if (await this.d.store.saveStorm(next, version))
         return this.stormMessage(next, 'start', -1, policy, now);
-      await backoff(attempt);
+      await this.backoff(attempt);
     }
     return null;
   }
@@ -521,7 +534,7 @@ export class Dispatcher {
       // Claim first, so concurrent ticks (and absorbers) read the shares once.
       const claim: StormState = { ...current.state, storm: { ...storm, claimedAt: now } };
       if (!(await this.d.store.saveStorm(claim, current.version))) {
-        await backoff(attempt);
+        await this.backoff(attempt);
         continue;
       }
       // Concluded, the claim is released (or the storm is over).
@@ -554,7 +567,7 @@ export class Dispatcher {
     const policy = await this.d.policy();
     const page = (await this.d.store.page(pageId)) as
       (PageState & { alert: Alert; storm?: StormMessage }) | null;
-    if (!page) throw new Error(`no page ${pageId}`);
+    if (!page) throw new PermanentError('PageNotFound', `no page ${pageId}`);
     const at = action === 'start' ? { tier: 0, attempt: 0 } : from;
     const result = (done: boolean, note: string, rung = { tier: page.tier, attempt: page.attempt }) => ({
       pageId,
@@ -788,11 +801,11 @@ export class Dispatcher {
       const taken = take(buckets, limited.needs, now, priority);
       if (taken.ok) {
         if (await this.d.store.saveRateBuckets(limited.channel, taken.buckets, version)) return { ok: true };
-        await backoff(attempt);
+        await this.backoff(attempt);
         continue;
       }
       if (taken.retryAt - now > maxWait) return taken;
-      await (this.d.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms))))(taken.retryAt - now);
+      await this.pause(taken.retryAt - now);
       // A clock that does not move (a replay's bar) would wait for ever: hold it for the flush instead.
       if (this.d.now().getTime() <= now) return taken;
     }

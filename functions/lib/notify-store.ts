@@ -9,6 +9,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { createHash } from 'node:crypto';
 import { Decimal } from '../../shared/decimal.ts';
+import { RetryLaterError } from '../../shared/errors.ts';
 import type { Notification } from '../../shared/escalation/messages.ts';
 import { NO_MEMORY, type AlertMemory } from '../../shared/notify/fatigue.ts';
 import type { PageState } from '../../shared/notify/ladder.ts';
@@ -337,7 +338,8 @@ export class NotifyStore {
           until: (out.Item?.leaseUntil as number | undefined) ?? Date.parse(out.Item?.at as string) + leaseMs,
         };
       // Settled as failed or deferred (or gone) between the write and the read: claim again.
-      if (attempt >= 3) throw new Error(`the claim of delivery ${key} kept changing`);
+      if (attempt >= 3)
+        throw new RetryLaterError('notify-contended', `the claim of delivery ${key} kept changing`);
     }
   }
 

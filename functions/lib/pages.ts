@@ -6,6 +6,7 @@ import {
   type QueryCommandInput,
   type ScanCommandInput,
 } from '@aws-sdk/lib-dynamodb';
+import { RetryLaterError } from '../../shared/errors.ts';
 
 /** Every page of a Query or Scan, following LastEvaluatedKey until there is none. */
 export async function* pagesOf(
@@ -39,7 +40,11 @@ export async function batchGetAll(
   for (let i = 0; i < allKeys.length; i += 100) {
     let keys = allKeys.slice(i, i + 100);
     for (let attempt = 0; keys.length > 0; attempt++) {
-      if (attempt > 8) throw new Error(`${table}: keys still unprocessed after ${attempt} attempts`);
+      if (attempt > 8)
+        throw new RetryLaterError(
+          'keys-unprocessed',
+          `${table}: keys still unprocessed after ${attempt} attempts`,
+        );
       if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 25 * 2 ** attempt)));
       const out = await doc.send(
         new BatchGetCommand({ RequestItems: { [table]: { Keys: keys, ConsistentRead: consistentRead } } }),
