@@ -3,6 +3,7 @@ import { sharedSamples, solveScale } from '../margin/distance.ts';
 import { bookEquity } from '../margin/evaluate.ts';
 import type { Book, CommonParams, MaintenanceCurve, MarginModel } from '../margin/model.ts';
 import type { StayCondition } from './stay-conditions.ts';
+import { hasOptions } from '../margin/options/contract.ts';
 
 /**
  * A guard band: while the instrument's price stays strictly inside (low, high) — and every other held
@@ -65,6 +66,9 @@ export function priceBands(
   equity: Decimal = bookEquity(model, book),
 ): BandSet {
   const positions = book.positions;
+  // A strategy-based requirement nets legs, so no per-position curve bounds a joint move (issue 27).
+  if (hasOptions(positions))
+    return { kind: 'always', reason: 'option book: strategy pairing is not banded yet' };
   const exposures = positions.map((p) => p.quantity.times(p.multiplier));
   const moving = positions.map((_, i) => i).filter((i) => !exposures[i]!.isZero());
   if (moving.length === 0) return { kind: 'banded', bands: [] };

@@ -12,6 +12,7 @@ import { fastPathStats } from './fast/stats.ts';
 import { fastSummary } from './fast/summary.ts';
 import { openOrderReservation } from './open-orders.ts';
 import { thresholdPrices } from './single-position.ts';
+import { optionBookIssues } from './options/contract.ts';
 
 export { fastPathStats };
 
@@ -87,6 +88,7 @@ export function parseEvaluationInput(raw: unknown, options: ParseOptions = {}): 
   if (used !== undefined && usedParams && positions) {
     const model = MODELS[used] as unknown as MarginModel<CommonParams>;
     issues.push(...model.validate({ positions, params: usedParams }));
+    issues.push(...optionBookIssues(used, positions, account?.asOf));
   }
   if (issues.length > 0) throw new InputError(issues);
   // buildBook finds the params already parsed (see paramsOf).
@@ -110,7 +112,7 @@ export function buildBook(
     asOf: input.account.asOf ?? options.asOf ?? todayUtc(),
   };
   // Again on every evaluation: some rules depend on prices (a tiered position's notional tier).
-  const issues = model.validate(book);
+  const issues = [...model.validate(book), ...optionBookIssues(name, book.positions, book.asOf)];
   if (issues.length > 0) throw new InputError(issues);
   return { model, book };
 }

@@ -4,6 +4,7 @@ import type { Position } from '../schemas/position.ts';
 import { allDecimal } from '../schemas/decimal-string.ts';
 import { commonParamsShape, moneyParam, rateParam } from './common-params.ts';
 import type { CommonParams, MarginModel } from './model.ts';
+import { withOptions } from './options/reg-t-options.ts';
 import {
   memoizeRule,
   notionalAt,
@@ -132,7 +133,8 @@ const ruleFor = memoizeRule((params: RegTParams): PositionRule => {
   };
 });
 
-export const regTModel: MarginModel<RegTParams> = {
+/** Linear positions only; regTModel adds listed options (strategy-based, options/). */
+const regTLinear: MarginModel<RegTParams> = {
   name: 'reg-t',
   valuation: 'spot',
   paramsSchema: regTParamsSchema as z.ZodType<RegTParams, unknown>,
@@ -178,3 +180,6 @@ export const regTModel: MarginModel<RegTParams> = {
     };
   },
 };
+
+/** Reg T with listed options: strategy-based requirements with optimal pairing (options/reg-t-options.ts). */
+export const regTModel: MarginModel<RegTParams> = withOptions(regTLinear, ruleFor);

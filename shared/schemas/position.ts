@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { allDecimal, decimalString, nonNegativeDecimal, positiveDecimal, rate } from './decimal-string.ts';
+import { checkOptionFields, optionFieldsShape, withOptionDefaults } from './option.ts';
 
 export const ASSET_CLASSES = ['equity', 'crypto', 'future'] as const;
 export const assetClass = z.enum(ASSET_CLASSES);
@@ -11,7 +12,7 @@ const isoDateTime = z.iso.datetime({
 });
 
 /** A holding with its latest price. Quantity is signed: negative is short. Strict: unknown keys are refused. */
-export const positionSchema = z
+const positionObject = z
   .strictObject({
     instrument: z.string({ error: 'required' }).trim().min(1, 'must not be empty').max(64),
     quantity: decimalString,
@@ -45,8 +46,11 @@ export const positionSchema = z
     averageDailyVolume: nonNegativeDecimal.optional(),
     /** Reduce or close this position only after every other one (e.g. a hedge the desk wants kept). */
     liquidateLast: z.boolean().default(false),
+    /** Listed options: instrumentType "option" and the contract terms (option.ts). */
+    ...optionFieldsShape,
   })
   .superRefine((p, ctx) => {
+    checkOptionFields(p, ctx);
     // Runs even when a field failed (every issue in one pass): only compare what parsed.
     if (p.fractional === false && allDecimal(p.quantity) && !p.quantity.isInteger()) {
       ctx.addIssue({
@@ -57,8 +61,11 @@ export const positionSchema = z
     }
   });
 
+/** An option without a multiplier gets the listed 100 before parsing (withOptionDefaults). */
+export const positionSchema = z.preprocess(withOptionDefaults, positionObject);
+
 export type Position = z.output<typeof positionSchema>;
-export type PositionInput = z.input<typeof positionSchema>;
+export type PositionInput = z.input<typeof positionObject>;
 
 export const positionsSchema = z.array(positionSchema).superRefine((positions, ctx) => {
   const seen = new Map<string, number>();

@@ -22,6 +22,7 @@ import {
 } from './scaled.ts';
 import { UniformSolver, type Mover } from './uniform-solver.ts';
 import { exactDecision, fastPathStats } from './stats.ts';
+import { hasOptions } from '../options/contract.ts';
 
 /** θ = 0: the zero-equity move. */
 const NO_THRESHOLD = scaledOf(ZERO);
@@ -43,6 +44,8 @@ export function fastSummary(
   form: SeparableForm,
   reference: () => Evaluation,
 ): Evaluation | null {
+  // Option books are not separable (strategies net legs): the reference engine evaluates them (issue 27).
+  if (hasOptions(book.positions)) return null;
   try {
     return summaryOf(model, book, form, reference);
   } catch (e) {
