@@ -3,8 +3,8 @@ import { unitsToString } from './arbitraries.ts';
 
 /**
  * Random books for guard-band properties: every model, 1–30 positions, long and short, leveraged and
- * inverse ETFs, low-priced shorts around the Reg T $5 rule, notional tiers that positions cross,
- * portfolio books across asset classes with default or custom scenarios, custom thresholds and the
+ * inverse ETFs, low-priced shorts around the Reg T $5 rule, notional tiers that positions cross (with
+ * published maintenance amounts, a per-instrument table, the entry basis and a closing fee), portfolio books across asset classes with default or custom scenarios, custom thresholds and the
  * account-size adjustment.
  */
 export const BAND_MODELS = ['gross', 'reg-t', 'cash', 'tiered', 'portfolio'] as const;
@@ -20,6 +20,19 @@ const SMALL_TIERS = [
   { upTo: '20000', maintenanceRate: '0.025', maxLeverage: '40' },
   { upTo: '100000', maintenanceRate: '0.05', maxLeverage: '20' },
   { upTo: null, maintenanceRate: '0.1', maxLeverage: '10' },
+];
+
+/** The same table with the venue's deductions published: 5000·0.015 = 75; 75 + 20000·0.025 = 575. */
+const SMALL_TIERS_PUBLISHED = SMALL_TIERS.map((t, i) => ({
+  ...t,
+  maintenanceAmount: ['0', '75', '575', '5575'][i]!,
+}));
+
+/** I0's own table (per-instrument tables): other bounds and rates. */
+const I0_TIERS = [
+  { upTo: '2000', maintenanceRate: '0.02', maxLeverage: '50' },
+  { upTo: '50000', maintenanceRate: '0.04', maxLeverage: '20', maintenanceAmount: '40' },
+  { upTo: null, maintenanceRate: '0.12', maxLeverage: '5', maintenanceAmount: '4040' },
 ];
 
 /** Prices from 0.50 to 1,000, in cents; low prices are common so the $5 rule is crossed. */
@@ -83,13 +96,28 @@ export function bookArb(model: BandModel, maxPositions = 30): fc.Arbitrary<RawBo
         callRatio: fc.constantFrom('1', '1', '1.1'),
         mode: fc.constantFrom('cross', 'isolated'),
         customScenarios: fc.boolean(),
+        // Tiered venue conventions: published maintenance amounts, I0 on its own table, the entry basis
+        // (a requirement fixed while held), a closing fee (only in the venue's prices: must change nothing).
+        venue: fc.record({
+          published: fc.boolean(),
+          ownTable: fc.boolean(),
+          basis: fc.constantFrom(undefined, 'mark', 'entry'),
+          fee: fc.boolean(),
+        }),
       })
       .map((b) => {
         const grossCents = b.positions.reduce((s, p) => s + (p.grossCents as bigint), 0n);
         let cashCents = (grossCents * BigInt(b.cashFactor)) / 100n;
         if (model === 'tiered') cashCents = (cashCents < 0n ? -cashCents : cashCents) / 3n + 10_000n; // a wallet
         const params: Record<string, unknown> = { callRatio: b.callRatio };
-        if (model === 'tiered') Object.assign(params, { tiers: SMALL_TIERS, mode: b.mode });
+        if (model === 'tiered')
+          Object.assign(params, {
+            tiers: b.venue.published ? SMALL_TIERS_PUBLISHED : SMALL_TIERS,
+            mode: b.mode,
+            ...(b.venue.ownTable ? { instrumentTiers: { I0: I0_TIERS } } : {}),
+            ...(b.venue.basis ? { maintenanceBasis: b.venue.basis } : {}),
+            ...(b.venue.fee ? { closingFeeRate: '0.00055' } : {}),
+          });
         if (model === 'portfolio' && b.customScenarios)
           params.scenarios = [
             { name: 'crash', shocks: { equity: '-0.2', crypto: '-0.5', future: '-0.25' } },

@@ -86,6 +86,19 @@ const FOUR_TIERS = [
   { upTo: null, maintenanceRate: '0.1', maxLeverage: '5' },
 ];
 
+/** The same table with its deductions published: 1000·0.01 = 10; 10 + 25000·0.03 = 760; 760 + 400000·0.05. */
+const FOUR_TIERS_WITH_AMOUNTS = FOUR_TIERS.map((t, i) => ({
+  ...t,
+  maintenanceAmount: ['0', '10', '760', '20760'][i]!,
+}));
+
+/** Another instrument's own table: steeper, other bounds. */
+const I0_TIERS = [
+  { upTo: '5000', maintenanceRate: '0.015', maxLeverage: '50' },
+  { upTo: '80000', maintenanceRate: '0.03', maxLeverage: '20', maintenanceAmount: '75' },
+  { upTo: null, maintenanceRate: '0.08', maxLeverage: '5' },
+];
+
 function paramsArb(model: SeparableModelName): fc.Arbitrary<Record<string, unknown>> {
   const callRatio = fc.constantFrom('1', '1', '1.1', '1.25');
   switch (model) {
@@ -111,8 +124,14 @@ function paramsArb(model: SeparableModelName): fc.Arbitrary<Record<string, unkno
       return fc.record({
         callRatio,
         defaultLeverage: fc.constantFrom('10', '3'),
-        // The default ten-tier table a third of the time; a four-tier table that small books cross otherwise.
-        tiers: fc.constantFrom(undefined, FOUR_TIERS, FOUR_TIERS),
+        // The default ten-tier table a third of the time; a four-tier table that small books cross otherwise
+        // (with its maintenance amounts published, half of those).
+        tiers: fc.constantFrom(undefined, FOUR_TIERS, FOUR_TIERS_WITH_AMOUNTS),
+        // I0 (every book has it) on a table of its own, some of the time.
+        instrumentTiers: fc.constantFrom(undefined, undefined, { I0: I0_TIERS }),
+        maintenanceBasis: fc.constantFrom(undefined, 'mark', 'entry'),
+        // Not in a summary (only the liquidation and bankruptcy prices read it): must change nothing.
+        closingFeeRate: fc.constantFrom(undefined, '0.00055'),
       });
   }
 }

@@ -98,10 +98,25 @@ function comparable(events: DomainEvent[]): Record<string, unknown>[] {
 }
 
 const bookOf = (model: (typeof BAND_MODELS)[number]) =>
-  fc.tuple(bookArb(model, 5), fc.integer({ min: 0, max: INSTRUMENTS - 1 })).map(([b, offset]) => ({
-    ...b,
-    positions: b.positions.map((p, i) => ({ ...p, instrument: `I${(i + offset) % INSTRUMENTS}` })),
-  }));
+  fc.tuple(bookArb(model, 5), fc.integer({ min: 0, max: INSTRUMENTS - 1 })).map(([b, offset]) => {
+    const renamed = (name: string) => `I${(Number(name.slice(1)) + offset) % INSTRUMENTS}`;
+    const params = b.account.params as Record<string, unknown>;
+    // A tiered account's per-instrument table follows its instrument's new name.
+    const tables = params.instrumentTiers as Record<string, unknown> | undefined;
+    return {
+      ...b,
+      account: {
+        ...b.account,
+        params: tables
+          ? {
+              ...params,
+              instrumentTiers: Object.fromEntries(Object.entries(tables).map(([k, t]) => [renamed(k), t])),
+            }
+          : params,
+      },
+      positions: b.positions.map((p) => ({ ...p, instrument: renamed(p.instrument as string) })),
+    };
+  });
 
 // A market path: each tick moves one to three instruments by −12%…+12%, in basis points of the price.
 const pathArb = fc.array(
