@@ -97,3 +97,55 @@ describe('margin-guard evaluate', () => {
     expect(bad.stderr).toContain('account.model: unknown margin model "x"');
   });
 });
+
+describe('margin-guard evaluate: crypto venue conventions (tiered)', () => {
+  const root = join(import.meta.dirname, '..', '..');
+
+  it("a cross account on each symbol's own tier table (examples/binance-cross-two-symbols.json)", () => {
+    // Binance's two-symbol FAQ example (test/unit/margin/tiered-venues.test.ts works it by hand).
+    const result = runCli(['evaluate', join(root, 'examples', 'binance-cross-two-symbols.json')]);
+    expect(result.code).toBe(0);
+    const out = JSON.parse(result.stdout);
+    expect(out.positions[0].liquidationPrice).toBe('26316.893264518861');
+    expect(out.positions[1].liquidationPrice).toBe('1153.256464239104');
+    expect(out.maintenanceRequirement).toBe('427713.319566'); // 71,200.811444 + 356,512.508122
+  });
+
+  it('entry basis and a closing fee; bad combinations exit 2 naming the field', () => {
+    const bybit = (params: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
+      file('bybit.json', {
+        account: { id: 'BY', model: 'tiered', cash: '0', params: { mode: 'isolated', ...params } },
+        positions: [
+          {
+            instrument: 'BTCUSDT',
+            quantity: '1',
+            avgCost: '50000',
+            price: '50000',
+            leverage: '10',
+            ...extra,
+          },
+        ],
+      });
+    const tiers = [{ upTo: null, maintenanceRate: '0.005', maxLeverage: '100' }];
+    // 5,024.75 posted, fee 0.055%: bankruptcy 44,975.25 / 0.99945 = 45,000 (Bybit's order-cost example).
+    const out = JSON.parse(
+      runCli([
+        'evaluate',
+        bybit({ tiers, maintenanceBasis: 'entry', closingFeeRate: '0.00055' }, { isolatedMargin: '5024.75' }),
+      ]).stdout,
+    );
+    expect(out.positions[0].bankruptcyPrice).toBe('45000');
+    expect(out.positions[0].liquidationPrice).toBe('45250.137575666617');
+    const bad = runCli([
+      'evaluate',
+      bybit({ tiers, instrumentTiers: { ETHUSDT: tiers }, closingFeeRate: '1.5' }),
+    ]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('account.params.closingFeeRate: must be a fraction at least 0 and below 1');
+    const unheld = runCli(['evaluate', bybit({ tiers, instrumentTiers: { ETHUSDT: tiers } })]);
+    expect(unheld.code).toBe(2);
+    expect(unheld.stderr).toContain(
+      'account.params.instrumentTiers.ETHUSDT: tier table for an instrument not held',
+    );
+  });
+});
