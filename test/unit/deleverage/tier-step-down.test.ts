@@ -81,4 +81,32 @@ describe('tier step-down', () => {
     ).toEqual(['10']);
     expect(planDeleverage(request).orders.map((o) => o.quantity.toFixed())).toEqual(['10']);
   });
+  it("steps down on the instrument's own tier table (instrumentTiers)", () => {
+    // BTC-PERP's own table: 0.5% to 100,000, then 1% − 500 to 1,000,000. 10 at 30,000 = 300,000 is in its
+    // tier 2: 1% × 300,000 − 500 = 2,500, wallet 2,900, ratio 1.16 (LIQUIDATION). Its tier 1 holds at
+    // most 100,000 / 30,000 → 3 whole contracts: close 7 (on the account's default tiers it would be 2),
+    // leaving 0.5% × 90,000 = 450, ratio 2,900 / 450 ≈ 6.44.
+    const own = [
+      { upTo: '100000', maintenanceRate: '0.005', maxLeverage: '100' },
+      { upTo: '1000000', maintenanceRate: '0.01', maxLeverage: '50', maintenanceAmount: '500' },
+      { upTo: null, maintenanceRate: '0.05', maxLeverage: '10' },
+    ];
+    const input = parseEvaluationInput({
+      account: { id: 'T', model: 'tiered', cash: '2900', params: { instrumentTiers: { 'BTC-PERP': own } } },
+      positions: [{ instrument: 'BTC-PERP', quantity: '10', avgCost: '30000', price: '30000' }],
+    });
+    const plan = planDeleverage({
+      input,
+      targetRatio: new Decimal('2.05'),
+      strategy: 'risk-based',
+      liquidationPriority: 'risk',
+      execution: executionSchema.parse({ feeRate: '0', slippageRate: '0' }),
+      incidentId: 'I',
+      step: 'liquidate',
+      fullLiquidation: true,
+      stepDownFloor: new Decimal('1.25'),
+    });
+    expect(plan.orders.map((o) => `${o.side} ${o.quantity.toFixed()}`)).toEqual(['SELL 7']);
+    expect(plan.projectedRatio!.toDecimalPlaces(4).toFixed()).toBe('6.4444');
+  });
 });
