@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseOrThrow } from '../shared/errors.ts';
+import { webUrl } from '../shared/schemas/web-url.ts';
 
 /**
  * Deployment settings from CDK context (`cdk.json` or `-c key=value`), validated with defaults; a bad
@@ -41,7 +42,7 @@ export const deployConfigSchema = z.object({
     .regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, 'lowercase letters, digits and -')
     .optional(),
   /** Extra login callback URLs, e.g. a developer's http://localhost:8080/ against a deployed stack. */
-  consoleCallbackUrls: z.preprocess(jsonIfString, z.array(z.url())).default([]),
+  consoleCallbackUrls: z.preprocess(jsonIfString, z.array(webUrl)).default([]),
   /** Partitions per instrument in the guard-band table (fixed for the table's life). */
   bandShards: z.coerce.number().int().min(1).max(256).default(8),
   /**

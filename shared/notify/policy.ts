@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { decimalString } from '../schemas/decimal-string.ts';
+import { webUrl } from '../schemas/web-url.ts';
 import { PUBLISHED_LIMITS } from './rate-limit.ts';
 
 /**
@@ -192,7 +193,7 @@ export const notificationPolicySchema = z
     /** How long a one-click acknowledgement link stays valid. */
     ackLinkMinutes: z.number().int().min(5).max(10_080).default(120),
     /** The console's address, for links in messages. */
-    consoleUrl: z.url().optional(),
+    consoleUrl: webUrl.optional(),
     /** Storm mode: one market-wide message instead of thousands of per-account ones. */
     storm: stormSchema.default(() => ({ ...STORM_DEFAULTS, categories: [...STORM_DEFAULTS.categories] })),
     /** Messages to people never exceed these (excess waits; nothing is dropped). */

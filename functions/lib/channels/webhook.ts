@@ -1,14 +1,24 @@
 import { webhookPayload } from '../../../shared/escalation/webhook.ts';
-import { httpFailure, RetryableDeliveryError, type ChannelSender, type Delivery } from './delivery.ts';
+import { isWebUrl } from '../../../shared/schemas/web-url.ts';
+import {
+  httpFailure,
+  PermanentDeliveryError,
+  RetryableDeliveryError,
+  type ChannelSender,
+  type Delivery,
+} from './delivery.ts';
 
 /** The chat webhook (Slack/Teams-style incoming webhook); its URL is a credential. */
 export class WebhookSender implements ChannelSender {
   constructor(private readonly url: () => Promise<string>) {}
 
   async send(d: Delivery): Promise<void> {
+    const url = await this.url();
+    // The URL is a credential: the error says what is wrong with it, never what it is.
+    if (!isWebUrl(url)) throw new PermanentDeliveryError('webhook URL: not an https:// URL');
     let response: Response;
     try {
-      response = await fetch(await this.url(), {
+      response = await fetch(url, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify(
