@@ -30,7 +30,10 @@ const HEAD_SHARE = { SPY: 0.85, QQQ: 0.6, AAPL: 0.5 } as const;
 
 export interface PopulationItems {
   accounts: { accountId: string; model: string; cash: string }[];
-  positions: Map<string, { accountId: string; instrument: string; quantity: string; avgCost: string }[]>;
+  positions: Map<
+    string,
+    { accountId: string; instrument: string; quantity: string; avgCost: string; leverage?: string }[]
+  >;
   /** Instrument → price (decimal string). */
   prices: Map<string, string>;
   instruments: string[];

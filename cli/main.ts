@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { InputError } from '../shared/errors.ts';
 import { runEvaluate } from './evaluate-command.ts';
+import { runImport } from './import-command.ts';
 import { runReplay } from './replay-command.ts';
 
 const USAGE = `usage:
@@ -9,6 +10,8 @@ const USAGE = `usage:
                       [--strategy proportional|risk-based|liquidity-aware|time-based]
                       [--priority risk|size|liquidity|time] [--target-ratio R] [--instrument NAME]
                       [--format json|table]
+  margin-guard import --accounts FILE --positions FILE [--prices FILE] [--out DIR]
+                      (FILE: .jsonl or .csv; validates every row; --out writes DynamoDB import files)
 
 Exit codes: 0 success, 2 invalid input (the field is named on stderr), 1 unexpected failure.`;
 
@@ -77,6 +80,26 @@ export function runCli(argv: string[]): CliResult {
         priority: values.priority as string | undefined,
         targetRatio: values['target-ratio'] as string | undefined,
         format: formatOption(values.format as string | undefined),
+      });
+      return { code: 0, stdout: `${stdout}\n`, stderr: '' };
+    }
+    if (command === 'import') {
+      const { values, positionals } = parseArgs({
+        args: rest,
+        allowPositionals: true,
+        options: Object.fromEntries(
+          ['accounts', 'positions', 'prices', 'out'].map((o) => [o, { type: 'string' as const }]),
+        ),
+      });
+      if (positionals.length > 0)
+        return usageError(`import: unexpected argument ${JSON.stringify(positionals[0])}`);
+      if (!values.accounts || !values.positions)
+        return usageError('import: --accounts and --positions are required');
+      const stdout = runImport({
+        accounts: values.accounts as string,
+        positions: values.positions as string,
+        prices: values.prices as string | undefined,
+        out: values.out as string | undefined,
       });
       return { code: 0, stdout: `${stdout}\n`, stderr: '' };
     }

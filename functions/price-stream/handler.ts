@@ -1,24 +1,12 @@
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { InputError, safeParseFields } from '../../shared/errors.ts';
-import { positiveDecimal } from '../../shared/schemas/decimal-string.ts';
-import { priceItemSchema, valuationPrice, type PriceItem } from '../../shared/pipeline/records.ts';
+import { validPriceItemSchema, valuationPrice, type PriceItem } from '../../shared/pipeline/records.ts';
 import { forEachLimit } from '../lib/concurrency.ts';
 import { readImage } from '../lib/stream-images.ts';
 import { accountMessages, coalescedMessages } from '../lib/queues.ts';
 import { Decimal } from '../../shared/decimal.ts';
 import { evaluateBatch } from '../lib/evaluate-batch.ts';
 import { lambdaDeps, withMetrics, type HandlerDeps } from '../lib/runtime.ts';
-
-const positive = (field: 'price' | 'markPrice') => ({
-  path: [field],
-  error: 'must be a positive decimal string',
-});
-const validPrice = priceItemSchema
-  .refine((p) => positiveDecimal.safeParse(p.price).success, positive('price'))
-  .refine(
-    (p) => p.markPrice === undefined || positiveDecimal.safeParse(p.markPrice).success,
-    positive('markPrice'),
-  );
 
 /** An image, or null when it is absent or unreadable (see readImage): the caller names what is missing. */
 function image(
@@ -85,13 +73,13 @@ export function makePriceStreamHandler(deps: () => HandlerDeps) {
         d.telemetry.count('DeadLettered');
         continue;
       }
-      const parsed = safeParseFields(validPrice, newImage);
+      const parsed = safeParseFields(validPriceItemSchema, newImage);
       if (!parsed.success) {
         await d.deadLetter.send('invalid-price-record', record, parsed.error.issues);
         d.telemetry.count('DeadLettered');
         continue;
       }
-      const old = validPrice.safeParse(image(record, 'OldImage'));
+      const old = validPriceItemSchema.safeParse(image(record, 'OldImage'));
       if (old.success && old.data.priceTime >= parsed.data.priceTime) {
         d.telemetry.count('StaleTicksIgnored');
         continue;

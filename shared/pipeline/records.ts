@@ -5,6 +5,7 @@ import {
   TRADING_SESSIONS,
   type TradingSession,
 } from '../market-hours.ts';
+import { positiveDecimal } from '../schemas/decimal-string.ts';
 
 /**
  * What the tables hold. Items keep the engine's edge shape (decimal strings), so an item is an engine
@@ -43,6 +44,19 @@ export const priceItemSchema = z.strictObject({
   source: z.string().optional(),
 });
 export type PriceItem = z.output<typeof priceItemSchema>;
+
+const positive = (field: 'price' | 'markPrice') => ({
+  path: [field],
+  error: 'must be a positive decimal string',
+});
+
+/** A price item whose prices are positive decimals: what the price stream and the bulk import accept. */
+export const validPriceItemSchema = priceItemSchema
+  .refine((p) => positiveDecimal.safeParse(p.price).success, positive('price'))
+  .refine(
+    (p) => p.markPrice === undefined || positiveDecimal.safeParse(p.markPrice).success,
+    positive('markPrice'),
+  );
 
 /** Positions that are not flat: a flat position needs no price; anything else (including unparsable quantities) does. */
 export function heldPositions(positions: readonly PositionItem[]): PositionItem[] {
