@@ -19,6 +19,14 @@ export function json(status: number, body: unknown): APIGatewayProxyResult {
 }
 
 /**
+/** The largest request body the API reads (the biggest document, a notification policy, is a few KB). */
+export const MAX_BODY_BYTES = 256 * 1024;
+
+/** A body over MAX_BODY_BYTES: a 413 naming the limit; nothing is parsed. */
+export function bodyTooLarge(bytes: number): HttpError {
+  return new HttpError(413, 'body-too-large', `body: ${bytes} bytes; at most ${MAX_BODY_BYTES}`);
+}
+
  * A JSON body validated by a schema, with the JSON as sent (for routes that store it as sent); a bad
  * one is a 400 naming every field. An empty body is `{}`.
  */
@@ -28,9 +36,12 @@ export function readBody<S extends z.ZodType>(
 ): { raw: unknown; data: z.output<S> } {
   let raw: unknown;
   try {
+  const bytes = event.body ? Buffer.byteLength(event.body, 'utf8') : 0;
+  if (bytes > MAX_BODY_BYTES) throw bodyTooLarge(bytes);
     raw = event.body ? JSON.parse(event.body) : {};
   } catch {
     throw new InputError([{ field: 'body', message: 'not valid JSON' }]);
+    // The parser's own message quotes the input back: not echoed.
   }
   return { raw, data: parseOrThrow(schema, raw, ['body']) };
 }

@@ -511,14 +511,41 @@ export const ROUTES: Route[] = [
     body: thresholdsBody,
     handle: async (e, d) => {
       const id = accountId(e);
-      const raw = readBody(e, thresholdsBody).raw as { thresholds?: unknown; riskContext?: unknown };
+      // Validated first (every bad field named), then stored as validated: the fields the request gave,
+      // each as the schema read it (decimals as canonical strings), never the raw body.
+      const { raw, data: body } = readBody(e, thresholdsBody);
+      const by = await actor(e, d);
       if (!(await d.repo.getAccount(id))) throw notFound(`account ${id}`);
-      await d.updateAccount(id, {
-        ...(raw.thresholds ? { thresholds: raw.thresholds } : {}),
-        ...('riskContext' in raw ? { riskContext: raw.riskContext } : {}),
-      });
-      await d.actions.audit({ accountId: id, action: 'thresholds-updated', actor: actor(e), details: raw });
-      return json(200, { accountId: id, updated: raw });
+      const given = (o: unknown) => Object.keys((o ?? {}) as object);
+      const sent = raw as { thresholds?: object; riskContext?: object | null };
+      const updated = {
+        ...(body.thresholds
+          ? {
+              thresholds: Object.fromEntries(
+                given(sent.thresholds).map((k) => [
+                  k,
+                  body.thresholds![k as keyof typeof body.thresholds].toFixed(),
+                ]),
+              ),
+            }
+          : {}),
+        ...(body.riskContext !== undefined
+          ? {
+              riskContext:
+                body.riskContext === null
+                  ? null
+                  : Object.fromEntries(
+                      given(sent.riskContext).map((k) => [
+                        k,
+                        body.riskContext![k as keyof typeof body.riskContext],
+                      ]),
+                    ),
+            }
+          : {}),
+      };
+      await d.updateAccount(id, updated);
+      await d.actions.audit({ accountId: id, action: 'thresholds-updated', actor: by, details: updated });
+      return json(200, { accountId: id, updated });
     },
   },
   {

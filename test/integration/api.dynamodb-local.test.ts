@@ -114,12 +114,17 @@ describe('REST API', () => {
     const ok = await call('POST', '/accounts/{id}/thresholds', {
       id: 'A1',
       body: {
-        thresholds: { warning: '2.5', critical: '1.8', liquidation: '1.3' },
+        thresholds: { warning: '2.50', critical: '1.8', liquidation: '1.300' },
         riskContext: { volatilityRegime: 'crisis' },
       },
     });
     expect(ok.status).toBe(200);
     const shown = await call('GET', '/accounts/{id}/thresholds', { id: 'A1' });
+    // Stored as validated (canonical decimals, only the fields given), not as sent.
+    expect(ok.body.updated).toEqual({
+      thresholds: { warning: '2.5', critical: '1.8', liquidation: '1.3' },
+      riskContext: { volatilityRegime: 'crisis' },
+    });
     expect(shown.body.configured).toEqual({ warning: '2.5', critical: '1.8', liquidation: '1.3' });
     expect(shown.body.effective).toEqual({
       warning: '3.25',
