@@ -118,6 +118,7 @@ export class MarginGuardStack extends Stack {
       domainPrefix: config.consoleDomainPrefix,
       isProd: config.isProd,
     });
+    this.consoleAuth.grantIdentityLookup(this.api.handler.fn, this.api.handler.role);
     this.live = new LiveChannels(this, 'Live', {
       stage: config.stage,
       tables: this.storage.tables,

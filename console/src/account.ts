@@ -21,7 +21,6 @@ const PRIORITIES = ['risk', 'size', 'liquidity', 'time'];
 
 const notice = (kind: 'error' | 'ok' | 'info', text: string) =>
   `<p class="notice ${kind}">${escapeHtml(text)}</p>`;
-const requestId = () => `console-${crypto.randomUUID().replace(/-/g, '').slice(0, 24)}`;
 
 /** One account: its ratio over its bands, positions, protection controls, analytics and audit trail. */
 export async function renderAccount(
@@ -237,34 +236,54 @@ export async function renderAccount(
         liquidationPriority: String(f.get('liquidationPriority') ?? '') || undefined,
       };
       const box = protection.querySelector('#plan-preview')!;
-      try {
-        // The plan is shown first; nothing is published until the operator confirms it.
-        const plan = await api.get<Json>(`${path}/plan`, { kind, ...overrides });
-        box.innerHTML = `<div class="plan" data-plan-kind="${escapeHtml(kind)}">
+      /**
+       * The plan, and a Confirm that sends exactly it: the request carries the preview's plan id (the same
+       * plan confirmed twice is one request on the server) and the button is disabled while it is in
+       * flight. A plan the prices have overtaken comes back as plan-stale with a fresh plan to confirm.
+       */
+      const showPlan = (plan: Json, note = '') => {
+        const orders = plan.orders as Json[];
+        box.innerHTML = `${note}<div class="plan" data-plan-kind="${escapeHtml(kind)}" data-plan-id="${escapeHtml(plan.planId)}">
           <strong>${kind === 'liquidate' ? 'Liquidation' : 'Deleverage'} plan</strong> — ratio ${ratio(plan.marginRatio)} → projected ${ratio(plan.projectedRatio)} (target ${ratio(plan.targetRatio)})${plan.restoresTarget ? '' : ' <span class="badge call">does not reach the target</span>'}
           <table id="plan-orders"><thead><tr><th>Side</th><th class="num">Quantity</th><th>Instrument</th><th class="num">Est. price</th><th class="num">Est. fees</th></tr></thead><tbody>
-          ${(plan.orders as Json[]).map((o) => `<tr><td>${escapeHtml(o.side)}</td><td class="num">${escapeHtml(o.quantity)}</td><td>${escapeHtml(o.instrument)}</td><td class="num">${money(o.estimatedPrice, 4)}</td><td class="num">${money(o.estimatedFees)}</td></tr>`).join('') || '<tr><td colspan="5">No orders needed.</td></tr>'}
+          ${orders.map((o) => `<tr><td>${escapeHtml(o.side)}</td><td class="num">${escapeHtml(o.quantity)}</td><td>${escapeHtml(o.instrument)}</td><td class="num">${money(o.estimatedPrice, 4)}</td><td class="num">${money(o.estimatedFees)}</td></tr>`).join('') || '<tr><td colspan="5">No orders needed.</td></tr>'}
           </tbody></table>
-          <p><button id="confirm-order" class="${kind === 'liquidate' ? 'danger' : 'primary'}" ${(plan.orders as Json[]).length ? '' : 'disabled'}>Confirm and send ${(plan.orders as Json[]).length} order(s)</button> <button id="cancel-order" type="button">Cancel</button></p></div>`;
+          <p><button id="confirm-order" class="${kind === 'liquidate' ? 'danger' : 'primary'}" ${orders.length ? '' : 'disabled'}>Confirm and send ${orders.length} order(s)</button> <button id="cancel-order" type="button">Cancel</button></p></div>`;
+        const confirm = box.querySelector<HTMLButtonElement>('#confirm-order')!;
         box.querySelector('#cancel-order')!.addEventListener('click', () => (box.innerHTML = ''));
-        box.querySelector('#confirm-order')!.addEventListener('click', async () => {
+        confirm.addEventListener('click', async () => {
+          if (confirm.disabled) return;
+          confirm.disabled = true;
+          confirm.textContent = 'Sending…';
           try {
             const sent = await api.call<Json>(
               'POST',
               `${path}/${kind === 'liquidate' ? 'liquidate' : 'deleverage'}`,
-              {
-                body: { requestId: requestId(), reason: String(f.get('reason')), ...overrides },
-              },
+              { body: { planId: plan.planId, reason: String(f.get('reason')), ...overrides } },
             );
             box.innerHTML = notice(
               'ok',
-              `${sent.event.detailType} published: ${(sent.event.detail.orders as Json[]).length} order(s) to the broker.`,
+              sent.status === 'in-flight'
+                ? `This plan is already being sent (plan ${sent.planId}).`
+                : `${sent.event.detailType} published: ${(sent.event.detail.orders as Json[]).length} order(s) to the broker.`,
             );
             await loadAudit();
           } catch (err) {
+            if (err instanceof ApiError && err.body.error === 'plan-stale' && err.body.plan)
+              return showPlan(
+                err.body.plan as Json,
+                notice(
+                  'error',
+                  'Prices or positions moved since the preview: nothing was sent. Here is the fresh plan.',
+                ),
+              );
             box.innerHTML = notice('error', (err as Error).message);
           }
         });
+      };
+      try {
+        // The plan is shown first; nothing is published until the operator confirms it.
+        showPlan(await api.get<Json>(`${path}/plan`, { kind, ...overrides }));
       } catch (err) {
         box.innerHTML = notice('error', (err as Error).message);
       }

@@ -3,7 +3,12 @@ import type { Session } from './config.ts';
 export class ApiError extends Error {
   constructor(
     readonly status: number,
-    readonly body: { error?: string; message?: string; issues?: { field: string; message: string }[] },
+    readonly body: {
+      error?: string;
+      message?: string;
+      issues?: { field: string; message: string }[];
+      [more: string]: unknown;
+    },
   ) {
     super(
       body.issues?.map((i) => `${i.field}: ${i.message}`).join('; ') ??

@@ -11,6 +11,7 @@ import { NotifyStore } from '../lib/notify-store.ts';
 import { OverviewRepository } from '../lib/overview-repository.ts';
 import { readPolicy } from '../lib/policy-setting.ts';
 import { readSummary } from '../lib/summary-store.ts';
+import { cognitoDirectory, cognitoIdentify } from './identity.ts';
 import type { ApiDeps } from './routes.ts';
 import { route } from './router.ts';
 
@@ -84,6 +85,9 @@ export const handler = async (event: APIGatewayProxyEvent) => {
       publisher: base.publisher,
       stage: requireEnv('STAGE'),
     });
+    // The person behind a console request: the Cognito user, checked against the console's user pool.
+    const pool = process.env.CONSOLE_USER_POOL_ID;
+    if (pool) deps.identify = cognitoIdentify(pool, cognitoDirectory(pool));
     let dispatcher: ReturnType<typeof awsDispatcher> | undefined;
     deps.notify = (alert) => (dispatcher ??= awsDispatcher()).dispatch(alert);
   }

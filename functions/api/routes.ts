@@ -19,7 +19,8 @@ import { decimalString } from '../../shared/schemas/decimal-string.ts';
 import type { DomainEvent } from '../../shared/events/schemas.ts';
 import type { ActionsRepository, SettingsRepository } from '../lib/actions-repository.ts';
 import type { Publisher } from '../lib/event-publisher.ts';
-import { planForAccount } from '../lib/plan-for-account.ts';
+import { loadPlanBasis, planFromBasis, planIdOf } from '../lib/plan-for-account.ts';
+import type { Plan } from '../../shared/deleverage/planner.ts';
 import type { BandRepository } from '../lib/bands-repository.ts';
 import type { RiskRepository } from '../lib/risk-repository.ts';
 import { InvalidPageToken, type OverviewRepository } from '../lib/overview-repository.ts';
@@ -33,6 +34,7 @@ import type { Alert } from '../../shared/notify/alert.ts';
 import { POLICY_SETTING } from '../lib/policy-setting.ts';
 import { AckLinkError, verifyAck } from '../../shared/notify/ack-token.ts';
 import { notificationPolicySchema, type NotificationPolicy } from '../../shared/notify/policy.ts';
+import { actorFor, type Identify } from './identity.ts';
 import { HttpError, json, notFound, parseBody, parseQuery, readBody } from './http.ts';
 
 export interface ApiDeps {
@@ -64,6 +66,11 @@ export interface ApiDeps {
   notify?: (alert: Alert) => Promise<unknown>;
   /** The latest all-accounts summary the summary job wrote; null before its first run. */
   readSummary(): Promise<OverviewSummary | null>;
+  /**
+   * The person behind a request (the Cognito user on AWS, the development login locally); without it,
+   * only IAM callers that are no console sign-in can act.
+   */
+  identify?: Identify;
   stage: string;
   now?: () => Date;
 }
@@ -84,16 +91,16 @@ const accountId = (e: APIGatewayProxyEvent) => {
     throw new HttpError(400, 'invalid-input', 'path.id: not a valid account id');
   return id;
 };
-const actor = (e: APIGatewayProxyEvent) =>
-  `api:${e.requestContext?.identity?.userArn ?? e.requestContext?.identity?.caller ?? 'unknown'}`;
+/** Who acts: the signed-in person (never a body field), or an IAM caller that is no console sign-in. */
+const actor = (e: APIGatewayProxyEvent, d: ApiDeps) => actorFor(e, d.identify);
 
 const thresholdsBody = z
   .object({ thresholds: thresholdsSchema.optional(), riskContext: riskContextSchema.nullable().optional() })
   .strict();
 const orderBody = z
   .object({
-    /** Client-chosen id: the same request twice is one request. */
-    requestId: z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, '8–64 letters, digits, _ or -'),
+    /** The plan the operator confirmed (GET /accounts/{id}/plan): the same plan twice is one request. */
+    planId: z.string().regex(/^plan-[A-Za-z0-9_-]{32}$/, 'the planId of a preview (GET /accounts/{id}/plan)'),
     reason: z.string().min(3).max(500),
     targetRatio: decimalString
       .refine((d) => d.greaterThan(0), { error: 'must be greater than 0' })
@@ -102,6 +109,8 @@ const orderBody = z
     liquidationPriority: liquidationPrioritySchema.optional(),
   })
   .strict();
+/** A confirmation seen again while its first request is still publishing waits this long before retaking it. */
+const MANUAL_LEASE_MS = 30_000;
 const holdBody = z.object({ reason: z.string().min(3).max(500) }).strict();
 const pageId = (e: APIGatewayProxyEvent) => {
   const id = e.pathParameters?.id ?? '';
@@ -135,7 +144,10 @@ const historyQuery = z.strictObject({
   next: z.string().optional(),
 });
 
-/** A manual deleverage or liquidation's plan: the configured policy with the request's overrides. */
+/**
+ * A manual deleverage or liquidation's plan: the configured policy with the request's overrides, and its
+ * id (a digest of what it was made from: see planIdOf).
+ */
 async function manualPlan(
   d: ApiDeps,
   id: string,
@@ -144,8 +156,9 @@ async function manualPlan(
   overrides: { targetRatio?: Decimal; strategy?: Strategy; liquidationPriority?: LiquidationPriority },
 ) {
   const config = await d.settings.get('escalation', escalationConfigSchema);
-  const plan = await planForAccount(d.repo, {
-    accountId: id,
+  const basis = await loadPlanBasis(d.repo, id);
+  if (!basis) throw notFound(`account ${id}`);
+  const plan = planFromBasis(basis, {
     incidentId,
     step: `manual-${kind}`,
     fullLiquidation: kind === 'liquidate',
@@ -157,10 +170,35 @@ async function manualPlan(
       liquidationPriority: overrides.liquidationPriority,
     },
   });
-  if (!plan) throw notFound(`account ${id}`);
-  return plan;
+  return { plan, planId: planIdOf(basis, { kind, plan, policy: config.policy }) };
 }
 
+/** A plan as the console previews it (no order idempotency keys: those belong to the confirmation). */
+function previewJson(id: string, kind: 'deleverage' | 'liquidate', planId: string, plan: Plan) {
+  const { ratioBefore, targetRatio, projectedRatio, projectedEquity, restoresTarget, orders } =
+    planToJson(plan);
+  return {
+    accountId: id,
+    kind,
+    planId,
+    strategy: plan.strategy,
+    liquidationPriority: plan.liquidationPriority,
+    marginRatio: ratioBefore,
+    targetRatio,
+    projectedRatio,
+    projectedEquity,
+    restoresTarget,
+    orders: orders.map(({ idempotencyKey: _key, ...o }) => o),
+    summary: describeOrders(plan),
+  };
+}
+
+/**
+ * A confirmed plan, sent once: keyed by its plan id, so a double click, a retry or a second tab is the
+ * same request (its first result, or `in-flight` while the first is still publishing). A plan whose
+ * account, positions or prices have moved since the preview (or confirmed with other options) is refused
+ * with `plan-stale` and a fresh preview to confirm instead.
+ */
 async function manualOrders(
   event: APIGatewayProxyEvent,
   d: ApiDeps,
@@ -168,51 +206,51 @@ async function manualOrders(
 ): Promise<APIGatewayProxyResult> {
   const id = accountId(event);
   const body = parseBody(event, orderBody);
-  const incidentId = `manual:${body.requestId}`;
+  const by = await actor(event, d);
+  const incidentId = `manual:${body.planId}`;
   const step = `manual-${kind}`;
+  const now = () => d.now?.() ?? new Date();
   let record = await d.actions.getStep<{ event: DomainEvent; summary: string }>(id, incidentId, step);
-  let status = 200;
+  let claimed = false;
   if (!record) {
-    const plan = await manualPlan(d, id, kind, incidentId, body);
+    const { plan, planId } = await manualPlan(d, id, kind, incidentId, body);
+    if (planId !== body.planId)
+      return json(409, {
+        error: 'plan-stale',
+        message:
+          'the account, its positions or prices changed since this plan was previewed (or the options differ): nothing was sent; confirm the fresh plan instead',
+        plan: previewJson(id, kind, planId, plan),
+      });
     const orderEvent = orderRequestEvent(
       { ...plan, reason: `manual: ${body.reason}` },
       'manual',
-      (d.now?.() ?? new Date()).toISOString(),
+      now().toISOString(),
     );
-    record = (
-      await d.actions.claimStep(id, incidentId, step, { event: orderEvent, summary: describeOrders(plan) })
-    ).record;
-    status = 202;
+    ({ record, claimed } = await d.actions.claimStep(id, incidentId, step, {
+      event: orderEvent,
+      summary: describeOrders(plan),
+    }));
   }
   if (record.status !== 'published') {
+    // Another request for this plan claimed it a moment ago and is publishing: the same request, in flight.
+    if (!claimed && now().getTime() - Date.parse(record.createdAt) < MANUAL_LEASE_MS)
+      return json(202, { planId: body.planId, status: 'in-flight', event: record.payload.event });
     await d.publisher.publish([record.payload.event]);
     await d.actions.markPublished(id, incidentId, step);
     await d.actions.audit({
       accountId: id,
       incidentId,
       action: step,
-      actor: actor(event),
-      details: { reason: body.reason, orders: record.payload.summary },
+      actor: by,
+      details: { reason: body.reason, orders: record.payload.summary, planId: body.planId },
     });
-    await notifyManual(
-      event,
-      d,
-      id,
-      `manual ${kind}: ${record.payload.summary}`,
-      `${kind}:${body.requestId}`,
-    );
+    await notifyManual(d, by, id, `manual ${kind}: ${record.payload.summary}`, `${kind}:${body.planId}`);
   }
-  return json(status, { requestId: body.requestId, status: 'published', event: record.payload.event });
+  return json(claimed ? 202 : 200, { planId: body.planId, status: 'published', event: record.payload.event });
 }
 
 /** A manual action (hold, release, manual orders) as a notification: who did what to which account. */
-async function notifyManual(
-  e: APIGatewayProxyEvent,
-  d: ApiDeps,
-  accountId: string,
-  what: string,
-  key: string,
-) {
+async function notifyManual(d: ApiDeps, by: string, accountId: string, what: string, key: string) {
   if (!d.notify) return;
   const state = await d.repo.getRiskState(accountId);
   await d.notify({
@@ -224,7 +262,7 @@ async function notifyManual(
     level: state?.level ?? null,
     marginRatio: state?.marginRatio ?? null,
     callMove: state?.evaluation?.distanceToCall.call.move ?? null,
-    headline: `${what} on account ${accountId} by ${actor(e)}`,
+    headline: `${what} on account ${accountId} by ${by}`,
     done: what,
     next: 'nothing further from automation for this action',
     at: (d.now?.() ?? new Date()).toISOString(),
@@ -240,11 +278,12 @@ async function replaceSettings<S extends z.ZodType>(
   action: string,
 ): Promise<z.output<S>> {
   const { raw, data: parsed } = readBody(e, schema);
+  const by = await actor(e, d);
   await d.settings.put(key, raw);
   await d.actions.audit({
     accountId: '#system',
     action,
-    actor: actor(e),
+    actor: by,
     details: raw as Record<string, unknown>, // an object: the schema said so
   });
   return parsed;
@@ -301,7 +340,7 @@ export const ROUTES: Route[] = [
     path: '/pages/{id}/ack',
     summary: 'Acknowledge a page: its on-call escalation stops; who and when go to the audit trail',
     handle: async (e, d) => {
-      const ack = await d.pages.acknowledge(pageId(e), actor(e));
+      const ack = await d.pages.acknowledge(pageId(e), await actor(e, d));
       if (!ack) throw notFound(`page ${pageId(e)}`);
       return json(200, ack);
     },
@@ -381,22 +420,8 @@ export const ROUTES: Route[] = [
     handle: async (e, d) => {
       const id = accountId(e);
       const q = parseQuery(e, planQuery);
-      const plan = await manualPlan(d, id, q.kind, 'preview', q);
-      const { ratioBefore, targetRatio, projectedRatio, projectedEquity, restoresTarget, orders } =
-        planToJson(plan);
-      return json(200, {
-        accountId: id,
-        kind: q.kind,
-        strategy: plan.strategy,
-        liquidationPriority: plan.liquidationPriority,
-        marginRatio: ratioBefore,
-        targetRatio,
-        projectedRatio,
-        projectedEquity,
-        restoresTarget,
-        orders: orders.map(({ idempotencyKey: _key, ...o }) => o),
-        summary: describeOrders(plan),
-      });
+      const { plan, planId } = await manualPlan(d, id, q.kind, 'preview', q);
+      return json(200, previewJson(id, q.kind, planId, plan));
     },
   },
   {
@@ -598,20 +623,21 @@ export const ROUTES: Route[] = [
     handle: async (e, d) => {
       const id = accountId(e);
       const body = parseBody(e, holdBody);
+      const by = await actor(e, d);
       const hold = {
         accountId: id,
         reason: body.reason,
-        by: actor(e),
+        by,
         at: (d.now?.() ?? new Date()).toISOString(),
       };
       await d.actions.setHold(hold);
       await d.actions.audit({
         accountId: id,
         action: 'hold',
-        actor: actor(e),
+        actor: by,
         details: { reason: body.reason },
       });
-      await notifyManual(e, d, id, `hold placed (${body.reason})`, `hold:${hold.at}`);
+      await notifyManual(d, by, id, `hold placed (${body.reason})`, `hold:${hold.at}`);
       return json(200, hold);
     },
   },
@@ -621,10 +647,11 @@ export const ROUTES: Route[] = [
     summary: 'Release the hold: automation resumes at its next re-check',
     handle: async (e, d) => {
       const id = accountId(e);
+      const by = await actor(e, d);
       const released = await d.actions.clearHold(id);
       if (released) {
-        await d.actions.audit({ accountId: id, action: 'hold-released', actor: actor(e) });
-        await notifyManual(e, d, id, 'hold released', `release:${(d.now?.() ?? new Date()).toISOString()}`);
+        await d.actions.audit({ accountId: id, action: 'hold-released', actor: by });
+        await notifyManual(d, by, id, 'hold released', `release:${(d.now?.() ?? new Date()).toISOString()}`);
       }
       return json(200, { accountId: id, released });
     },

@@ -131,6 +131,20 @@ export class ConsoleAuth extends Construct {
     });
   }
 
+  /**
+   * The REST API names the person behind a console request: it reads the user-pool subject from the
+   * request context and looks the user up (ListUsers by sub) in this pool, and in no other.
+   */
+  grantIdentityLookup(
+    fn: { addEnvironment(k: string, v: string): unknown },
+    role: { addToPrincipalPolicy(s: PolicyStatement): unknown },
+  ): void {
+    fn.addEnvironment('CONSOLE_USER_POOL_ID', this.userPool.userPoolId);
+    role.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['cognito-idp:ListUsers'], resources: [this.userPool.userPoolArn] }),
+    );
+  }
+
   /** execute-api permissions: viewers GET only, operators every method; both may open the WebSocket. */
   grantApi(restApiArnFor: (method: string, path: string) => string, webSocketConnectArn: string): void {
     this.viewerRole.addToPolicy(

@@ -17,12 +17,13 @@ let db: TestDynamoDb;
 let client: DynamoDBClient;
 let deps: ApiDeps;
 let repo: RiskRepository;
+let tables: Awaited<ReturnType<typeof createTables>>;
 const publisher = new CapturedPublisher();
 
 beforeAll(async () => {
   db = await testDynamoDb();
   client = localClient(db.endpoint);
-  const tables = await createTables(client, db.prefix('api'));
+  tables = await createTables(client, db.prefix('api'));
   repo = new RiskRepository(client, tables);
   deps = apiDeps(client, tables, {
     repo,
@@ -119,12 +120,12 @@ describe('REST API', () => {
       },
     });
     expect(ok.status).toBe(200);
-    const shown = await call('GET', '/accounts/{id}/thresholds', { id: 'A1' });
     // Stored as validated (canonical decimals, only the fields given), not as sent.
     expect(ok.body.updated).toEqual({
       thresholds: { warning: '2.5', critical: '1.8', liquidation: '1.3' },
       riskContext: { volatilityRegime: 'crisis' },
     });
+    const shown = await call('GET', '/accounts/{id}/thresholds', { id: 'A1' });
     expect(shown.body.configured).toEqual({ warning: '2.5', critical: '1.8', liquidation: '1.3' });
     expect(shown.body.effective).toEqual({
       warning: '3.25',
@@ -152,36 +153,132 @@ describe('REST API', () => {
     ).toBe('query.next: not a token from a previous page');
   });
 
-  it('manual deleverage is idempotent by requestId and audited', async () => {
+  const preview = async (kind: 'deleverage' | 'liquidate', query: Record<string, string> = {}) =>
+    (await call('GET', '/accounts/{id}/plan', { id: 'A1', query: { kind, ...query } })).body;
+
+  it('manual deleverage is keyed by the previewed plan: the same plan confirmed twice is one request, audited', async () => {
     const missing = await call('POST', '/accounts/{id}/deleverage', {
       id: 'A1',
       body: { reason: 'desk call' },
     });
-    expect(missing.body.issues).toContainEqual({ field: 'body.requestId', message: expect.any(String) });
-    const body = { requestId: 'req-00000001', reason: 'desk asked to cut risk', targetRatio: '3' };
+    expect(missing.body.issues).toContainEqual({ field: 'body.planId', message: expect.any(String) });
+    const plan = await preview('deleverage', { targetRatio: '3' });
+    expect(plan.planId).toMatch(/^plan-[A-Za-z0-9_-]{32}$/);
+    // The same data and options preview the same plan (a second tab sees the same id).
+    expect((await preview('deleverage', { targetRatio: '3' })).planId).toBe(plan.planId);
+    expect((await preview('deleverage', { targetRatio: '2.8' })).planId).not.toBe(plan.planId);
+    const body = { planId: plan.planId, reason: 'desk asked to cut risk', targetRatio: '3' };
+    const before = publisher.types().filter((t) => t === 'DeleverageRequested').length;
     const first = await call('POST', '/accounts/{id}/deleverage', { id: 'A1', body });
     expect(first.status).toBe(202);
+    expect(first.body).toMatchObject({ planId: plan.planId, status: 'published' });
     expect(first.body.event.detailType).toBe('DeleverageRequested');
     expect(first.body.event.detail.requestedBy).toBe('manual');
     const again = await call('POST', '/accounts/{id}/deleverage', { id: 'A1', body });
     expect(again.status).toBe(200);
     expect(again.body.event).toEqual(first.body.event);
-    expect(publisher.types().filter((t) => t === 'DeleverageRequested')).toHaveLength(1);
+    expect(publisher.types().filter((t) => t === 'DeleverageRequested')).toHaveLength(before + 1);
     const actions = await call('GET', '/accounts/{id}/actions', { id: 'A1' });
-    expect(
-      actions.body.items.map((a: { action: string; actor: string }) => `${a.action} ${a.actor}`),
-    ).toContain('manual-deleverage api:arn:aws:iam::123456789012:user/ops');
+    const entry = actions.body.items.find((a: { action: string }) => a.action === 'manual-deleverage');
+    expect(entry).toMatchObject({
+      actor: 'api:arn:aws:iam::123456789012:user/ops',
+      details: { planId: plan.planId, reason: 'desk asked to cut risk' },
+    });
+  });
+
+  it('two confirmations of one plan at the same moment (two tabs) publish it once', async () => {
+    const plan = await preview('deleverage', { targetRatio: '2.9' });
+    const body = { planId: plan.planId, reason: 'two tabs, one decision', targetRatio: '2.9' };
+    const before = publisher.types().filter((t) => t === 'DeleverageRequested').length;
+    const results = await Promise.all(
+      [1, 2, 3].map(() => call('POST', '/accounts/{id}/deleverage', { id: 'A1', body })),
+    );
+    expect(results.map((r) => r.status).every((s) => s === 200 || s === 202)).toBe(true);
+    for (const r of results) expect(r.body.event).toEqual(results[0]!.body.event);
+    expect(publisher.types().filter((t) => t === 'DeleverageRequested')).toHaveLength(before + 1);
+  });
+
+  it('a plan older than its prices is refused with plan-stale and a fresh plan; nothing is sent', async () => {
+    const plan = await preview('deleverage', { targetRatio: '3.1' });
+    const doc = DynamoDBDocumentClient.from(client);
+    await doc.send(
+      new PutCommand({
+        TableName: tables.prices,
+        Item: { instrument: 'XYZ', price: '109', priceTime: new Date().toISOString() },
+      }),
+    );
+    const before = publisher.types().length;
+    const body = { planId: plan.planId, reason: 'confirmed after the market moved', targetRatio: '3.1' };
+    const stale = await call('POST', '/accounts/{id}/deleverage', { id: 'A1', body });
+    expect(stale.status).toBe(409);
+    expect(stale.body).toMatchObject({
+      error: 'plan-stale',
+      plan: { kind: 'deleverage', targetRatio: '3.1' },
+    });
+    expect(stale.body.plan.planId).not.toBe(plan.planId);
+    expect(stale.body.plan.orders[0]).toMatchObject({ instrument: 'XYZ', referencePrice: '109' });
+    expect(publisher.types()).toHaveLength(before);
+    // Other options than the preview's are another plan, refused the same way.
+    const other = await call('POST', '/accounts/{id}/deleverage', {
+      id: 'A1',
+      body: { ...body, planId: stale.body.plan.planId, targetRatio: '3.2' },
+    });
+    expect(other.body.error).toBe('plan-stale');
+    const fresh = await call('POST', '/accounts/{id}/deleverage', {
+      id: 'A1',
+      body: { ...body, planId: stale.body.plan.planId },
+    });
+    expect(fresh.status).toBe(202);
   });
 
   it('manual liquidation closes everything', async () => {
+    const plan = await preview('liquidate');
     const r = await call('POST', '/accounts/{id}/liquidate', {
       id: 'A1',
-      body: { requestId: 'req-liq-0001', reason: 'account closed by compliance' },
+      body: { planId: plan.planId, reason: 'account closed by compliance' },
     });
     expect(r.body.event.detailType).toBe('LiquidationRequested');
     expect(r.body.event.detail.orders).toEqual([
       expect.objectContaining({ instrument: 'XYZ', side: 'SELL', quantity: '100' }),
     ]);
+  });
+
+  it('bodies: too large is a 413 naming the limit, malformed JSON a 400 that does not echo the parser', async () => {
+    const huge = JSON.stringify({ reason: 'x'.repeat(300 * 1024) });
+    const big = await call('POST', '/accounts/{id}/hold', { id: 'A1', body: huge });
+    expect(big).toMatchObject({ status: 413, body: { error: 'body-too-large' } });
+    expect(big.body.message).toMatch(/at most 262144/);
+    const broken = await call('POST', '/accounts/{id}/hold', { id: 'A1', body: '{"reason": "wire <script>' });
+    expect(broken).toEqual({
+      status: 400,
+      body: { error: 'invalid-input', issues: [{ field: 'body', message: 'not valid JSON' }] },
+    });
+    expect((await call('GET', '/accounts/{id}/risk', { id: 'A1' })).body.hold).toBeNull();
+  });
+
+  it('a console sign-in that cannot be checked acts on nothing (403), and the body cannot name the actor', async () => {
+    const provider =
+      'cognito-idp.eu-west-2.amazonaws.com/eu-west-2_AbC123xyz,cognito-idp.eu-west-2.amazonaws.com/eu-west-2_AbC123xyz:CognitoSignIn:3f2b8c1e-9a4d-4e5f-8a6b-0c1d2e3f4a5b';
+    const event = {
+      httpMethod: 'POST',
+      resource: '/accounts/{id}/hold',
+      pathParameters: { id: 'A1' },
+      queryStringParameters: null,
+      body: JSON.stringify({ reason: 'not checked' }),
+      requestContext: {
+        identity: { cognitoAuthenticationType: 'authenticated', cognitoAuthenticationProvider: provider },
+      },
+    };
+    const { route } = await import('../../functions/api/router.ts');
+    const refused = await route(event as never, deps);
+    expect(refused.statusCode).toBe(403);
+    expect(JSON.parse(refused.body).error).toBe('identity-unverified');
+    expect((await call('GET', '/accounts/{id}/risk', { id: 'A1' })).body.hold).toBeNull();
+    const forged = await call('POST', '/accounts/{id}/hold', {
+      id: 'A1',
+      body: { reason: 'who am I', actor: 'ceo@broker.example' },
+    });
+    expect(forged.body.issues).toContainEqual({ field: 'body.actor', message: expect.any(String) });
   });
 
   it('hold and release', async () => {

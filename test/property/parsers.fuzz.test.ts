@@ -224,9 +224,11 @@ describe('REST API', () => {
       { riskContext: { volatilityRegime: 'crisis' } },
     ],
     '/accounts/{id}/deleverage': [
-      { requestId: 'req-0001', reason: 'too risky', targetRatio: '2', strategy: 'proportional' },
+      { planId: `plan-${'a'.repeat(32)}`, reason: 'too risky', targetRatio: '2', strategy: 'proportional' },
     ],
-    '/accounts/{id}/liquidate': [{ requestId: 'req-0002', reason: 'close it', liquidationPriority: 'size' }],
+    '/accounts/{id}/liquidate': [
+      { planId: `plan-${'b'.repeat(32)}`, reason: 'close it', liquidationPriority: 'size' },
+    ],
     '/accounts/{id}/hold': [{ reason: 'client called' }],
     '/config': [{ waitSeconds: 60, policy: { strategy: 'risk-based', execution: { feeRate: '0.001' } } }],
     '/alerts': [{ alertLevels: ['WARNING', 'CRITICAL'], notifyResolved: false }],
