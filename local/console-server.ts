@@ -11,7 +11,7 @@ import { broadcast } from '../functions/lib/broadcast.ts';
 import type { Connection, ConnectionGateway } from '../functions/lib/connections.ts';
 import { handleWebSocket, type WebSocketEvent } from '../functions/websocket/handler.ts';
 import { z } from 'zod';
-import { parseBody } from '../functions/api/http.ts';
+import { MAX_BODY_BYTES, parseBody } from '../functions/api/http.ts';
 import { canCall, CONSOLE_ROLES, type Channel, type ConsoleRole } from '../shared/console/channels.ts';
 import { InputError } from '../shared/errors.ts';
 import { buildConsole } from '../infra/console-bundle.ts';
@@ -64,6 +64,24 @@ function devBody<S extends z.ZodType>(
 interface DevPrincipal {
   user: string;
   role: ConsoleRole;
+  /** When the token stops working (ms since the epoch). */
+  exp: number;
+}
+
+/** How long a development login lasts: a working day. */
+export const DEV_TOKEN_TTL_MS = 8 * 60 * 60 * 1000;
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
+
+/** A request the server refuses before reading it: a status and a named reason. */
+class Refused extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 export interface ConsoleServer {
@@ -81,7 +99,10 @@ export async function startConsoleServer(
   system: LocalSystem,
   port = 8080,
   host = '127.0.0.1',
+  now: () => number = Date.now,
 ): Promise<ConsoleServer> {
+  // Anyone who can reach the development login can sign in as anyone: it never listens beyond this machine.
+  if (!LOOPBACK.has(host)) throw new Error(`the console server binds to localhost only, not ${host}`);
   const siteDir = buildConsole();
   const secret = randomBytes(32);
   const sign = (p: DevPrincipal) => {
@@ -94,22 +115,51 @@ export async function startConsoleServer(
     const expected = createHmac('sha256', secret).update(payload).digest();
     const given = Buffer.from(mac, 'base64url');
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
-    return JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as DevPrincipal;
+    const p = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as DevPrincipal;
+    return typeof p.exp === 'number' && p.exp > now() ? p : null;
+  };
+  let actual = port;
+
+  /**
+   * DNS rebinding and cross-site requests: the Host must be this machine's name for the server, and a
+   * browser's Origin (when it sends one) this server itself; a cross-site fetch is refused outright.
+   */
+  const checkOrigin = (req: IncomingMessage) => {
+    const hostHeader = req.headers.host ?? '';
+    const m = /^(\[::1\]|[^:]+):(\d+)$/.exec(hostHeader);
+    if (!m || !LOOPBACK.has(m[1]!) || Number(m[2]) !== actual)
+      throw new Refused(403, 'host-not-allowed', `Host ${hostHeader || '(none)'} is not this local server`);
+    const origin = req.headers.origin;
+    if (origin !== undefined && origin !== `http://${hostHeader}`)
+      throw new Refused(403, 'origin-not-allowed', `Origin ${origin} is not this local server`);
+    if (req.headers['sec-fetch-site'] === 'cross-site')
+      throw new Refused(403, 'origin-not-allowed', 'a cross-site request');
   };
 
   const server: Server = createServer((req, res) => {
-    handle(req, res).catch((e) => send(res, 500, { error: 'internal', message: (e as Error).message }));
+    handle(req, res).catch((e: unknown) => {
+      if (e instanceof Refused) return send(res, e.status, { error: e.code, message: e.message });
+      // Logged here, never echoed: an internal message can carry what the request sent.
+      console.error('console server: unexpected failure', e);
+      send(res, 500, { error: 'internal', message: 'unexpected failure; it was logged' });
+    });
   });
 
   async function handle(req: IncomingMessage, res: ServerResponse) {
+    checkOrigin(req);
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname === '/config.json')
       return send(res, 200, { auth: 'dev', restUrl: '/api', webSocketUrl: '/ws' });
     if (url.pathname === '/dev/login' && req.method === 'POST') {
       const body = devBody(await readBody(req), loginBody);
       if (!body.success) return send(res, 400, body.error);
-      const principal = { user: body.data.user, role: body.data.role };
-      return send(res, 200, { ...principal, token: sign(principal) });
+      const principal = { user: body.data.user, role: body.data.role, exp: now() + DEV_TOKEN_TTL_MS };
+      return send(res, 200, {
+        user: principal.user,
+        role: principal.role,
+        expiresAt: new Date(principal.exp).toISOString(),
+        token: sign(principal),
+      });
     }
     const principal = verify(/^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1]);
     if (url.pathname === '/dev/tick' && req.method === 'POST') {
@@ -141,9 +191,13 @@ export async function startConsoleServer(
         pathParameters: id ? { id: decodeURIComponent(id) } : null,
         queryStringParameters: url.searchParams.size ? Object.fromEntries(url.searchParams) : null,
         body: method === 'GET' ? null : (await readBody(req)) || null,
-        requestContext: { identity: principal ? { userArn: `dev:${principal.role}/${principal.user}` } : {} },
+        requestContext: { identity: {} },
       } as unknown as APIGatewayProxyEvent;
-      const out = await route(event, system.api);
+      // The person is the development login's, from its signed token (never from the request's body).
+      const person = principal
+        ? { name: principal.user, id: `dev:${principal.user}`, via: 'dev' as const }
+        : null;
+      const out = await route(event, { ...system.api, identify: async () => person });
       // A change made here flows on as it would on AWS: orders filled, streams run, channels told.
       if (method !== 'GET' && out.statusCode < 300) await system.settle();
       res.writeHead(out.statusCode, {
@@ -186,6 +240,12 @@ export async function startConsoleServer(
   };
   const wss = new WebSocketServer({ noServer: true });
   server.on('upgrade', (req, socket, head) => {
+    try {
+      checkOrigin(req);
+    } catch (e) {
+      socket.write(`HTTP/1.1 403 Forbidden\r\n\r\n${(e as Error).message}`);
+      return socket.destroy();
+    }
     const url = new URL(req.url ?? '/', 'http://localhost');
     const principal = verify(url.searchParams.get('token'));
     if (url.pathname !== '/ws' || !principal) {
@@ -229,7 +289,7 @@ export async function startConsoleServer(
     });
     server.listen(port, host, resolve);
   });
-  const { port: actual } = server.address() as AddressInfo;
+  actual = (server.address() as AddressInfo).port;
   return {
     url: `http://${host}:${actual}/`,
     close: async () => {
@@ -246,11 +306,31 @@ function send(res: ServerResponse, status: number, body: unknown) {
   res.end(JSON.stringify(body));
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
+/**
+ * A request's body as text: JSON only (a cross-origin form or `text/plain` POST, which needs no CORS
+ * preflight, is refused before it is read) and at most MAX_BODY_BYTES (a 413 naming the limit).
+ */
+async function readBody(req: IncomingMessage): Promise<string> {
+  const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared === 0 && req.headers['transfer-encoding'] === undefined) return '';
+  if (type !== 'application/json')
+    throw new Refused(
+      415,
+      'unsupported-media-type',
+      `content-type ${type || '(none)'}; send application/json`,
+    );
+  if (declared > MAX_BODY_BYTES)
+    throw new Refused(413, 'body-too-large', `body: ${declared} bytes; at most ${MAX_BODY_BYTES}`);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of req as AsyncIterable<Buffer>) {
+    size += c.length;
+    if (size > MAX_BODY_BYTES) {
+      req.resume();
+      throw new Refused(413, 'body-too-large', `body: more than ${MAX_BODY_BYTES} bytes`);
+    }
+    chunks.push(c);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }

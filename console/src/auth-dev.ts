@@ -10,7 +10,17 @@ const KEY = 'margin-guard-dev-session';
 export async function devSession(config: Extract<ConsoleConfig, { auth: 'dev' }>): Promise<Session | null> {
   const saved = sessionStorage.getItem(KEY);
   if (!saved) return null;
-  const { token, user, role } = JSON.parse(saved) as { token: string; user: string; role: Role };
+  const { token, user, role, expiresAt } = JSON.parse(saved) as {
+    token: string;
+    user: string;
+    role: Role;
+    expiresAt?: string;
+  };
+  // Development tokens expire (the server refuses them after): sign in again.
+  if (!expiresAt || Date.parse(expiresAt) <= Date.now()) {
+    sessionStorage.removeItem(KEY);
+    return null;
+  }
   return {
     user,
     role,
