@@ -121,14 +121,17 @@ export async function startConsoleServer(
   let actual = port;
 
   /**
-   * DNS rebinding and cross-site requests: the Host must be this machine's name for the server, and a
-   * browser's Origin (when it sends one) this server itself; a cross-site fetch is refused outright.
+   * DNS rebinding: the Host must be this machine's name for this server, on every request. Cross-site
+   * requests: a browser's Origin (when it sends one) must be this server and Sec-Fetch-Site not
+   * cross-site, for everything but a GET or HEAD (which change nothing: a link from a mail or a chat, an
+   * acknowledgement link's confirmation page, still opens) and for the WebSocket.
    */
-  const checkOrigin = (req: IncomingMessage) => {
+  const checkOrigin = (req: IncomingMessage, upgrade = false) => {
     const hostHeader = req.headers.host ?? '';
     const m = /^(\[::1\]|[^:]+):(\d+)$/.exec(hostHeader);
     if (!m || !LOOPBACK.has(m[1]!) || Number(m[2]) !== actual)
       throw new Refused(403, 'host-not-allowed', `Host ${hostHeader || '(none)'} is not this local server`);
+    if (!upgrade && (req.method === 'GET' || req.method === 'HEAD')) return;
     const origin = req.headers.origin;
     if (origin !== undefined && origin !== `http://${hostHeader}`)
       throw new Refused(403, 'origin-not-allowed', `Origin ${origin} is not this local server`);
@@ -190,7 +193,8 @@ export async function startConsoleServer(
         httpMethod: method,
         pathParameters: id ? { id: decodeURIComponent(id) } : null,
         queryStringParameters: url.searchParams.size ? Object.fromEntries(url.searchParams) : null,
-        body: method === 'GET' ? null : (await readBody(req)) || null,
+        // A public route (the acknowledgement page's form) may post a form; every other body is JSON.
+        body: method === 'GET' ? null : (await readBody(req, isPublic ? FORM_OR_JSON : JSON_ONLY)) || null,
         requestContext: { identity: {} },
       } as unknown as APIGatewayProxyEvent;
       // The person is the development login's, from its signed token (never from the request's body).
@@ -241,7 +245,7 @@ export async function startConsoleServer(
   const wss = new WebSocketServer({ noServer: true });
   server.on('upgrade', (req, socket, head) => {
     try {
-      checkOrigin(req);
+      checkOrigin(req, true);
     } catch (e) {
       socket.write(`HTTP/1.1 403 Forbidden\r\n\r\n${(e as Error).message}`);
       return socket.destroy();
@@ -310,15 +314,18 @@ function send(res: ServerResponse, status: number, body: unknown) {
  * A request's body as text: JSON only (a cross-origin form or `text/plain` POST, which needs no CORS
  * preflight, is refused before it is read) and at most MAX_BODY_BYTES (a 413 naming the limit).
  */
-async function readBody(req: IncomingMessage): Promise<string> {
+const JSON_ONLY = ['application/json'];
+const FORM_OR_JSON = ['application/json', 'application/x-www-form-urlencoded'];
+
+async function readBody(req: IncomingMessage, accept: readonly string[] = JSON_ONLY): Promise<string> {
   const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared === 0 && req.headers['transfer-encoding'] === undefined) return '';
-  if (type !== 'application/json')
+  if (!accept.includes(type))
     throw new Refused(
       415,
       'unsupported-media-type',
-      `content-type ${type || '(none)'}; send application/json`,
+      `content-type ${type || '(none)'}; send ${accept.join(' or ')}`,
     );
   if (declared > MAX_BODY_BYTES)
     throw new Refused(413, 'body-too-large', `body: ${declared} bytes; at most ${MAX_BODY_BYTES}`);

@@ -89,6 +89,16 @@ describe('local console server', () => {
     const crossSite = await post('/dev/login', body, { 'sec-fetch-site': 'cross-site' });
     expect(crossSite.status).toBe(403);
     expect((await post('/dev/login', body, { origin: new URL(server.url).origin })).status).toBe(200);
+    // A GET changes nothing: a link followed from a mail or a chat (cross-site) still opens.
+    const followed = await fetch(url('/config.json'), { headers: { 'sec-fetch-site': 'cross-site' } });
+    expect(followed.status).toBe(200);
+    // A form to the API (other than a public route's own page) is refused like the login's.
+    const { token } = await login();
+    const form = await post('/api/accounts/A1/hold', 'reason=csrf', {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: `Bearer ${token}`,
+    });
+    expect(form.status).toBe(415);
   });
 
   it('DNS rebinding: a Host that is not this server is refused, on every path and the WebSocket', async () => {
