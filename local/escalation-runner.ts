@@ -2,6 +2,7 @@ import './promise-with-resolvers.ts';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { StateMachine } from 'aws-local-stepfunctions';
+import type { TaskCallbacks } from '../functions/lib/escalation-waits.ts';
 import { readDeployConfig } from '../infra/config.ts';
 import { MarginGuardStack } from '../infra/stack.ts';
 
@@ -67,6 +68,52 @@ export interface LocalRun {
   error?: string;
 }
 
+/**
+ * Step Functions' callback API in process: a callback task (`.waitForTaskToken`) issues a token, runs its
+ * step with it, and waits until `succeed(token)` — from the step itself, a waker, a test — or its local
+ * backstop. A token that is not waiting (never issued, already completed or timed out) is refused, as
+ * SendTaskSuccess refuses it.
+ */
+export class LocalCallbacks implements TaskCallbacks {
+  private readonly waiting = new Map<string, (output: Record<string, unknown>) => void>();
+  private issued = 0;
+  /** Every completion accepted, in order. */
+  readonly completed: { token: string; output: Record<string, unknown> }[] = [];
+
+  issue(): { token: string; done: Promise<Record<string, unknown>>; drop: () => void } {
+    const token = `local-task-${++this.issued}`;
+    let resolve!: (output: Record<string, unknown>) => void;
+    const promise = new Promise<Record<string, unknown>>((r) => (resolve = r));
+    this.waiting.set(token, resolve);
+    return { token, done: promise, drop: () => void this.waiting.delete(token) };
+  }
+
+  async succeed(token: string, output: Record<string, unknown>): Promise<boolean> {
+    const resolve = this.waiting.get(token);
+    if (!resolve) return false;
+    this.waiting.delete(token);
+    this.completed.push({ token, output });
+    resolve(output);
+    return true;
+  }
+
+  /** Tokens issued and still waiting. */
+  get pending(): string[] {
+    return [...this.waiting.keys()];
+  }
+}
+
+export interface CallbackOptions {
+  /** The callback API the callback tasks wait on. @default a new LocalCallbacks */
+  readonly callbacks?: LocalCallbacks;
+  /**
+   * How long a callback task waits for its token before it ends as its backstop would (on to the next
+   * state, as the definition's States.Timeout catch does); Infinity leaves it to the definition's own
+   * timeout (`TimeoutSecondsPath`, in real seconds). @default waitMs
+   */
+  readonly callbackMs?: number;
+}
+
 export interface LocalExecution {
   done: Promise<LocalRun>;
   /** Ends the execution where it stands (e.g. the replay ran out of bars). */
@@ -83,8 +130,35 @@ export function startEscalationRun(
   input: { accountId: string; incidentId: string },
   step: (payload: unknown) => Promise<unknown>,
   waitMs = 0,
+  options: CallbackOptions = {},
 ): LocalExecution {
-  return startRun(escalationDefinition(), input, step, waitMs);
+  return startRun(escalationDefinition(), input, step, waitMs, waitMs, options);
+}
+
+const LOCAL_TIMEOUT = '__localTimeoutSeconds';
+
+/**
+ * Step Functions resolves a Task's `TimeoutSecondsPath` against the state's input; aws-local-stepfunctions
+ * resolves it against the task's parameters. So a task with both gets, in the local copy only, the path's
+ * value carried in its Payload and its TimeoutSecondsPath pointed there: the same timeout as on AWS.
+ */
+function withStateInputTimeouts(definition: Record<string, Json>): Record<string, Json> {
+  const states = definition.States as Record<string, Record<string, Json>>;
+  const patched = Object.entries(states).map(([name, state]) => {
+    const path = state.TimeoutSecondsPath;
+    const parameters = state.Parameters as Record<string, Json> | undefined;
+    const payload = parameters?.Payload as Record<string, Json> | undefined;
+    if (typeof path !== 'string' || !payload || typeof payload !== 'object') return [name, state];
+    return [
+      name,
+      {
+        ...state,
+        TimeoutSecondsPath: `$.Payload.${LOCAL_TIMEOUT}`,
+        Parameters: { ...parameters, Payload: { ...payload, [`${LOCAL_TIMEOUT}.$`]: path } },
+      },
+    ];
+  });
+  return { ...definition, States: Object.fromEntries(patched) };
 }
 
 /** Definitions (as JSON) that have passed the ASL validator in this process. */
@@ -98,8 +172,30 @@ export function startRun(
   waitMs = 0,
   /** The wait before each retry. @default waitMs */
   retryMs = waitMs,
+  options: CallbackOptions = {},
 ): LocalExecution {
-  const states = definition.States as Record<string, { Type: string }>;
+  definition = withStateInputTimeouts(definition);
+  const states = definition.States as Record<string, { Type: string; Resource?: string }>;
+  const callbacks = options.callbacks ?? new LocalCallbacks();
+  const callbackMs = options.callbackMs ?? waitMs;
+  /** A callback task: its step runs with a fresh token, then the task waits for the token's completion. */
+  const callback = async (parameters: unknown) => {
+    const issued = callbacks.issue();
+    // `lambda:invoke.waitForTaskToken` takes { FunctionName, Payload }: the function gets the Payload.
+    const { [LOCAL_TIMEOUT]: _, ...payload } =
+      (parameters as { Payload?: Record<string, unknown> }).Payload ?? {};
+    try {
+      await step({ ...payload, taskToken: issued.token });
+      if (!Number.isFinite(callbackMs)) return await issued.done;
+      let timer: NodeJS.Timeout | undefined;
+      const backstop = new Promise<Record<string, unknown>>((resolve) => {
+        timer = setTimeout(() => resolve({ backstop: true }), callbackMs);
+      });
+      return await Promise.race([issued.done, backstop]).finally(() => clearTimeout(timer));
+    } finally {
+      issued.drop();
+    }
+  };
   const names = Object.keys(states);
   // A definition is validated the first time it runs in a process (the validator compiles its JSON Schema
   // on every call: a few hundred milliseconds a run, and local mode and the tests start many runs).
@@ -110,11 +206,18 @@ export function startRun(
   validated.add(key);
   const execution = machine.run(input as never, {
     noThrowOnAbort: true,
+    // `$$.Task.Token` resolves to this; each callback task's step gets its own token (above).
+    context: { Task: { Token: 'local-task' } },
     overrides: {
       taskResourceLocalHandlers: Object.fromEntries(
         names
           .filter((n) => states[n]!.Type === 'Task')
-          .map((n) => [n, (payload: unknown) => step(payload) as never]),
+          .map((n) => [
+            n,
+            states[n]!.Resource?.endsWith('.waitForTaskToken')
+              ? (payload: unknown) => callback(payload) as never
+              : (payload: unknown) => step(payload) as never,
+          ]),
       ),
       waitTimeOverrides: Object.fromEntries(
         names.filter((n) => states[n]!.Type === 'Wait').map((n) => [n, waitMs]),
@@ -153,6 +256,7 @@ export function runEscalation(
   input: { accountId: string; incidentId: string },
   step: (payload: unknown) => Promise<unknown>,
   waitMs = 0,
+  options: CallbackOptions = {},
 ): Promise<LocalRun> {
-  return startEscalationRun(input, step, waitMs).done;
+  return startEscalationRun(input, step, waitMs, options).done;
 }

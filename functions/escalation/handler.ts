@@ -1,6 +1,7 @@
 import { SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ActionsRepository, SettingsRepository } from '../lib/actions-repository.ts';
+import { DynamoWaitStore } from '../lib/escalation-waits.ts';
 import { readEnv, requireEnv } from '../lib/env.ts';
 import { lambdaDeps, withMetrics } from '../lib/runtime.ts';
 import { SnsNotifier } from '../lib/notifier.ts';
@@ -24,6 +25,7 @@ function escalationDeps(): EscalationDeps {
     }),
     alerts: awsDispatcher(),
     orders: new OrdersRepository(client, env.tables.actions),
+    waits: new DynamoWaitStore(client, env.tables.actions),
   };
   return deps;
 }

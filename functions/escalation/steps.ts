@@ -21,8 +21,9 @@ import type { Notifier } from '../lib/notifier.ts';
 import { planForAccount } from '../lib/plan-for-account.ts';
 import type { RiskRepository } from '../lib/risk-repository.ts';
 import { classified, PermanentError } from '../lib/step-errors.ts';
+import { AccountChangedError, type WaitStore } from '../lib/escalation-waits.ts';
 
-export const STEP_ACTIONS = ['check', 'alert', 'deleverage', 'liquidate', 'resolve', 'fail'] as const;
+export const STEP_ACTIONS = ['check', 'alert', 'deleverage', 'liquidate', 'resolve', 'fail', 'wait'] as const;
 
 export const stepInputSchema = z.object({
   action: z.enum(STEP_ACTIONS),
@@ -32,6 +33,9 @@ export const stepInputSchema = z.object({
   error: z.unknown().optional(),
   /** The execution's input on `fail`: which attempt at the incident failed (the starter's restart count). */
   execution: z.object({ attempt: z.number().int().min(0).optional() }).optional(),
+  /** On `wait`: the callback task's token, and the level the execution's last re-check saw. */
+  taskToken: z.string().min(1).optional(),
+  level: z.string().nullable().optional(),
 });
 export type StepInput = z.input<typeof stepInputSchema>;
 
@@ -49,6 +53,11 @@ export interface StepOutput {
   note: string;
   waitSeconds: number;
   holdPollSeconds: number;
+  /**
+   * The longest the next wait lasts if no level change ends it first: `waitSeconds` while the incident's
+   * orders are working (their fills and rejections are seen at a re-check), `wakeBackstopSeconds` otherwise.
+   */
+  wakeSeconds: number;
 }
 
 export interface EscalationDeps extends EvaluatorDeps {
@@ -61,6 +70,12 @@ export interface EscalationDeps extends EvaluatorDeps {
   orders?: Pick<OrdersRepository, 'recordRequested' | 'forIncident'>;
   /** The notification policy's dispatcher (routes, fatigue, on-call ladder); the topics alone without it. */
   alerts?: Pick<Dispatcher, 'dispatch'>;
+  /**
+   * Where a waiting execution's task token is kept (the waker completes it on the account's next level
+   * change); without it, `wait` registers nothing and the wait lasts until its timeout (the backstop, or
+   * `waitSeconds` while orders are working).
+   */
+  waits?: WaitStore;
 }
 
 interface Fresh {
@@ -92,6 +107,8 @@ function output(
   fresh: Fresh,
   performed: boolean,
   note: string,
+  /** The incident's orders are working: re-check at `waitSeconds` even without a level change. */
+  working = false,
 ): StepOutput {
   return {
     accountId: input.accountId,
@@ -105,6 +122,8 @@ function output(
     note,
     waitSeconds: fresh.config.waitSeconds,
     holdPollSeconds: fresh.config.holdPollSeconds,
+    // A task timeout is at least a second (TimeoutSecondsPath).
+    wakeSeconds: Math.max(1, working ? fresh.config.waitSeconds : fresh.config.wakeBackstopSeconds),
   };
 }
 
@@ -233,13 +252,14 @@ async function validateExecution(
   d: EscalationDeps,
   input: z.output<typeof stepInputSchema>,
   fresh: Fresh,
-): Promise<string | null> {
-  if (!d.orders || fresh.recovered || fresh.held) return null;
+): Promise<{ note: string | null; working: boolean }> {
+  if (!d.orders || fresh.recovered || fresh.held) return { note: null, working: false };
   const now = d.now?.() ?? new Date();
   const orders = await d.orders.forIncident(input.accountId, input.incidentId);
-  if (orders.length === 0) return null;
+  if (orders.length === 0) return { note: null, working: false };
   const state = executionState(orders, now, fresh.config.fillTimeoutSeconds * 1000);
   const notes: string[] = [];
+  let working = state.open.length > 0;
   for (const step of new Set(state.overdue.map((o) => o.step))) {
     // Before pages were marked sent, a claim alone (`unfilled-page:<step>`) meant paged.
     if (await d.actions.getStep(input.accountId, input.incidentId, `unfilled-page:${step}`)) continue;
@@ -280,9 +300,10 @@ async function validateExecution(
         }),
       );
       notes.push(`re-planned as ${step}: ${done.plan}`);
+      working = true;
     }
   }
-  return notes.join('; ') || null;
+  return { note: notes.join('; ') || null, working };
 }
 
 /**
@@ -333,11 +354,13 @@ async function step(raw: unknown, d: EscalationDeps): Promise<StepOutput> {
     return output(input, f, paged, paged ? `failure paged: ${error}` : 'failure already paged');
   }
 
+  if (input.action === 'wait') return wait(input, d);
+
   const fresh = await recheck(d, accountId, incidentId);
   switch (input.action) {
     case 'check': {
-      const note = await validateExecution(d, input, fresh);
-      return output(input, fresh, true, note ?? 're-checked');
+      const { note, working } = await validateExecution(d, input, fresh);
+      return output(input, fresh, true, note ?? 're-checked', working);
     }
     case 'resolve': {
       const resolved = await onceForIncident(d, input, 'resolve', async () => {
@@ -403,7 +426,48 @@ async function step(raw: unknown, d: EscalationDeps): Promise<StepOutput> {
         fresh,
         performed,
         performed ? done.plan : `already requested for this incident: ${done.plan}`,
+        true, // its orders are working
       );
     }
   }
+}
+
+/**
+ * The start of a wait (a callback task: the execution stays in it until its token is completed or the task
+ * times out). Stores the token under the account, then reads the account again: a level change, a closed
+ * incident or a hold that came after the re-check the execution acted on, and before the token was
+ * stored, found no token to complete, so the wait ends here at once — the step fails with
+ * `AccountChanged`, which the state machine catches on to the re-check (never retried). Anything later
+ * finds the token (the waker reads it strongly consistently after the state write that published the
+ * change). No evaluation here.
+ */
+async function wait(input: z.output<typeof stepInputSchema>, d: EscalationDeps): Promise<StepOutput> {
+  const { accountId, incidentId } = input;
+  const config = await d.settings.get('escalation', escalationConfigSchema);
+  if (!d.waits || !input.taskToken) {
+    const fresh: Fresh = { state: null, held: false, recovered: false, config };
+    return output(input, fresh, false, 'no wait store: the wait lasts until its timeout');
+  }
+  await d.waits.put({
+    accountId,
+    incidentId,
+    token: input.taskToken,
+    level: input.level ?? null,
+    since: (d.now?.() ?? new Date()).toISOString(),
+  });
+  const [state, hold] = await Promise.all([d.repo.getRiskState(accountId), d.actions.getHold(accountId)]);
+  const openIncident = state?.tracker.incident?.id ?? null;
+  const fresh: Fresh = {
+    state,
+    held: hold !== null,
+    recovered: state?.level === 'SAFE' || openIncident !== incidentId,
+    config,
+  };
+  const changed =
+    fresh.recovered || fresh.held || (input.level !== undefined && (state?.level ?? null) !== input.level);
+  if (!changed) return output(input, fresh, false, 'waiting for a level change');
+  await d.waits.clear(accountId, input.taskToken);
+  throw new AccountChangedError(
+    `${accountId}: ${fresh.recovered ? 'recovered' : fresh.held ? 'on hold' : `now ${state?.level}`} before the wait began (saw ${input.level})`,
+  );
 }

@@ -2,7 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule, type IEventBus } from 'aws-cdk-lib/aws-events';
 import { Alarm, ComparisonOperator, TreatMissingData, type IAlarmAction } from 'aws-cdk-lib/aws-cloudwatch';
-import { SqsQueue } from 'aws-cdk-lib/aws-events-targets';
+import { LambdaFunction, SqsQueue } from 'aws-cdk-lib/aws-events-targets';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -12,7 +12,9 @@ import {
   Choice,
   Condition,
   DefinitionBody,
+  Errors,
   Fail,
+  IntegrationPattern,
   JsonPath,
   LogLevel,
   StateMachine,
@@ -29,11 +31,12 @@ import {
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { ESCALATION_START_LIMITS } from '../../functions/escalation-starter/limits.ts';
+import { ACCOUNT_CHANGED } from '../../functions/lib/escalation-waits.ts';
 import { EVENT_SOURCE } from '../../shared/events/schemas.ts';
 import type { DeployConfig } from '../config.ts';
 import { tableEnvName, type TableKey } from '../../functions/lib/table-definitions.ts';
 import { MarginGuardFunction } from './lambda-function.ts';
-import { addStepRetries, stepTaskTimeout } from './step-retries.ts';
+import { addCallbackRetries, addStepRetries, stepTaskTimeout } from './step-retries.ts';
 
 export interface EscalationProps {
   readonly config: DeployConfig;
@@ -57,8 +60,13 @@ export class Escalation extends Construct {
   readonly starter: MarginGuardFunction;
   /** RiskLevelChanged events waiting for their escalation to start. */
   readonly startQueue: Queue;
-  /** Starts that never happened: events EventBridge could not queue, messages that kept failing. */
+  /**
+   * Starts that never happened: events EventBridge could not queue, messages that kept failing; and
+   * wake-ups EventBridge could not deliver (that wait then ends at its backstop).
+   */
   readonly startDeadLetterQueue: Queue;
+  /** Ends an escalation's wait on the account's next RiskLevelChanged (SendTaskSuccess). */
+  readonly waker: MarginGuardFunction;
 
   constructor(scope: Construct, id: string, props: EscalationProps) {
     super(scope, id);
@@ -123,18 +131,43 @@ export class Escalation extends Construct {
     const liquidate = guarded(task('Liquidate', 'liquidate')).next(
       new Succeed(this, 'Liquidation requested'),
     );
-    const waitFor = (name: string) => new Wait(this, name, { time: WaitTime.secondsPath('$.waitSeconds') });
+    // Waits end on events, not on a clock: a callback task stores its token under the account (the `wait`
+    // step, which ends the wait at once if the account changed since the re-check), the waker completes
+    // it on the account's next RiskLevelChanged, and the task times out at `$.wakeSeconds` — the backstop
+    // (wakeBackstopSeconds, an hour by default), or waitSeconds while the incident's orders are working —
+    // and re-checks anyway. Polling every 5 minutes was 3 transitions × 8,640 loops a month per open
+    // incident (docs/cost.md). The state is passed through unchanged (the task's result is discarded).
+    const waitFor = (name: string, recheck: IChainable) => {
+      const wait = addCallbackRetries(
+        new LambdaInvoke(this, name, {
+          lambdaFunction: this.steps.fn,
+          integrationPattern: IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+          payload: TaskInput.fromObject({
+            action: 'wait',
+            accountId: JsonPath.stringAt('$.accountId'),
+            incidentId: JsonPath.stringAt('$.incidentId'),
+            taskToken: JsonPath.taskToken,
+            level: JsonPath.stringAt('$.level'),
+          }),
+          resultPath: JsonPath.DISCARD,
+          retryOnServiceExceptions: false,
+          taskTimeout: Timeout.at('$.wakeSeconds'),
+        }),
+      );
+      // Its backstop, or the account changed before the wait began: on to the re-check.
+      wait.addCatch(recheck, { errors: [Errors.TIMEOUT, ACCOUNT_CHANGED], resultPath: JsonPath.DISCARD });
+      guarded(wait).next(recheck);
+      return wait;
+    };
     const holdWait = (name: string) =>
       new Wait(this, name, { time: WaitTime.secondsPath('$.holdPollSeconds') });
 
     // After the alert: watch until recovered, CRITICAL (deleverage) or LIQUIDATION (liquidate).
     const recheckAfterAlert = guarded(task('Re-check after alert', 'check'));
-    const waitAfterAlert = waitFor('Wait after alert');
+    const waitAfterAlert = waitFor('Wait after alert', recheckAfterAlert);
     const recheckAfterDeleverage = guarded(task('Re-check after deleverage', 'check'));
-    const waitAfterDeleverage = waitFor('Wait after deleverage');
+    const waitAfterDeleverage = waitFor('Wait after deleverage', recheckAfterDeleverage);
     const deleverage = guarded(task('Deleverage', 'deleverage')).next(waitAfterDeleverage);
-    waitAfterDeleverage.next(recheckAfterDeleverage);
-    waitAfterAlert.next(recheckAfterAlert);
 
     const decide = (
       name: string,
@@ -241,6 +274,29 @@ export class Escalation extends Construct {
       },
       targets: [
         new SqsQueue(this.startQueue, {
+          retryAttempts: 8,
+          maxEventAge: Duration.hours(2),
+          deadLetterQueue: this.startDeadLetterQueue,
+        }),
+      ],
+    });
+
+    // Every level change of an account ends its escalation's wait, if one is waiting (escalation-waits.ts).
+    this.waker = new MarginGuardFunction(this, 'Waker', {
+      name: 'escalation-waker',
+      description: "Ends an escalation's wait on the account's next RiskLevelChanged (SendTaskSuccess)",
+      environment: { [tableEnvName('actions')]: tables.actions.tableName },
+      timeout: Duration.seconds(30),
+      logRetentionDays: config.logRetentionDays,
+    });
+    tables.actions.grantReadWriteData(this.waker.role);
+    this.stateMachine.grantTaskResponse(this.waker.role);
+    new Rule(this, 'WakeOnLevelChange', {
+      eventBus: props.bus,
+      description: "An account's level changed: end its escalation's wait, so the next step runs now",
+      eventPattern: { source: [EVENT_SOURCE], detailType: ['RiskLevelChanged'] },
+      targets: [
+        new LambdaFunction(this.waker.fn, {
           retryAttempts: 8,
           maxEventAge: Duration.hours(2),
           deadLetterQueue: this.startDeadLetterQueue,

@@ -1,5 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import { Errors, JitterType, type TaskStateBase } from 'aws-cdk-lib/aws-stepfunctions';
+import { ACCOUNT_CHANGED } from '../../functions/lib/escalation-waits.ts';
 import { PERMANENT_ERROR, TRANSIENT_ERROR } from '../../functions/lib/step-errors.ts';
 
 /**
@@ -47,10 +48,27 @@ export const STEP_RETRY = {
 /** How long one task may take before Step Functions times it out (`States.Timeout`, retried). */
 export const stepTaskTimeout = (lambdaTimeout: Duration) => lambdaTimeout.plus(Duration.seconds(30));
 
-export function addStepRetries<T extends TaskStateBase>(task: T): T {
+/**
+ * The same policy for a callback task (`.waitForTaskToken`), but for its own timeout: a wait that timed out
+ * is the backstop firing, caught and sent on to the re-check, never retried (a retry would wait again).
+ */
+export function addCallbackRetries<T extends TaskStateBase>(task: T): T {
+  // A wait that ended before it began (functions/lib/escalation-waits.ts): caught, never retried.
+  task.addRetry({ errors: [ACCOUNT_CHANGED], maxAttempts: 0 });
+  return addStepRetries(task, { timeoutRetried: false });
+}
+
+export function addStepRetries<T extends TaskStateBase>(
+  task: T,
+  options: { readonly timeoutRetried?: boolean } = {},
+): T {
+  const transient =
+    options.timeoutRetried === false
+      ? TRANSIENT_STEP_ERRORS.filter((e) => e !== Errors.TIMEOUT)
+      : [...TRANSIENT_STEP_ERRORS];
   task.addRetry({ errors: [PERMANENT_ERROR], maxAttempts: 0 });
   task.addRetry({
-    errors: [...TRANSIENT_STEP_ERRORS],
+    errors: transient,
     ...STEP_RETRY.transient,
     jitterStrategy: JitterType.FULL,
   });

@@ -10,8 +10,17 @@ export const escalationConfigSchema = z
   .object({
     /** How deleverage and liquidation plans are built (strategy, priority, target, fees and slippage). */
     policy: escalationPolicySchema.default(() => escalationPolicySchema.parse({})),
-    /** Pause between escalation steps, so the account (or the broker) can recover first. */
+    /**
+     * Re-check interval while the incident's orders are working (the broker's fills and rejections are
+     * seen at the next re-check); otherwise an escalation waits for the account's next level change.
+     */
     waitSeconds: z.number().int().min(0).max(86_400).default(300),
+    /**
+     * The longest an escalation waits for a level change before it re-checks anyway (a backstop: a wake-up
+     * lost past its retries, a level the evaluator has not reached yet). Waits end early on every
+     * RiskLevelChanged of the account (functions/lib/escalation-waits.ts).
+     */
+    wakeBackstopSeconds: z.number().int().min(60).max(86_400).default(3_600),
     /** Re-check interval while an account is on manual hold. */
     holdPollSeconds: z.number().int().min(1).max(86_400).default(600),
     /** Orders still working this long after they were requested page on-call. */

@@ -195,3 +195,49 @@ describe('escalation starts are buffered on a queue', () => {
     });
   });
 });
+
+describe('escalation waits end on events (callback tasks and the waker)', () => {
+  it('every level change goes to the waker Lambda, retried, then to the start dead-letter queue', () => {
+    const { template } = only;
+    const waker = logicalId(template, 'AWS::Lambda::Function', 'EscalationWakerFunction');
+    const dlq = logicalId(template, 'AWS::SQS::Queue', 'EscalationStartDeadLetterQueue');
+    template.hasResourceProperties('AWS::Events::Rule', {
+      // Any level: a recovery ends the wait too (the re-check then resolves).
+      EventPattern: { source: Match.anyValue(), 'detail-type': ['RiskLevelChanged'] },
+      Targets: [
+        Match.objectLike({
+          Arn: { 'Fn::GetAtt': [waker, 'Arn'] },
+          RetryPolicy: { MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 7200 },
+          DeadLetterConfig: { Arn: { 'Fn::GetAtt': [dlq, 'Arn'] } },
+        }),
+      ],
+    });
+  });
+
+  it('the waker may answer the escalation state machine’s tasks; the steps need no Step Functions permission', () => {
+    const { template } = only;
+    const machine = logicalId(template, 'AWS::StepFunctions::StateMachine', 'EscalationStateMachine');
+    const policies = template.findResources('AWS::IAM::Policy');
+    const statementsOf = (prefix: string) =>
+      Object.entries(policies)
+        .filter(([id]) => id.startsWith(prefix))
+        .flatMap(
+          ([, p]) => p.Properties.PolicyDocument.Statement as { Action: unknown; Resource: unknown }[],
+        );
+    const taskResponse = statementsOf('EscalationWakerRole').find((s) =>
+      ([] as unknown[]).concat(s.Action).includes('states:SendTaskSuccess'),
+    );
+    expect(taskResponse?.Resource).toEqual({ Ref: machine });
+    expect(JSON.stringify(statementsOf('EscalationStepsRole'))).not.toMatch(/states:SendTask/);
+  });
+
+  it('the two waits are callback tasks that time out at $.wakeSeconds; no Wait state polls but the holds', () => {
+    const { template } = only;
+    const machine = Object.values(template.findResources('AWS::StepFunctions::StateMachine'))[0]!;
+    const definition = JSON.stringify(machine.Properties.DefinitionString);
+    expect(definition).toContain('lambda:invoke.waitForTaskToken');
+    expect(definition.match(/\\"TimeoutSecondsPath\\":\\"\$\.wakeSeconds\\"/g)).toHaveLength(2);
+    expect(definition).not.toContain('$.waitSeconds');
+    expect(definition.match(/\\"SecondsPath\\":\\"\$\.holdPollSeconds\\"/g)).toHaveLength(3); // the three holds
+  });
+});

@@ -28,7 +28,8 @@ function scripted(script: Script) {
       const payload = raw as Payload;
       calls.push(payload);
       const n = (count[payload.action] = (count[payload.action] ?? 0) + 1);
-      const answer = script[payload.action];
+      // A wait's step only stores its token (the local callback then ends the wait at once).
+      const answer = script[payload.action] ?? (payload.action === 'wait' ? () => ({}) : undefined);
       if (!answer) throw new Error(`no script for ${payload.action}`);
       return answer(payload, n);
     },
@@ -57,6 +58,7 @@ const stepOutput = (p: Payload, over: Record<string, unknown> = {}) => ({
   note: 'ok',
   waitSeconds: 0,
   holdPollSeconds: 0,
+  wakeSeconds: 1,
   ...over,
 });
 
@@ -221,7 +223,9 @@ describe('escalation workflow: every error class a step raises', () => {
 
   it('every task has the same policy: PermanentError never, transient 10 times (jittered), others 3; caught', () => {
     const states = escalationDefinition().States as Record<string, Record<string, unknown>>;
-    const tasks = Object.entries(states).filter(([, s]) => s.Type === 'Task');
+    const tasks = Object.entries(states).filter(
+      ([, s]) => s.Type === 'Task' && !String(s.Resource).endsWith('.waitForTaskToken'),
+    );
     expect(tasks.length).toBeGreaterThanOrEqual(6);
     for (const [name, task] of tasks) {
       expect(task.TimeoutSeconds, name).toBe(90);
@@ -250,6 +254,79 @@ describe('escalation workflow: every error class a step raises', () => {
           { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Page on-call about the failure' },
         ]);
     }
+  });
+
+  it('the waits are callback tasks: their timeout (the backstop) and AccountChanged go on to the re-check, never retried', () => {
+    const states = escalationDefinition().States as Record<string, Record<string, unknown>>;
+    const waits = Object.entries(states).filter(([, s]) => String(s.Resource).endsWith('.waitForTaskToken'));
+    expect(waits.map(([n]) => n).sort()).toEqual(['Wait after alert', 'Wait after deleverage']);
+    for (const [name, wait] of waits) {
+      const recheck = name === 'Wait after alert' ? 'Re-check after alert' : 'Re-check after deleverage';
+      expect(wait.TimeoutSecondsPath, name).toBe('$.wakeSeconds');
+      expect(wait.TimeoutSeconds, name).toBeUndefined();
+      expect(wait.ResultPath, name).toBeNull();
+      expect(wait.Next, name).toBe(recheck);
+      expect(wait.Parameters, name).toMatchObject({
+        FunctionName: expect.any(String),
+        Payload: { action: 'wait', 'taskToken.$': '$$.Task.Token', 'level.$': '$.level' },
+      });
+      const retry = wait.Retry as { ErrorEquals: string[]; MaxAttempts: number }[];
+      expect(retry[0], name).toEqual({ ErrorEquals: ['AccountChanged'], MaxAttempts: 0 });
+      expect(retry[1], name).toEqual({ ErrorEquals: ['PermanentError'], MaxAttempts: 0 });
+      expect(retry[2]!.ErrorEquals, name).toEqual(TRANSIENT.filter((e) => e !== 'States.Timeout'));
+      expect(wait.Catch, name).toEqual([
+        { ErrorEquals: ['States.Timeout', 'AccountChanged'], ResultPath: null, Next: recheck },
+        { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Page on-call about the failure' },
+      ]);
+    }
+  });
+
+  it('a wait that nothing wakes times out at its backstop ($.wakeSeconds, real seconds) and re-checks', async () => {
+    let checks = 0;
+    const s = scripted({
+      alert: (p) => stepOutput(p, { level: 'WARNING', wakeSeconds: 1 }),
+      check: (p) => stepOutput(p, { recovered: ++checks > 0, level: 'SAFE' }),
+      resolve: (p) => stepOutput(p, { recovered: true }),
+    });
+    // The local callback never ends the wait: only the definition's own timeout can.
+    const run = await startRun(escalationDefinition(), input, s.step, 0, 0, { callbackMs: Infinity }).done;
+    expect(run.error ?? run.status).toBe('SUCCEEDED');
+    expect(run.path).toEqual([
+      'Alert',
+      'After first look',
+      'Wait after alert',
+      'Re-check after alert',
+      'After alert',
+      'Resolve and notify',
+      'Resolved',
+    ]);
+    expect(run.failures).toEqual([{ state: 'Wait after alert', error: 'States.Timeout' }]);
+    expect(retriesAt(run, 'Wait after alert')).toEqual([]);
+    expect(s.calls.map((c) => c.action)).toEqual(['alert', 'wait', 'check', 'resolve']);
+  });
+
+  it('a wait that ends before it began (AccountChanged) goes straight to the re-check, not retried', async () => {
+    const s = scripted({
+      alert: (p) => stepOutput(p, { level: 'WARNING' }),
+      wait: () => {
+        throw named('AccountChanged', 'A1: now CRITICAL before the wait began (saw WARNING)');
+      },
+      check: (p) => stepOutput(p, { level: 'LIQUIDATION' }),
+      liquidate: (p) => stepOutput(p),
+    });
+    const run = await startRun(escalationDefinition(), input, s.step, 0, 0, { callbackMs: Infinity }).done;
+    expect(run.error ?? run.status).toBe('SUCCEEDED');
+    expect(run.path).toEqual([
+      'Alert',
+      'After first look',
+      'Wait after alert',
+      'Re-check after alert',
+      'After alert',
+      'Liquidate',
+      'Liquidation requested',
+    ]);
+    expect(retriesAt(run, 'Wait after alert')).toEqual([]);
+    expect(s.calls.map((c) => c.action)).toEqual(['alert', 'wait', 'check', 'liquidate']);
   });
 });
 
