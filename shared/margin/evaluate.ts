@@ -299,5 +299,7 @@ export function evaluateBookReference(
 /** Raw input (decimal strings) → evaluation. Throws InputError naming the field on bad input. */
 export function evaluate(raw: unknown, options: EvaluateOptions = {}): Evaluation {
   const { model, book } = buildBook(parseEvaluationInput(raw, { model: options.model }), options);
+  const issues = model.validateSubmitted?.(book) ?? [];
+  if (issues.length > 0) throw new InputError(issues);
   return evaluateBook(model, book, options);
 }

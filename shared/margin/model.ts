@@ -102,6 +102,13 @@ export interface MarginModel<P extends CommonParams = CommonParams> {
    * and params alone, so they are named in the same pass as a bad account field.
    */
   validate(book: Pick<Book<P>, 'positions' | 'params'>): FieldIssue[];
+  /**
+   * Rules for a book submitted whole (`evaluate`: the CLI, an input file) on top of `validate`: checks that
+   * would be wrong on a stored book, whose closed positions the pipeline drops before evaluating (a tiered
+   * tier table for an instrument not held is a misspelt symbol in a submitted book, but only a closed
+   * position in a stored one, which must go on being evaluated).
+   */
+  validateSubmitted?(book: Pick<Book<P>, 'positions' | 'params'>): FieldIssue[];
   requirements(book: Book<P>): BookRequirements;
   curve(book: Book<P>, moving: readonly number[], axis?: CurveAxis): MaintenanceCurve;
   funds(book: Book<P>, core: CoreFigures): Funds;

@@ -326,14 +326,6 @@ export const tieredModel: MarginModel<TieredParams> = {
   paramsSchema: tieredParamsSchema as z.ZodType<TieredParams, unknown>,
   validate(book) {
     const issues: FieldIssue[] = [];
-    const held = new Set(book.positions.map((p) => p.instrument));
-    for (const instrument of Object.keys(book.params.instrumentTiers)) {
-      if (!held.has(instrument))
-        issues.push({
-          field: formatPath(['account', 'params', 'instrumentTiers', instrument]),
-          message: `${UNHELD_TIER_TABLE}: the account holds no ${instrument} position (a misspelt symbol would leave its position on the account's tiers)`,
-        });
-    }
     book.positions.forEach((p, i) => {
       if (p.avgCost === undefined && !p.quantity.isZero()) {
         issues.push({
@@ -350,6 +342,20 @@ export const tieredModel: MarginModel<TieredParams> = {
         });
       }
     });
+    return issues;
+  },
+  // Only for a submitted book: a stored one drops closed positions, and a closed symbol's table must not
+  // stop its account being evaluated (see MarginModel.validateSubmitted).
+  validateSubmitted(book) {
+    const issues: FieldIssue[] = [];
+    const held = new Set(book.positions.map((p) => p.instrument));
+    for (const instrument of Object.keys(book.params.instrumentTiers)) {
+      if (!held.has(instrument))
+        issues.push({
+          field: formatPath(['account', 'params', 'instrumentTiers', instrument]),
+          message: `${UNHELD_TIER_TABLE}: the account holds no ${instrument} position (a misspelt symbol would leave its position on the account's tiers)`,
+        });
+    }
     return issues;
   },
   requirements: (book) => separableRequirements(book.positions, ruleFor(book.params)),

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { fastPathStats } from '../../../shared/margin/evaluate.ts';
+import {
+  buildBook,
+  evaluateBook as evaluateStored,
+  fastPathStats,
+  parseEvaluationInput,
+} from '../../../shared/margin/evaluate.ts';
 import { evaluateBook, r, s } from '../../helpers/book.ts';
 
 /**
@@ -281,6 +286,22 @@ describe('tiered: bad combinations are refused by name', () => {
     ).toThrow(
       /account\.params\.instrumentTiers\.BTCUSD: tier table for an instrument not held: the account holds no BTCUSD position/,
     );
+  });
+
+  it('…but a stored book whose symbol was closed goes on being evaluated', () => {
+    // The pipeline drops closed positions before evaluating (shared/pipeline/assess.ts: parse, buildBook,
+    // evaluateBook); the closed symbol's table is unused, not an error that would stop the account's watch.
+    const raw = {
+      account: {
+        id: 'S',
+        model: 'tiered',
+        cash: '1000',
+        params: { instrumentTiers: { ETHUSDT: oneTier('0.01') } },
+      },
+      positions: [btc],
+    };
+    const { model, book } = buildBook(parseEvaluationInput(raw));
+    expect(s(evaluateStored(model, book).maintenanceRequirement)).toBe('80'); // 20,000 · 0.4% (default tier 1)
   });
 
   it('a closing fee of 100% or more, an unknown basis, a bad table inside instrumentTiers', () => {
