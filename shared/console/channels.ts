@@ -84,6 +84,7 @@ const EVENT_CHANNELS: Record<DetailType, Channel[]> = {
   DeleverageRequested: ['actions'],
   LiquidationRequested: ['actions'],
   AdlQueuePublished: ['actions'],
+  TradingRestrictionChanged: ['risk-status'],
 };
 
 /** Audit actions that are alerts and pages rather than actions taken. */

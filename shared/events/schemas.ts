@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { RISK_LEVELS } from '../risk/levels.ts';
+import { RESTRICTIONS } from '../risk/restrictions.ts';
 
 /**
  * Events on the Margin Guard bus (source `margin-guard`). The EventBridge detail-type is the event name;
@@ -84,6 +85,29 @@ export const riskDataProblemSchema = z
       'Margin cannot be trusted: prices stale or missing, or stored data invalid; `resolved` when it clears.',
   });
 
+const restriction = z.enum(RESTRICTIONS);
+
+export const tradingRestrictionChangedSchema = z
+  .object({
+    ...envelope,
+    /** The restriction before (`none` for an account never restricted). */
+    from: restriction,
+    to: restriction,
+    /** The tracked level and margin call that the restriction policy mapped to `to`. */
+    level: level.nullable(),
+    inMarginCall: z.boolean(),
+    marginRatio: decimal.nullable(),
+    /** The risk incident the change belongs to (or closes); null outside one. */
+    incidentId: z.string().nullable(),
+    /** What `to` still allows: new risk (opening or adding), partial reductions, withdrawals. */
+    allows: z.object({ newRisk: z.boolean(), partialReduce: z.boolean(), withdrawals: z.boolean() }),
+  })
+  .meta({
+    title: 'TradingRestrictionChanged',
+    description:
+      'The account’s trading restriction changed (none → withdrawals-gated → no-new-risk (reduce-only) → close-only, by the restriction policy of levels and margin call): for the broker’s order and payments systems.',
+  });
+
 const order = z.object({
   instrument: z.string(),
   side: z.enum(['SELL', 'BUY']),
@@ -162,6 +186,7 @@ export const EVENT_SCHEMAS = {
   DeleverageRequested: deleverageRequestedSchema,
   LiquidationRequested: liquidationRequestedSchema,
   AdlQueuePublished: adlQueuePublishedSchema,
+  TradingRestrictionChanged: tradingRestrictionChangedSchema,
 } as const;
 
 export type DetailType = keyof typeof EVENT_SCHEMAS;

@@ -11,6 +11,7 @@ import type { Evaluation } from '../margin/evaluation.ts';
 import { evaluationToJson } from '../margin/serialize.ts';
 import { isStale } from '../market-hours.ts';
 import { thresholdsFor } from '../risk/account-thresholds.ts';
+import { allows, restrictionFor, type Restriction } from '../risk/restrictions.ts';
 import { initialRiskState, track, type RiskEvent } from '../risk/tracker.ts';
 import { riskStateFromJson, riskStateToJson } from '../risk/tracker-json.ts';
 import type { PipelineConfig } from './config.ts';
@@ -131,6 +132,32 @@ function riskEventToDomain(e: RiskEvent, ev: Evaluation, stale: string[]): Domai
   }
 }
 
+function restrictionEvent(
+  accountId: string,
+  at: string,
+  from: Restriction,
+  to: Restriction,
+  tracker: ReturnType<typeof initialRiskState>,
+  ratio: Decimal | null | undefined,
+): DomainEvent {
+  return {
+    detailType: 'TradingRestrictionChanged',
+    detail: {
+      schemaVersion: SCHEMA_VERSION,
+      eventId: eventId('TradingRestrictionChanged', accountId, `${at}:${to}`),
+      accountId,
+      occurredAt: at,
+      from,
+      to,
+      level: tracker.level,
+      inMarginCall: tracker.marginCall !== null,
+      marginRatio: ratio == null ? null : toEdge(ratio),
+      incidentId: tracker.incident?.id ?? null,
+      allows: allows(to),
+    },
+  };
+}
+
 /** Stored accounts and positions are validated once per version, not on every price tick. */
 const parsedInputs = new ParsedInputCache();
 
@@ -226,6 +253,20 @@ export function assessAccount(input: AssessmentInput): Assessment {
     }
   }
 
+  // The restriction follows the tracked level and call; a stored state without one had the policy's.
+  const policy = config.restrictionPolicy;
+  const previousRestriction: Restriction = previous
+    ? (previous.restriction ??
+      restrictionFor(policy, previous.level, riskStateFromJson(previous.tracker).marginCall !== null))
+    : 'none';
+  const restriction = restrictionFor(policy, nextTracker.level, nextTracker.marginCall !== null);
+  if (restriction !== previousRestriction) {
+    events.push(
+      restrictionEvent(accountId, at, previousRestriction, restriction, nextTracker, evaluation?.marginRatio),
+    );
+    reasons.push('restriction-change');
+  }
+
   const ratio = evaluation?.marginRatio ?? null;
   const previousRatio = previous?.marginRatio == null ? null : new Decimal(previous.marginRatio);
   if (previous === null) reasons.unshift('first');
@@ -253,6 +294,7 @@ export function assessAccount(input: AssessmentInput): Assessment {
     dataProblem: problem,
     evaluation: json ?? previous?.evaluation ?? null,
     tracker: riskStateToJson(nextTracker),
+    restriction,
     outbox: [...(previous?.outbox ?? []), ...events],
   };
   const history: HistoryItem | null = write

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Decimal } from '../decimal.ts';
+import { DEFAULT_RESTRICTION_POLICY, restrictionPolicySchema } from '../risk/restrictions.ts';
 import { decimalString } from '../schemas/decimal-string.ts';
 
 /** Evaluation pipeline settings (Lambda environment or local mode), validated with defaults. */
@@ -29,6 +30,8 @@ export const pipelineConfigSchema = z.object({
     .refine((d) => d.greaterThan(0), { error: 'must be greater than 0' })
     .default(() => new Decimal('0.05')),
   historyTtlDays: z.coerce.number().int().positive().default(90),
+  /** Trading restrictions by level and margin call (TradingRestrictionChanged; the API's what-if). */
+  restrictionPolicy: restrictionPolicySchema.default(DEFAULT_RESTRICTION_POLICY),
 });
 
 export type PipelineConfig = z.output<typeof pipelineConfigSchema>;

@@ -1,6 +1,7 @@
 import type { DomainEvent } from '../events/schemas.ts';
 import type { EvaluationJson } from '../margin/serialize.ts';
 import type { RiskLevel } from '../risk/levels.ts';
+import type { Restriction } from '../risk/restrictions.ts';
 import type { RiskStateJson } from '../risk/tracker-json.ts';
 
 export interface DataProblem {
@@ -23,12 +24,23 @@ export interface StoredRiskState {
   dataProblem: DataProblem | null;
   evaluation: EvaluationJson | null;
   tracker: RiskStateJson;
+  /**
+   * The trading restriction in force (shared/risk/restrictions.ts); absent on items written before
+   * restrictions, whose restriction is the policy's for their level and call.
+   */
+  restriction?: Restriction;
   /** Events committed with this state but not yet confirmed published. */
   outbox: DomainEvent[];
 }
 
 export type HistoryReason =
-  'first' | 'level-change' | 'margin-call' | 'ratio-move' | 'heartbeat' | 'data-problem';
+  | 'first'
+  | 'level-change'
+  | 'margin-call'
+  | 'ratio-move'
+  | 'heartbeat'
+  | 'data-problem'
+  | 'restriction-change';
 
 export interface HistoryItem {
   accountId: string;

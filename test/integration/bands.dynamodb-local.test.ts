@@ -123,7 +123,10 @@ describe('guard bands on DynamoDB Local', () => {
     expect(evaluations()).toBe(1);
     expect(
       publisher.events.map((e) => [e.detailType, e.detail.accountId, (e.detail as { to?: string }).to]),
-    ).toEqual([['RiskLevelChanged', 'B1', 'CRITICAL']]);
+    ).toEqual([
+      ['RiskLevelChanged', 'B1', 'CRITICAL'],
+      ['TradingRestrictionChanged', 'B1', 'no-new-risk'],
+    ]);
     // B1's band moved with it: CRITICAL holds for 1.2 ≤ ratio < 1.55, i.e. 100p − 24,000 ≥ 30p and
     // 100p − 24,000 < 38.75p: 342.857… ≤ SPY < 391.836…
     expect((await bands.getBandSummary('B1'))!.rows.SPY).toEqual({
@@ -151,7 +154,11 @@ describe('guard bands on DynamoDB Local', () => {
     await evaluateAccount('R1', deps(racing));
     expect(telemetry.counts.get('BandRechecks')).toBe(1);
     // At 70: 2,000 / 1,750 = 1.14 → LIQUIDATION, seen straight after the first write.
-    expect(publisher.events.map((e) => (e.detail as { to?: string }).to)).toEqual(['WARNING', 'LIQUIDATION']);
+    expect(
+      publisher.events
+        .filter((e) => e.detailType === 'RiskLevelChanged')
+        .map((e) => (e.detail as { to?: string }).to),
+    ).toEqual(['WARNING', 'LIQUIDATION']);
     expect(await repo.getRiskState('R1')).toMatchObject({ level: 'LIQUIDATION' });
   });
 

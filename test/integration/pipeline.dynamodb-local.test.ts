@@ -90,7 +90,7 @@ describe('evaluation pipeline on DynamoDB Local, driven by real stream records',
       version: 1,
       outbox: [],
     });
-    expect(publisher.types()).toEqual(['RiskLevelChanged']);
+    expect(publisher.types()).toEqual(['RiskLevelChanged', 'TradingRestrictionChanged']);
     expect((deps.telemetry as Tally).counts.get('Evaluations')).toBe(1); // two records, one evaluation
     const history = await doc.send(
       new QueryCommand({
@@ -114,7 +114,11 @@ describe('evaluation pipeline on DynamoDB Local, driven by real stream records',
     const records = await pricesTail.poll();
     const out = await priceHandler()({ Records: records });
     expect(out.batchItemFailures).toEqual([]);
-    expect(publisher.types().slice(1)).toEqual(['RiskLevelChanged', 'MarginCallTriggered']);
+    expect(publisher.types().slice(2)).toEqual([
+      'RiskLevelChanged',
+      'MarginCallTriggered',
+      'TradingRestrictionChanged',
+    ]);
     expect(await deps.repo.getRiskState('A1')).toMatchObject({ level: 'LIQUIDATION', inMarginCall: true });
   });
 

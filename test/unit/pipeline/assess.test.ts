@@ -40,9 +40,21 @@ describe('assessAccount', () => {
       equity: '20000',
       maintenanceRequirement: '10250',
     });
-    expect(a.history).toMatchObject({ reasons: ['first', 'level-change'], level: 'WARNING' });
+    expect(a.history).toMatchObject({
+      reasons: ['first', 'level-change', 'restriction-change'],
+      level: 'WARNING',
+    });
     expect(a.history!.expiresAt).toBe(Math.floor(T0.getTime() / 1000) + 90 * 86_400);
-    expect(a.events.map((e) => e.detailType)).toEqual(['RiskLevelChanged']);
+    // WARNING gates withdrawals (the default restriction policy).
+    expect(a.events.map((e) => e.detailType)).toEqual(['RiskLevelChanged', 'TradingRestrictionChanged']);
+    expect(a.events[1]!.detail).toMatchObject({
+      from: 'none',
+      to: 'withdrawals-gated',
+      level: 'WARNING',
+      inMarginCall: false,
+      allows: { newRisk: true, partialReduce: true, withdrawals: false },
+    });
+    expect(a.next.restriction).toBe('withdrawals-gated');
     expect(a.next.outbox).toEqual(a.events);
   });
 
@@ -126,5 +138,51 @@ describe('assessAccount', () => {
     expect(a.invalid).toBeNull();
     expect(a.next.dataProblem).toBeNull();
     expect(a.next.equity).toBe('20000');
+  });
+});
+
+describe('assessAccount: trading restrictions', () => {
+  const restrictions = (a: ReturnType<typeof step>) =>
+    a.events
+      .filter((e) => e.detailType === 'TradingRestrictionChanged')
+      .map((e) => {
+        const d = e.detail as { from: string; to: string; inMarginCall: boolean };
+        return [d.from, d.to, d.inMarginCall];
+      });
+
+  it('publishes each stage once, as the level and the call move, and back to none', () => {
+    const warning = step(null, '410', T0); // 1.95: WARNING
+    expect(restrictions(warning)).toEqual([['none', 'withdrawals-gated', false]]);
+    // 355: 14,500 / 8,875 = 1.63 → still WARNING: nothing new.
+    const same = step({ ...warning.next, outbox: [] }, '355', minutes(1));
+    expect(restrictions(same)).toEqual([]);
+    // 270: 6,000 / 6,750 = 0.89: LIQUIDATION and a call: close-only.
+    const call = step({ ...same.next, outbox: [] }, '270', minutes(2));
+    expect(restrictions(call)).toEqual([['withdrawals-gated', 'close-only', true]]);
+    expect(call.next.restriction).toBe('close-only');
+    // 500: 29,000 / 12,500 = 2.32: SAFE, the call resolved: none.
+    const safe = step({ ...call.next, outbox: [] }, '500', minutes(3));
+    expect(restrictions(safe)).toEqual([['close-only', 'none', false]]);
+  });
+
+  it('a state stored before restrictions had the policy’s: no event without a change', () => {
+    const warning = step(null, '410', T0);
+    const { restriction: _r, ...old } = warning.next;
+    expect(restrictions(step({ ...old, outbox: [] }, '411', minutes(1)))).toEqual([]);
+  });
+
+  it('a new policy applies at the next evaluation, written even when nothing else changed', () => {
+    const warning = step(null, '410', T0);
+    const strict = {
+      ...DEFAULT_PIPELINE_CONFIG,
+      restrictionPolicy: {
+        ...DEFAULT_PIPELINE_CONFIG.restrictionPolicy,
+        levels: { ...DEFAULT_PIPELINE_CONFIG.restrictionPolicy.levels, WARNING: 'no-new-risk' as const },
+      },
+    };
+    const next = step({ ...warning.next, outbox: [] }, '410', minutes(1), minutes(1), { config: strict });
+    expect(restrictions(next)).toEqual([['withdrawals-gated', 'no-new-risk', false]]);
+    expect(next.write).toBe(true);
+    expect(next.history!.reasons).toEqual(['restriction-change']);
   });
 });
