@@ -36,6 +36,8 @@ import { AckLinkError, verifyAck } from '../../shared/notify/ack-token.ts';
 import { notificationPolicySchema, type NotificationPolicy } from '../../shared/notify/policy.ts';
 import { actorFor, type Identify } from './identity.ts';
 import { HttpError, json, notFound, parseBody, parseQuery, readBody } from './http.ts';
+import { DEFAULT_RESTRICTION_POLICY, type RestrictionPolicy } from '../../shared/risk/restrictions.ts';
+import { BROKER_CONTROL_ROUTES, restrictionOf } from './broker-controls.ts';
 
 export interface ApiDeps {
   repo: RiskRepository;
@@ -64,6 +66,8 @@ export interface ApiDeps {
   notificationPolicy(): Promise<NotificationPolicy>;
   /** Tells people about a manual action through the notification policy (category manual-action). */
   notify?: (alert: Alert) => Promise<unknown>;
+  /** Trading restrictions by level and margin call (default: DEFAULT_RESTRICTION_POLICY, as the evaluator's). */
+  restrictionPolicy?: RestrictionPolicy;
   /** The latest all-accounts summary the summary job wrote; null before its first run. */
   readSummary(): Promise<OverviewSummary | null>;
   /**
@@ -459,6 +463,7 @@ export const ROUTES: Route[] = [
         equity: state.equity,
         maintenanceRequirement: state.maintenanceRequirement,
         inMarginCall: state.inMarginCall,
+        restriction: restrictionOf(state, d.restrictionPolicy ?? DEFAULT_RESTRICTION_POLICY),
         distanceToCall: state.evaluation?.distanceToCall ?? null,
         incident: state.tracker.incident,
         marginCall: state.tracker.marginCall,
@@ -615,6 +620,7 @@ export const ROUTES: Route[] = [
     body: orderBody,
     handle: (e, d) => manualOrders(e, d, 'liquidate'),
   },
+  ...BROKER_CONTROL_ROUTES,
   {
     method: 'POST',
     path: '/accounts/{id}/hold',

@@ -1,8 +1,9 @@
 import { z } from 'zod';
-import { Decimal, ZERO, sum } from '../decimal.ts';
+import { Decimal, ZERO, sum, toEdge } from '../decimal.ts';
 import { InputError, type OrderRejectionCode } from '../errors.ts';
 import { buildBook, evaluateBook, type ValidatedInput } from '../margin/evaluate.ts';
 import type { Evaluation } from '../margin/evaluation.ts';
+import { evaluationToJson } from '../margin/serialize.ts';
 import { newPosition, signedQuantity } from '../margin/open-orders.ts';
 import { MODELS } from '../margin/registry.ts';
 import { orderSchema, type Order, type OrderSide } from '../schemas/order.ts';
@@ -248,4 +249,30 @@ export function whatIf(
       });
   }
   return { before, after, orders: fills, accepted: rejections.length === 0, rejections };
+}
+
+function stateToJson(s: WhatIfState) {
+  return {
+    level: s.level,
+    inMarginCall: s.inMarginCall,
+    restriction: s.restriction,
+    evaluation: evaluationToJson(s.evaluation),
+  };
+}
+
+/** A what-if for the edges: decimal strings (derived values to 12 places), as evaluations are. */
+export function whatIfToJson(r: WhatIfResult) {
+  return {
+    accepted: r.accepted,
+    rejections: r.rejections,
+    orders: r.orders.map((o) => ({
+      instrument: o.instrument,
+      side: o.side,
+      quantity: toEdge(o.quantity),
+      fillPrice: toEdge(o.fillPrice),
+      effect: o.effect,
+    })),
+    before: stateToJson(r.before),
+    after: r.after && stateToJson(r.after),
+  };
 }
