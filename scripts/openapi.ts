@@ -9,6 +9,36 @@ import { ROUTES } from '../functions/api/routes.ts';
 
 export const OPENAPI_PATH = join(import.meta.dirname, '..', 'docs', 'openapi.json');
 
+/**
+ * What every signed-in route may also answer (the person behind it, body limits), and a manual order's
+ * answers (one request per confirmed plan).
+ */
+function signedInResponses(path: string): Record<string, unknown> {
+  const error = { content: { 'application/json': { schema: errorSchema } } };
+  const orders = path.endsWith('/deleverage') || path.endsWith('/liquidate');
+  return {
+    '403': {
+      description:
+        'missing or invalid SigV4 (IAM) credentials, or (identity-unverified) a console sign-in whose Cognito user cannot be checked: nothing is changed',
+    },
+    '413': { description: 'body-too-large: a body over 256 KiB (nothing is parsed)' },
+    ...(orders
+      ? {
+          '202': {
+            description:
+              'the confirmed plan (planId from GET /accounts/{id}/plan) was published (status published), or another request for it is publishing right now (status in-flight)',
+          },
+          '200': { description: 'this plan was confirmed already: the same result, nothing sent again' },
+          '409': {
+            description:
+              'plan-stale: the account, its positions or prices moved since the preview (or the options differ); nothing was sent, `plan` is the fresh preview to confirm',
+            ...error,
+          },
+        }
+      : {}),
+  };
+}
+
 const errorSchema = {
   type: 'object',
   properties: {
@@ -86,6 +116,13 @@ export function renderOpenApi(): string {
         },
       },
     };
+    if (!r.public)
+      Object.assign(paths[r.path]![r.method.toLowerCase()]!, {
+        responses: {
+          ...(paths[r.path]![r.method.toLowerCase()] as { responses: object }).responses,
+          ...signedInResponses(r.path),
+        },
+      });
   }
   const doc = {
     openapi: '3.1.0',

@@ -21,5 +21,5 @@ export function isWebUrl(text: string): boolean {
 
 /** A settings URL: https (or http on localhost, for local mode); the issue names what is allowed. */
 export const webUrl = z
-  .string()
+  .url()
   .refine(isWebUrl, { error: 'an https:// URL (http:// only on localhost, in local mode)' });
