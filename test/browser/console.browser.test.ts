@@ -155,10 +155,13 @@ describe('operator console in headless Chromium', () => {
     await page.click('#place-hold');
     await page.waitForSelector('#audit tbody tr[data-action=hold]', { timeout: 15_000 });
     const row = await page.$eval('#audit tbody tr[data-action=hold]', (tr) => tr.textContent);
-    expect(row).toContain('api:dev:operator/olivia');
+    // The person who signed in, from the login's signed token: not the role, not a body field.
+    expect(row).toContain('olivia (dev:olivia)');
     expect(row).toContain('client is wiring funds');
     expect(await page.$eval('#level', (e) => e.textContent)).toContain('on hold');
-    expect((await system.api.actions.getHold('PM-HEDGED'))?.by).toBe('api:dev:operator/olivia');
+    expect((await system.api.actions.getHold('PM-HEDGED'))?.by).toBe('olivia (dev:olivia)');
+    const audit = await system.api.actions.listAudit('PM-HEDGED');
+    expect(audit.find((a) => a.action === 'hold')?.actor).toBe('olivia (dev:olivia)');
     await shot(page, 'hold-placed');
     await page.click('#release-hold');
     await page.waitForSelector('#audit tbody tr[data-action=hold-released]', { timeout: 15_000 });
@@ -185,17 +188,35 @@ describe('operator console in headless Chromium', () => {
       body: { error: 'forbidden', message: 'viewer may not POST /accounts/GROSS-PAIR/hold' },
     });
     expect(await system.api.actions.getHold('GROSS-PAIR')).toBeNull();
+    // Nor a deleverage, even with a real plan id from a preview a viewer may read.
+    const refused = await page.evaluate(async () => {
+      const { token } = JSON.parse(sessionStorage.getItem('margin-guard-dev-session')!);
+      const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+      const plan = await (await fetch('/api/accounts/GROSS-PAIR/plan', { headers })).json();
+      const res = await fetch('/api/accounts/GROSS-PAIR/deleverage', {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ planId: plan.planId, reason: 'sneaky' }),
+      });
+      return res.status;
+    });
+    expect(refused).toBe(403);
+    expect(await page.$eval('#confirm-order', () => true).catch(() => false)).toBe(false);
     await shot(page, 'viewer-read-only');
     await page.close();
   });
 
-  it('a manual deleverage shows the plan first and publishes only on confirmation', async () => {
+  it('a manual deleverage shows the plan first; a double click on Confirm publishes exactly one request, named by its operator', async () => {
     const bus = system.api.publisher as LocalBus;
     const requested = () =>
       bus.published.filter(
         (e) => e.detailType === 'DeleverageRequested' && e.detail.requestedBy === 'manual',
       );
-    const page = await signIn('operator');
+    const page = await signIn('operator', 'dora');
+    const posts: string[] = [];
+    page.on('request', (r) => {
+      if (r.method() === 'POST' && r.url().includes('/deleverage')) posts.push(r.postData() ?? '');
+    });
     await openAccount(page, 'GROSS-PAIR');
     await page.type('#order-form input[name=targetRatio]', '6');
     await page.type('#order-form input[name=reason]', 'desk reduces the pair before the close');
@@ -204,18 +225,72 @@ describe('operator console in headless Chromium', () => {
     const plan = await page.$eval('.plan', (e) => e.textContent);
     expect(plan).toMatch(/projected \d+\.\d{3}/);
     expect(plan).toContain('target 6.000');
+    const planId = await page.$eval('.plan', (e) => (e as HTMLElement).dataset.planId);
+    expect(planId).toMatch(/^plan-/);
     const orders = await page.$$eval('#plan-orders tbody tr', (trs) => trs.map((tr) => tr.textContent));
     expect(orders.length).toBeGreaterThan(0);
     await shot(page, 'deleverage-plan');
     expect(requested()).toHaveLength(0);
 
-    await page.click('#confirm-order');
+    // A double click, as an impatient person does it: the button is disabled by the first click.
+    await page.click('#confirm-order', { count: 2, delay: 5 });
     await page.waitForSelector('#plan-preview .notice.ok', { timeout: 15_000 });
+    expect(posts).toHaveLength(1);
+    expect(JSON.parse(posts[0]!)).toMatchObject({ planId, reason: 'desk reduces the pair before the close' });
     expect(requested()).toHaveLength(1);
     expect(requested()[0]!.detail).toMatchObject({ accountId: 'GROSS-PAIR', targetRatio: '6' });
     expect((requested()[0]!.detail as { orders: unknown[] }).orders).toHaveLength(orders.length);
     await page.waitForSelector('#audit tbody tr[data-action=manual-deleverage]', { timeout: 15_000 });
+    const row = await page.$eval('#audit tbody tr[data-action=manual-deleverage]', (tr) => tr.textContent);
+    expect(row).toContain('dora (dev:dora)');
     await shot(page, 'deleverage-sent');
+
+    // A retry of the same decision (another tab, a resent request) is the same request: nothing more.
+    const again = await page.evaluate(async (body) => {
+      const { token } = JSON.parse(sessionStorage.getItem('margin-guard-dev-session')!);
+      const res = await fetch('/api/accounts/GROSS-PAIR/deleverage', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body,
+      });
+      return { status: res.status, body: await res.json() };
+    }, posts[0]!);
+    expect(again.status).toBe(200);
+    expect(again.body).toMatchObject({ planId, status: 'published' });
+    expect(requested()).toHaveLength(1);
+    await page.close();
+  });
+
+  it('a plan the prices have overtaken is refused: nothing is sent, a fresh plan is shown to confirm', async () => {
+    const bus = system.api.publisher as LocalBus;
+    const requested = () =>
+      bus.published.filter(
+        (e) => e.detailType === 'LiquidationRequested' && e.detail.requestedBy === 'manual',
+      );
+    const page = await signIn('operator', 'olivia');
+    await openAccount(page, 'CASH-1');
+    await page.select('#order-form select[name=kind]', 'liquidate');
+    await page.type('#order-form input[name=reason]', 'compliance closes the account');
+    await page.click('#preview-order');
+    await page.waitForSelector('#plan-orders tbody tr');
+    const first = await page.$eval('.plan', (e) => (e as HTMLElement).dataset.planId);
+    // The market moves between the preview and the confirmation.
+    const instruments = (await system.api.repo.getPositions('CASH-1')).map((p) => p.instrument);
+    const prices = await system.api.repo.getPrices(instruments);
+    const [instrument, { price }] = [...prices.entries()][0]!;
+    await system.tick(instrument, (Number(price) * 0.99).toFixed(2));
+    await page.click('#confirm-order');
+    await page.waitForSelector('#plan-preview .notice.error', { timeout: 15_000 });
+    expect(await page.$eval('#plan-preview .notice.error', (e) => e.textContent)).toContain(
+      'nothing was sent',
+    );
+    const fresh = await page.$eval('.plan', (e) => (e as HTMLElement).dataset.planId);
+    expect(fresh).not.toBe(first);
+    expect(requested()).toHaveLength(0);
+    await shot(page, 'plan-stale');
+    await page.click('#confirm-order');
+    await page.waitForSelector('#plan-preview .notice.ok', { timeout: 15_000 });
+    expect(requested()).toHaveLength(1);
     await page.close();
   });
 });
