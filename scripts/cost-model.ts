@@ -12,6 +12,7 @@
  * Free tiers are left out (they are small against a 1M-account bill).
  */
 import costInputs from '../bench/cost-inputs.json' with { type: 'json' };
+import { escalationConfigSchema } from '../shared/escalation/settings.ts';
 import evaluatorCpu from '../bench/evaluator-cpu.json' with { type: 'json' };
 
 export interface Price {
@@ -74,6 +75,22 @@ export const PRICES = {
     usd: 0.025 / 1000,
     per: 'state transition, Standard workflow (retries included)',
     source: 'aws.amazon.com/step-functions/pricing (US East (N. Virginia): $0.0250 per 1,000)',
+  },
+  stepFunctionsExpressRequest: {
+    usd: 1 / 1e6,
+    per: 'Express workflow request (an execution started; at most 5 minutes long)',
+    source:
+      'aws.amazon.com/step-functions/pricing (Express: $1.00 per 1M requests), tabled by wring.co (Mar 2026)',
+  },
+  stepFunctionsExpressGbSecond: {
+    usd: 0.00001667,
+    per: 'Express workflow GB-second (billed in 64 MB and 100 ms steps; first 1,000 h)',
+    source: 'aws.amazon.com/step-functions/pricing (Express duration), tabled by wring.co (Mar 2026)',
+  },
+  schedulerInvocation: {
+    usd: 1 / 1e6,
+    per: 'EventBridge Scheduler invocation (what would start a polling Express execution)',
+    source: 'aws.amazon.com/eventbridge/pricing (Scheduler: $1.00 per million invocations)',
   },
   logsIngestGb: {
     usd: 0.5,
@@ -138,6 +155,9 @@ export const PRICES = {
   },
 } satisfies Record<string, Price>;
 
+/** The escalation settings' defaults (GET /config with nothing stored): the waits' periods. */
+const ESCALATION_DEFAULTS = escalationConfigSchema.parse({});
+
 /** The workload: every assumption, named (docs/cost.md says why each value). */
 export const WORKLOAD = {
   /** US equities' regular session, 6.5 h × 21 trading days. */
@@ -166,11 +186,22 @@ export const WORKLOAD = {
   tradesPerAccountMonth: 10,
   /** Incidents (RiskLevelChanged to WARNING or worse) per account per month. */
   incidentsPerAccountMonth: 0.1,
-  /** Accounts in an open escalation at any moment (re-checked every waitSeconds until resolved). */
+  /** Accounts in an open escalation at any moment (waiting for a level change, re-checked at the backstop). */
   atRiskShare: 0.01,
-  /** Escalation re-check period (the /config waitSeconds default). */
-  recheckSeconds: 300,
-  /** Wait → Re-check task → Choice: the loop of the escalation state machine (infra/constructs/escalation.ts). */
+  /**
+   * The longest an open escalation waits without a level change before it re-checks (the /config
+   * wakeBackstopSeconds default: the waits are callback tasks that the account's next RiskLevelChanged ends).
+   */
+  recheckSeconds: ESCALATION_DEFAULTS.wakeBackstopSeconds,
+  /** The re-check period while an incident's orders are working (the /config waitSeconds default). */
+  workingRecheckSeconds: ESCALATION_DEFAULTS.waitSeconds,
+  /** How long orders may work before they page on-call (fillTimeoutSeconds): the working re-checks' bound. */
+  ordersWorkingSeconds: ESCALATION_DEFAULTS.fillTimeoutSeconds,
+  /** Level changes of an account per incident (in, on the way, out): the first starts the escalation,
+   * each later one wakes its wait (and every one invokes the waker). */
+  levelChangesPerIncident: 2.5,
+  /** Wait (callback task) → Re-check task → Choice: the loop of the escalation state machine
+   * (infra/constructs/escalation.ts; test/integration/workflow-errors.state-machine.test.ts counts it). */
   transitionsPerRecheck: 3,
   /** Alert, its Choice, Resolve and notify, Resolved. */
   transitionsPerIncident: 4,
@@ -234,6 +265,12 @@ export const DESIGN = {
   stateWriteRoundTrips: 3,
   bandWriteRoundTrips: 4,
   recheckStepRoundTrips: 2,
+  /** Escalation waits are callback tasks with a wait step and a waker (false: the Wait-state poll before). */
+  callbackWaits: true,
+  /** The wait step: settings, then the token's put, then the state and the hold (steps.ts wait). */
+  waitStepRoundTrips: 3,
+  /** The waker: the waiter's read, SendTaskSuccess, the delete (escalation-waits.ts wakeEscalation). */
+  wakerRoundTrips: 3,
   /** Evaluations in flight per invocation (runtime.ts concurrency). */
   evaluationsInFlight: 16,
   /** Accounts per work message (queues.ts) and the coalescing queue's event-source batch (evaluation.ts). */
@@ -310,7 +347,17 @@ export function monthlyCost(accounts: number, inputs: Inputs = DEFAULT_INPUTS) {
   const trades = accounts * w.tradesPerAccountMonth;
   const incidents = accounts * w.incidentsPerAccountMonth;
   const openIncidents = accounts * w.atRiskShare;
-  const rechecks = (openIncidents * MONTH_SECONDS) / w.recheckSeconds;
+  // Re-checks: each open escalation's backstop, each later level change's wake-up, and the working
+  // re-checks after a deleverage (bounded by the fill timeout; counted as if every incident deleveraged).
+  const backstops = (openIncidents * MONTH_SECONDS) / w.recheckSeconds;
+  const wakes = d.callbackWaits ? incidents * (w.levelChangesPerIncident - 1) : 0;
+  const workingRechecks = d.callbackWaits
+    ? incidents * Math.ceil(w.ordersWorkingSeconds / w.workingRecheckSeconds)
+    : 0;
+  const rechecks = backstops + wakes + workingRechecks;
+  // Every RiskLevelChanged invokes the waker (a strongly consistent read of the waiter, its delete).
+  const wakerInvocations = d.callbackWaits ? incidents * w.levelChangesPerIncident : 0;
+  const waitSteps = d.callbackWaits ? rechecks : 0;
   const instruments = w.tickingInstruments(accounts);
   const instrumentSeconds =
     instruments * (1 - w.alwaysOpenShare) * tradingSeconds + instruments * w.alwaysOpenShare * MONTH_SECONDS;
@@ -341,6 +388,9 @@ export function monthlyCost(accounts: number, inputs: Inputs = DEFAULT_INPUTS) {
   const events = over((op) => OPS[op].events) + incidents * w.eventsPerIncident;
   // A re-check step reads the fresh state, the hold, the settings and the incident's orders after evaluating.
   const recheckStepReads = Math.ceil(SIZES.riskState / 4096) + 3;
+  // The wait step reads the settings, the fresh state and the hold; it and the waker write the waiter.
+  const waitStepReads = 1 + Math.ceil(SIZES.riskState / 4096) + 1;
+  const waiterWrites = waitSteps + wakerInvocations;
   // Unbanded accounts: the watch sweep's messages of 100 share a price cache; coalesced ones are one account
   // each, every price read. Their writes follow time (ratio moves, heartbeat), counted with the sweeps.
   const unbandedReads = watch * ru('sweepClosed') + coalesced * ru('coalesced');
@@ -362,13 +412,18 @@ export function monthlyCost(accounts: number, inputs: Inputs = DEFAULT_INPUTS) {
     // One account per message, one after another: every round trip is billed.
     coalesced * (cpuS(cpu.sweeps) + io(trips('coalesced'))) +
     trades * OPS.trade.evaluations * (cpuS(cpu['after-drop']) + io(trips('trade'))) +
-    rechecks * (cpuS(cpu.sweeps) + io(trips('recheck') + d.recheckStepRoundTrips));
+    rechecks * (cpuS(cpu.sweeps) + io(trips('recheck') + d.recheckStepRoundTrips)) +
+    // The wait step (store the token, read the state and the hold) and the waker (read, complete, delete).
+    waitSteps * io(d.waitStepRoundTrips) +
+    wakerInvocations * io(d.wakerRoundTrips);
   const evaluatorInvocations =
     sweeps / 1_000 +
     watch / d.accountsPerMessage +
     coalesced / d.coalescedBatch +
     trades * OPS.trade.evaluations +
-    rechecks;
+    rechecks +
+    waitSteps +
+    wakerInvocations;
   // The price stream: each lane invokes about once a second with what it gathered, up to a batch.
   const lanesInvoking = (ticksPerSecond: number) =>
     Math.min(ticksPerSecond, d.priceStreamLanes) *
@@ -439,9 +494,11 @@ export function monthlyCost(accounts: number, inputs: Inputs = DEFAULT_INPUTS) {
     'DynamoDB reads: crossings, trades, re-checks':
       (crossings * evaluationReads('walkCrossing') +
         trades * ru('trade') +
-        rechecks * (ru('recheck') + recheckStepReads)) *
+        rechecks * (ru('recheck') + recheckStepReads) +
+        waitSteps * waitStepReads +
+        wakerInvocations) *
       p.ddbReadUnit.usd,
-    'DynamoDB writes: state, history, outbox': over(stateWru, true) * p.ddbWriteUnit.usd,
+    'DynamoDB writes: state, history, outbox': (over(stateWru, true) + waiterWrites) * p.ddbWriteUnit.usd,
     'DynamoDB writes: band index (delete + put)': over(bandWru, true) * p.ddbWriteUnit.usd,
     'DynamoDB writes: prices, positions, cash':
       (priceWrites * Math.ceil(SIZES.price / 1024) + trades * 2) * p.ddbWriteUnit.usd,
@@ -489,6 +546,8 @@ export function monthlyCost(accounts: number, inputs: Inputs = DEFAULT_INPUTS) {
       crossings,
       trades,
       rechecks,
+      backstops,
+      wakes,
       openIncidents,
       meanIncidentDays: (w.atRiskShare * 30) / w.incidentsPerAccountMonth,
       ticks,
@@ -517,8 +576,16 @@ export function levers(accounts = 1_000_000) {
       delta: withWorkload({ coalescedEvaluationsPerSecond: 1 / 60 }),
     },
     {
-      lever: 'escalation re-checks every 15 minutes instead of 5',
-      delta: withWorkload({ recheckSeconds: 900 }),
+      lever: 'escalation waits polled every 5 minutes (Wait states, as before the callback waits)',
+      delta:
+        monthlyCost(accounts, {
+          workload: { ...WORKLOAD, recheckSeconds: WORKLOAD.workingRecheckSeconds },
+          design: { ...DESIGN, callbackWaits: false },
+        }).total - base,
+    },
+    {
+      lever: 'escalation backstop every 4 hours instead of 1',
+      delta: withWorkload({ recheckSeconds: 4 * 3600 }),
     },
     {
       lever: 'each +0.1% of accounts unbanded',
@@ -542,6 +609,37 @@ export function levers(accounts = 1_000_000) {
         monthlyCost(accounts, { workload: WORKLOAD, design: { ...DESIGN, wruPerBandItem: 2 } }).total - base,
     },
   ];
+}
+
+/**
+ * The escalations' waiting three ways at `accounts`, as the month's total and its Step Functions part (the
+ * choice in docs/cost.md): Standard polling every waitSeconds (Wait states, before); an Express execution
+ * per poll started by EventBridge Scheduler (an Express workflow lasts at most 5 minutes, so it cannot hold
+ * the incident: its state would live in DynamoDB; billed per request and per 100 ms at 64 MB, a poll being
+ * a re-check of ~0.3 s; the re-checks' Lambda and reads are the polling's); Standard callback waits (now).
+ */
+export function escalationWaitChoices(accounts = 1_000_000) {
+  const w = WORKLOAD;
+  const p = PRICES;
+  const polling = monthlyCost(accounts, {
+    workload: { ...w, recheckSeconds: w.workingRecheckSeconds },
+    design: { ...DESIGN, callbackWaits: false },
+  });
+  const callbacks = monthlyCost(accounts);
+  const polls = (accounts * w.atRiskShare * MONTH_SECONDS) / w.workingRecheckSeconds;
+  const incidents = accounts * w.incidentsPerAccountMonth;
+  const sfn = (m: Month) => m.lines['Step Functions: escalations'];
+  const expressSfn =
+    polls *
+      (p.stepFunctionsExpressRequest.usd +
+        0.3 * (64 / 1024) * p.stepFunctionsExpressGbSecond.usd +
+        p.schedulerInvocation.usd) +
+    incidents * w.transitionsPerIncident * p.stepFunctionsTransition.usd;
+  return {
+    standardPolling: { total: polling.total, stepFunctions: sfn(polling) },
+    expressPolling: { total: polling.total - sfn(polling) + expressSfn, stepFunctions: expressSfn },
+    standardCallbacks: { total: callbacks.total, stepFunctions: sfn(callbacks) },
+  };
 }
 
 const usd = (v: number) => `$${v >= 100 ? Math.round(v).toLocaleString('en-US') : v.toFixed(2)}`;
@@ -590,6 +688,12 @@ if (process.argv[1] && import.meta.filename === process.argv[1]) {
     console.log(`dominant: ${top.join('; ')}`);
     console.log(
       `goal ≤ $10,000 at 1M accounts: ${million.total <= 10_000 ? 'met' : `not met (${usd(million.total)})`}`,
+    );
+    const choices = escalationWaitChoices();
+    const choice = (c: { total: number; stepFunctions: number }) =>
+      `${usd(c.total)} (Step Functions ${usd(c.stepFunctions)})`;
+    console.log(
+      `escalation waits, the month at 1M accounts: Standard polling every ${WORKLOAD.workingRecheckSeconds} s ${choice(choices.standardPolling)}; an Express execution per poll (+ Scheduler) ${choice(choices.expressPolling)}; Standard callback waits, ${WORKLOAD.recheckSeconds / 3600} h backstop (deployed) ${choice(choices.standardCallbacks)}`,
     );
     console.log('levers (what-ifs at 1M accounts, not applied):');
     for (const l of levers())

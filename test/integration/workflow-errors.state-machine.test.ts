@@ -1,5 +1,6 @@
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runPagingStep } from '../../functions/paging/handler.ts';
+import { WORKLOAD } from '../../scripts/cost-model.ts';
 import { InputError } from '../../shared/errors.ts';
 import {
   escalationDefinition,
@@ -278,6 +279,21 @@ describe('escalation workflow: every error class a step raises', () => {
         { ErrorEquals: ['States.Timeout', 'AccountChanged'], ResultPath: null, Next: recheck },
         { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Page on-call about the failure' },
       ]);
+    }
+  });
+
+  it('a wait loop is the cost model’s transitions per re-check: wait → re-check → choice → the wait', () => {
+    const states = escalationDefinition().States as Record<string, Record<string, unknown>>;
+    for (const start of ['Wait after alert', 'Wait after deleverage']) {
+      const loop = [start];
+      let at = states[start]!.Next as string;
+      while (at !== start) {
+        loop.push(at);
+        const state = states[at]!;
+        at = (state.Type === 'Choice' ? state.Default : state.Next) as string;
+        expect(loop.length, start).toBeLessThanOrEqual(5);
+      }
+      expect(loop.length, loop.join(' → ')).toBe(WORKLOAD.transitionsPerRecheck);
     }
   });
 

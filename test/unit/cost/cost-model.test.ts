@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { DESIGN, PRICES, WORKLOAD, levers, monthlyCost } from '../../../scripts/cost-model.ts';
+import {
+  DESIGN,
+  PRICES,
+  WORKLOAD,
+  escalationWaitChoices,
+  levers,
+  monthlyCost,
+} from '../../../scripts/cost-model.ts';
+import { escalationConfigSchema } from '../../../shared/escalation/settings.ts';
 
 const MILLION = 1_000_000;
 
@@ -40,13 +48,40 @@ describe('cost model (npm run cost)', () => {
 
   it('worked example: Step Functions at 1M accounts, by hand', () => {
     // 0.1 incidents per account a month: 100,000 incidents × 4 transitions (alert, its choice, resolve,
-    // resolved). 1% of accounts at risk: 10,000 open escalations, each re-checked every 300 s for a
-    // 30-day month (8,640 times) at 3 transitions (wait, re-check, choice).
-    // (400,000 + 10,000 × 8,640 × 3) × $0.025 / 1,000 = 259,600,000 × 0.000025 = $6,490.
+    // resolved). 1% of accounts at risk: 10,000 open escalations, each waiting on a callback task that its
+    // 1-hour backstop ends 720 times in a 30-day month (7,200,000 re-checks); each incident's later level
+    // changes wake it 1.5 times (150,000) and a deleverage's orders are re-checked every 300 s for up to
+    // their 900 s fill timeout (3 × 100,000). 7,650,000 loops × 3 transitions (wait, re-check, choice).
+    // (400,000 + 7,650,000 × 3) × $0.025 / 1,000 = 23,350,000 × 0.000025 = $583.75.
     expect(WORKLOAD.incidentsPerAccountMonth).toBe(0.1);
     expect(WORKLOAD.atRiskShare).toBe(0.01);
-    expect(month.lines['Step Functions: escalations']).toBeCloseTo(6_490, 6);
+    expect(month.volumes.backstops).toBeCloseTo(7_200_000, 6);
+    expect(month.volumes.wakes).toBeCloseTo(150_000, 6);
+    expect(month.volumes.rechecks).toBeCloseTo(7_650_000, 6);
+    expect(month.lines['Step Functions: escalations']).toBeCloseTo(583.75, 6);
     expect(month.volumes.meanIncidentDays).toBeCloseTo(3, 9);
+  });
+
+  it('the waits’ periods are the deployed /config defaults, not constants of the model', () => {
+    const defaults = escalationConfigSchema.parse({});
+    expect(WORKLOAD.recheckSeconds).toBe(defaults.wakeBackstopSeconds);
+    expect(WORKLOAD.workingRecheckSeconds).toBe(defaults.waitSeconds);
+    expect(WORKLOAD.ordersWorkingSeconds).toBe(defaults.fillTimeoutSeconds);
+  });
+
+  it('the three ways to wait: polling every 5 minutes is the model before the callback waits ($27,295)', () => {
+    const choices = escalationWaitChoices();
+    // Wait states polling every 300 s: 10,000 × 8,640 × 3 + 400,000 = 259,600,000 transitions = $6,490.
+    expect(choices.standardPolling.stepFunctions).toBeCloseTo(6_490, 6);
+    expect(choices.standardPolling.total).toBeCloseTo(27_295, -1);
+    // Express per poll: 86.4M × ($1/M request + 0.3 s × 1/16 GB × $0.00001667 + $1/M Scheduler) + $10.
+    expect(choices.expressPolling.stepFunctions).toBeCloseTo(
+      86.4e6 * (2e-6 + 0.3 * 0.0625 * 0.00001667) + 10,
+      6,
+    );
+    // Callbacks are the cheapest month: the polls' own re-check Lambdas and reads outweigh Express's saving.
+    expect(choices.standardCallbacks.total).toBeLessThan(choices.expressPolling.total);
+    expect(choices.expressPolling.total).toBeLessThan(choices.standardPolling.total);
   });
 
   it('worked example: price ingestion and fills at 1M accounts, by hand', () => {
