@@ -51,6 +51,26 @@ const errorSchema = {
   },
 };
 
+/** The one-click acknowledgement routes answer people with HTML; a refusal names its code (ACK_REFUSAL_CODES). */
+const refusedHtml = (description: string) => ({
+  description: `${description}; the page and its x-ack-refusal header name the code`,
+  content: { 'text/html': { schema: { type: 'string' } } },
+});
+const ackResponses = {
+  '200': {
+    description:
+      'GET: the confirmation page (a form that POSTs the token), or "already acknowledged"; POST: acknowledged (nothing is acknowledged by a GET)',
+    content: { 'text/html': { schema: { type: 'string' } } },
+  },
+  '400': refusedHtml(
+    'ack-link-invalid: not an acknowledgement link (or, POST, a JSON 400 naming the bad form field)',
+  ),
+  '403': refusedHtml('ack-link-tampered or ack-link-foreign-recipient'),
+  '404': refusedHtml('ack-page-unknown'),
+  '409': refusedHtml('ack-link-replayed: the link was used already'),
+  '410': refusedHtml('ack-link-expired'),
+};
+
 export function renderOpenApi(): string {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const r of ROUTES) {
@@ -84,37 +104,40 @@ export function renderOpenApi(): string {
     paths[r.path] ??= {};
     paths[r.path]![r.method.toLowerCase()] = {
       summary: r.summary,
-      security: [{ sigv4: [] }],
+      // A public route proves itself with the signed token it carries: no SigV4.
+      security: r.public ? [] : [{ sigv4: [] }],
       ...(parameters.length ? { parameters } : {}),
       ...(r.body
         ? {
             requestBody: {
               required: true,
               content: {
-                'application/json': {
+                [r.bodyType ?? 'application/json']: {
                   schema: z.toJSONSchema(r.body, { io: 'input', unrepresentable: 'any' }),
                 },
               },
             },
           }
         : {}),
-      responses: {
-        [r.path.endsWith('/deleverage') || r.path.endsWith('/liquidate') ? '202' : '200']: {
-          description: 'OK (JSON)',
-        },
-        ...(r.path.endsWith('/deleverage') || r.path.endsWith('/liquidate')
-          ? { '200': { description: 'the same requestId was already accepted: its result' } }
-          : {}),
-        '400': {
-          description: 'invalid input; every bad field is named',
-          content: { 'application/json': { schema: errorSchema } },
-        },
-        '403': { description: 'missing or invalid SigV4 (IAM) credentials' },
-        '404': {
-          description: 'no such account or state',
-          content: { 'application/json': { schema: errorSchema } },
-        },
-      },
+      responses: r.public
+        ? ackResponses
+        : {
+            [r.path.endsWith('/deleverage') || r.path.endsWith('/liquidate') ? '202' : '200']: {
+              description: 'OK (JSON)',
+            },
+            ...(r.path.endsWith('/deleverage') || r.path.endsWith('/liquidate')
+              ? { '200': { description: 'the same requestId was already accepted: its result' } }
+              : {}),
+            '400': {
+              description: 'invalid input; every bad field is named',
+              content: { 'application/json': { schema: errorSchema } },
+            },
+            '403': { description: 'missing or invalid SigV4 (IAM) credentials' },
+            '404': {
+              description: 'no such account or state',
+              content: { 'application/json': { schema: errorSchema } },
+            },
+          },
     };
     if (!r.public)
       Object.assign(paths[r.path]![r.method.toLowerCase()]!, {

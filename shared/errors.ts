@@ -138,6 +138,41 @@ export class RetryLaterError extends Error {
 }
 
 /**
+ * Stable codes of a refused one-click acknowledgement (shared/notify/ack-token.ts, the public /ack
+ * route): nothing was acknowledged, and the page says which of these it was.
+ */
+export const ACK_REFUSAL_CODES = [
+  /** Not an acknowledgement link at all (malformed, cut short, or of a format no longer accepted). */
+  'ack-link-invalid',
+  /** A well-formed link whose signature does not verify: altered, forged, or signed by a retired key. */
+  'ack-link-tampered',
+  /** Past its expiry (`ackLinkMinutes` after it was sent). */
+  'ack-link-expired',
+  /** Already used once: a link acknowledges one time only (a second POST, a resubmitted form, a replay). */
+  'ack-link-replayed',
+  /**
+   * The recipient the link was sent to is not the page's: not on the on-call ladder any more, or the route
+   * now reaches another channel or address than the one the link went to.
+   */
+  'ack-link-foreign-recipient',
+  /** The page the link names does not exist (any more). */
+  'ack-page-unknown',
+] as const;
+export type AckRefusalCode = (typeof ACK_REFUSAL_CODES)[number];
+
+/** An acknowledgement refused, with its stable code (see ACK_REFUSAL_CODES); never retried. */
+export class AckRefusedError extends Error {
+  override readonly name = 'AckRefusedError';
+
+  constructor(
+    readonly code: AckRefusalCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
  * Stable codes of a pre-trade what-if's rejection (shared/risk/what-if.ts): facts about the orders under the
  * account's restriction and funds, not bad input (the request itself was valid).
  */

@@ -39,6 +39,7 @@ export function apiDeps(
       acknowledge: (pageId, by) =>
         acknowledgePage({ store, audit: (e) => actions.audit(e), now }, pageId, by),
       ackSecret: notify.ackSecret,
+      store,
     },
     notificationPolicy: () => readPolicy(settings, notify.policyFallback),
     now,

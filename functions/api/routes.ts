@@ -32,7 +32,9 @@ import { adlQueue, TooManyHolders } from '../lib/adl-queue.ts';
 import type { Acknowledgement } from '../lib/dispatcher.ts';
 import type { Alert } from '../../shared/notify/alert.ts';
 import { POLICY_SETTING } from '../lib/policy-setting.ts';
-import { AckLinkError, verifyAck } from '../../shared/notify/ack-token.ts';
+import { linkActor } from '../../shared/notify/ack-token.ts';
+import { AckRefusedError, parseOrThrow, type AckRefusalCode } from '../../shared/errors.ts';
+import { acknowledgeLink, inspectLink, type AckLinkDeps } from '../lib/ack-links.ts';
 import { notificationPolicySchema, type NotificationPolicy } from '../../shared/notify/policy.ts';
 import { actorFor, type Identify } from './identity.ts';
 import { HttpError, json, notFound, parseBody, parseQuery, readBody } from './http.ts';
@@ -53,7 +55,7 @@ export interface ApiDeps {
     start?: Record<string, unknown>,
   ): Promise<{ items: unknown[]; next?: Record<string, unknown> }>;
   overview: Pick<OverviewRepository, 'list' | 'holds'>;
-  /** Page acknowledgement (REST and one-click links) and the notification policy. */
+  /** Page acknowledgement (REST, by the signed-in person; one-click links, by their recipient). */
   pages: {
     acknowledge(pageId: string, by: string): Promise<Acknowledgement | null>;
     /**
@@ -61,6 +63,8 @@ export interface ApiDeps {
      * given the link, so a key id this container has not seen yet can make it re-read them.
      */
     ackSecret(token?: string): Promise<string | readonly string[]>;
+    /** The pages and the links' single use (functions/lib/ack-links.ts). */
+    store: AckLinkDeps['store'];
   };
   /** The notification policy in force (stored, or the deployment's default). */
   notificationPolicy(): Promise<NotificationPolicy>;
@@ -86,6 +90,8 @@ export interface Route {
   /** No IAM: the request carries its own proof (a signed, expiring one-click acknowledgement link). */
   public?: true;
   body?: z.ZodType;
+  /** The body's media type when it is not JSON (the confirmation page's form). */
+  bodyType?: 'application/x-www-form-urlencoded';
   handle(event: APIGatewayProxyEvent, d: ApiDeps): Promise<APIGatewayProxyResult>;
 }
 
@@ -121,10 +127,72 @@ const pageId = (e: APIGatewayProxyEvent) => {
   if (!/^[a-f0-9]{24}$/.test(id)) throw new HttpError(400, 'invalid-input', 'path.id: not a page id');
   return id;
 };
-const html = (status: number, title: string, text: string): APIGatewayProxyResult => ({
+const escapeHtml = (text: string) =>
+  text.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
+  );
+/** The acknowledgement form: the link's token in the body (a POST from the page, never a GET). */
+const ackForm = z.strictObject({
+  token: z.string({ error: 'required' }).min(1, 'required').max(2048, 'at most 2048 characters'),
+});
+/** A form body (application/x-www-form-urlencoded) as an object of its fields, for its schema. */
+const formBody = (e: APIGatewayProxyEvent): Record<string, string> => {
+  const text = e.body ? (e.isBase64Encoded ? Buffer.from(e.body, 'base64').toString('utf8') : e.body) : '';
+  return Object.fromEntries(new URLSearchParams(text));
+};
+/**
+ * The page people see from a link: no script, no framing, no referrer (the URL holds the token), not
+ * cached or indexed; the form posts back to the same route (relative: the stage prefix on AWS, /api locally).
+ */
+const ackPage = (
+  status: number,
+  title: string,
+  lines: string[],
+  token?: string,
+  refusal?: AckRefusalCode,
+): APIGatewayProxyResult => ({
   statusCode: status,
-  headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' },
-  body: `<!doctype html><html><head><meta charset="utf-8"><title>${title}</title></head><body style="font-family:system-ui,sans-serif;max-width:36rem;margin:3rem auto"><h1>${title}</h1><p>${text.replace(/[&<>]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;' })[c]!)}</p></body></html>`,
+  headers: {
+    'content-type': 'text/html; charset=utf-8',
+    'cache-control': 'no-store',
+    'content-security-policy':
+      "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    'x-frame-options': 'DENY',
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'no-referrer',
+    'x-robots-tag': 'noindex, nofollow',
+    ...(refusal ? { 'x-ack-refusal': refusal } : {}),
+  },
+  body: `<!doctype html><html><head><meta charset="utf-8"><meta name="robots" content="noindex"><title>${escapeHtml(title)}</title></head><body style="font-family:system-ui,sans-serif;max-width:36rem;margin:3rem auto"><h1>${escapeHtml(title)}</h1>${lines.map((l) => `<p>${escapeHtml(l)}</p>`).join('')}${
+    refusal ? `<p>Reason: <code data-refusal="${refusal}">${refusal}</code></p>` : ''
+  }${
+    token
+      ? `<form method="post" action="ack"><input type="hidden" name="token" value="${escapeHtml(token)}"><button type="submit" style="font-size:1.2rem;padding:.5rem 1.5rem">Acknowledge</button></form>`
+      : ''
+  }</body></html>`,
+});
+const REFUSAL_STATUS: Record<AckRefusalCode, number> = {
+  'ack-link-invalid': 400,
+  'ack-link-tampered': 403,
+  'ack-link-expired': 410,
+  'ack-link-replayed': 409,
+  'ack-link-foreign-recipient': 403,
+  'ack-page-unknown': 404,
+};
+const refusal = (err: AckRefusedError) =>
+  ackPage(
+    REFUSAL_STATUS[err.code],
+    'Not acknowledged',
+    [err.message.replace(/^token: /, '')],
+    undefined,
+    err.code,
+  );
+const ackLinkDeps = (d: ApiDeps): AckLinkDeps => ({
+  keys: (token) => d.pages.ackSecret(token),
+  store: d.pages.store,
+  policy: () => d.notificationPolicy(),
+  now: () => d.now?.() ?? new Date(),
 });
 const overviewQuery = z.strictObject({
   level: z
@@ -353,24 +421,52 @@ export const ROUTES: Route[] = [
     method: 'GET',
     path: '/ack',
     public: true,
-    summary: 'One-click acknowledgement from a page’s signed, expiring link (token); no other credentials',
+    summary:
+      'A one-click acknowledgement link (token) opens a confirmation page; nothing is acknowledged until its form is posted',
     handle: async (e, d) => {
+      const token = e.queryStringParameters?.token ?? '';
       try {
-        const token = e.queryStringParameters?.token ?? '';
-        const keys = await d.pages.ackSecret(token);
-        const { pageId: id, who } = verifyAck(token, keys, d.now?.() ?? new Date());
-        const ack = await d.pages.acknowledge(id, who);
-        if (!ack) return html(404, 'Unknown page', 'This page no longer exists.');
-        return html(
+        const { claim, page, policy } = await inspectLink(token, ackLinkDeps(d));
+        if (page.ackedBy)
+          return ackPage(200, 'Already acknowledged', [
+            `The page for account ${page.accountId} was acknowledged by ${page.ackedBy} at ${page.ackedAt}.`,
+          ]);
+        return ackPage(
           200,
-          'Acknowledged',
+          'Acknowledge this page?',
+          [
+            `Account ${page.accountId}${page.alert?.headline ? `: ${page.alert.headline}` : ''}.`,
+            `Sent to ${claim.route} (${claim.channel}). Acknowledging records you as ${linkActor(claim)} and stops this page’s on-call escalation${
+              policy.ackScope === 'incident' ? ', and every later page of the same incident' : ''
+            }.`,
+          ],
+          token,
+        );
+      } catch (err) {
+        if (err instanceof AckRefusedError) return refusal(err);
+        throw err;
+      }
+    },
+  },
+  {
+    method: 'POST',
+    path: '/ack',
+    public: true,
+    bodyType: 'application/x-www-form-urlencoded',
+    body: ackForm,
+    summary:
+      'Acknowledge from the confirmation page: the form posts the link’s token; once per link, by the recipient it was sent to',
+    handle: async (e, d) => {
+      const { token } = parseOrThrow(ackForm, formBody(e), ['body']);
+      try {
+        const ack = await acknowledgeLink(token, ackLinkDeps(d));
+        return ackPage(200, ack.first ? 'Acknowledged' : 'Already acknowledged', [
           ack.first
             ? `Page for account ${ack.accountId} acknowledged (${ack.ackedBy}, ${ack.ackedAt}). Escalation stops.`
             : `Already acknowledged by ${ack.ackedBy} at ${ack.ackedAt}.`,
-        );
+        ]);
       } catch (err) {
-        if (err instanceof AckLinkError)
-          return html(err.code === 'ack-link-expired' ? 410 : 403, 'Not acknowledged', err.message);
+        if (err instanceof AckRefusedError) return refusal(err);
         throw err;
       }
     },

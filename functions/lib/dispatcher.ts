@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Alert } from '../../shared/notify/alert.ts';
-import { signAck } from '../../shared/notify/ack-token.ts';
+import { recipientOf, signAck } from '../../shared/notify/ack-token.ts';
 import { claimAlert, commitAlert, releaseAlert, type AlertMemory } from '../../shared/notify/fatigue.ts';
 import { RetryLaterError } from '../../shared/errors.ts';
 import { PermanentError } from './step-errors.ts';
@@ -140,10 +140,16 @@ const STORM_ATTEMPTS = 40;
 const backoffMs = (attempt: number, random: () => number) =>
   random() * Math.min(200, 5 * 2 ** Math.min(attempt, 6));
 
-/** One page per incident: a second paging alert in the same incident joins the ladder already climbing. */
-const pageIdOf = (alert: Alert) =>
+/**
+ * The page an alert climbs the ladder on. Under `ackScope: incident` one page per incident: a second
+ * paging alert of the incident joins the ladder already climbing (or acknowledged). Under `page` each
+ * paging alert has its own (an alert without an incident always does).
+ */
+const pageIdOf = (alert: Alert, scope: NotificationPolicy['ackScope']) =>
   createHash('sha256')
-    .update(alert.incidentId ? `${alert.accountId}\u0000${alert.incidentId}` : alert.id)
+    .update(
+      alert.incidentId && scope === 'incident' ? `${alert.accountId}\u0000${alert.incidentId}` : alert.id,
+    )
     .digest('hex')
     .slice(0, 24);
 
@@ -297,7 +303,7 @@ export class Dispatcher {
     });
     // A page climbs the on-call ladder when there is one; the SNS pages topic has it either way.
     if (!page || policy.onCall.length === 0 || !this.d.paging) return { sent: true };
-    const pageId = pageIdOf(alert);
+    const pageId = pageIdOf(alert, policy.ackScope);
     const created = await this.d.store.createPage({
       pageId,
       alertId: alert.id,
@@ -738,7 +744,11 @@ export class Dispatcher {
 
   private async ackLink(route: Route, pageId: string, policy: NotificationPolicy): Promise<string> {
     const expires = new Date(this.d.now().getTime() + policy.ackLinkMinutes * 60_000);
-    return `${this.d.ack.baseUrl}?token=${signAck(pageId, expires, await this.d.ack.secret(), `link:${route.name}`)}`;
+    const token = signAck(
+      { pageId, recipient: recipientOf(route), expiresAt: expires },
+      await this.d.ack.secret(),
+    );
+    return `${this.d.ack.baseUrl}?token=${token}`;
   }
 
   private async deliver(
@@ -1004,7 +1014,11 @@ export interface Acknowledgement {
   first: boolean;
 }
 
-/** Acknowledges a page once and audits who and when; the REST API and the dispatcher share it. */
+/**
+ * Acknowledges a page once and audits who and when; the REST API (`POST /pages/{id}/ack`, the console:
+ * `by` is the signed-in person) and the dispatcher share it. One-click links go through
+ * functions/lib/ack-links.ts instead (single use, recipient-bound).
+ */
 export async function acknowledgePage(
   d: Pick<DispatcherDeps, 'store' | 'audit' | 'now'> & { store: Pick<NotifyStore, 'acknowledge'> },
   pageId: string,
@@ -1018,7 +1032,7 @@ export async function acknowledgePage(
       incidentId: result.page.incidentId ?? undefined,
       action: 'page-acknowledged',
       actor: by,
-      details: { pageId, tier: result.page.tier, attempt: result.page.attempt },
+      details: { pageId, tier: result.page.tier, attempt: result.page.attempt, via: 'signed-in' },
     });
   return {
     pageId,

@@ -1,4 +1,4 @@
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { TransactionCanceledException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   DeleteCommand,
   DynamoDBDocumentClient,
@@ -19,6 +19,7 @@ import type { AlertCategory, Severity } from '../../shared/notify/policy.ts';
 import { NO_STORM, type AlertIntent, type StormShare, type StormState } from '../../shared/notify/storm.ts';
 import type { Delivery } from './channels/delivery.ts';
 import { conditionFailed } from './conditional.ts';
+import { transactWrite } from './transactions.ts';
 
 /**
  * A delivery held back by quiet hours, collected for a digest, or deferred by a channel's rate limit
@@ -50,6 +51,21 @@ export type DeliveryClaim =
   | { claimed: false; status: 'claimed'; until: number };
 
 const PAGES = '#pages';
+/** A one-click link's single use, beside its page. */
+const linkUseKey = (pageId: string, nonce: string) => `ACKLINK#${pageId}#${nonce}`;
+
+/** Who used a one-click link, and when. */
+export interface LinkUse {
+  by: string;
+  at: string;
+}
+
+/** The cancellation reasons of a cancelled transaction, in item order; null for any other error. */
+const cancellationCodes = (e: unknown): string[] | null =>
+  e instanceof TransactionCanceledException ||
+  (e as { name?: string }).name === 'TransactionCanceledException'
+    ? ((e as TransactionCanceledException).CancellationReasons ?? []).map((r) => r.Code ?? 'None')
+    : null;
 const HELD = '#notify';
 /** The storm-mode state: one item every dispatcher reads and writes conditionally (shared/notify/storm.ts). */
 export const STORM_PARTITION = '#storm';
@@ -445,6 +461,82 @@ export class NotifyStore {
       if (!conditionFailed(e)) throw e;
       const page = await this.page(pageId);
       return page ? { page, first: false } : null;
+    }
+  }
+
+  /** The use of a one-click link's nonce recorded with its acknowledgement (null: never used). */
+  async linkUse(pageId: string, nonce: string): Promise<LinkUse | null> {
+    const out = await this.doc.send(
+      new GetCommand({
+        TableName: this.table,
+        Key: { accountId: PAGES, actionKey: linkUseKey(pageId, nonce) },
+        ConsistentRead: true,
+      }),
+    );
+    return out.Item ? { by: out.Item.by as string, at: out.Item.at as string } : null;
+  }
+
+  /**
+   * Acknowledges a page with a one-click link, once per link: the link's use (a conditional put on its
+   * nonce), the acknowledgement and its audit entry (an item of the same table, `auditItem`) are one
+   * transaction, so a replay is refused and a link is never spent without acknowledging and auditing.
+   * A page acknowledged already leaves the link unspent.
+   */
+  async acknowledgeWithLink(
+    pageId: string,
+    nonce: string,
+    by: string,
+    at: string,
+    audit?: Record<string, unknown>,
+  ): Promise<
+    | { kind: 'acknowledged'; page: PageState }
+    | { kind: 'already'; page: PageState }
+    | { kind: 'replayed'; use: LinkUse }
+    | null
+  > {
+    try {
+      await transactWrite(this.doc, {
+        TransactItems: [
+          {
+            Put: {
+              TableName: this.table,
+              Item: { accountId: PAGES, actionKey: linkUseKey(pageId, nonce), pageId, by, at },
+              ConditionExpression: 'attribute_not_exists(actionKey)',
+            },
+          },
+          {
+            Update: {
+              TableName: this.table,
+              Key: { accountId: PAGES, actionKey: `PAGE#${pageId}` },
+              UpdateExpression: 'SET ackedBy = :by, ackedAt = :at',
+              ConditionExpression: 'attribute_exists(actionKey) AND attribute_type(ackedBy, :null)',
+              ExpressionAttributeValues: { ':by': by, ':at': at, ':null': 'NULL' },
+            },
+          },
+          ...(audit
+            ? [
+                {
+                  Put: {
+                    TableName: this.table,
+                    Item: audit,
+                    ConditionExpression: 'attribute_not_exists(actionKey)',
+                  },
+                },
+              ]
+            : []),
+        ],
+      });
+      return { kind: 'acknowledged', page: (await this.page(pageId))! };
+    } catch (e) {
+      const reasons = cancellationCodes(e);
+      if (!reasons) throw e;
+      if (reasons[0] === 'ConditionalCheckFailed') {
+        const use = await this.linkUse(pageId, nonce);
+        if (use) return { kind: 'replayed', use };
+      }
+      if (reasons[1] !== 'ConditionalCheckFailed') throw e;
+      const page = await this.page(pageId);
+      return page ? { kind: 'already', page } : null;
     }
   }
 

@@ -96,7 +96,7 @@ const TRANSIENT_CODES = new Set([
 ]);
 
 /** Errors that no retry can fix. */
-const PERMANENT_NAMES = new Set(['InputError', 'ZodError', 'PermanentDeliveryError', 'AckLinkError']);
+const PERMANENT_NAMES = new Set(['InputError', 'ZodError', 'PermanentDeliveryError', 'AckRefusedError']);
 
 /** Client faults that are races, not mistakes: left to the bounded retry of unclassified errors. */
 const NOT_PERMANENT_CLIENT_FAULTS = new Set([

@@ -192,6 +192,13 @@ export const notificationPolicySchema = z
       .default({ quietPeriodMinutes: 1440, digestMinutes: 60 }),
     /** How long a one-click acknowledgement link stays valid. */
     ackLinkMinutes: z.number().int().min(5).max(10_080).default(120),
+    /**
+     * What acknowledging a page quiets. `incident` (the default, as before): an incident has one page, and
+     * every later paging alert of the incident joins it, so an acknowledgement quiets the whole incident.
+     * `page`: each paging alert has a page (a ladder) of its own, and an acknowledgement stops that one
+     * only; a later paging alert of the same incident (a worse level, an automation failure) pages afresh.
+     */
+    ackScope: z.enum(['incident', 'page']).default('incident'),
     /** The console's address, for links in messages. */
     consoleUrl: webUrl.optional(),
     /** Storm mode: one market-wide message instead of thousands of per-account ones. */

@@ -466,7 +466,7 @@ describe('notifications and on-call paging', () => {
     });
   });
 
-  it('the escalation may start pages and send SMS; the one-click /ack route alone skips IAM', () => {
+  it('the escalation may start pages and send SMS; the one-click /ack routes (GET page, POST form) alone skip IAM', () => {
     const fns = ownFunctions(dev.template);
     const steps = Object.entries(fns).find(([id]) => id.startsWith('EscalationSteps'))![1];
     expect(Object.keys(steps.Properties.Environment.Variables)).toEqual(
@@ -480,10 +480,12 @@ describe('notifications and on-call paging', () => {
     const methods = Object.values(dev.template.findResources('AWS::ApiGateway::Method')).map(
       (m) => m.Properties,
     );
+    // Only the acknowledgement link's two routes are open: its confirmation page (GET) and that page's
+    // form (POST); each proves itself with the signed, single-use token. No HEAD, no ANY.
     const open = methods.filter((m) => m.AuthorizationType === 'NONE');
-    expect(open).toHaveLength(1);
-    expect(open[0]!.HttpMethod).toBe('GET');
-    expect(methods.filter((m) => m.AuthorizationType === 'AWS_IAM').length).toBe(methods.length - 1);
+    expect(open.map((m) => m.HttpMethod).sort()).toEqual(['GET', 'POST']);
+    expect(methods.some((m) => m.HttpMethod === 'HEAD' || m.HttpMethod === 'ANY')).toBe(false);
+    expect(methods.filter((m) => m.AuthorizationType === 'AWS_IAM').length).toBe(methods.length - 2);
   });
 
   it('the broker’s order events reach the feedback handler, retried, dead-lettered when they keep failing', () => {

@@ -91,12 +91,24 @@ describe('notifications in local mode (real dispatcher, paging workflow and Dyna
       const first = deliveriesIn(result.files.notifications).find((r) => r.page && r.status === 'sent')!;
       expect(first.page!.tier).toBe('primary');
       const token = /token=([^\s]+)/.exec(first.text!)![1]!;
-      // The link is public: no credentials, only the signed, expiring token.
-      const ack = await callApi(system.api, 'GET', '/ack', { query: { token } });
+      // The link is public: no credentials, only the signed, expiring token. Opening it acknowledges
+      // nothing: it shows a confirmation page whose form posts the token.
+      const shown = await callApi(system.api, 'GET', '/ack', { query: { token } });
+      expect(shown.status).toBe(200);
+      expect(shown.body).toContain('Acknowledge this page?');
+      expect(shown.body).toContain(`name="token" value="${token}"`);
+      const ack = await callApi(system.api, 'POST', '/ack', {
+        body: new URLSearchParams({ token }).toString(),
+      });
       expect(ack.status).toBe(200);
-      expect(ack.body).toContain('Page for account LEV-5X acknowledged (link:primary-sms');
-      // A forged token is refused.
+      expect(ack.body).toContain('Page for account LEV-5X acknowledged (link:sms:primary-sms');
+      // A forged token is refused; the same link again is a replay.
       expect((await callApi(system.api, 'GET', '/ack', { query: { token: `${token}x` } })).status).toBe(403);
+      const replay = await callApi(system.api, 'POST', '/ack', {
+        body: new URLSearchParams({ token }).toString(),
+      });
+      expect(replay.status).toBe(409);
+      expect(replay.body).toContain('ack-link-replayed');
       // The ladder's next rung comes with the next tick: acknowledged, it stops; nobody else is paged.
       const spy = (await system.api.repo.getPrices(['SPY'])).get('SPY')!.price;
       await system.tick('SPY', spy);
@@ -105,12 +117,12 @@ describe('notifications in local mode (real dispatcher, paging workflow and Dyna
       expect(pages.map((r) => r.page!.tier)).toEqual(['primary']);
       const audit = await system.api.actions.listAudit('LEV-5X');
       expect(audit.find((a) => a.action === 'page-acknowledged')).toMatchObject({
-        actor: 'link:primary-sms',
-        details: { pageId: first.page!.pageId, tier: 0 },
+        actor: 'link:sms:primary-sms',
+        details: { pageId: first.page!.pageId, tier: 0, via: 'link', route: 'primary-sms', channel: 'sms' },
       });
       // Acknowledging again (the REST route) says who already did.
       const again = await callApi(system.api, 'POST', '/pages/{id}/ack', { id: first.page!.pageId });
-      expect(again.body).toMatchObject({ first: false, ackedBy: 'link:primary-sms' });
+      expect(again.body).toMatchObject({ first: false, ackedBy: 'link:sms:primary-sms' });
       // A manual action is a notification of its own category, with who did it.
       await callApi(system.api, 'POST', '/accounts/{id}/hold', {
         id: 'LEV-5X',

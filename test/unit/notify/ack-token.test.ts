@@ -1,9 +1,19 @@
-import { createHmac } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ApiDeps } from '../../../functions/api/routes.ts';
 import { ACK_KEY_REFRESH_MS, ackKeyring } from '../../../functions/lib/secrets.ts';
-import { ackKid, AckLinkError, signAck, tokenKid, verifyAck } from '../../../shared/notify/ack-token.ts';
+import { AckRefusedError } from '../../../shared/errors.ts';
+import {
+  ackKid,
+  foreignRecipient,
+  linkActor,
+  recipientOf,
+  signAck,
+  tokenKid,
+  verifyAck,
+  type AckRecipient,
+} from '../../../shared/notify/ack-token.ts';
+import { notificationPolicySchema } from '../../../shared/notify/policy.ts';
 import { callApi } from '../../helpers/api-call.ts';
 
 const EXPIRES = new Date('2026-11-24T14:00:00Z');
@@ -13,54 +23,69 @@ const code = (f: () => unknown) => {
     f();
     return 'ok';
   } catch (e) {
-    return (e as AckLinkError).code;
+    if (!(e instanceof AckRefusedError)) throw e;
+    return e.code;
   }
 };
-
-/** A link as signed before key ids existed: payload.mac, HMAC-SHA256 truncated to 128 bits. */
-function legacyLink(pageId: string, expiresAt: Date, secret: string, who = 'link'): string {
-  const payload = Buffer.from(
-    JSON.stringify({ p: pageId, w: who, e: Math.floor(expiresAt.getTime() / 1000) }),
-  ).toString('base64url');
-  const mac = createHmac('sha256', secret).update(payload).digest().subarray(0, 16);
-  return `${payload}.${mac.toString('base64url')}`;
-}
+const PRIMARY: AckRecipient = { route: 'primary-sms', channel: 'sms', address: '+447700900101' };
+const link = (pageId: string, secret: string, recipient = PRIMARY, expiresAt = EXPIRES) =>
+  signAck({ pageId, recipient, expiresAt }, secret);
+const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+const unb64 = (s: string) => JSON.parse(Buffer.from(s, 'base64url').toString('utf8'));
 
 describe('acknowledgement links carry the id of the key that signed them', () => {
   it('rotation: a link signed with the previous key verifies until it expires; a retired key’s does not', () => {
-    const link = signAck('page-1', EXPIRES, 'key-one', 'link:primary-sms');
-    expect(tokenKid(link)).toBe(ackKid('key-one'));
+    const token = link('page-1', 'key-one');
+    expect(tokenKid(token)).toBe(ackKid('key-one'));
     expect(ackKid('key-one')).not.toBe(ackKid('key-two'));
     // After one rotation the keys are [current, previous]: the link still works.
-    expect(verifyAck(link, ['key-two', 'key-one'], BEFORE)).toEqual({
+    expect(verifyAck(token, ['key-two', 'key-one'], BEFORE)).toMatchObject({
       pageId: 'page-1',
-      who: 'link:primary-sms',
+      route: 'primary-sms',
+      channel: 'sms',
+      expiresAt: EXPIRES,
     });
-    // After the next rotation key-one is gone: refused, not mistaken for another key's link.
-    expect(code(() => verifyAck(link, ['key-three', 'key-two'], BEFORE))).toBe('ack-link-invalid');
-    expect(code(() => verifyAck(link, ['key-two', 'key-one'], new Date(EXPIRES.getTime() + 1000)))).toBe(
+    // After the next rotation key-one is gone: refused as not verifying, not mistaken for another key's link.
+    expect(code(() => verifyAck(token, ['key-three', 'key-two'], BEFORE))).toBe('ack-link-tampered');
+    expect(code(() => verifyAck(token, ['key-two', 'key-one'], new Date(EXPIRES.getTime() + 1000)))).toBe(
       'ack-link-expired',
     );
   });
 
-  it('links sent before key ids (payload.mac) still verify against the current or previous key', () => {
-    const old = legacyLink('page-2', EXPIRES, 'key-one');
-    expect(tokenKid(old)).toBeNull();
-    expect(verifyAck(old, ['key-two', 'key-one'], BEFORE)).toEqual({ pageId: 'page-2', who: 'link' });
-    expect(verifyAck(old, 'key-one', BEFORE)).toEqual({ pageId: 'page-2', who: 'link' });
-    expect(code(() => verifyAck(old, ['key-three', 'key-two'], BEFORE))).toBe('ack-link-invalid');
-  });
-
-  it('a forged key id, a tampered payload or a foreign key is refused', () => {
-    const link = signAck('page-3', EXPIRES, 'key-one');
-    const [payload, mac, kid] = link.split('.');
-    expect(code(() => verifyAck(`${payload}.${mac}.${ackKid('key-two')}`, ['key-two'], BEFORE))).toBe(
+  it('links of the earlier formats (reusable: no nonce, no recipient binding) are refused as not links', () => {
+    const legacy = b64({ p: 'page-2', w: 'link', e: 9e9 });
+    expect(code(() => verifyAck(`${legacy}.AAAAAAAAAAAAAAAAAAAAAA`, ['key-one'], BEFORE))).toBe(
       'ack-link-invalid',
     );
-    const other = Buffer.from(JSON.stringify({ p: 'page-4', w: 'link', e: 9e9 })).toString('base64url');
-    expect(code(() => verifyAck(`${other}.${mac}.${kid}`, ['key-one'], BEFORE))).toBe('ack-link-invalid');
+    expect(
+      code(() => verifyAck(`${legacy}.AAAAAAAAAAAAAAAAAAAAAA.${ackKid('key-one')}`, ['key-one'], BEFORE)),
+    ).toBe('ack-link-invalid');
+  });
+
+  it('every link has a nonce of its own: two links to the same recipient for the same page differ', () => {
+    const a = verifyAck(link('page-1', 'key-one'), 'key-one', BEFORE);
+    const b = verifyAck(link('page-1', 'key-one'), 'key-one', BEFORE);
+    expect(a.nonce).not.toBe(b.nonce);
+    expect(a.nonce).toMatch(/^[A-Za-z0-9_-]{12}$/);
+  });
+
+  it('a forged key id, a tampered payload or a foreign key is refused by name', () => {
+    const token = link('page-3', 'key-one');
+    const [payload, mac, kid] = token.split('.') as [string, string, string];
+    expect(code(() => verifyAck(`${payload}.${mac}.${ackKid('key-two')}`, ['key-two'], BEFORE))).toBe(
+      'ack-link-tampered',
+    );
+    // The same signature over another page, another recipient, a later expiry: tampered.
+    for (const change of [{ p: 'page-4' }, { r: 'head-of-risk', c: 'email' }, { e: 9e9 }]) {
+      const other = b64({ ...unb64(payload), ...change });
+      expect(code(() => verifyAck(`${other}.${mac}.${kid}`, ['key-one'], BEFORE))).toBe('ack-link-tampered');
+    }
+    // Not a link at all: cut short, garbage, an extra part, a payload with a key it does not define.
     expect(code(() => verifyAck('not a link', ['key-one'], BEFORE))).toBe('ack-link-invalid');
+    expect(code(() => verifyAck(`${payload}.${mac}`, ['key-one'], BEFORE))).toBe('ack-link-invalid');
     expect(code(() => verifyAck(`${payload}.${mac}.${kid}.x`, ['key-one'], BEFORE))).toBe('ack-link-invalid');
+    const extra = b64({ ...unb64(payload), admin: true });
+    expect(code(() => verifyAck(`${extra}.${mac}.${kid}`, ['key-one'], BEFORE))).toBe('ack-link-invalid');
   });
 
   it('property: a link verifies exactly when the key that signed it is among the keys given', () => {
@@ -73,13 +98,67 @@ describe('acknowledgement links carry the id of the key that signed them', () =>
         fc.string({ minLength: 1, maxLength: 24 }),
         (signer, others, include, pageId) => {
           fc.pre(!others.includes(signer));
-          const link = signAck(pageId, EXPIRES, signer);
+          const token = link(pageId, signer);
           const keys = include ? [...others, signer] : others;
-          expect(code(() => verifyAck(link, keys, BEFORE))).toBe(include ? 'ok' : 'ack-link-invalid');
+          expect(code(() => verifyAck(token, keys, BEFORE))).toBe(include ? 'ok' : 'ack-link-tampered');
         },
       ),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('a link is bound to the recipient and channel it was sent to', () => {
+  const policy = (primary: Record<string, unknown>) =>
+    notificationPolicySchema.parse({
+      routes: [
+        primary.channel
+          ? { name: 'primary-sms', ...primary }
+          : { name: 'primary-sms', channel: 'sms', phoneNumber: '+447700900101', ...primary },
+        { name: 'desk', channel: 'telegram', chatId: '-100' },
+      ],
+      rules: [{ categories: ['warning'], routes: ['desk'] }],
+      onCall: [{ tier: 'primary', routes: ['primary-sms'] }],
+    });
+
+  it('the audit names the recipient and channel, never the address', () => {
+    const claim = verifyAck(link('page-1', 'key-one'), 'key-one', BEFORE);
+    expect(linkActor(claim)).toBe('link:sms:primary-sms');
+    expect(Buffer.from(link('page-1', 'key-one').split('.')[0]!, 'base64url').toString()).not.toContain(
+      '7700900101',
+    );
+  });
+
+  it('the route in force, same channel and address, on the ladder: accepted; otherwise foreign', () => {
+    const claim = verifyAck(link('page-1', 'key-one'), ['key-two', 'key-one'], BEFORE);
+    expect(foreignRecipient(claim, policy({}))).toBeNull();
+    expect(claim.sentTo(recipientOf(policy({}).routes[0]!))).toBe(true);
+    // The number now on the route is another person's: the link went to someone else.
+    expect(foreignRecipient(claim, policy({ phoneNumber: '+447700900999' }))?.code).toBe(
+      'ack-link-foreign-recipient',
+    );
+    // The route now reaches another channel.
+    expect(foreignRecipient(claim, policy({ channel: 'email', address: 'p@broker.example' }))?.code).toBe(
+      'ack-link-foreign-recipient',
+    );
+    // A route that is not on the on-call ladder (never sent links), or no route of that name.
+    const desk = verifyAck(
+      link('page-1', 'key-one', { route: 'desk', channel: 'telegram', address: '-100' }),
+      'key-one',
+      BEFORE,
+    );
+    expect(foreignRecipient(desk, policy({}))?.code).toBe('ack-link-foreign-recipient');
+    const gone = verifyAck(
+      link('page-1', 'key-one', { ...PRIMARY, route: 'left-the-firm' }),
+      'key-one',
+      BEFORE,
+    );
+    expect(foreignRecipient(gone, policy({}))?.code).toBe('ack-link-foreign-recipient');
+  });
+
+  it('e-mail addresses compare without case', () => {
+    const r = recipientOf({ name: 'hor', channel: 'email', address: 'Head.Of.Risk@Broker.example' });
+    expect(r).toEqual({ route: 'hor', channel: 'email', address: 'head.of.risk@broker.example' });
   });
 });
 
@@ -108,29 +187,42 @@ describe('the API’s keyring across a rotation (functions/lib/secrets.ts ackKey
       },
     };
   }
+  const policy = notificationPolicySchema.parse({
+    routes: [{ name: 'primary-sms', channel: 'sms', phoneNumber: '+447700900101' }],
+    rules: [{ categories: ['warning'], routes: ['primary-sms'] }],
+    onCall: [{ tier: 'primary', routes: ['primary-sms'] }],
+  });
   const api = (ackSecret: ApiDeps['pages']['ackSecret']) =>
     ({
       pages: {
         ackSecret,
-        acknowledge: async (pageId: string, by: string) => ({
-          pageId,
-          accountId: 'A1',
-          ackedBy: by,
-          ackedAt: BEFORE.toISOString(),
-          first: true,
-        }),
+        store: {
+          page: async (pageId: string) => ({
+            pageId,
+            alertId: 'a',
+            accountId: 'A1',
+            incidentId: null,
+            createdAt: BEFORE.toISOString(),
+            tier: 0,
+            attempt: 1,
+            ackedBy: null,
+            ackedAt: null,
+          }),
+          linkUse: async () => null,
+        },
       },
+      notificationPolicy: async () => policy,
       now: () => BEFORE,
     }) as unknown as ApiDeps;
 
-  it('a link signed before the rotation, and one signed by a container that saw it first, both acknowledge', async () => {
+  it('a link signed before the rotation, and one signed by a container that saw it first, both open the confirmation page', async () => {
     const s = rotatingSecret();
     const keyring = ackKeyring(s.secrets, 'ack', () => 0);
-    const oldLink = signAck('page-1', EXPIRES, 'key-one', 'link:primary');
+    const oldLink = link('page-1', 'key-one');
     expect((await callApi(api(keyring), 'GET', '/ack', { query: { token: oldLink } })).status).toBe(200);
     // Rotated: another container signs with key-two while this one still has key-one cached.
     s.versions.push('key-two');
-    const newLink = signAck('page-2', EXPIRES, 'key-two', 'link:primary');
+    const newLink = link('page-2', 'key-two');
     expect((await callApi(api(keyring), 'GET', '/ack', { query: { token: newLink } })).status).toBe(200);
     expect((await callApi(api(keyring), 'GET', '/ack', { query: { token: oldLink } })).status).toBe(200);
     // Rotated again: key-one is retired, its links are refused (403), key-two's still work.
@@ -144,7 +236,7 @@ describe('the API’s keyring across a rotation (functions/lib/secrets.ts ackKey
     const s = rotatingSecret();
     let clock = 0;
     const keyring = ackKeyring(s.secrets, 'ack', () => clock);
-    const [payload, mac] = signAck('page-1', EXPIRES, 'key-one').split('.');
+    const [payload, mac] = link('page-1', 'key-one').split('.');
     for (let i = 0; i < 20; i++) {
       const forged = `${payload}.${mac}.forged${i}`;
       expect((await callApi(api(keyring), 'GET', '/ack', { query: { token: forged } })).status).toBe(403);

@@ -1,0 +1,347 @@
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { describe, expect, it } from 'vitest';
+import { route } from '../../../functions/api/router.ts';
+import type { ApiDeps } from '../../../functions/api/routes.ts';
+import type { AuditEntry } from '../../../functions/lib/actions-repository.ts';
+import { acknowledgePage } from '../../../functions/lib/dispatcher.ts';
+import type { LinkUse } from '../../../functions/lib/notify-store.ts';
+import { signAck, type AckRecipient } from '../../../shared/notify/ack-token.ts';
+import { nextStep, type PageState } from '../../../shared/notify/ladder.ts';
+import { notificationPolicySchema, type NotificationPolicy } from '../../../shared/notify/policy.ts';
+
+/**
+ * The acknowledgement suite at unit level: the public /ack routes through the real router, over an
+ * in-memory page store with the DynamoDB store's semantics (the link's use and the acknowledgement
+ * together or not at all). test/integration/ack.dynamodb-local.test.ts runs the same on DynamoDB Local
+ * with the real dispatcher's ladder.
+ */
+
+const SENT = new Date('2026-11-24T13:00:00Z');
+const EXPIRES = new Date('2026-11-24T15:00:00Z');
+const KEY = 'ack-key-current';
+/** A page id as the dispatcher makes them (24 hex digits). */
+const PAGE = 'ab'.repeat(12);
+const PRIMARY: AckRecipient = { route: 'primary', channel: 'sms', address: '+447700900101' };
+
+const basePolicy = {
+  routes: [
+    { name: 'primary', channel: 'sms', phoneNumber: '+447700900101' },
+    { name: 'secondary', channel: 'sms', phoneNumber: '+447700900102' },
+    { name: 'desk', channel: 'telegram', chatId: '-100' },
+  ],
+  rules: [{ categories: ['warning'], routes: ['desk'] }],
+  onCall: [
+    { tier: 'primary', routes: ['primary'], ackMinutes: 10, pagesPerTier: 1 },
+    { tier: 'secondary', routes: ['secondary'], ackMinutes: 10, pagesPerTier: 1 },
+  ],
+};
+
+function system(policyInput: object = basePolicy) {
+  let now = SENT;
+  let policy: NotificationPolicy = notificationPolicySchema.parse(policyInput);
+  const pages = new Map<string, PageState & { alert: { headline: string } }>();
+  const uses = new Map<string, LinkUse>();
+  const audit: (AuditEntry | Record<string, unknown>)[] = [];
+  /** Every write to the store: a GET or HEAD must leave it empty. */
+  const writes: string[] = [];
+  pages.set(PAGE, {
+    pageId: PAGE,
+    alertId: 'A1:alert',
+    accountId: 'A1',
+    incidentId: 'A1:risk:1',
+    createdAt: SENT.toISOString(),
+    tier: 0,
+    attempt: 1,
+    ackedBy: null,
+    ackedAt: null,
+    alert: { headline: 'A1 at LIQUIDATION <b>(ratio 1.02)</b>' },
+  });
+  const store = {
+    page: async (id: string) => structuredClone(pages.get(id) ?? null),
+    linkUse: async (id: string, nonce: string) => uses.get(`${id}#${nonce}`) ?? null,
+    acknowledge: async (id: string, by: string, at: string) => {
+      const p = pages.get(id);
+      if (!p) return null;
+      if (p.ackedBy) return { page: structuredClone(p), first: false };
+      writes.push(`ack ${id}`);
+      pages.set(id, { ...p, ackedBy: by, ackedAt: at });
+      return { page: structuredClone(pages.get(id)!), first: true };
+    },
+    acknowledgeWithLink: async (
+      id: string,
+      nonce: string,
+      by: string,
+      at: string,
+      entry?: Record<string, unknown>,
+    ) => {
+      const use = uses.get(`${id}#${nonce}`);
+      if (use) return { kind: 'replayed' as const, use };
+      const p = pages.get(id);
+      if (!p) return null;
+      if (p.ackedBy) return { kind: 'already' as const, page: structuredClone(p) };
+      writes.push(`link ${id}#${nonce}`);
+      uses.set(`${id}#${nonce}`, { by, at });
+      pages.set(id, { ...p, ackedBy: by, ackedAt: at });
+      if (entry) audit.push(entry);
+      return { kind: 'acknowledged' as const, page: structuredClone(pages.get(id)!) };
+    },
+  };
+  const deps = {
+    pages: {
+      ackSecret: async () => [KEY, 'ack-key-previous'],
+      store,
+      acknowledge: (id: string, by: string) =>
+        acknowledgePage(
+          {
+            store: store as unknown as Parameters<typeof acknowledgePage>[0]['store'],
+            audit: async (e) => void audit.push(e),
+            now: () => now,
+          },
+          id,
+          by,
+        ),
+    },
+    notificationPolicy: async () => policy,
+    now: () => now,
+  } as unknown as ApiDeps;
+  const call = async (
+    method: string,
+    resource: string,
+    o: { token?: string; form?: string; id?: string; base64?: boolean } = {},
+  ) => {
+    const event = {
+      httpMethod: method,
+      resource,
+      pathParameters: o.id ? { id: o.id } : null,
+      queryStringParameters: o.token !== undefined ? { token: o.token } : null,
+      headers: o.form !== undefined ? { 'Content-Type': 'application/x-www-form-urlencoded' } : {},
+      body: o.form === undefined ? null : o.base64 ? Buffer.from(o.form).toString('base64') : o.form,
+      isBase64Encoded: o.base64 ?? false,
+      requestContext: { identity: { userArn: 'arn:aws:iam::123456789012:user/olivia' } },
+    } as unknown as APIGatewayProxyEvent;
+    const r = await route(event, deps);
+    return { status: r.statusCode, headers: r.headers ?? {}, body: r.body };
+  };
+  const link = (recipient = PRIMARY, expiresAt = EXPIRES, pageId = PAGE) =>
+    signAck({ pageId, recipient, expiresAt }, KEY);
+  return {
+    call,
+    link,
+    /** The form the confirmation page posts: its hidden token field. */
+    post: (token: string, base64 = false) =>
+      call('POST', '/ack', { form: new URLSearchParams({ token }).toString(), base64 }),
+    page: () => pages.get(PAGE)!,
+    audit,
+    writes,
+    uses,
+    /** The ladder's next rung for the page as it stands. */
+    next: () => nextStep(pages.get(PAGE)!, policy).kind,
+    setNow: (d: Date) => (now = d),
+    setPolicy: (p: object) => (policy = notificationPolicySchema.parse(p)),
+  };
+}
+
+/** The form's hidden token, as a browser would submit it (HTML entities decoded). */
+const formToken = (html: string) =>
+  /<input type="hidden" name="token" value="([^"]*)">/
+    .exec(html)?.[1]
+    ?.replace(/&amp;/g, '&')
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>');
+const refusalOf = (r: { headers: Record<string, unknown>; body: string }) => ({
+  header: r.headers['x-ack-refusal'],
+  body: /data-refusal="([^"]+)"/.exec(r.body)?.[1],
+});
+
+describe('one-click acknowledgement: a GET opens a confirmation page, the POST from it acknowledges once', () => {
+  it('GET never acknowledges: it shows the page and a form carrying the token; nothing is written', async () => {
+    const s = system();
+    const token = s.link();
+    for (let i = 0; i < 3; i++) {
+      const r = await s.call('GET', '/ack', { token });
+      expect(r.status).toBe(200);
+      expect(r.body).toContain('Acknowledge this page?');
+      expect(r.body).toContain('<form method="post" action="ack">');
+      expect(formToken(r.body)).toBe(token);
+      // What the page shows is escaped (the headline came from data).
+      expect(r.body).toContain('&lt;b&gt;(ratio 1.02)&lt;/b&gt;');
+      expect(r.body).not.toContain('<b>(ratio');
+      // No script, no framing, no referrer (the URL holds the token), no caching.
+      expect(r.headers).toMatchObject({
+        'cache-control': 'no-store',
+        'referrer-policy': 'no-referrer',
+        'x-frame-options': 'DENY',
+      });
+      expect(String(r.headers['content-security-policy'])).toContain("frame-ancestors 'none'");
+    }
+    expect(s.writes).toEqual([]);
+    expect(s.page().ackedBy).toBeNull();
+    expect(s.audit).toEqual([]);
+    // The ladder keeps climbing: the next rung pages the secondary.
+    expect(s.next()).toBe('page');
+  });
+
+  it('HEAD (a link scanner, an unfurl) is not a route: 405, and nothing changes', async () => {
+    const s = system();
+    const r = await s.call('HEAD', '/ack', { token: s.link() });
+    expect(r.status).toBe(405);
+    expect(s.writes).toEqual([]);
+    expect(s.next()).toBe('page');
+  });
+
+  it('the POST from the page acknowledges, once, as the recipient and channel the link went to', async () => {
+    const s = system();
+    const page = await s.call('GET', '/ack', { token: s.link() });
+    const token = formToken(page.body)!;
+    const r = await s.post(token);
+    expect(r.status).toBe(200);
+    expect(r.body).toContain('Page for account A1 acknowledged (link:sms:primary, 2026-11-24T13:00:00.000Z)');
+    expect(s.page()).toMatchObject({ ackedBy: 'link:sms:primary', ackedAt: SENT.toISOString() });
+    expect(s.next()).toBe('acknowledged');
+    expect(s.audit).toMatchObject([
+      {
+        accountId: 'A1',
+        incidentId: 'A1:risk:1',
+        action: 'page-acknowledged',
+        actor: 'link:sms:primary',
+        details: { pageId: PAGE, tier: 0, attempt: 1, via: 'link', route: 'primary', channel: 'sms' },
+      },
+    ]);
+    // The address itself is in no audit entry.
+    expect(JSON.stringify(s.audit)).not.toContain('7700900101');
+    // The same form again (a double click, a resubmit, a replay): refused by name, nothing written.
+    const again = await s.post(token);
+    expect(again.status).toBe(409);
+    expect(refusalOf(again)).toEqual({ header: 'ack-link-replayed', body: 'ack-link-replayed' });
+    expect(again.body).toContain('used already (link:sms:primary');
+    expect(s.writes).toHaveLength(1);
+    expect(s.audit).toHaveLength(1);
+    // And the link opened again says so too, without a form.
+    const reopened = await s.call('GET', '/ack', { token });
+    expect(reopened.status).toBe(409);
+    expect(formToken(reopened.body)).toBeUndefined();
+  });
+
+  it('a form body sent base64-encoded by API Gateway is read the same', async () => {
+    const s = system();
+    expect((await s.post(s.link(), true)).status).toBe(200);
+    expect(s.page().ackedBy).toBe('link:sms:primary');
+  });
+
+  it('a page acknowledged already: the link says who did, and stays unspent', async () => {
+    const s = system();
+    await s.post(s.link());
+    const other = s.link({ route: 'primary', channel: 'sms', address: '+447700900101' });
+    const shown = await s.call('GET', '/ack', { token: other });
+    expect(shown.status).toBe(200);
+    expect(shown.body).toContain('was acknowledged by link:sms:primary');
+    expect(formToken(shown.body)).toBeUndefined();
+    const posted = await s.post(other);
+    expect(posted.status).toBe(200);
+    expect(posted.body).toContain('Already acknowledged by link:sms:primary');
+    expect(s.writes).toHaveLength(1);
+  });
+
+  it('an expired link is refused by name (GET and POST); the ladder keeps climbing', async () => {
+    const s = system();
+    const token = s.link(PRIMARY, new Date(SENT.getTime() + 5 * 60_000));
+    s.setNow(new Date(SENT.getTime() + 6 * 60_000));
+    for (const r of [await s.call('GET', '/ack', { token }), await s.post(token)]) {
+      expect(r.status).toBe(410);
+      expect(refusalOf(r)).toEqual({ header: 'ack-link-expired', body: 'ack-link-expired' });
+    }
+    expect(s.writes).toEqual([]);
+    expect(s.next()).toBe('page');
+  });
+
+  it('a foreign recipient is refused by name: a route off the ladder, or one that now reaches someone else', async () => {
+    const s = system();
+    // Signed with the right key, for a route that is not on the on-call ladder (never sent a link).
+    const desk = s.link({ route: 'desk', channel: 'telegram', address: '-100' });
+    // Sent to the primary's number, which has since been given to someone else's route.
+    const primary = s.link();
+    s.setPolicy({
+      ...basePolicy,
+      routes: [
+        { name: 'primary', channel: 'sms', phoneNumber: '+447700900199' },
+        ...basePolicy.routes.slice(1),
+      ],
+    });
+    for (const token of [desk, primary])
+      for (const r of [await s.call('GET', '/ack', { token }), await s.post(token)]) {
+        expect(r.status).toBe(403);
+        expect(refusalOf(r)).toEqual({
+          header: 'ack-link-foreign-recipient',
+          body: 'ack-link-foreign-recipient',
+        });
+      }
+    expect(s.writes).toEqual([]);
+    expect(s.next()).toBe('page');
+  });
+
+  it('a tampered link is refused by name; so is one that is no link at all', async () => {
+    const s = system();
+    const [payload, mac, kid] = s.link().split('.') as [string, string, string];
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
+    const tampered = [
+      // Another page, a later expiry, another nonce (to get round single use), a flipped signature.
+      `${Buffer.from(JSON.stringify({ ...claims, p: 'cd'.repeat(12) })).toString('base64url')}.${mac}.${kid}`,
+      `${Buffer.from(JSON.stringify({ ...claims, e: claims.e + 86_400 })).toString('base64url')}.${mac}.${kid}`,
+      `${Buffer.from(JSON.stringify({ ...claims, n: 'AAAAAAAAAAAA' })).toString('base64url')}.${mac}.${kid}`,
+      `${payload}.${mac.slice(0, -2)}${mac.endsWith('AA') ? 'BA' : 'AA'}.${kid}`,
+      // Signed with a key that is not in force.
+      signAck({ pageId: PAGE, recipient: PRIMARY, expiresAt: EXPIRES }, 'someone-elses-key'),
+    ];
+    for (const token of tampered)
+      for (const r of [await s.call('GET', '/ack', { token }), await s.post(token)]) {
+        expect(r.status).toBe(403);
+        expect(refusalOf(r).header).toBe('ack-link-tampered');
+      }
+    for (const token of ['', 'garbage', `${payload}.${mac}`]) {
+      const r = await s.call('GET', '/ack', { token });
+      expect(r.status).toBe(400);
+      expect(refusalOf(r).header).toBe('ack-link-invalid');
+    }
+    expect(s.writes).toEqual([]);
+    expect(s.next()).toBe('page');
+  });
+
+  it('the POST takes the token from the form body only, strictly', async () => {
+    const s = system();
+    // A token in the query string of a POST (a link followed by a scanner that POSTs) is not a form.
+    const r = await s.call('POST', '/ack', { token: s.link(), form: '' });
+    expect(r.status).toBe(400);
+    expect(JSON.parse(r.body)).toMatchObject({ issues: [{ field: 'body.token', message: 'required' }] });
+    const extra = await s.call('POST', '/ack', {
+      form: new URLSearchParams({ token: s.link(), by: 'someone' }).toString(),
+    });
+    expect(extra.status).toBe(400);
+    expect(JSON.parse(extra.body).issues).toMatchObject([{ field: 'body.by' }]);
+    expect(s.writes).toEqual([]);
+    expect(s.next()).toBe('page');
+  });
+
+  it('the console and POST /pages/{id}/ack record the signed-in person, not a link', async () => {
+    const s = system();
+    const r = await s.call('POST', '/pages/{id}/ack', { id: PAGE });
+    expect(r.status).toBe(200);
+    expect(JSON.parse(r.body)).toMatchObject({
+      first: true,
+      ackedBy: 'api:arn:aws:iam::123456789012:user/olivia',
+    });
+    expect(s.audit).toMatchObject([
+      {
+        action: 'page-acknowledged',
+        actor: 'api:arn:aws:iam::123456789012:user/olivia',
+        details: { pageId: PAGE, via: 'signed-in' },
+      },
+    ]);
+    expect(s.next()).toBe('acknowledged');
+    // A link for the page, opened afterwards, says who did it; no form.
+    const shown = await s.call('GET', '/ack', { token: s.link() });
+    expect(shown.body).toContain('was acknowledged by api:arn:aws:iam::123456789012:user/olivia');
+    expect(formToken(shown.body)).toBeUndefined();
+  });
+});
