@@ -1,4 +1,4 @@
-import { evaluate } from '../shared/margin/evaluate.ts';
+import { evaluateSubmitted } from '../shared/margin/evaluate.ts';
 import { evaluationToJson } from '../shared/margin/serialize.ts';
 import type { ModelName } from '../shared/schemas/account.ts';
 import { formatEvaluationTable } from './format-evaluation.ts';
@@ -12,7 +12,7 @@ export interface EvaluateArgs {
 
 export function runEvaluate(args: EvaluateArgs): string {
   const evaluation = evaluationToJson(
-    evaluate(readJsonFile(args.file), { model: args.model as ModelName | undefined }),
+    evaluateSubmitted(readJsonFile(args.file), { model: args.model as ModelName | undefined }),
   );
   return args.format === 'table' ? formatEvaluationTable(evaluation) : JSON.stringify(evaluation, null, 2);
 }

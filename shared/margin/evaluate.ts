@@ -299,6 +299,16 @@ export function evaluateBookReference(
 /** Raw input (decimal strings) → evaluation. Throws InputError naming the field on bad input. */
 export function evaluate(raw: unknown, options: EvaluateOptions = {}): Evaluation {
   const { model, book } = buildBook(parseEvaluationInput(raw, { model: options.model }), options);
+  return evaluateBook(model, book, options);
+}
+
+/**
+ * evaluate() for a book a user submits whole (`margin-guard evaluate FILE`): the model's
+ * `validateSubmitted` rules too (a tiered table for an instrument not held). Not for stored books, whose
+ * closed positions are dropped before evaluating (the pipeline, local mode's chart).
+ */
+export function evaluateSubmitted(raw: unknown, options: EvaluateOptions = {}): Evaluation {
+  const { model, book } = buildBook(parseEvaluationInput(raw, { model: options.model }), options);
   const issues = model.validateSubmitted?.(book) ?? [];
   if (issues.length > 0) throw new InputError(issues);
   return evaluateBook(model, book, options);

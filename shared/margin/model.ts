@@ -103,7 +103,7 @@ export interface MarginModel<P extends CommonParams = CommonParams> {
    */
   validate(book: Pick<Book<P>, 'positions' | 'params'>): FieldIssue[];
   /**
-   * Rules for a book submitted whole (`evaluate`: the CLI, an input file) on top of `validate`: checks that
+   * Rules for a book submitted whole (`evaluateSubmitted`: the CLI's evaluate) on top of `validate`: checks that
    * would be wrong on a stored book, whose closed positions the pipeline drops before evaluating (a tiered
    * tier table for an instrument not held is a misspelt symbol in a submitted book, but only a closed
    * position in a stored one, which must go on being evaluated).

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   buildBook,
   evaluateBook as evaluateStored,
+  evaluateSubmitted,
   fastPathStats,
   parseEvaluationInput,
 } from '../../../shared/margin/evaluate.ts';
@@ -277,20 +278,25 @@ describe('tiered: closingFeeRate in liquidation and bankruptcy prices', () => {
 describe('tiered: bad combinations are refused by name', () => {
   const btc = { instrument: 'BTCUSDT', quantity: '1', avgCost: '20000', price: '20000', leverage: '10' };
 
-  it('a tier table for an instrument the account does not hold', () => {
-    expect(() =>
-      evaluateBook(
-        { model: 'tiered', cash: '1000', params: { instrumentTiers: { BTCUSD: oneTier('0.01') } } },
-        [btc],
-      ),
-    ).toThrow(
+  it('a tier table for an instrument the account does not hold (a submitted book)', () => {
+    const raw = {
+      account: {
+        id: 'T1',
+        model: 'tiered',
+        cash: '1000',
+        params: { instrumentTiers: { BTCUSD: oneTier('0.01') } },
+      },
+      positions: [btc],
+    };
+    expect(() => evaluateSubmitted(raw)).toThrow(
       /account\.params\.instrumentTiers\.BTCUSD: tier table for an instrument not held: the account holds no BTCUSD position/,
     );
   });
 
   it('…but a stored book whose symbol was closed goes on being evaluated', () => {
     // The pipeline drops closed positions before evaluating (shared/pipeline/assess.ts: parse, buildBook,
-    // evaluateBook); the closed symbol's table is unused, not an error that would stop the account's watch.
+    // evaluateBook), as local mode's chart does (evaluate()); the closed symbol's table is unused, not an
+    // error that would stop the account's watch.
     const raw = {
       account: {
         id: 'S',
@@ -302,6 +308,7 @@ describe('tiered: bad combinations are refused by name', () => {
     };
     const { model, book } = buildBook(parseEvaluationInput(raw));
     expect(s(evaluateStored(model, book).maintenanceRequirement)).toBe('80'); // 20,000 · 0.4% (default tier 1)
+    expect(s(evaluateBook(raw.account, raw.positions).maintenanceRequirement)).toBe('80');
   });
 
   it('a closing fee of 100% or more, an unknown basis, a bad table inside instrumentTiers', () => {
