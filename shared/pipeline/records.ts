@@ -12,7 +12,8 @@ import { positiveDecimal } from '../schemas/decimal-string.ts';
  * input plus its keys; these schemas only check the keys and the few fields the pipeline itself reads —
  * the engine validates the rest, strictly, and names any bad field. An account or position item may carry
  * exactly these attributes besides the engine's fields (stripped by toEngineAccount / toEnginePosition):
- * its keys, and `updatedAt`, the writer's last-change time. Any other attribute is refused by name (an
+ * its keys, `updatedAt`, the writer's last-change time, and the ingestion's ordering attributes
+ * (`sequence`, `cashSequence`, `bookSequence`: shared/ingest/apply.ts). Any other attribute is refused by name (an
  * invalid-data problem), so a misspelt field is never silently dropped.
  */
 export const accountItemSchema = z.object({ accountId: z.string().min(1), model: z.string() }).passthrough();
@@ -82,12 +83,12 @@ export const valuationPrice = (item: Pick<PriceItem, 'price' | 'markPrice'>): st
 
 /** Position item → engine position input: drop the keys and bookkeeping, add the latest (mark) price. */
 export function toEnginePosition(item: PositionItem, price: PriceItem | undefined): Record<string, unknown> {
-  const { accountId: _a, updatedAt: _u, ...rest } = item;
+  const { accountId: _a, updatedAt: _u, sequence: _s, ...rest } = item;
   return price ? { ...rest, price: valuationPrice(price), priceTime: price.priceTime } : rest;
 }
 
 export function toEngineAccount(item: AccountItem): Record<string, unknown> {
-  const { accountId, updatedAt: _u, ...rest } = item;
+  const { accountId, updatedAt: _u, sequence: _s, cashSequence: _c, bookSequence: _b, ...rest } = item;
   return { ...rest, id: accountId };
 }
 
