@@ -204,7 +204,10 @@ export async function startConsoleServer(
       const out = await route(event, { ...system.api, identify: async () => person });
       // A change made here flows on as it would on AWS: orders filled, streams run, channels told.
       if (method !== 'GET' && out.statusCode < 300) await system.settle();
+      // The route's own headers as API Gateway passes them on (the acknowledgement page's CSP, framing,
+      // referrer and refusal headers among them).
       res.writeHead(out.statusCode, {
+        ...Object.fromEntries(Object.entries(out.headers ?? {}).map(([k, v]) => [k, String(v)])),
         'content-type': out.headers?.['content-type']?.toString() ?? 'application/json',
         'cache-control': 'no-store',
       });
