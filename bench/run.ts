@@ -5,6 +5,8 @@
  *   evaluator end to end: evaluations per second per core of the real work-queue handler over the in-memory
  *   adapters, against commit 3489e2c (bench/evaluator-e2e.ts); writes bench/evaluator-cpu.json.
  *   fan-out: evaluations per price tick on the guard-band path against brute force (bench/fanout.ts).
+ *   pre-trade what-if: p50 / p99 latency of whatIf() on a 50-position book, as a ratio to its 10 ms goal
+ *   (bench/what-if.ts).
  * Set BENCH_ACCOUNTS to change the account count (default 10,000); BENCH_FANOUT_ACCOUNTS and
  * BENCH_FANOUT_BOOKS the fan-out's (1,000,000 accounts from 2,000 books).
  */
@@ -18,6 +20,7 @@ import { makeWorkQueueHandler } from '../functions/work-queue/handler.ts';
 import { pipelineConfigSchema, type PipelineConfig } from '../shared/pipeline/config.ts';
 import { evaluatorBench } from './evaluator-main.ts';
 import { runFanoutBench } from './fanout.ts';
+import { runWhatIfBench } from './what-if.ts';
 import { evaluateFloat } from './float-baseline.ts';
 import { MemoryBands, MemoryStore, memoryHandlerDeps } from './memory-store.ts';
 
@@ -386,3 +389,5 @@ if (sink === -1) console.log('');
 await evaluatorBench(); // writes bench/evaluator-cpu.json
 
 runFanoutBench();
+
+runWhatIfBench();

@@ -120,6 +120,22 @@ export function buildBook(
 const parsedParams = new WeakMap<Account, Map<ModelName, CommonParams>>();
 
 /**
+ * Validated input with some account fields changed (a what-if's cash after its fills), keeping the params
+ * already parsed: the same params object means the same model rule, so every cache keyed by it (the fast
+ * path's compiled positions) still hits. Not for changes to the model or its params.
+ */
+export function withAccountFields(
+  input: ValidatedInput,
+  fields: Partial<Omit<Account, 'model' | 'params'>>,
+  positions: Position[] = input.positions,
+): ValidatedInput {
+  const account = { ...input.account, ...fields };
+  const params = parsedParams.get(input.account);
+  if (params) parsedParams.set(account, params);
+  return { account, positions };
+}
+
+/**
  * The model's params for this account, validated with zod once per account object: a re-priced tick
  * reuses the account ParsedInputCache validated, and so its params.
  */

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { Decimal, ZERO, sum, toEdge } from '../decimal.ts';
 import { InputError, type OrderRejectionCode } from '../errors.ts';
-import { buildBook, evaluateBook, type ValidatedInput } from '../margin/evaluate.ts';
+import { buildBook, evaluateBook, withAccountFields, type ValidatedInput } from '../margin/evaluate.ts';
 import type { Evaluation } from '../margin/evaluation.ts';
 import { evaluationToJson } from '../margin/serialize.ts';
 import { newPosition, signedQuantity } from '../margin/open-orders.ts';
@@ -70,28 +70,28 @@ export interface WhatIfResult {
   rejections: Rejection[];
 }
 
-/** avgCost and realised PnL (per unit of multiplier) after a fill of `change` at `price`. */
-function fill(held: Decimal, avgCost: Decimal, change: Decimal, price: Decimal) {
-  const after = held.plus(change);
-  if (change.isZero()) return { quantity: held, avgCost, realised: ZERO };
-  if (held.isZero()) return { quantity: after, avgCost: price, realised: ZERO };
-  if (held.isNegative() === change.isNegative()) {
-    const cost = held.abs().times(avgCost).plus(change.abs().times(price));
-    return { quantity: after, avgCost: cost.dividedBy(after.abs()), realised: ZERO };
-  }
-  if (after.isZero() || after.isNegative() === held.isNegative())
-    return { quantity: after, avgCost, realised: change.negated().times(price.minus(avgCost)) };
-  return { quantity: after, avgCost: price, realised: held.times(price.minus(avgCost)) }; // flip
+/**
+ * Whether the account's model prices a position from its cost (gross: initial on cost; a tiered table on
+ * the entry notional): a longer position's average cost must then be the weighted one, even where that is
+ * no finite decimal. Elsewhere the average cost changes nothing a model reads, so it is kept, exactly.
+ */
+function pricesFromCost(input: ValidatedInput): boolean {
+  return input.account.model === 'gross' || input.account.params.maintenanceBasis === 'entry';
 }
 
 /**
  * The book after the orders fill (each at its limit price, a market order at the current price). Orders
  * are netted per instrument, so a batch's result does not depend on how it is listed, and an order with
- * its exact reverse leaves the book as it was: cash moves by −multiplier · Σ signed quantity · price (spot;
- * for contracts the same change of equity, as realised PnL into the wallet), and the position by the net
- * quantity, priced at the average price of the orders on the net's side (a longer position's average cost
- * is weighted, a shorter one's is kept, a flipped one's is that price). Prices stay the current ones: a
- * fill away from the market shows at once in equity.
+ * its exact reverse leaves the book as it was. Per instrument, with Δ the net signed quantity and F the
+ * signed fill notional Σ q·price:
+ * - the position goes to quantity Q + Δ; its average cost is kept when it shrinks or grows (weighted when
+ *   the model prices from cost), and is the lowest fill price of the net's side when it opens or flips;
+ * - spot: cash moves by −multiplier · F. Contracts: the wallet moves so that equity moves exactly as the
+ *   fills say (cash − multiplier · Σ Q·avgCost falls by multiplier · F): realised PnL on a reduction, and
+ *   on an increase at a kept average cost the difference from the fill price (a venue would weight the
+ *   entry instead; equity, requirements and every ratio are the same, only the wallet/entry split differs).
+ * Prices stay the current ones: a fill away from the market shows at once in equity. Every figure stays
+ * a finite decimal (no division), so the fast path evaluates the book after.
  */
 export function applyOrders(
   input: ValidatedInput,
@@ -99,6 +99,7 @@ export function applyOrders(
   options: Pick<WhatIfOptions, 'marks'> = {},
 ): { input: ValidatedInput; fills: Decimal[] } {
   const valuation = MODELS[input.account.model].valuation;
+  const weighted = pricesFromCost(input);
   const held = new Map(input.positions.map((p, i) => [p.instrument, i]));
   const issues: { field: string; message: string }[] = [];
   const fills = orders.map((o, i) => {
@@ -127,37 +128,54 @@ export function applyOrders(
     const current = index === undefined ? undefined : positions[index]!;
     const net = sum(indexes.map((i) => signedQuantity(orders[i]!)));
     const notional = sum(indexes.map((i) => signedQuantity(orders[i]!).times(fills[i]!)));
-    const first = orders[indexes[0]!]!;
-    const multiplier = current?.multiplier ?? first.multiplier ?? new Decimal(1);
-    // The net's side: its average price, positive whatever the other side did.
-    const side = indexes.filter((i) => !signedQuantity(orders[i]!).isNegative() === !net.isNegative());
-    const sideSize = sum(side.map((i) => orders[i]!.quantity));
-    const sidePrice = net.isZero()
-      ? ZERO
-      : sum(side.map((i) => orders[i]!.quantity.times(fills[i]!))).dividedBy(sideSize);
+    const multiplier = current?.multiplier ?? orders[indexes[0]!]!.multiplier ?? new Decimal(1);
     if (valuation === 'spot') cash = cash.minus(multiplier.times(notional));
-    else cash = cash.minus(multiplier.times(notional.minus(net.times(sidePrice))));
-    if (net.isZero()) continue; // nothing held changes (a round trip only moved cash)
+    if (net.isZero() && !current) {
+      if (valuation === 'derivative') cash = cash.minus(multiplier.times(notional)); // a round trip's PnL
+      continue;
+    }
     const quantity = current?.quantity ?? ZERO;
-    const avgCost = current?.avgCost ?? current?.price ?? sidePrice;
-    const after = fill(quantity, avgCost, net, sidePrice);
-    if (valuation === 'derivative') cash = cash.plus(multiplier.times(after.realised));
+    const avgCost = current?.avgCost ?? current?.price;
+    const after = quantity.plus(net);
+    // The net's side: its lowest fill price (an entry for a new or flipped position), its weighted price.
+    const side = indexes.filter((i) => signedQuantity(orders[i]!).isNegative() === net.isNegative());
+    const lowest = side.reduce((m, i) => Decimal.min(m, fills[i]!), fills[side[0] ?? indexes[0]!]!);
+    const opens = quantity.isZero() || (!after.isZero() && after.isNegative() !== quantity.isNegative());
+    const grows = !opens && !net.isZero() && net.isNegative() === quantity.isNegative();
+    let entry = avgCost ?? lowest;
+    if (opens) {
+      entry = weighted
+        ? sum(side.map((i) => orders[i]!.quantity.times(fills[i]!))).dividedBy(
+            sum(side.map((i) => orders[i]!.quantity)),
+          )
+        : lowest;
+    } else if (grows && weighted) {
+      const sidePrice = sum(side.map((i) => orders[i]!.quantity.times(fills[i]!))).dividedBy(
+        sum(side.map((i) => orders[i]!.quantity)),
+      );
+      entry = quantity.abs().times(avgCost!).plus(net.abs().times(sidePrice)).dividedBy(after.abs());
+    }
+    if (valuation === 'derivative')
+      cash = cash
+        .minus(multiplier.times(notional))
+        .plus(multiplier.times(after.times(entry).minus(quantity.times(avgCost ?? ZERO))));
     if (current) {
       positions[index!] = {
         ...current,
-        quantity: after.quantity,
-        ...(current.avgCost !== undefined || valuation === 'derivative' ? { avgCost: after.avgCost } : {}),
+        quantity: after,
+        ...(current.avgCost !== undefined || valuation === 'derivative' || opens ? { avgCost: entry } : {}),
       };
     } else {
-      const mark = options.marks?.get(instrument) ?? sidePrice;
+      const mark = options.marks?.get(instrument) ?? lowest;
       positions.push({
-        ...newPosition(instrument, mark, first.multiplier),
-        quantity: after.quantity,
-        avgCost: after.avgCost,
+        ...newPosition(instrument, mark, orders[indexes[0]!]!.multiplier),
+        quantity: after,
+        avgCost: entry,
       });
     }
   }
-  return { input: { account: { ...input.account, cash }, positions }, fills };
+  // The same parsed params (and so the same compiled rule) as the account before: only cash moved.
+  return { input: withAccountFields(input, { cash }, positions), fills };
 }
 
 function stateOf(
