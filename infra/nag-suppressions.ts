@@ -36,7 +36,8 @@ export function applyNagSuppressions(stack: Stack): void {
       id: 'AwsSolutions-APIG4',
       reason:
         'WebSocket APIs authorize on $connect only (IAM here); subscribe and $disconnect run on a connection that was already authorized. ' +
-        'The REST API has one route without IAM, GET /ack: it acts only on a signed (HMAC-SHA256), expiring token naming one page.',
+        'The REST API has two routes without IAM, both the one-click acknowledgement link: GET /ack only shows a confirmation page (it changes nothing), ' +
+        'and POST /ack, that page’s form, acts only on a signed (HMAC-SHA256), expiring, single-use token bound to one page and the recipient it was sent to.',
     },
     {
       id: 'AwsSolutions-SMG4',
