@@ -147,7 +147,7 @@ describe('strict inputs: unknown keys are refused by name, every problem in one 
       }),
     ).toEqual([
       'positons: unknown key (did you mean "positions"?)',
-      'account.houseMaintenanceRate: unknown key (expected one of id, model, cash, settledCash, pendingSettlements, sma, dayTrades5d, patternDayTrader, asOf, params, thresholds, riskContext, capital)',
+      'account.houseMaintenanceRate: unknown key (expected one of id, model, cash, settledCash, pendingSettlements, sma, dayTrades5d, patternDayTrader, asOf, params, thresholds, riskContext, capital, openOrders)',
       'positions[0].maintenaceRate: unknown key (did you mean "maintenanceRate"?)',
     ]);
   });
