@@ -51,7 +51,10 @@ export interface Assessment {
   invalid: InputError | null;
   /** Guard bands around the evaluated prices for the state tracked now (see shared/bands). */
   bands: BandSet;
-  /** Instruments the account holds (non-flat positions). */
+  /**
+   * Instruments whose ticks can change an unbanded account's outcome (its always-evaluate rows): every
+   * held one (non-flat positions), or with missing prices only the missing ones.
+   */
   held: string[];
   /** What the bands are proven for: the book as stored and the tracked state (see bandBasis). */
   bandBasis: string;
@@ -156,6 +159,12 @@ function restrictionEvent(
       allows: allows(to),
     },
   };
+}
+
+/** Bands with the stale instruments pinned (an always-evaluate row each) instead of banded. */
+function pinStale(set: BandSet, stale: readonly string[]): BandSet {
+  if (stale.length === 0 || set.kind === 'always') return set;
+  return { kind: 'banded', bands: set.bands.filter((b) => !stale.includes(b.instrument)), pinned: stale };
 }
 
 /** Stored accounts and positions are validated once per version, not on every price tick. */
@@ -313,12 +322,17 @@ export function assessAccount(input: AssessmentInput): Assessment {
     : null;
   // Bands only for a clean evaluation: a data problem keeps the account on the always-evaluate path.
   const tracked = { level: nextTracker.level, inMarginCall: nextTracker.marginCall !== null };
+  // Stale prices among fresh ones: the account is banded on the fresh ones and pinned on the stale ones.
+  // While no stale price moves (only its own tick can move it, and that tick finds the pinned row) the
+  // stale prices are constants of the book, so the bands' proof holds for the fresh ones as it stands; the
+  // staleness itself changes only with that tick or with time (the watch sweep evaluates the holders of a
+  // price that turns stale). Other data problems stay on the always-evaluate path.
   const bands: BandSet =
-    problem !== null
+    problem !== null && problem.kind !== 'stale-prices'
       ? { kind: 'always', reason: problem.kind }
       : bandsFor && tracked.level !== null
-        ? bandsFor({ ...tracked, level: tracked.level })
-        : { kind: 'always', reason: 'not evaluated' };
+        ? pinStale(bandsFor({ ...tracked, level: tracked.level }), stale)
+        : { kind: 'always', reason: problem?.kind ?? 'not evaluated' };
   const basis = bandBasis(account, positions, tracked);
   return {
     write,
@@ -327,7 +341,9 @@ export function assessAccount(input: AssessmentInput): Assessment {
     events,
     invalid,
     bands,
-    held: held.map((p) => p.instrument),
+    // Missing prices: no evaluation whatever the other prices do, so only the missing instruments' first
+    // price (its tick finds the row) can change the outcome; every other problem, every held instrument.
+    held: problem?.kind === 'missing-prices' ? [...problem.instruments] : held.map((p) => p.instrument),
     bandBasis: basis,
   };
 }
