@@ -66,12 +66,35 @@ export const deployConfigSchema = z.object({
   /** Subscribers to risk alerts and on-call pages; a JSON string on the command line. */
   alertSubscriptions: z.preprocess(jsonIfString, z.array(subscriptionSchema)).default([]),
   pageSubscriptions: z.preprocess(jsonIfString, z.array(subscriptionSchema)).default([]),
-  /** Notification policy (routes, rules, on-call tiers, fatigue) until one is stored via PUT /notifications. */
-  notificationPolicy: z.preprocess(jsonIfString, z.record(z.string(), z.unknown())).optional(),
+  /**
+   * Refused: a policy in the context would put every contact in the template and in the functions'
+   * environment. Store it in Secrets Manager (notificationPolicySecretName) or with PUT /notifications.
+   */
+  notificationPolicy: z
+    .never({
+      error:
+        'not accepted: the policy holds contacts, which must not sit in the template; store it as a Secrets Manager secret and name it in notificationPolicySecretName, or PUT /notifications',
+    })
+    .optional(),
+  /**
+   * Secrets Manager secret holding the default notification policy (routes, rules, on-call tiers,
+   * fatigue; JSON), used until one is stored via PUT /notifications.
+   */
+  notificationPolicySecretName: z.string().min(1).optional(),
   /** Secrets Manager secret holding the Telegram bot token. */
   telegramSecretName: z.string().min(1).optional(),
   /** SES-verified sender address for e-mail routes. */
   notificationSender: z.email().optional(),
+  /**
+   * SES identities (addresses or domains) the sender is verified under; ses:SendEmail is allowed on these
+   * only, from notificationSender only. Defaults to the sender address and its domain.
+   */
+  notificationSenderIdentities: z
+    .preprocess(
+      jsonIfString,
+      z.array(z.union([z.email(), z.string().regex(/^(?=.{1,253}$)([a-z0-9-]+\.)+[a-z]{2,}$/i, 'a domain')])),
+    )
+    .optional(),
   /** Secrets Manager secret holding a chat webhook URL; alerts and pages are forwarded to it. */
   webhookSecretName: z.string().min(1).optional(),
 });

@@ -1,37 +1,14 @@
 import type { Stack } from 'aws-cdk-lib';
 import { NagSuppressions } from 'cdk-nag';
+import { allowWildcards, suppressGrantedWildcards, type WildcardGrant } from './wildcard-grants.ts';
 
 /**
  * The cdk-nag findings we accept, each with its reason. Everything else must pass AwsSolutions checks.
+ * Wildcards in IAM (AwsSolutions-IAM5) are never suppressed stack-wide: each is granted on the role that
+ * holds it, with its reason (infra/wildcard-grants.ts), and suppressed there alone.
  */
 export function applyNagSuppressions(stack: Stack): void {
   NagSuppressions.addStackSuppressions(stack, [
-    {
-      id: 'AwsSolutions-IAM5',
-      reason:
-        'Wildcards only where the resource name is not known in advance or the action family is required together: ' +
-        'DynamoDB stream ARNs (table/stream/*), GSI ARNs (table/index/*), dynamodb:ListStreams (no resource-level permission), ' +
-        'and KMS data-key actions (kms:GenerateDataKey*, kms:ReEncrypt*) on the one data key, all granted by the CDK grant helpers.',
-      appliesTo: [
-        { regex: '/^Resource::<StorageAccounts.*\\.Arn>\\/stream\\/\\*$/' },
-        { regex: '/^Resource::<StoragePositions.*\\.Arn>\\/stream\\/\\*$/' },
-        { regex: '/^Resource::<StoragePrices.*\\.Arn>\\/stream\\/\\*$/' },
-        { regex: '/^Resource::<Storage.*\\.Arn>\\/index\\/\\*$/' },
-        'Resource::*',
-        'Action::kms:GenerateDataKey*',
-        'Action::kms:ReEncrypt*',
-        // Step Functions may invoke any version or alias of the one escalation function.
-        { regex: '/^Resource::<EscalationStepsFunction.*\\.Arn>:\\*$/' },
-        { regex: '/^Resource::<PagingLadderFunction.*\\.Arn>:\\*$/' },
-        // Console roles: every route of the one REST API (operators) or its GET routes (viewers); the
-        // broadcaster: posting to any connection of the one WebSocket stage.
-        { regex: '/^Resource::arn:<AWS::Partition>:execute-api:.*:<ApiRestApi.*>\\/.*\\/(GET|\\*)\\/\\*$/' },
-        {
-          regex:
-            '/^Resource::arn:<AWS::Partition>:execute-api:.*:<LiveApi.*>\\/.*\\/\\*\\/@connections\\/\\*$/',
-        },
-      ],
-    },
     {
       id: 'AwsSolutions-APIG4',
       reason:
@@ -91,14 +68,47 @@ export function applyNagSuppressions(stack: Stack): void {
   // The site upload is CDK's own BucketDeployment custom resource (its runtime, role and S3 actions are CDK's).
   for (const deployment of stack.node.children.filter((c) =>
     c.node.id.startsWith('Custom::CDKBucketDeployment'),
-  ))
+  )) {
     NagSuppressions.addResourceSuppressions(
       deployment,
-      ['AwsSolutions-L1', 'AwsSolutions-IAM4', 'AwsSolutions-IAM5'].map((id) => ({
+      ['AwsSolutions-L1', 'AwsSolutions-IAM4'].map((id) => ({
         id,
         reason:
           'CDK-provided BucketDeployment handler that uploads the console bundle; its runtime and policies are managed by aws-cdk-lib.',
       })),
       true,
     );
+    allowWildcards(deployment, ...BUCKET_DEPLOYMENT);
+  }
+  suppressGrantedWildcards(stack);
 }
+
+/** What CDK's BucketDeployment handler is granted: the asset bucket and the site bucket, CloudFront invalidations. */
+const BUCKET_DEPLOYMENT: readonly WildcardGrant[] = [
+  {
+    reason:
+      'CDK-provided BucketDeployment handler: reads the CDK asset bucket and writes the console site bucket (objects under them, S3 action families as aws-cdk-lib grants them).',
+    actions: [
+      's3:Abort*',
+      's3:DeleteObject*',
+      's3:GetBucket*',
+      's3:GetObject*',
+      's3:List*',
+      's3:PutObject',
+      's3:PutObjectLegalHold',
+      's3:PutObjectRetention',
+      's3:PutObjectTagging',
+      's3:PutObjectVersionTagging',
+    ],
+    resources: [
+      /arn:<AWS::Partition>:s3:::cdk-[a-z0-9]+-assets-[0-9]+-[a-z0-9-]+\/\*/,
+      /<ConsoleSite[A-Za-z0-9]+\.Arn>\/\*/,
+    ],
+  },
+  {
+    reason:
+      'CDK-provided BucketDeployment handler invalidates the console distribution after an upload; CloudFront invalidation actions have no resource-level permission.',
+    actions: ['cloudfront:CreateInvalidation', 'cloudfront:GetInvalidation'],
+    resources: [/\*/],
+  },
+];

@@ -61,9 +61,10 @@ export class MarginGuardStack extends Stack {
       pages: this.alerts.pages,
       deadLetterQueue: this.evaluation.deadLetterQueue,
       logRetentionDays: config.logRetentionDays,
-      notificationPolicy: config.notificationPolicy,
+      notificationPolicySecretName: config.notificationPolicySecretName,
       telegramSecretName: config.telegramSecretName,
       notificationSender: config.notificationSender,
+      notificationSenderIdentities: config.notificationSenderIdentities,
       webhookSecretName: config.webhookSecretName,
     });
     this.escalation = new Escalation(this, 'Escalation', {
@@ -164,6 +165,7 @@ export class MarginGuardStack extends Stack {
         this.api.handler,
         this.api.summary,
         this.paging.steps,
+        this.paging.sms,
         this.brokerFeedback.handler,
         ...this.live.functions,
       ],

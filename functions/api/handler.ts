@@ -5,11 +5,11 @@ import { ActionsRepository, SettingsRepository } from '../lib/actions-repository
 import { readEnv, requireEnv } from '../lib/env.ts';
 import { lambdaDeps, logger } from '../lib/runtime.ts';
 import { acknowledgePage } from '../lib/dispatcher.ts';
-import { awsDispatcher, lambdaSecrets } from '../lib/notifications.ts';
+import { awsDispatcher, lambdaSecrets, policyFallback } from '../lib/notifications.ts';
 import { ackKeyring } from '../lib/secrets.ts';
 import { NotifyStore } from '../lib/notify-store.ts';
 import { OverviewRepository } from '../lib/overview-repository.ts';
-import { readPolicy } from '../lib/policy-setting.ts';
+import { readPolicy, type PolicyFallback } from '../lib/policy-setting.ts';
 import { readSummary } from '../lib/summary-store.ts';
 import { cognitoDirectory, cognitoIdentify } from './identity.ts';
 import type { ApiDeps } from './routes.ts';
@@ -22,10 +22,10 @@ export function apiDeps(
   tables: ReturnType<typeof readEnv>['tables'],
   base: Pick<ApiDeps, 'repo' | 'bands' | 'publisher' | 'stage'>,
   now: () => Date = () => new Date(),
-  notify: Pick<ApiDeps['pages'], 'ackSecret'> & { policyFallback?: unknown } = {
+  notify: Pick<ApiDeps['pages'], 'ackSecret'> & { policyFallback?: PolicyFallback } = {
     // The current and the previous signing key: a rotated secret keeps the links already sent valid.
     ackSecret: (token) => (ackKeys ??= ackKeyring(lambdaSecrets(), requireEnv('ACK_SECRET_NAME')))(token),
-    policyFallback: process.env.NOTIFICATION_POLICY ? JSON.parse(process.env.NOTIFICATION_POLICY) : {},
+    policyFallback: policyFallback(),
   },
 ): ApiDeps {
   const doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });

@@ -1,11 +1,13 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { ChannelKind } from '../../shared/notify/policy.ts';
 import { ActionsRepository, SettingsRepository } from './actions-repository.ts';
-import { SesEmailSender, SnsSmsSender } from './channels/aws-senders.ts';
+import { SesEmailSender } from './channels/aws-senders.ts';
+import { LambdaSmsSender } from './channels/sms-relay.ts';
 import { PermanentDeliveryError, type ChannelSender } from './channels/delivery.ts';
 import { TelegramSender } from './channels/telegram.ts';
 import { WebhookSender } from './channels/webhook.ts';
@@ -30,19 +32,38 @@ export function secret(name: string): Promise<string> {
   return lambdaSecrets().get(name);
 }
 
+/**
+ * The deployment's default notification policy: the JSON in the Secrets Manager secret named by
+ * NOTIFICATION_POLICY_SECRET_NAME (contacts never sit in the environment or the template), read only
+ * while no policy is stored and kept like any secret; none configured, an empty policy.
+ */
+export function policyFallback(env: NodeJS.ProcessEnv = process.env): () => Promise<unknown> {
+  const name = env.NOTIFICATION_POLICY_SECRET_NAME;
+  if (!name) return async () => ({});
+  return async () => {
+    const text = await secret(name);
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      // Not the parser's message: it quotes the text, which holds contacts.
+      throw new Error(`secret ${name} does not hold a JSON notification policy`);
+    }
+  };
+}
+
 const unconfigured = (what: string): ChannelSender => ({
   send: async () => {
     throw new PermanentDeliveryError(`${what} is not configured for this deployment`);
   },
 });
 
-/** The dispatcher as the Lambdas use it: SES, SNS SMS, Telegram and the webhook, SQS dead letters, SFN paging. */
+/** The dispatcher as the Lambdas use it: SES, SMS (the SMS function), Telegram and the webhook, SQS dead letters, SFN paging. */
 export function awsDispatcher(env: NodeJS.ProcessEnv = process.env): Dispatcher {
   const tables = readEnv(env).tables;
   const dynamodb = new DynamoDBClient({});
   const settings = new SettingsRepository(dynamodb, tables.settings);
   const actions = new ActionsRepository(dynamodb, tables.actions);
-  const fallback = env.NOTIFICATION_POLICY ? JSON.parse(env.NOTIFICATION_POLICY) : {};
+  const fallback = policyFallback(env);
   const senders: Record<ChannelKind, ChannelSender> = {
     telegram: env.TELEGRAM_SECRET_NAME
       ? new TelegramSender(() => secret(env.TELEGRAM_SECRET_NAME!))
@@ -50,7 +71,10 @@ export function awsDispatcher(env: NodeJS.ProcessEnv = process.env): Dispatcher 
     email: env.NOTIFICATION_SENDER
       ? new SesEmailSender(new SESv2Client({ maxAttempts: 1 }), env.NOTIFICATION_SENDER)
       : unconfigured('e-mail (notificationSender)'),
-    sms: new SnsSmsSender(new SNSClient({ maxAttempts: 1 })),
+    // Through the one function allowed to publish to phone numbers (functions/sms).
+    sms: env.SMS_FUNCTION_NAME
+      ? new LambdaSmsSender(new LambdaClient({ maxAttempts: 1 }), env.SMS_FUNCTION_NAME)
+      : unconfigured('SMS (SMS_FUNCTION_NAME)'),
     webhook: env.WEBHOOK_SECRET_NAME
       ? new WebhookSender(() => secret(env.WEBHOOK_SECRET_NAME!))
       : unconfigured('the chat webhook (webhookSecretName)'),

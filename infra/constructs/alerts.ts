@@ -4,6 +4,7 @@ import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { LambdaSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import { allowWildcards, SECRET_BY_NAME } from '../wildcard-grants.ts';
 import { MarginGuardFunction } from './lambda-function.ts';
 import { SubscriptionFilter, Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription, SmsSubscription, UrlSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
@@ -68,6 +69,7 @@ export class Alerts extends Construct {
         logRetentionDays: props.logRetentionDays,
       });
       Secret.fromSecretNameV2(this, 'WebhookSecret', props.webhookSecretName).grantRead(this.forwarder.role);
+      allowWildcards(this.forwarder.role, SECRET_BY_NAME);
       props.deadLetterQueue.grantSendMessages(this.forwarder.role);
       this.forwarder.fn.configureAsyncInvoke({
         retryAttempts: 2,

@@ -12,6 +12,7 @@ import {
 } from 'aws-cdk-lib/aws-cognito';
 import { FederatedPrincipal, PolicyStatement, Role } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { allowWildcards } from '../wildcard-grants.ts';
 
 export interface ConsoleAuthProps {
   readonly stage: string;
@@ -159,5 +160,20 @@ export class ConsoleAuth extends Construct {
         resources: [restApiArnFor('*', '/*'), webSocketConnectArn],
       }),
     );
+    const api = (methods: string) =>
+      new RegExp(
+        `arn:<AWS::Partition>:execute-api:[^:]+:[^:]+:<ApiRestApi[A-Za-z0-9]+>\\/[^/]+\\/${methods}\\/\\*`,
+      );
+    allowWildcards(this.viewerRole, {
+      reason:
+        'Viewers may call the GET routes of the one REST API stage (every path under it), nothing else.',
+      actions: ['execute-api:Invoke'],
+      resources: [api('GET')],
+    });
+    allowWildcards(this.operatorRole, {
+      reason: 'Operators may call every route of the one REST API stage.',
+      actions: ['execute-api:Invoke'],
+      resources: [api('\\*')],
+    });
   }
 }

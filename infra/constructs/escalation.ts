@@ -35,6 +35,7 @@ import { ACCOUNT_CHANGED } from '../../functions/lib/escalation-waits.ts';
 import { EVENT_SOURCE } from '../../shared/events/schemas.ts';
 import type { DeployConfig } from '../config.ts';
 import { tableEnvName, type TableKey } from '../../functions/lib/table-definitions.ts';
+import { allowWildcards, STATE_MACHINE } from '../wildcard-grants.ts';
 import { MarginGuardFunction } from './lambda-function.ts';
 import { addCallbackRetries, addStepRetries, stepTaskTimeout } from './step-retries.ts';
 
@@ -219,6 +220,7 @@ export class Escalation extends Construct {
       // An incident still open after two weeks needs a person; the failed execution raises the alarm.
       timeout: Duration.days(14),
     });
+    allowWildcards(this.stateMachine, ...STATE_MACHINE);
 
     // Starts are buffered on a queue, never dropped: StartExecution is a token bucket (limits.ts), and a
     // crash wave needs tens of thousands of starts. EventBridge puts each matching event on the start

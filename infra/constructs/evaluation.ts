@@ -176,9 +176,9 @@ export class Evaluation extends Construct {
       parallelizationFactor: 4,
       onFailure: new SqsDlq(this.deadLetterQueue),
     };
-    this.functions.positionStream.fn.addEventSource(new DynamoEventSource(tables.positions, streamOptions));
-    this.functions.positionStream.fn.addEventSource(new DynamoEventSource(tables.accounts, streamOptions));
-    this.functions.priceStream.fn.addEventSource(new DynamoEventSource(tables.prices, streamOptions));
+    this.functions.positionStream.addStreamSource(new DynamoEventSource(tables.positions, streamOptions));
+    this.functions.positionStream.addStreamSource(new DynamoEventSource(tables.accounts, streamOptions));
+    this.functions.priceStream.addStreamSource(new DynamoEventSource(tables.prices, streamOptions));
     this.functions.workQueue.fn.addEventSource(
       new SqsEventSource(this.workQueue, { batchSize: 1, reportBatchItemFailures: true, maxConcurrency: 50 }),
     );

@@ -1,10 +1,12 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, LoggingFormat, Runtime } from 'aws-cdk-lib/aws-lambda';
+import type { DynamoEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { join } from 'node:path';
+import { allowWildcards, LIST_STREAMS, TABLE_GRANTS } from '../wildcard-grants.ts';
 
 export interface MarginGuardFunctionProps {
   /** Folder under functions/ holding handler.ts. */
@@ -20,7 +22,8 @@ const ROOT = join(import.meta.dirname, '..', '..');
 
 /**
  * A thin handler bundled by esbuild for Node 24 on arm64, with its own role (no managed policies: every
- * permission is granted explicitly) and its own log group with a retention.
+ * permission is granted explicitly) and its own log group with a retention. The only wildcards its role
+ * may hold are those of the CDK table and key grants (infra/wildcard-grants.ts) and what is allowed on it.
  */
 export class MarginGuardFunction extends Construct {
   readonly fn: NodejsFunction;
@@ -37,6 +40,7 @@ export class MarginGuardFunction extends Construct {
       description: `${props.name} Lambda`,
     });
     logGroup.grantWrite(this.role);
+    allowWildcards(this.role, ...TABLE_GRANTS);
     this.fn = new NodejsFunction(this, 'Function', {
       entry: join(ROOT, 'functions', props.name, 'handler.ts'),
       handler: 'handler',
@@ -57,5 +61,11 @@ export class MarginGuardFunction extends Construct {
       projectRoot: ROOT,
       bundling: { minify: true, sourceMap: true, target: 'node22', externalModules: ['@aws-sdk/*'] },
     });
+  }
+
+  /** A DynamoDB stream as an event source (and the dynamodb:ListStreams it needs, which takes no resource). */
+  addStreamSource(source: DynamoEventSource): void {
+    this.fn.addEventSource(source);
+    allowWildcards(this.role, LIST_STREAMS);
   }
 }

@@ -13,6 +13,7 @@ import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { EVENT_SOURCE } from '../../shared/events/schemas.ts';
 import type { TableKey } from '../../functions/lib/table-definitions.ts';
+import { allowWildcards } from '../wildcard-grants.ts';
 import { MarginGuardFunction } from './lambda-function.ts';
 
 export interface LiveChannelsProps {
@@ -108,6 +109,14 @@ export class LiveChannels extends Construct {
     this.functions = [connections, broadcaster];
     tables.connections.grantReadWriteData(broadcaster.role);
     this.stage.grantManagementApiAccess(broadcaster.role);
+    allowWildcards(broadcaster.role, {
+      reason:
+        'The broadcaster posts to any connection of the one WebSocket stage (connection ids are not known in advance).',
+      actions: ['execute-api:ManageConnections'],
+      resources: [
+        /arn:<AWS::Partition>:execute-api:[^:]+:[^:]+:<LiveApi[A-Za-z0-9]+>\/[^/]+\/\*\/@connections\/\*/,
+      ],
+    });
     props.deadLetterQueue.grantSendMessages(broadcaster.role);
     // A console message is worth little after five minutes; one that kept failing is kept, not dropped.
     broadcaster.fn.configureAsyncInvoke({
@@ -128,7 +137,7 @@ export class LiveChannels extends Construct {
       ],
     });
     for (const table of [tables.riskState, tables.actions])
-      broadcaster.fn.addEventSource(
+      broadcaster.addStreamSource(
         new DynamoEventSource(table, {
           startingPosition: StartingPosition.LATEST,
           batchSize: 100,

@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
@@ -28,6 +28,7 @@ import {
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import type { TableKey } from '../../functions/lib/table-definitions.ts';
+import { allowWildcards, SECRET_BY_NAME, STATE_MACHINE } from '../wildcard-grants.ts';
 import { MarginGuardFunction, type MarginGuardFunction as Fn } from './lambda-function.ts';
 import { addStepRetries, stepTaskTimeout } from './step-retries.ts';
 
@@ -39,12 +40,21 @@ export interface PagingProps {
   readonly pages: ITopic;
   readonly deadLetterQueue: IQueue;
   readonly logRetentionDays: number;
-  /** The deployment's notification policy (CDK context), used until one is stored through the API. @default {} */
-  readonly notificationPolicy?: unknown;
+  /**
+   * Secrets Manager secret holding the deployment's default notification policy (JSON, with its contacts),
+   * used until one is stored through the API. Contacts never sit in the template or an environment.
+   * @default no default policy: nothing is routed until PUT /notifications stores one
+   */
+  readonly notificationPolicySecretName?: string;
   /** Secrets Manager secret holding the Telegram bot token. @default Telegram routes fail as not configured */
   readonly telegramSecretName?: string;
   /** SES-verified sender address for e-mail routes. @default e-mail routes fail as not configured */
   readonly notificationSender?: string;
+  /**
+   * The SES identities (addresses or domains) the sender is verified under: ses:SendEmail is allowed on
+   * these alone, and only from notificationSender. @default the sender address and its domain
+   */
+  readonly notificationSenderIdentities?: readonly string[];
   /** Secrets Manager secret holding the chat webhook URL. @default webhook routes fail as not configured */
   readonly webhookSecretName?: string;
   /** How often held (quiet-hours, digest) deliveries are flushed. @default 5 minutes */
@@ -60,6 +70,8 @@ export class Paging extends Construct {
   readonly stateMachine: StateMachine;
   readonly steps: MarginGuardFunction;
   readonly ackSecret: Secret;
+  /** The one function that publishes SMS (to phone numbers: no resource to scope sns:Publish to). */
+  readonly sms: MarginGuardFunction;
   /** Environment every function that dispatches notifications needs (add ACK_BASE_URL). */
   readonly environment: Record<string, string>;
 
@@ -77,11 +89,34 @@ export class Paging extends Construct {
       ALERTS_TOPIC_ARN: props.alerts.topicArn,
       PAGES_TOPIC_ARN: props.pages.topicArn,
       ACK_SECRET_NAME: this.ackSecret.secretArn,
-      NOTIFICATION_POLICY: JSON.stringify(props.notificationPolicy ?? {}),
+      ...(props.notificationPolicySecretName
+        ? { NOTIFICATION_POLICY_SECRET_NAME: props.notificationPolicySecretName }
+        : {}),
       ...(props.telegramSecretName ? { TELEGRAM_SECRET_NAME: props.telegramSecretName } : {}),
       ...(props.notificationSender ? { NOTIFICATION_SENDER: props.notificationSender } : {}),
       ...(props.webhookSecretName ? { WEBHOOK_SECRET_NAME: props.webhookSecretName } : {}),
     };
+    this.sms = new MarginGuardFunction(this, 'Sms', {
+      name: 'sms',
+      description: 'Publishes SMS to phone numbers for the dispatchers (the only function that may)',
+      environment: {},
+      timeout: Duration.seconds(15),
+      memorySize: 256,
+      logRetentionDays: props.logRetentionDays,
+    });
+    this.sms.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['sns:Publish'],
+        resources: ['*'],
+        conditions: { Bool: { 'aws:SecureTransport': 'true' } },
+      }),
+    );
+    allowWildcards(this.sms.role, {
+      reason:
+        'SMS is published to a phone number, which has no ARN: sns:Publish on * is the only form, on this one function (it publishes with PhoneNumber only, validated E.164). Every other role publishes to the project topics alone.',
+      actions: ['sns:Publish'],
+      resources: [/\*/],
+    });
     const stepTimeout = Duration.minutes(1);
     this.steps = new MarginGuardFunction(this, 'Ladder', {
       name: 'paging',
@@ -152,6 +187,7 @@ export class Paging extends Construct {
       tracingEnabled: true,
       timeout: Duration.days(2),
     });
+    allowWildcards(this.stateMachine, ...STATE_MACHINE);
 
     new Rule(this, 'FlushSchedule', {
       description: 'Sends notifications held by quiet hours or collected for digests, once due',
@@ -166,7 +202,7 @@ export class Paging extends Construct {
     this.grantDispatch(this.steps);
     // Predictive (approaching) alerts from written evaluations.
     props.tables.accounts.grantReadData(this.steps.role);
-    this.steps.fn.addEventSource(
+    this.steps.addStreamSource(
       new DynamoEventSource(props.tables.riskState, {
         startingPosition: StartingPosition.LATEST,
         batchSize: 100,
@@ -196,7 +232,11 @@ export class Paging extends Construct {
     for (const f of [this.steps, ...fns]) f.fn.addEnvironment('ACK_BASE_URL', url);
   }
 
-  /** What a function that dispatches notifications may do: the tables, topics, SMS, SES, secrets, DLQ. */
+  /**
+   * What a function that dispatches notifications may do: the tables, the project's two topics, invoke
+   * the SMS function (never publish to a phone number itself), SES from the sender's identities, the
+   * secrets, the DLQ.
+   */
   grantDispatch(fn: Fn): void {
     const props = this.props;
     props.tables.actions.grantReadWriteData(fn.role);
@@ -205,19 +245,33 @@ export class Paging extends Construct {
     props.pages.grantPublish(fn.role);
     props.deadLetterQueue.grantSendMessages(fn.role);
     this.ackSecret.grantRead(fn.role);
-    // SMS goes to phone numbers, not topics: sns:Publish has no resource to scope it to.
+    // The unqualified function only (grantInvoke would add every version and alias, a wildcard).
     fn.role.addToPrincipalPolicy(
-      new PolicyStatement({
-        actions: ['sns:Publish'],
-        resources: ['*'],
-        conditions: { Bool: { 'aws:SecureTransport': 'true' } },
-      }),
+      new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [this.sms.fn.functionArn] }),
     );
-    if (props.notificationSender)
-      fn.role.addToPrincipalPolicy(new PolicyStatement({ actions: ['ses:SendEmail'], resources: ['*'] }));
-    const grantSecret = (name: string, id: string) =>
+    fn.fn.addEnvironment('SMS_FUNCTION_NAME', this.sms.fn.functionName);
+    if (props.notificationSender) {
+      const stack = Stack.of(this);
+      const identities = props.notificationSenderIdentities ?? [
+        props.notificationSender,
+        props.notificationSender.slice(props.notificationSender.lastIndexOf('@') + 1),
+      ];
+      fn.role.addToPrincipalPolicy(
+        new PolicyStatement({
+          actions: ['ses:SendEmail'],
+          resources: identities.map((identity) =>
+            stack.formatArn({ service: 'ses', resource: 'identity', resourceName: identity }),
+          ),
+          conditions: { StringEquals: { 'ses:FromAddress': props.notificationSender } },
+        }),
+      );
+    }
+    const grantSecret = (name: string, id: string) => {
       (Secret.fromSecretNameV2(this, `${id}${fn.node.addr.slice(0, 6)}`, name) as ISecret).grantRead(fn.role);
+      allowWildcards(fn.role, SECRET_BY_NAME);
+    };
     if (props.telegramSecretName) grantSecret(props.telegramSecretName, 'Telegram');
     if (props.webhookSecretName) grantSecret(props.webhookSecretName, 'Webhook');
+    if (props.notificationPolicySecretName) grantSecret(props.notificationPolicySecretName, 'Policy');
   }
 }

@@ -136,11 +136,11 @@ describe('storage', () => {
 });
 
 describe('evaluation', () => {
-  it('thirteen arm64 Node 24 functions; the evaluating ones share the pipeline configuration', () => {
+  it('fifteen arm64 Node 24 functions; the evaluating ones share the pipeline configuration', () => {
     const fns = ownFunctions(dev.template);
-    // 5 evaluation, escalation steps and starter, paging ladder, broker feedback, API and summary,
-    // WebSocket connections and broadcaster
-    expect(Object.keys(fns)).toHaveLength(13);
+    // 5 evaluation, escalation steps, starter and waker, paging ladder and SMS, broker feedback, API
+    // and summary, WebSocket connections and broadcaster
+    expect(Object.keys(fns)).toHaveLength(15);
     for (const f of Object.values(fns)) {
       expect(f.Properties.Architectures).toEqual(['arm64']);
       expect(f.Properties.Runtime).toBe('nodejs24.x');
@@ -308,7 +308,7 @@ describe('evaluation', () => {
         JSON.stringify(r.Properties.AssumeRolePolicyDocument).includes('lambda.amazonaws.com') &&
         !JSON.stringify(r.Properties.ManagedPolicyArns ?? '').includes('AWSLambdaBasicExecutionRole'),
     );
-    expect(lambdaRoles).toHaveLength(13);
+    expect(lambdaRoles).toHaveLength(15);
     for (const r of lambdaRoles) expect(r.Properties.ManagedPolicyArns).toBeUndefined();
   });
 });
@@ -330,8 +330,8 @@ describe('events and observability', () => {
     // the work queue, the coalescing queue, the escalation start queue
     expect(names.filter((n) => n === 'ApproximateAgeOfOldestMessage')).toHaveLength(3);
     expect(names.filter((n) => n === 'IteratorAge')).toHaveLength(2);
-    expect(names.filter((n) => n === 'Errors')).toHaveLength(13);
-    expect(names.filter((n) => n === 'Throttles')).toHaveLength(13);
+    expect(names.filter((n) => n === 'Errors')).toHaveLength(14);
+    expect(names.filter((n) => n === 'Throttles')).toHaveLength(14);
     // the escalation and the paging workflows (more in test/infra/reliability.test.ts)
     expect(names.filter((n) => n === 'ExecutionsFailed')).toHaveLength(2);
     for (const a of alarms) expect(a.AlarmActions).toHaveLength(1);
@@ -474,9 +474,11 @@ describe('notifications and on-call paging', () => {
         'PAGING_STATE_MACHINE_ARN',
         'ACK_SECRET_NAME',
         'ACK_BASE_URL',
-        'NOTIFICATION_POLICY',
+        'SMS_FUNCTION_NAME',
       ]),
     );
+    // Contacts are not in the environment (test/infra/least-privilege.test.ts).
+    expect(Object.keys(steps.Properties.Environment.Variables)).not.toContain('NOTIFICATION_POLICY');
     const methods = Object.values(dev.template.findResources('AWS::ApiGateway::Method')).map(
       (m) => m.Properties,
     );
@@ -550,7 +552,7 @@ describe('config', () => {
       ...Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('AwsSolutions-.*')),
     ];
     expect(findings.map((f) => `${f.id}: ${String(f.entry.data).slice(0, 160)}`)).toEqual([]);
-    expect(Object.keys(ownFunctions(template))).toHaveLength(14);
+    expect(Object.keys(ownFunctions(template))).toHaveLength(16);
     const subs = Object.values(template.findResources('AWS::SNS::Subscription')).map(
       (s) => s.Properties.Protocol,
     );
