@@ -9,7 +9,7 @@ import {
 } from '../../shared/deleverage/ordering.ts';
 import { orderRequestEvent, describeOrders } from '../../shared/escalation/order-request.ts';
 import { alertSettingsSchema, escalationConfigSchema } from '../../shared/escalation/settings.ts';
-import { watched } from '../../shared/bands/band-rows.ts';
+import { ALWAYS_LOW, watched } from '../../shared/bands/band-rows.ts';
 import { parseEvaluationInput } from '../../shared/margin/evaluate.ts';
 import { toEngineAccount } from '../../shared/pipeline/records.ts';
 import { thresholdsFor } from '../../shared/risk/account-thresholds.ts';
@@ -586,10 +586,15 @@ export const ROUTES: Route[] = [
         // Unbanded: every tick of what it holds evaluates it (and, unless its prices are stale, the minute watch sweep).
         unbanded,
         watched: watched(unbanded),
-        evaluatedOnEveryTickOf: unbanded === null ? [] : Object.keys(summary.rows).sort(),
+        // Banded accounts may pin a stale price (an always-evaluate row among bands).
+        evaluatedOnEveryTickOf: Object.entries(summary.rows)
+          .filter(([, row]) => unbanded !== null || row.low === ALWAYS_LOW)
+          .map(([instrument]) => instrument)
+          .sort(),
         bands:
           unbanded === null
             ? Object.entries(summary.rows)
+                .filter(([, row]) => row.low !== ALWAYS_LOW)
                 .sort(([a], [b]) => (a < b ? -1 : 1))
                 .map(([instrument, { low, high }]) => ({ instrument, low, high }))
             : [],

@@ -206,7 +206,8 @@ export async function evaluateAccount(
         const prices = new Map(
           [...now].map(([instrument, item]) => [instrument, new Decimal(valuationPrice(item))]),
         );
-        if (!insideStoredBands(plan.summary, prices)) {
+        const times = new Map([...now].map(([instrument, item]) => [instrument, item.priceTime]));
+        if (!insideStoredBands(plan.summary, prices, times)) {
           telemetry.count('BandRechecks');
           fresh = true; // a cached price is what the re-check just proved stale
           continue;

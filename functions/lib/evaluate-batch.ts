@@ -48,7 +48,8 @@ export async function evaluateBatch(
   const instruments = [...new Set(written.flatMap((s) => Object.keys(s.rows)))].sort();
   const items = await deps.store.getPrices(instruments, { fresh: true });
   const prices = new Map([...items].map(([i, item]) => [i, new Decimal(valuationPrice(item))]));
-  const again = written.filter((s) => !insideStoredBands(s, prices)).map((s) => s.accountId);
+  const times = new Map([...items].map(([i, item]) => [i, item.priceTime]));
+  const again = written.filter((s) => !insideStoredBands(s, prices, times)).map((s) => s.accountId);
   deps.telemetry.count('BandRechecks', again.length);
   failures.push(
     ...(await forEachLimit(again, options.concurrency, async (id) => {

@@ -177,12 +177,14 @@ export function planBandWrite(
   // still inside its stored band: the stored box still holds, so every row may stay as it is. Otherwise
   // (a price has left the box, or the book or state changed) the old proof is void for every row, and a
   // row may only stay where it lies within the new band.
+  const pinned = next.kind === 'banded' ? [...new Set(next.pinned ?? [])].sort() : [];
   const boxHolds =
     stored !== null &&
     stored.always === null &&
     stored.basis === basis &&
     next.kind === 'banded' &&
-    next.bands.every((band) => rowHolds(stored.rows[band.instrument], band, false));
+    next.bands.every((band) => rowHolds(stored.rows[band.instrument], band, false)) &&
+    pinned.every((instrument) => stored.rows[instrument]?.low === ALWAYS_LOW);
   const before = stored?.rows ?? {};
   const rows: Record<string, StoredBand> = {};
   const puts: BandRow[] = [];
@@ -194,7 +196,16 @@ export function planBandWrite(
         puts.push({ instrument, accountId, shard, low: ALWAYS_LOW, high: null });
     }
   } else {
+    // A pinned instrument (a stale price among fresh ones) keeps an always-evaluate row: any tick of it
+    // evaluates the account; the other rows are bands.
+    for (const instrument of pinned) {
+      rows[instrument] = { low: ALWAYS_LOW, high: null };
+      const old = before[instrument];
+      if (old?.low !== ALWAYS_LOW || old.high !== null)
+        puts.push({ instrument, accountId, shard, low: ALWAYS_LOW, high: null });
+    }
     for (const band of next.bands) {
+      if (pinned.includes(band.instrument)) continue;
       const old = before[band.instrument];
       if (boxHolds || (stored?.always === null && rowHolds(old, band, true))) {
         if (old) rows[band.instrument] = old;
@@ -231,11 +242,19 @@ export function planBandWrite(
 /**
  * Every price strictly inside the band its stored row says (instruments without a row are unbounded; a
  * banded instrument without a price is not inside). For the evaluator's check of prices read after a write.
+ * A pinned row (an always-evaluate row of an otherwise banded account) holds only while its price is the
+ * one the bands were proven with: with `times` (each price's priceTime), a newer one is not inside.
  */
-export function insideStoredBands(summary: BandSummary, prices: ReadonlyMap<string, Decimal>): boolean {
+export function insideStoredBands(
+  summary: BandSummary,
+  prices: ReadonlyMap<string, Decimal>,
+  times?: ReadonlyMap<string, string>,
+): boolean {
   return Object.entries(summary.rows).every(([instrument, { low, high }]) => {
     const price = prices.get(instrument);
     if (price === undefined) return false;
+    if (low === ALWAYS_LOW && summary.always === null && times && summary.seen)
+      return (times.get(instrument) ?? '') <= (summary.seen[instrument] ?? '');
     return (
       (low === null || low === ALWAYS_LOW || price.greaterThan(low)) &&
       (high === null || price.lessThan(high))

@@ -19,7 +19,16 @@ export interface PriceBand {
 }
 
 export type BandSet =
-  | { kind: 'banded'; bands: PriceBand[] }
+  | {
+      kind: 'banded';
+      bands: PriceBand[];
+      /**
+       * Instruments held without a band, whose every tick evaluates the account (an always-evaluate row
+       * each): the stale-priced ones of an account whose other prices are fresh. The bands above hold while
+       * these stay where they are, which only a tick of theirs can change (pipeline/assess.ts).
+       */
+      pinned?: readonly string[];
+    }
   /** No band can be given: the account is evaluated on every tick of what it holds and every minute. */
   | { kind: 'always'; reason: string };
 
