@@ -331,7 +331,11 @@ export async function startLocalSystem(options: LocalOptions): Promise<LocalSyst
 
     const repo = new RiskRepository(client, tables);
     const telemetry = new Tally();
-    const config = pipelineConfigSchema.parse({ staleAfterMs: 36 * 3_600_000, heartbeatMs: 3_600_000 });
+    const config = pipelineConfigSchema.parse({
+      staleAfterMs: 36 * 3_600_000,
+      heartbeatMs: 3_600_000,
+      closedHeartbeatMs: 3_600_000, // a replay of daily bars: the heartbeat as before, open or closed
+    });
     const handlerDeps: HandlerDeps = {
       store: repo,
       repo,

@@ -53,6 +53,7 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): RuntimeEnv {
     {
       staleAfterMs: env.STALE_AFTER_MS,
       heartbeatMs: env.HEARTBEAT_MS,
+      closedHeartbeatMs: env.CLOSED_HEARTBEAT_MS,
       ratioDelta: env.RATIO_DELTA,
       historyTtlDays: env.HISTORY_TTL_DAYS,
     },

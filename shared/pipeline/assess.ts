@@ -9,7 +9,7 @@ import { ParsedInputCache } from '../margin/parse-cache.ts';
 import type { Account } from '../schemas/account.ts';
 import type { Evaluation } from '../margin/evaluation.ts';
 import { evaluationToJson } from '../margin/serialize.ts';
-import { isStale } from '../market-hours.ts';
+import { isSessionOpen, isStale } from '../market-hours.ts';
 import { thresholdsFor } from '../risk/account-thresholds.ts';
 import { allows, restrictionFor, type Restriction } from '../risk/restrictions.ts';
 import { initialRiskState, track, type RiskEvent } from '../risk/tracker.ts';
@@ -286,7 +286,18 @@ export function assessAccount(input: AssessmentInput): Assessment {
     ) {
       reasons.push('ratio-move');
     }
-    if (now.getTime() - Date.parse(previous.evaluatedAt) >= config.heartbeatMs) reasons.push('heartbeat');
+    // The heartbeat only refreshes a quiet account's stored figures: while every market the account holds
+    // is closed its prices cannot move, so it comes at most once in closedHeartbeatMs (a day by default).
+    const quiet = now.getTime() - Date.parse(previous.evaluatedAt);
+    if (
+      quiet >= config.heartbeatMs &&
+      (quiet >= config.closedHeartbeatMs ||
+        held.some((p) => {
+          const item = prices.get(p.instrument);
+          return item === undefined || isSessionOpen(now, sessionOf(item, p));
+        }))
+    )
+      reasons.push('heartbeat');
   }
   const write = reasons.length > 0;
   const json = write && fullEvaluation ? evaluationToJson(fullEvaluation()) : null;

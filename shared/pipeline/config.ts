@@ -25,6 +25,15 @@ export const pipelineConfigSchema = z.object({
     .int()
     .positive()
     .default(4 * 60 * 60_000),
+  /**
+   * The heartbeat while every market the account holds is closed (its prices cannot move): at most this
+   * often (shared/pipeline/assess.ts). A 24x7 instrument's market never closes.
+   */
+  closedHeartbeatMs: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(24 * 60 * 60_000),
   /** Write when the ratio moved at least this much since the last write. */
   ratioDelta: decimalString
     .refine((d) => d.greaterThan(0), { error: 'must be greater than 0' })
