@@ -12,7 +12,9 @@
  * Free tiers are left out (they are small against a 1M-account bill).
  */
 import costInputs from '../bench/cost-inputs.json' with { type: 'json' };
+import { MODEL_MIX } from '../bench/population.ts';
 import { escalationConfigSchema } from '../shared/escalation/settings.ts';
+import { DEFAULT_PIPELINE_CONFIG } from '../shared/pipeline/config.ts';
 import evaluatorCpu from '../bench/evaluator-cpu.json' with { type: 'json' };
 
 export interface Price {
@@ -173,10 +175,25 @@ export const WORKLOAD = {
   tickBatchesPerInstrumentSecond: 1,
   sweepMinutes: 15,
   watchMinutes: 1,
-  /** The heartbeat while the market is closed (today the same 4 h as in trading hours: DESIGN.heartbeatMinutes). */
-  closedHeartbeatMinutes: 240,
-  /** Accounts without a band at any moment (missing or stale prices, invalid data, no room). */
+  /** The heartbeat while every market an account holds is closed (closedHeartbeatMs, shared/pipeline/config.ts). */
+  closedHeartbeatMinutes: DEFAULT_PIPELINE_CONFIG.closedHeartbeatMs / 60_000,
+  /** Accounts holding an instrument that trades around the clock (the tiered accounts' crypto perpetuals,
+   * the bench population's mix): their heartbeat stays every heartbeatMinutes while equities are closed. */
+  alwaysOpenAccountShare: MODEL_MIX.tiered,
+  /** Accounts with a data problem or no room at any moment (missing or stale prices, invalid data, no room). */
   unbandedShare: 0.005,
+  /**
+   * What they are, and so what finds them (shared/pipeline/assess.ts):
+   * - stale prices among fresh ones: banded on the fresh ones, pinned on the stale (a tick of a stale
+   *   instrument, rare by definition, finds it): as cheap as a banded account, not watched;
+   * - missing prices: an always row on the missing instruments only (no other tick can change anything)
+   *   and the minute watch;
+   * - every tick: invalid data and no room, an always row on every held instrument (coalesced once a
+   *   second) and the minute watch.
+   * Assumption: stale prices dominate (one illiquid instrument of ~20 that has not ticked for staleAfter
+   * makes an account stale); invalid data is dead-lettered and fixed, a ratio exactly on a threshold rare.
+   */
+  unbandedMix: { stalePrices: 0.8, missingPrices: 0.1, everyTick: 0.1 },
   /** Coalesced evaluations per unbanded account per second while its instruments tick (FIFO de-dup). */
   coalescedEvaluationsPerSecond: 1,
   /** Band crossings per account per trading day: measured under bench/cost-inputs.ts's random walk (every
@@ -238,8 +255,8 @@ export const WORKLOAD = {
 
 /** The deployment (infra/, functions/) and the service behaviour the model relies on. */
 export const DESIGN = {
-  /** The state heartbeat (heartbeatMinutes, infra/config.ts), the period the measurements were taken at. */
-  heartbeatMinutes: 240,
+  /** The state heartbeat (heartbeatMs, shared/pipeline/config.ts), the period the measurements were taken at. */
+  heartbeatMinutes: DEFAULT_PIPELINE_CONFIG.heartbeatMs / 60_000,
   lambdaMemoryGb: 1,
   /** 1,769 MB buys one vCPU (Lambda Developer Guide, "Configure Lambda function memory"). */
   mbPerVcpu: 1_769,
@@ -340,8 +357,10 @@ export function monthlyCost(accounts: number, inputs: Inputs = DEFAULT_INPUTS) {
   const sweeps = (accounts * MONTH_MINUTES) / w.sweepMinutes;
   const sweepMoving = sweeps * tradingShare;
   const sweepClosed = sweeps - sweepMoving;
-  const unbanded = accounts * w.unbandedShare;
-  const watch = (unbanded * MONTH_MINUTES) / w.watchMinutes;
+  // Watched: the unbanded accounts but the stale ones; found by every tick: invalid data and no room.
+  const watched = accounts * w.unbandedShare * (w.unbandedMix.missingPrices + w.unbandedMix.everyTick);
+  const unbanded = accounts * w.unbandedShare * w.unbandedMix.everyTick;
+  const watch = (watched * MONTH_MINUTES) / w.watchMinutes;
   const coalesced = unbanded * tradingSeconds * w.coalescedEvaluationsPerSecond;
   const crossings = accounts * w.crossingsPerAccountTradingDay * w.tradingDaysPerMonth;
   const trades = accounts * w.tradesPerAccountMonth;
@@ -370,8 +389,11 @@ export function monthlyCost(accounts: number, inputs: Inputs = DEFAULT_INPUTS) {
   const tickQueryReadUnits = perShard(OPS.tick.bandQueryReadUnits);
 
   // Per-operation figures (bench/cost-inputs.json), each × its volume.
-  // Writes of the closed market's sweeps are the heartbeat's (measured at 4 h): they scale with its period.
-  const closedWrites = d.heartbeatMinutes / w.closedHeartbeatMinutes;
+  // Writes of the closed market's sweeps are the heartbeat's (measured at 4 h): they scale with its period,
+  // which is closedHeartbeatMinutes but for accounts holding a market that never closes.
+  const closedWrites =
+    (1 - w.alwaysOpenAccountShare) * (d.heartbeatMinutes / w.closedHeartbeatMinutes) +
+    w.alwaysOpenAccountShare;
   const perOp: [Op, number, number][] = [
     ['sweepMoving', sweepMoving, 1],
     ['sweepClosed', sweepClosed, closedWrites],
@@ -588,6 +610,10 @@ export function levers(accounts = 1_000_000) {
       delta: withWorkload({ recheckSeconds: 4 * 3600 }),
     },
     {
+      lever: 'every unbanded account evaluated on every tick (stale and missing prices too, as before)',
+      delta: withWorkload({ unbandedMix: { stalePrices: 0, missingPrices: 0, everyTick: 1 } }),
+    },
+    {
       lever: 'each +0.1% of accounts unbanded',
       delta: withWorkload({ unbandedShare: WORKLOAD.unbandedShare + 0.001 }),
     },
@@ -600,8 +626,8 @@ export function levers(accounts = 1_000_000) {
       delta: monthlyCost(accounts, { workload: WORKLOAD, design: { ...DESIGN, bandShards: 1 } }).total - base,
     },
     {
-      lever: 'heartbeat once a day while the market is closed (4 h in trading hours)',
-      delta: withWorkload({ closedHeartbeatMinutes: 24 * 60 }),
+      lever: 'heartbeat every 4 h while the market is closed too (as before closedHeartbeatMs)',
+      delta: withWorkload({ closedHeartbeatMinutes: DESIGN.heartbeatMinutes }),
     },
     {
       lever: 'band writes back in a transaction (2 WRU an item)',

@@ -8,6 +8,7 @@ import {
   monthlyCost,
 } from '../../../scripts/cost-model.ts';
 import { escalationConfigSchema } from '../../../shared/escalation/settings.ts';
+import { DEFAULT_PIPELINE_CONFIG } from '../../../shared/pipeline/config.ts';
 
 const MILLION = 1_000_000;
 
@@ -69,11 +70,12 @@ describe('cost model (npm run cost)', () => {
     expect(WORKLOAD.ordersWorkingSeconds).toBe(defaults.fillTimeoutSeconds);
   });
 
-  it('the three ways to wait: polling every 5 minutes is the model before the callback waits ($27,295)', () => {
+  it('the three ways to wait: polling every 5 minutes is the lever’s month, callbacks the cheapest', () => {
     const choices = escalationWaitChoices();
     // Wait states polling every 300 s: 10,000 × 8,640 × 3 + 400,000 = 259,600,000 transitions = $6,490.
     expect(choices.standardPolling.stepFunctions).toBeCloseTo(6_490, 6);
-    expect(choices.standardPolling.total).toBeCloseTo(27_295, -1);
+    const polled = levers().find((l) => l.lever.startsWith('escalation waits polled every 5 minutes'))!;
+    expect(choices.standardPolling.total - choices.standardCallbacks.total).toBeCloseTo(polled.delta, 6);
     // Express per poll: 86.4M × ($1/M request + 0.3 s × 1/16 GB × $0.00001667 + $1/M Scheduler) + $10.
     expect(choices.expressPolling.stepFunctions).toBeCloseTo(
       86.4e6 * (2e-6 + 0.3 * 0.0625 * 0.00001667) + 10,
@@ -82,6 +84,28 @@ describe('cost model (npm run cost)', () => {
     // Callbacks are the cheapest month: the polls' own re-check Lambdas and reads outweigh Express's saving.
     expect(choices.standardCallbacks.total).toBeLessThan(choices.expressPolling.total);
     expect(choices.expressPolling.total).toBeLessThan(choices.standardPolling.total);
+  });
+
+  it('worked example: unbanded accounts at 1M, by hand', () => {
+    // 0.5% with a data problem or no room: 5,000 accounts. The stale-priced 80% are banded on their fresh
+    // prices (pinned on the stale): nothing per second. Missing prices (10%) and invalid data or no room
+    // (10%) are watched every minute: 1,000 × 43,200 = 43,200,000. Only the last 500 are found by every
+    // tick, coalesced once a second in trading hours: 500 × 491,400 = 245,700,000.
+    expect(WORKLOAD.unbandedMix).toEqual({ stalePrices: 0.8, missingPrices: 0.1, everyTick: 0.1 });
+    expect(month.volumes.unbandedEvaluations).toBeCloseTo(43_200_000 + 245_700_000, 0);
+  });
+
+  it('the heartbeats are the pipeline defaults: 4 h, and a day while every market an account holds is closed', () => {
+    expect(DESIGN.heartbeatMinutes).toBe(DEFAULT_PIPELINE_CONFIG.heartbeatMs / 60_000);
+    expect(WORKLOAD.closedHeartbeatMinutes).toBe(24 * 60);
+    // Closed-market sweeps write the heartbeat at 4 h / 24 h of the measured rate, but for the 10% of
+    // accounts holding a 24x7 instrument: 0.9 / 6 + 0.1 = 0.25 of sweepClosed's measured writes.
+    const before = monthlyCost(MILLION, {
+      workload: { ...WORKLOAD, closedHeartbeatMinutes: DESIGN.heartbeatMinutes },
+      design: DESIGN,
+    });
+    expect(WORKLOAD.alwaysOpenAccountShare).toBe(0.1);
+    expect(month.volumes.stateWrites).toBeLessThan(before.volumes.stateWrites);
   });
 
   it('worked example: price ingestion and fills at 1M accounts, by hand', () => {
