@@ -28,16 +28,14 @@ const bookArb = fc.record({
   cash: fc.integer({ min: 0, max: 40000 }),
 });
 
-function inputOf(
-  b: fc.RecordValue<typeof bookArb> extends never
-    ? never
-    : {
-        legs: { right: string; strike: string; quantity: number; cents: number }[];
-        shares: number;
-        spot: number;
-        cash: number;
-      },
-) {
+interface RawBook {
+  legs: { right: string; strike: string; quantity: number; cents: number }[];
+  shares: number;
+  spot: number;
+  cash: number;
+}
+
+function inputOf(b: RawBook) {
   const options = b.legs.map((l) => ({
     instrument: `Q ${l.right === 'call' ? 'C' : 'P'}${l.strike}`,
     quantity: String(l.quantity),
