@@ -9,6 +9,7 @@ import { ConsoleAuth } from './constructs/console-auth.ts';
 import { ConsoleSite } from './constructs/console-site.ts';
 import { LiveChannels } from './constructs/live-channels.ts';
 import { BrokerFeedback } from './constructs/broker-feedback.ts';
+import { Ingestion } from './constructs/ingestion.ts';
 import { Paging } from './constructs/paging.ts';
 import { Escalation } from './constructs/escalation.ts';
 import { Evaluation } from './constructs/evaluation.ts';
@@ -28,6 +29,7 @@ export class MarginGuardStack extends Stack {
   readonly api: Api;
   readonly paging: Paging;
   readonly brokerFeedback: BrokerFeedback;
+  readonly ingestion: Ingestion;
   readonly consoleSite: ConsoleSite;
   readonly consoleAuth: ConsoleAuth;
   readonly live: LiveChannels;
@@ -106,6 +108,15 @@ export class MarginGuardStack extends Stack {
       deadLetterQueue: this.evaluation.deadLetterQueue,
       targetDeadLetterQueue: this.events.targetDeadLetterQueue,
       paging: this.paging,
+      logRetentionDays: config.logRetentionDays,
+    });
+    // The broker's account, cash, position and price updates from the bus (docs/ingestion.md).
+    this.ingestion = new Ingestion(this, 'Ingestion', {
+      tables: this.storage.tables,
+      bus: this.events.bus,
+      environment,
+      deadLetterQueue: this.evaluation.deadLetterQueue,
+      targetDeadLetterQueue: this.events.targetDeadLetterQueue,
       logRetentionDays: config.logRetentionDays,
     });
     // Not the API's own handler: its environment cannot name its own URL (a cycle); it sends no pages.

@@ -9,6 +9,12 @@ import { z } from 'zod';
 import { CHANNELS, actionRecordedSchema, marginUpdatedSchema } from '../shared/console/channels.ts';
 import { BROKER_EVENT_SCHEMAS, BROKER_EVENT_SOURCE } from '../shared/events/broker-feedback.ts';
 import { EVENT_SCHEMAS, EVENT_SOURCE, SCHEMA_VERSION } from '../shared/events/schemas.ts';
+import {
+  INGEST_EVENT_SCHEMAS,
+  INGEST_EVENT_SOURCE,
+  INGEST_SCHEMA_VERSION,
+  priceTicksSchema,
+} from '../shared/ingest/contract.ts';
 
 export const EVENTS_DIR = join(import.meta.dirname, '..', 'docs', 'events');
 
@@ -42,12 +48,24 @@ export function renderEventSchemas(): Record<string, string> {
       };
       return [`broker/${detailType}.v${SCHEMA_VERSION}.json`, `${JSON.stringify(json, null, 2)}\n`];
     }),
+    // What brokers feed in (docs/ingestion.md): the same bus, the ingestion source.
+    ...Object.entries({ ...INGEST_EVENT_SCHEMAS, PriceTicks: priceTicksSchema }).map(
+      ([detailType, schema]) => {
+        const json = {
+          ...z.toJSONSchema(schema, { target: 'draft-2020-12', io: 'input' }),
+          $id: `https://margin-guard.dev/events/ingest/${detailType}.v${INGEST_SCHEMA_VERSION}.json`,
+          'x-eventbridge': { source: INGEST_EVENT_SOURCE, detailType },
+        };
+        return [`ingest/${detailType}.v${INGEST_SCHEMA_VERSION}.json`, `${JSON.stringify(json, null, 2)}\n`];
+      },
+    ),
   ]);
 }
 
 if (process.argv[1] && import.meta.filename === process.argv[1]) {
   mkdirSync(join(EVENTS_DIR, 'console'), { recursive: true });
   mkdirSync(join(EVENTS_DIR, 'broker'), { recursive: true });
+  mkdirSync(join(EVENTS_DIR, 'ingest'), { recursive: true });
   for (const [file, text] of Object.entries(renderEventSchemas()))
     writeFileSync(join(EVENTS_DIR, file), text);
   console.log(`wrote ${Object.keys(renderEventSchemas()).length} schemas to ${EVENTS_DIR}`);

@@ -16,8 +16,29 @@ import { parseEvaluationInput } from '../margin/evaluate.ts';
 import { accountSchema } from '../schemas/account.ts';
 import { decimalString } from '../schemas/decimal-string.ts';
 import { positionSchema, positionsSchema } from '../schemas/position.ts';
+import { validPriceItemSchema } from '../pipeline/records.ts';
 
 export const INGEST_SCHEMA_VERSION = 1;
+
+/** The EventBridge source of a broker's ingestion events on the Margin Guard bus (detail-type = `type`). */
+export const INGEST_EVENT_SOURCE = 'margin-guard.broker.ingest';
+
+/** The ingestion event types: the four updates, and a batch of price ticks. */
+export const INGEST_EVENT_TYPES = [
+  'AccountUpserted',
+  'CashChanged',
+  'PositionChanged',
+  'PositionsReplaced',
+  'PriceTicks',
+] as const;
+
+/** A batch of ticks; each is a price item (shared/pipeline/records.ts), stored only if newer by its price time. */
+export const priceTicksSchema = z.strictObject({
+  schemaVersion: z.literal(1, { error: 'expected schemaVersion 1' }),
+  type: z.literal('PriceTicks'),
+  ticks: z.array(validPriceItemSchema).min(1, 'at least one tick').max(500, 'at most 500 ticks in one batch'),
+});
+export type PriceTicks = z.output<typeof priceTicksSchema>;
 
 /** The largest book a `PositionsReplaced` may carry: one DynamoDB transaction (100 items) less the account. */
 export const MAX_BATCH_POSITIONS = 99;
@@ -34,9 +55,17 @@ const version = z.literal(INGEST_SCHEMA_VERSION, {
 });
 
 /** An account's fields as the engine reads them, without its id (the update names it). */
-const accountBody = z.record(z.string(), z.unknown());
+const accountBody = z
+  .record(z.string(), z.unknown())
+  .describe(
+    'The account as `margin-guard evaluate` reads it (README "CLI"), without `id`: model, cash, params and the optional fields; checked by the engine’s own parser.',
+  );
 /** A position's fields as the engine reads them, without the instrument (the update names it) or a price. */
-const positionBody = z.record(z.string(), z.unknown());
+const positionBody = z
+  .record(z.string(), z.unknown())
+  .describe(
+    'The position as `margin-guard evaluate` reads it, without `instrument` (the update names it), `price` or `priceTime` (prices come from POST /prices).',
+  );
 
 export const accountUpsertedSchema = z.strictObject({
   schemaVersion: version,
@@ -69,10 +98,24 @@ export const positionsReplacedSchema = z.strictObject({
   accountId,
   sequence,
   /** The whole book: every instrument not in it is closed. */
-  positions: z.array(z.record(z.string(), z.unknown())).max(MAX_BATCH_POSITIONS, {
-    error: `at most ${MAX_BATCH_POSITIONS} positions in one book update`,
-  }),
+  positions: z
+    .array(
+      positionBody.describe(
+        'A position as `margin-guard evaluate` reads it, with its `instrument`, without a price.',
+      ),
+    )
+    .max(MAX_BATCH_POSITIONS, {
+      error: `at most ${MAX_BATCH_POSITIONS} positions in one book update`,
+    }),
 });
+
+/** The ingestion events by detail-type, for their JSON Schemas (docs/events/ingest/). */
+export const INGEST_EVENT_SCHEMAS = {
+  AccountUpserted: accountUpsertedSchema,
+  CashChanged: cashChangedSchema,
+  PositionChanged: positionChangedSchema,
+  PositionsReplaced: positionsReplacedSchema,
+} as const;
 
 export const ingestUpdateSchema = z.discriminatedUnion(
   'type',
