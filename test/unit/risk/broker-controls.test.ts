@@ -48,7 +48,7 @@ function withdrawableOf(raw: unknown) {
   return withdrawable(model, book, { thresholdsAt: (e) => thresholdsFor(input.account, e) });
 }
 const orders = (raw: unknown) => parseOrThrow(proposedOrdersSchema, raw, ['orders']);
-const what = (raw: unknown, o: unknown, previous?: Parameters<typeof whatIf>[2]['previous']) =>
+const what = (raw: unknown, o: unknown, previous?: NonNullable<Parameters<typeof whatIf>[2]>['previous']) =>
   whatIf(parseEvaluationInput(raw), orders(o), { previous });
 
 describe('restriction policy', () => {
