@@ -202,6 +202,12 @@ async function orderStep(
   kind: 'deleverage' | 'liquidate',
   /** The step's name: `kind`, or a re-plan's (`deleverage-r1` …): part of every order's idempotency key. */
   step: string = kind,
+  /**
+   * The request's audit entry, written after the publish and before the step is marked published: an
+   * attempt that fails in between is retried (or the step finished by a later one), so published orders
+   * are never left unaudited, even by an execution that fails before its notice.
+   */
+  audited?: (event: DomainEvent, plan: string) => Promise<void>,
 ): Promise<{ event: DomainEvent; plan: string; fresh: boolean }> {
   const existing = await d.actions.getStep<{ event: DomainEvent; summary: string; collateral?: string }>(
     input.accountId,
@@ -237,6 +243,7 @@ async function orderStep(
     );
     // Same event id and order keys on every attempt: the order system drops a repeat.
     await d.publisher.publish([record.payload.event]);
+    await audited?.(record.payload.event, record.payload.summary);
     await d.actions.markPublished(input.accountId, input.incidentId, step);
     return { event: record.payload.event, plan: record.payload.summary, fresh: true };
   }
@@ -279,26 +286,34 @@ async function validateExecution(
     );
     if (paged) notes.push(`paged: ${step} unfilled`);
   }
+  // A re-plan is audited with its publish (orderStep): one an earlier attempt began (its orders recorded,
+  // perhaps published, the step not marked) is finished whatever the level is now, never left unaudited.
+  const replan = (step: string) =>
+    orderStep(d, input, fresh, 'deleverage', step, (_event, plan) =>
+      d.actions.audit({
+        accountId: input.accountId,
+        incidentId: input.incidentId,
+        action: 'deleverage-replanned',
+        actor: 'automation',
+        details: {
+          step,
+          short: state.short.map(
+            (o) => `${o.side} ${unfilled(o).toFixed()} of ${o.requested} ${o.instrument} (${o.status})`,
+          ),
+          orders: plan,
+        },
+      }),
+    );
+  const begun = new Set(orders.map((o) => o.step).filter((s) => s.startsWith('deleverage-r')));
+  for (const step of begun) {
+    const record = await d.actions.getStep(input.accountId, input.incidentId, step);
+    if (record?.status !== 'published') await replan(step);
+  }
   if (state.short.length > 0 && state.open.length === 0 && fresh.state?.level === 'CRITICAL') {
-    const replans = new Set(orders.map((o) => o.step).filter((s) => s.startsWith('deleverage-r'))).size;
+    const replans = begun.size;
     if (replans < fresh.config.maxReplans) {
       const step = `deleverage-r${replans + 1}`;
-      const done = await orderStep(d, input, fresh, 'deleverage', step);
-      await onceForIncident(d, input, `${step}-notice`, () =>
-        d.actions.audit({
-          accountId: input.accountId,
-          incidentId: input.incidentId,
-          action: 'deleverage-replanned',
-          actor: 'automation',
-          details: {
-            step,
-            short: state.short.map(
-              (o) => `${o.side} ${unfilled(o).toFixed()} of ${o.requested} ${o.instrument} (${o.status})`,
-            ),
-            orders: done.plan,
-          },
-        }),
-      );
+      const done = await replan(step);
       notes.push(`re-planned as ${step}: ${done.plan}`);
       working = true;
     }
@@ -397,7 +412,13 @@ async function step(raw: unknown, d: EscalationDeps): Promise<StepOutput> {
     case 'deleverage':
     case 'liquidate': {
       const needed = input.action === 'deleverage' ? ['CRITICAL', 'LIQUIDATION'] : ['LIQUIDATION'];
-      if (fresh.recovered || fresh.held || !needed.includes(fresh.state?.level ?? '')) {
+      // An earlier attempt of this step that planned its orders may have published them (it failed after
+      // the plan): they may be working whatever the account does now, so the step finishes what it began —
+      // publish until confirmed (the same event: the order system drops a repeat), then notice and audit.
+      const skip =
+        (fresh.recovered || fresh.held || !needed.includes(fresh.state?.level ?? '')) &&
+        (await d.actions.getStep(accountId, incidentId, input.action)) === null;
+      if (skip) {
         const why = fresh.recovered
           ? 'recovered'
           : fresh.held
@@ -406,9 +427,11 @@ async function step(raw: unknown, d: EscalationDeps): Promise<StepOutput> {
         await audit(`${input.action}-skipped`, { reason: why });
         return output(input, fresh, false, `skipped: ${why}`);
       }
-      const done = await orderStep(d, input, fresh, input.action);
-      // Told (and audited) once the orders are out, separately: a send that fails after the publish is
-      // retried, never lost — and a liquidation's page never skipped.
+      const done = await orderStep(d, input, fresh, input.action, input.action, (event, plan) =>
+        audit(input.action, { orders: plan, eventId: event.detail.eventId }),
+      );
+      // Told once the orders are out (audited with the publish), separately: a send that fails after the
+      // publish is retried, never lost — and a liquidation's page never skipped.
       const kind = input.action === 'deleverage' ? 'deleverage' : 'liquidation';
       const next =
         kind === 'deleverage'
@@ -418,7 +441,6 @@ async function step(raw: unknown, d: EscalationDeps): Promise<StepOutput> {
         await send(d, kind, facts(input, fresh, next, `${done.event.detailType}: ${done.plan}`), {
           page: kind === 'liquidation',
         });
-        await audit(input.action, { orders: done.plan, eventId: done.event.detail.eventId });
       });
       const performed = done.fresh || told;
       return output(

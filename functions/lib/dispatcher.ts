@@ -617,16 +617,8 @@ export class Dispatcher {
       const delivery = renderStorm(route, storm, alert, policy.consoleUrl, ack);
       await this.deliverPrepared(route, delivery, alert, policy, tag, rungOf, true);
     }
-    if (!(await this.d.store.advancePage(pageId, at, rung))) {
-      // Acknowledged, or moved by a concurrent retry, between the read and the write.
-      const now = await this.d.store.page(pageId);
-      return now?.ackedBy
-        ? result(true, `acknowledged by ${now.ackedBy}`)
-        : result(false, 'rung already taken', {
-            tier: now?.tier ?? rung.tier,
-            attempt: now?.attempt ?? rung.attempt,
-          });
-    }
+    // Audited once delivered and before the rung is taken: a step that fails after taking it is retried as
+    // "rung already taken" and would never audit it (a retry after the audit may audit the rung twice).
     await this.d.audit({
       accountId: page.accountId,
       incidentId: page.incidentId ?? undefined,
@@ -639,6 +631,16 @@ export class Dispatcher {
       actor: 'notifications',
       details: { pageId, tier: step.tierName, attempt: step.attempt, routes: step.routes },
     });
+    if (!(await this.d.store.advancePage(pageId, at, rung))) {
+      // Acknowledged, or moved by a concurrent retry, between the read and the write.
+      const now = await this.d.store.page(pageId);
+      return now?.ackedBy
+        ? result(true, `acknowledged by ${now.ackedBy}`)
+        : result(false, 'rung already taken', {
+            tier: now?.tier ?? rung.tier,
+            attempt: now?.attempt ?? rung.attempt,
+          });
+    }
     return result(false, `paged ${step.tierName} (${step.attempt})`, rung);
   }
 
