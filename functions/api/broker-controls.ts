@@ -68,7 +68,7 @@ export const BROKER_CONTROL_ROUTES: Route[] = [
       'Cash that can leave without changing the account’s level or putting it into a margin call (exact, from the distance solver), and what its trading restriction allows now',
     handle: async (e: APIGatewayProxyEvent, d) => {
       const id = accountIdOf(e);
-      const { input, tracked } = await loadBook(d, id);
+      const { input, tracked, state } = await loadBook(d, id);
       const { model, book } = buildBook(input, { asOf: asOf(d) });
       const w = withdrawable(model, book, {
         level: tracked?.level ?? null,
@@ -88,6 +88,8 @@ export const BROKER_CONTROL_ROUTES: Route[] = [
         limitedBy: w.limitedBy,
         allowed: allows(restriction).withdrawals ? (amount.isZero() ? '0' : amount.toFixed()) : '0',
         cash: input.account.cash.toFixed(),
+        // The latest evaluation's data problem (stale or missing prices): the figures above trust them.
+        dataProblem: state?.dataProblem ?? null,
       });
     },
   },
@@ -100,7 +102,7 @@ export const BROKER_CONTROL_ROUTES: Route[] = [
     handle: async (e, d) => {
       const id = accountIdOf(e);
       const body = parseBody(e, whatIfBody);
-      const { input, prices, tracked } = await loadBook(
+      const { input, prices, tracked, state } = await loadBook(
         d,
         id,
         body.orders.map((o) => o.instrument),
@@ -113,7 +115,11 @@ export const BROKER_CONTROL_ROUTES: Route[] = [
         asOf: asOf(d),
         positionPrices: body.positionPrices,
       });
-      return json(200, { accountId: id, ...whatIfToJson(result) });
+      return json(200, {
+        accountId: id,
+        ...whatIfToJson(result),
+        dataProblem: state?.dataProblem ?? null,
+      });
     },
   },
 ];

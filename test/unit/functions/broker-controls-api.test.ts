@@ -64,6 +64,7 @@ describe('GET /accounts/{id}/withdrawable', () => {
         limitedBy: 'level',
         allowed: '5000',
         cash: '-15000',
+        dataProblem: null,
       },
     });
   });
@@ -97,6 +98,17 @@ describe('GET /accounts/{id}/withdrawable', () => {
       limitedBy: 'in-margin-call',
       restriction: 'no-new-risk',
     });
+  });
+
+  it('says when the latest evaluation had a data problem (the figures trust today’s prices)', async () => {
+    const problem = { kind: 'stale-prices', instruments: ['SPY'], message: 'stale' };
+    const out = await callApi(
+      deps('-15000', { level: 'SAFE', tracker: tracker('SAFE'), dataProblem: problem }),
+      'GET',
+      '/accounts/{id}/withdrawable',
+      { id: 'A1' },
+    );
+    expect(out.body).toMatchObject({ withdrawable: '5000', dataProblem: problem });
   });
 
   it('an unknown account is a 404; a held position without a price a 409', async () => {
