@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../cli/main.ts';
 import { handleBrokerFeedback, type FeedbackDeps } from '../../functions/broker-feedback/handler.ts';
+import { handleIngestEvent } from '../../functions/ingest/handler.ts';
 import { route } from '../../functions/api/router.ts';
 import { ROUTES, type ApiDeps } from '../../functions/api/routes.ts';
 import type { HandlerDeps } from '../../functions/lib/runtime.ts';
@@ -21,7 +22,7 @@ import { makePositionStreamHandler } from '../../functions/position-stream/handl
 import { makePriceStreamHandler } from '../../functions/price-stream/handler.ts';
 import { handleWebSocket, type WebSocketEvent } from '../../functions/websocket/handler.ts';
 import { parseScenario } from '../../local/scenario.ts';
-import { formatPath, InputError } from '../../shared/errors.ts';
+import { formatPath, InputError, type FieldIssue } from '../../shared/errors.ts';
 import { parseBrokerEvent } from '../../shared/events/broker-feedback.ts';
 import { evaluate, parseEvaluationInput } from '../../shared/margin/evaluate.ts';
 import { ParsedInputCache } from '../../shared/margin/parse-cache.ts';
@@ -363,6 +364,90 @@ describe('broker events', () => {
         if (!parsed.ok) expect(deadLetter.records[0]!.issues).toEqual(parsed.issues);
       }),
       runs,
+    );
+  });
+});
+
+describe('ingestion events', () => {
+  const v1 = { schemaVersion: 1, accountId: 'A1', sequence: 7 };
+  const valid = [
+    {
+      ...v1,
+      type: 'AccountUpserted',
+      account: { model: 'reg-t', cash: '-100', params: { maintenanceRate: '0.3' } },
+    },
+    { ...v1, type: 'CashChanged', cash: '250.5' },
+    { ...v1, type: 'PositionChanged', instrument: 'SPY', position: { quantity: '10', avgCost: '400' } },
+    { ...v1, type: 'PositionChanged', instrument: 'SPY', closed: true },
+    {
+      ...v1,
+      type: 'PositionsReplaced',
+      positions: [{ instrument: 'SPY', quantity: '10', fractional: false }],
+    },
+    {
+      schemaVersion: 1,
+      type: 'PriceTicks',
+      ticks: [{ instrument: 'SPY', price: '400', priceTime: '2026-03-02T15:00:00Z' }],
+    },
+  ];
+
+  it('applied, or dead-lettered naming each bad field; never a throw', async () => {
+    await fc.assert(
+      fc.asyncProperty(badInputs(valid), fc.constantFrom('detail', 'type'), async (detail, typeFrom) => {
+        const deadLetter = new CapturedDeadLetter();
+        const type = (detail as { type?: unknown } | null)?.type;
+        const out = await handleIngestEvent(
+          {
+            'detail-type': typeFrom === 'type' && typeof type === 'string' ? type : 'PositionChanged',
+            detail,
+          },
+          {
+            ingest: { apply: async () => ({ status: 'applied', positions: [] }) },
+            prices: { putPriceIfNewer: async () => true },
+            deadLetter,
+            telemetry: new Tally(),
+            log: { info: () => {} },
+          },
+        );
+        if (out.status === 'invalid') {
+          expect(deadLetter.records).toHaveLength(1);
+          expectNamedIssues(deadLetter.records[0]!.issues as FieldIssue[]);
+        } else expect(deadLetter.records).toEqual([]);
+      }),
+      runs,
+    );
+  });
+
+  it('margin-guard import: exit 0, or exit 2 naming the file, line and field; never 1', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mg-fuzz-import-'));
+    const [accounts, positions] = [join(dir, 'accounts.jsonl'), join(dir, 'positions.csv')];
+    const validAccounts = [
+      { id: 'A1', model: 'reg-t', cash: '-100' },
+      { id: 'A2', model: 'gross', cash: '5', params: { maintenanceRate: '0.3' } },
+    ];
+    const validCsv = 'accountId,instrument,quantity,avgCost\nA1,SPY,10,400\nA2,QQQ,-3,300\n';
+    fc.assert(
+      fc.property(
+        fc.array(badInputs(validAccounts), { maxLength: 4 }),
+        fc.oneof(
+          fc.constant(validCsv),
+          fc.string({ maxLength: 120 }),
+          fc
+            .tuple(fc.nat(), fc.string({ maxLength: 12 }))
+            .map(
+              ([at, t]) => validCsv.slice(0, at % validCsv.length) + t + validCsv.slice(at % validCsv.length),
+            ),
+        ),
+        (rows, csv) => {
+          writeFileSync(accounts, rows.map((r) => JSON.stringify(r) ?? 'undefined').join('\n'));
+          writeFileSync(positions, csv);
+          const r = runCli(['import', '--accounts', accounts, '--positions', positions]);
+          expect(r.stderr).not.toMatch(/unexpected failure/);
+          expect([0, 2]).toContain(r.code);
+          if (r.code === 2) expect(r.stderr).toMatch(/^invalid input:\n( {2}\S.*: .+\n)+$/);
+        },
+      ),
+      { numRuns: Math.ceil(FUZZ_RUNS / 2) },
     );
   });
 });
