@@ -69,6 +69,8 @@ export async function renderAccount(
         : []),
       ['Call at', r.inMarginCall ? 'in call' : move(r.distanceToCall?.call?.move ?? r.callMove)],
       ['Zero equity at', move(r.distanceToCall?.zeroEquity?.move ?? r.zeroEquityMove)],
+      // The staged trading restriction (none, withdrawals-gated, no-new-risk, close-only): docs/risk.md.
+      ['Trading', String(r.restriction ?? 'none')],
       ['Evaluated', when(r.evaluatedAt)],
     ];
     root.querySelector('#figures')!.innerHTML = cards
