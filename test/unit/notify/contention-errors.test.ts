@@ -27,7 +27,7 @@ function harness(store: MemoryNotifyStore) {
     store,
     senders: Object.fromEntries(
       ['telegram', 'email', 'sms', 'webhook', 'websocket'].map((k) => [k, { send: async () => {} }]),
-    ) as DispatcherDeps['senders'],
+    ) as unknown as DispatcherDeps['senders'],
     deadLetter: new CapturedDeadLetter(),
     audit: async () => {},
     log: () => {},
