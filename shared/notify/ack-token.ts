@@ -1,5 +1,4 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { z } from 'zod';
 import { AckRefusedError } from '../errors.ts';
 import { CHANNEL_KINDS, type ChannelKind, type Route } from './policy.ts';
 
@@ -70,20 +69,88 @@ const fingerprint = (address: string | null, secret: string | Buffer) =>
     .subarray(0, 6)
     .toString('base64url');
 
-/** The signed payload (version 2): compact keys, every one required, nothing else allowed. */
-const payloadSchema = z.strictObject({
-  v: z.literal(2),
-  /** Page id. */
-  p: z.string().min(1).max(64),
-  /** Route name, channel, the address's keyed fingerprint. */
-  r: z.string().min(1).max(128),
-  c: z.enum(CHANNEL_KINDS),
-  a: z.string().regex(/^[A-Za-z0-9_-]{8}$/),
-  /** Nonce: what single use is recorded against. */
-  n: z.string().regex(/^[A-Za-z0-9_-]{12,24}$/),
-  /** Expiry, Unix seconds. */
-  e: z.number().int().positive(),
-});
+/**
+ * What a link claims, as signed. Binary, to keep an SMS link short (about 95 characters for a page id of
+ * the dispatcher's and a route name of a dozen characters): version 3; the page id (its length, with the
+ * top bit set when it is hex and sent as bytes); the route name (2-byte length, UTF-8); the channel (its
+ * index in CHANNEL_KINDS); the address fingerprint (6 bytes); the nonce (9 bytes); the expiry (Unix
+ * seconds, 4 bytes). Every byte is accounted for: anything else is not a link.
+ */
+export interface AckClaims {
+  pageId: string;
+  route: string;
+  channel: ChannelKind;
+  /** The address's keyed fingerprint, 8 base64url characters. */
+  fingerprint: string;
+  /** What single use is recorded against: 12 base64url characters (9 bytes). */
+  nonce: string;
+  /** Unix seconds. */
+  expires: number;
+}
+
+const VERSION = 3;
+const HEX_ID = /^(?:[0-9a-f]{2}){1,32}$/;
+
+/** The claims as a link's (unsigned) payload. */
+export function encodeAckClaims(c: AckClaims): string {
+  const hex = HEX_ID.test(c.pageId);
+  const page = hex ? Buffer.from(c.pageId, 'hex') : Buffer.from(c.pageId, 'utf8');
+  const route = Buffer.from(c.route, 'utf8');
+  if (page.length < 1 || page.length > 64 || route.length < 1 || route.length > 0xffff)
+    throw new RangeError('ack link: page id of 1–64 bytes and a route name of 1–65535 bytes');
+  const fingerprintBytes = Buffer.from(c.fingerprint, 'base64url');
+  const nonce = Buffer.from(c.nonce, 'base64url');
+  if (fingerprintBytes.length !== 6 || nonce.length !== 9)
+    throw new RangeError('ack link: a 6-byte fingerprint and a 9-byte nonce');
+  const head = Buffer.from([VERSION, (hex ? 0x80 : 0) | page.length]);
+  const routeLength = Buffer.alloc(2);
+  routeLength.writeUInt16BE(route.length);
+  const expires = Buffer.alloc(4);
+  expires.writeUInt32BE(c.expires);
+  return Buffer.concat([
+    head,
+    page,
+    routeLength,
+    route,
+    Buffer.from([CHANNEL_KINDS.indexOf(c.channel)]),
+    fingerprintBytes,
+    nonce,
+    expires,
+  ]).toString('base64url');
+}
+
+/** A payload's claims (unverified), or null when it is not a payload of this format. */
+export function decodeAckClaims(payload: string): AckClaims | null {
+  if (!/^[A-Za-z0-9_-]+$/.test(payload)) return null;
+  const b = Buffer.from(payload, 'base64url');
+  if (b.toString('base64url') !== payload) return null; // one encoding per payload
+  let at = 0;
+  const take = (n: number) => {
+    if (at + n > b.length) throw new RangeError('short');
+    const out = b.subarray(at, at + n);
+    at += n;
+    return out;
+  };
+  try {
+    if (take(1)[0] !== VERSION) return null;
+    const pageHead = take(1)[0]!;
+    const pageLength = pageHead & 0x7f;
+    if (pageLength < 1 || pageLength > 64) return null;
+    const pageBytes = take(pageLength);
+    const pageId = pageHead & 0x80 ? pageBytes.toString('hex') : pageBytes.toString('utf8');
+    const routeLength = take(2).readUInt16BE();
+    if (routeLength < 1) return null;
+    const route = take(routeLength).toString('utf8');
+    const channel = CHANNEL_KINDS[take(1)[0]!];
+    const fingerprint = take(6).toString('base64url');
+    const nonce = take(9).toString('base64url');
+    const expires = take(4).readUInt32BE();
+    if (!channel || at !== b.length || expires === 0) return null;
+    return { pageId, route, channel, fingerprint, nonce, expires };
+  } catch {
+    return null;
+  }
+}
 
 export interface SignAckInput {
   pageId: string;
@@ -94,17 +161,14 @@ export interface SignAckInput {
 }
 
 export function signAck(input: SignAckInput, secret: string | Buffer): string {
-  const payload = Buffer.from(
-    JSON.stringify({
-      v: 2,
-      p: input.pageId,
-      r: input.recipient.route,
-      c: input.recipient.channel,
-      a: fingerprint(input.recipient.address, secret),
-      n: input.nonce ?? randomBytes(9).toString('base64url'),
-      e: Math.floor(input.expiresAt.getTime() / 1000),
-    }),
-  ).toString('base64url');
+  const payload = encodeAckClaims({
+    pageId: input.pageId,
+    route: input.recipient.route,
+    channel: input.recipient.channel,
+    fingerprint: fingerprint(input.recipient.address, secret),
+    nonce: input.nonce ?? randomBytes(9).toString('base64url'),
+    expires: Math.floor(input.expiresAt.getTime() / 1000),
+  });
   return `${payload}.${mac(payload, secret).toString('base64url')}.${ackKid(secret)}`;
 }
 
@@ -129,7 +193,7 @@ export const linkActor = (claim: Pick<AckClaim, 'route' | 'channel'>) =>
  * the link names. Refused with a named code: `ack-link-invalid` (not a link of this format),
  * `ack-link-tampered` (the signature does not verify: altered, forged, or its key retired),
  * `ack-link-expired`. Whether it was used already, and whether its recipient is the page's, the caller
- * decides against the store and the policy (refusalFor).
+ * decides against the store (functions/lib/ack-links.ts) and the policy (foreignRecipient).
  */
 export function verifyAck(
   token: string,
@@ -141,16 +205,10 @@ export function verifyAck(
   const keys = typeof secrets === 'string' || Buffer.isBuffer(secrets) ? [secrets] : secrets;
   const parts = token.split('.');
   const [payload, signature, kid] = parts;
-  // Links without a key id (the first format) or without a nonce are no longer accepted: they were reusable.
+  // Links of the earlier formats (no key id; JSON claims without a recipient or a nonce) are not accepted.
   if (parts.length !== 3 || !payload || !signature || !kid) throw invalid();
-  let claim: z.output<typeof payloadSchema>;
-  try {
-    const parsed = payloadSchema.safeParse(JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')));
-    if (!parsed.success) throw invalid();
-    claim = parsed.data;
-  } catch {
-    throw invalid();
-  }
+  const claim = decodeAckClaims(payload);
+  if (!claim) throw invalid();
   const given = Buffer.from(signature, 'base64url');
   const key = keys
     .filter((k) => ackKid(k) === kid)
@@ -163,15 +221,18 @@ export function verifyAck(
       'ack-link-tampered',
       'token: the link’s signature does not verify (altered, or signed by a retired key); acknowledge in the console',
     );
-  if (now.getTime() / 1000 > claim.e)
+  if (now.getTime() / 1000 > claim.expires)
     throw new AckRefusedError('ack-link-expired', 'token: the link has expired; acknowledge in the console');
   return {
-    pageId: claim.p,
-    route: claim.r,
-    channel: claim.c,
-    nonce: claim.n,
-    expiresAt: new Date(claim.e * 1000),
-    sentTo: (r) => r.route === claim.r && r.channel === claim.c && fingerprint(r.address, key) === claim.a,
+    pageId: claim.pageId,
+    route: claim.route,
+    channel: claim.channel,
+    nonce: claim.nonce,
+    expiresAt: new Date(claim.expires * 1000),
+    sentTo: (r) =>
+      r.route === claim.route &&
+      r.channel === claim.channel &&
+      fingerprint(r.address, key) === claim.fingerprint,
   };
 }
 
