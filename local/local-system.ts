@@ -97,7 +97,12 @@ export interface LocalResult {
   series: Record<string, SeriesPoint[]>;
   thresholds: Record<string, Thresholds>;
   executions: LocalRun[];
-  files: { events: string; notifications: string; deadLetters: string };
+  /**
+   * `notifications`: every delivery decision, as the Lambdas log it (redacted: no recipients, e-mail
+   * addresses, phone numbers or acknowledgement links); `outbox`: what the simulated channels received
+   * (recipient, subject, text with its links) — the inboxes of a sandbox, not a log.
+   */
+  files: { events: string; notifications: string; deadLetters: string; outbox: string };
   eventCounts: Record<string, number>;
   /** Idempotency keys the escalation submitted a second time (must be 0). */
   broker: { resubmitted: number };
@@ -252,6 +257,7 @@ export async function startLocalSystem(options: LocalOptions): Promise<LocalSyst
       events: join(outDir, 'events.jsonl'),
       notifications: join(outDir, 'notifications.jsonl'),
       deadLetters: join(outDir, 'dead-letters.jsonl'),
+      outbox: join(outDir, 'outbox.jsonl'),
     };
     const deadLetterFile = new JsonlFile(files.deadLetters);
     const deadLetter: DeadLetter = {
@@ -362,7 +368,20 @@ export async function startLocalSystem(options: LocalOptions): Promise<LocalSyst
       notifier,
     };
     const settingsRepo = escalationDeps.settings;
-    const recorder: ChannelSender = { send: async () => {} };
+    // The simulated channels: each message lands in the outbox, as it would in the recipient's inbox.
+    const outboxFile = new JsonlFile(files.outbox);
+    const recorder: ChannelSender = {
+      send: async (d) =>
+        outboxFile.write({
+          at: clock.now().toISOString(),
+          alertId: d.alertId,
+          route: d.route,
+          channel: d.channel,
+          to: d.to,
+          subject: d.subject,
+          text: d.text,
+        }),
+    };
     const pagingRuns = new Map<string, LocalExecution>();
     const alertsNoted = new Set<string>();
     const dispatcher: Dispatcher = new Dispatcher({
@@ -388,7 +407,7 @@ export async function startLocalSystem(options: LocalOptions): Promise<LocalSyst
         deliveries.push(record);
         notificationsFile.write(record);
         if (record.status === 'sent' && record.page)
-          note(record.accountId, 'page', `paged ${record.page.tier} (${record.channel} ${record.to})`);
+          note(record.accountId, 'page', `paged ${record.page.tier} (${record.channel} ${record.route})`);
         else if (record.status === 'sent' && !record.page && !alertsNoted.has(record.alertId)) {
           alertsNoted.add(record.alertId);
           note(record.accountId, 'alert', `${record.category} alert sent (${record.severity})`);

@@ -2,7 +2,7 @@
  * `npm start`: the whole system locally. DynamoDB Local starts (and always stops), the tables are created
  * from the deployed definitions, sample books are seeded, and a real market crash is replayed through the
  * real handlers and state machine. Prints a live timeline; writes out/report.html, out/events.jsonl,
- * out/notifications.jsonl and out/dead-letters.jsonl.
+ * out/notifications.jsonl (redacted), out/dead-letters.jsonl and out/outbox.jsonl.
  *
  * The operator console is served on http://127.0.0.1:8080/ (dashboard, REST routes, live channels)
  * during the replay and, in a terminal, after it until Ctrl-C. Run non-interactively (CI, a pipe) it
@@ -144,7 +144,7 @@ async function main(): Promise<number> {
     `escalations: ${result.executions.length} (${result.executions.map((e) => e.status).join(', ') || 'none'})`,
   );
   console.log(
-    `report:        ${report}\nevents:        ${result.files.events}\nnotifications: ${result.files.notifications}\ndead letters:  ${result.files.deadLetters}`,
+    `report:        ${report}\nevents:        ${result.files.events}\nnotifications: ${result.files.notifications}\ndead letters:  ${result.files.deadLetters}\noutbox:        ${result.files.outbox} (what the simulated channels received)`,
   );
   if (!server || !keepServing) {
     if (server) console.log('(not a terminal: the console stops with the replay; --serve keeps it up)');

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Alert } from '../../shared/notify/alert.ts';
 import { recipientOf, signAck } from '../../shared/notify/ack-token.ts';
 import { claimAlert, commitAlert, releaseAlert, type AlertMemory } from '../../shared/notify/fatigue.ts';
+import { redactDelivery, redactText } from '../../shared/notify/redact.ts';
 import { RetryLaterError } from '../../shared/errors.ts';
 import { PermanentError } from './step-errors.ts';
 import { firstStep, nextStep, type LadderStep, type PageState } from '../../shared/notify/ladder.ts';
@@ -45,7 +46,11 @@ import type { Notifier } from './notifier.ts';
 import { STORM_PARTITION, type NotifyStore } from './notify-store.ts';
 import type { DeadLetter } from './queues.ts';
 
-/** One line per delivery decision: sent, failed, held, suppressed (local mode: out/notifications.jsonl). */
+/**
+ * One line per delivery decision: sent, failed, held, suppressed (local mode: out/notifications.jsonl).
+ * Redacted (shared/notify/redact.ts): `to` only where it is no contact (a topic, the webhook's '-'), the
+ * text and reason without acknowledgement links, e-mail addresses or phone numbers.
+ */
 export interface DeliveryRecord {
   at: string;
   alertId: string;
@@ -944,8 +949,9 @@ export class Dispatcher {
     if (outcome.status === 'failed')
       await this.d.deadLetter.send(
         'notification-undeliverable',
-        { delivery, attempts: outcome.attempts },
-        outcome.error,
+        // The route and alert name it; the recipient and a live acknowledgement link stay out of the queue.
+        { delivery: redactDelivery(delivery), attempts: outcome.attempts },
+        redactText(outcome.error),
       );
   }
 
@@ -1002,7 +1008,8 @@ export class Dispatcher {
       accountId: alert.accountId,
       category: alert.category,
       severity: alert.severity,
-      ...rest,
+      // No recipient, e-mail, phone number or live acknowledgement link in a log (the route names it).
+      ...redactDelivery(rest),
     });
   }
 }
