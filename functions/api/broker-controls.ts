@@ -16,7 +16,7 @@ import { riskStateFromJson } from '../../shared/risk/tracker-json.ts';
 import { proposedOrdersSchema, whatIf, whatIfToJson } from '../../shared/risk/what-if.ts';
 import { withdrawable } from '../../shared/risk/withdrawable.ts';
 import { HttpError, json, notFound, parseBody } from './http.ts';
-import type { ApiDeps, Route } from './routes.ts';
+import type { ApiDeps, Route } from './route-types.ts';
 
 /** The restriction in force: stored with the state, or (a state written before restrictions) the policy's. */
 export function restrictionOf(state: StoredRiskState, policy: RestrictionPolicy): Restriction {

@@ -17,83 +17,25 @@ import { riskContextSchema } from '../../shared/risk/dynamic-thresholds.ts';
 import { thresholdsSchema } from '../../shared/risk/levels.ts';
 import { decimalString } from '../../shared/schemas/decimal-string.ts';
 import type { DomainEvent } from '../../shared/events/schemas.ts';
-import type { ActionsRepository, SettingsRepository } from '../lib/actions-repository.ts';
-import type { Publisher } from '../lib/event-publisher.ts';
 import { loadPlanBasis, planFromBasis, planIdOf } from '../lib/plan-for-account.ts';
 import type { Plan } from '../../shared/deleverage/planner.ts';
-import type { BandRepository } from '../lib/bands-repository.ts';
-import type { RiskRepository } from '../lib/risk-repository.ts';
-import { InvalidPageToken, type OverviewRepository } from '../lib/overview-repository.ts';
+import { InvalidPageToken } from '../lib/overview-repository.ts';
 import { accountAnalytics, type AuditPoint, type HistoryPoint } from '../../shared/console/analytics.ts';
 import { OVERVIEW_LEVELS } from '../../shared/console/overview.ts';
-import type { OverviewSummary } from '../../shared/console/summary.ts';
 import { planToJson } from '../../shared/replay/serialize.ts';
 import { adlQueue, TooManyHolders } from '../lib/adl-queue.ts';
-import type { Acknowledgement } from '../lib/dispatcher.ts';
-import type { Alert } from '../../shared/notify/alert.ts';
 import { POLICY_SETTING } from '../lib/policy-setting.ts';
 import { linkActor } from '../../shared/notify/ack-token.ts';
 import { AckRefusedError, parseOrThrow, type AckRefusalCode } from '../../shared/errors.ts';
 import { acknowledgeLink, inspectLink, type AckLinkDeps } from '../lib/ack-links.ts';
-import { notificationPolicySchema, type NotificationPolicy } from '../../shared/notify/policy.ts';
-import { actorFor, type Identify } from './identity.ts';
+import { notificationPolicySchema } from '../../shared/notify/policy.ts';
+import { actorFor } from './identity.ts';
 import { HttpError, json, notFound, parseBody, parseQuery, readBody } from './http.ts';
-import { DEFAULT_RESTRICTION_POLICY, type RestrictionPolicy } from '../../shared/risk/restrictions.ts';
+import { DEFAULT_RESTRICTION_POLICY } from '../../shared/risk/restrictions.ts';
 import { BROKER_CONTROL_ROUTES, restrictionOf } from './broker-controls.ts';
 
-export interface ApiDeps {
-  repo: RiskRepository;
-  bands: Pick<BandRepository, 'getBandSummary'>;
-  actions: ActionsRepository;
-  settings: SettingsRepository;
-  publisher: Publisher;
-  /** Writes to the accounts table (threshold updates). */
-  updateAccount(accountId: string, fields: Record<string, unknown>): Promise<void>;
-  queryHistory(
-    accountId: string,
-    limit: number,
-    start?: Record<string, unknown>,
-  ): Promise<{ items: unknown[]; next?: Record<string, unknown> }>;
-  overview: Pick<OverviewRepository, 'list' | 'holds'>;
-  /** Page acknowledgement (REST, by the signed-in person; one-click links, by their recipient). */
-  pages: {
-    acknowledge(pageId: string, by: string): Promise<Acknowledgement | null>;
-    /**
-     * The keys that verify acknowledgement links, current first (after a rotation also the previous one);
-     * given the link, so a key id this container has not seen yet can make it re-read them.
-     */
-    ackSecret(token?: string): Promise<string | readonly string[]>;
-    /** The pages and the links' single use (functions/lib/ack-links.ts). */
-    store: AckLinkDeps['store'];
-  };
-  /** The notification policy in force (stored, or the deployment's default). */
-  notificationPolicy(): Promise<NotificationPolicy>;
-  /** Tells people about a manual action through the notification policy (category manual-action). */
-  notify?: (alert: Alert) => Promise<unknown>;
-  /** Trading restrictions by level and margin call (default: DEFAULT_RESTRICTION_POLICY, as the evaluator's). */
-  restrictionPolicy?: RestrictionPolicy;
-  /** The latest all-accounts summary the summary job wrote; null before its first run. */
-  readSummary(): Promise<OverviewSummary | null>;
-  /**
-   * The person behind a request (the Cognito user on AWS, the development login locally); without it,
-   * only IAM callers that are no console sign-in can act.
-   */
-  identify?: Identify;
-  stage: string;
-  now?: () => Date;
-}
-
-export interface Route {
-  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
-  path: string;
-  summary: string;
-  /** No IAM: the request carries its own proof (a signed, expiring one-click acknowledgement link). */
-  public?: true;
-  body?: z.ZodType;
-  /** The body's media type when it is not JSON (the confirmation page's form). */
-  bodyType?: 'application/x-www-form-urlencoded';
-  handle(event: APIGatewayProxyEvent, d: ApiDeps): Promise<APIGatewayProxyResult>;
-}
+export type { ApiDeps, Route } from './route-types.ts';
+import type { ApiDeps, Route } from './route-types.ts';
 
 const accountId = (e: APIGatewayProxyEvent) => {
   const id = e.pathParameters?.id ?? '';
