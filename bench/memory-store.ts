@@ -39,7 +39,14 @@ export class MemoryStore implements RiskStore {
 
   constructor(private readonly meter?: Meter) {}
 
-  private read(resource: string, key: string, item: unknown, requests = 1, strong = true) {
+  private read(
+    resource: string,
+    key: string,
+    item: unknown,
+    requests = 1,
+    strong = true,
+    afterBands = false,
+  ) {
     this.meter?.record({
       service: 'dynamodb',
       resource,
@@ -47,6 +54,7 @@ export class MemoryStore implements RiskStore {
       read: readUnits(itemBytes(item), strong),
       write: 0,
       requests,
+      ...(afterBands ? { afterBands } : {}),
     });
   }
   private write(resource: string, key: string, bytes: number, transactional: boolean) {
@@ -67,7 +75,10 @@ export class MemoryStore implements RiskStore {
     const wanted = [...new Set(instruments)];
     const strong = options?.fresh === true || options?.eventual !== true;
     // BatchGetItem: one request per 100 keys, units rounded up per item.
-    wanted.forEach((i, n) => this.read('Prices', i, this.prices.get(i), n % 100 === 0 ? 1 : 0, strong));
+    // `fresh` is the re-check after a band write (and its re-evaluation): metered as after the bands.
+    wanted.forEach((i, n) =>
+      this.read('Prices', i, this.prices.get(i), n % 100 === 0 ? 1 : 0, strong, options?.fresh === true),
+    );
     return new Map(wanted.filter((i) => this.prices.has(i)).map((i) => [i, this.prices.get(i)!]));
   }
   async getRiskState(id: string) {

@@ -23,6 +23,11 @@ export interface Metered {
    * not grow with the accounts a sample account stands for; only the bytes it returns do (`bytes`).
    */
   perTick?: { bytes: number };
+  /**
+   * A read made after the evaluation's band write (the re-check's fresh price read, and what it re-reads
+   * when it re-evaluates): the state writes and level changes do not wait for it.
+   */
+  afterBands?: boolean;
 }
 
 /** Bytes of an item as DynamoDB sizes it, approximately: attribute names plus values. */

@@ -205,6 +205,8 @@ interface Demand {
   resources: Map<string, { read: number; write: number; requests: number }>;
   /** The busiest shared key of each resource: its units, scaled, and the key. */
   hottest: { resource: string; key: string; read: number; write: number }[];
+  /** The same demand without what comes after the band writes (the re-checks): the state phase's. */
+  beforeBands?: Demand;
 }
 
 function demandOf(
@@ -263,13 +265,23 @@ async function phase(
   const evaluations = p.store.evaluations - evalsBefore;
   const changed = levelChanges(p.events.slice(eventsBefore));
   const starts = changed.filter((e) => (e.detail as { to?: string }).to !== 'SAFE').length;
-  return demandOf(p.meter.take(), weight, o.bandShards, {
+  const calls = p.meter.take();
+  const extra = {
     evaluations: evaluations * weight,
     stateWrites: (p.store.writes - writesBefore) * weight,
     levelChanges: changed.length * weight,
     escalationStarts: starts * weight,
     cpuMsPerEvaluation: evaluations > 0 ? ms / evaluations : 0,
-  });
+  };
+  return {
+    ...demandOf(calls, weight, o.bandShards, extra),
+    beforeBands: demandOf(
+      calls.filter((c) => !c.afterBands),
+      weight,
+      o.bandShards,
+      extra,
+    ),
+  };
 }
 
 export interface Binding {
@@ -360,6 +372,10 @@ export interface ScenarioReport {
   levelChanges: number;
   escalationStarts: number;
   lastRiskLevelChangedS: number;
+  /** What the state phase alone needs (no band writes, no re-checks), and what binds it; work messages. */
+  statePhaseS: number;
+  statePhaseBinding: string;
+  messages: number;
   lastEscalationStartedS: number;
   droppedEscalations: number;
   lastBandRowS: number;
@@ -384,11 +400,19 @@ function report(
   const [first, second] = bindings;
   const drainS = extra.lagS + (first?.seconds ?? 0);
   // A message writes its accounts' states and publishes their events before it writes any band
-  // (evaluate-batch.ts). When every message of the wave is in flight at once, the level changes wait only
-  // for what the state phase uses; otherwise a message waits for a slot another frees after its bands.
+  // (evaluate-batch.ts). The state phase's own demand leaves out the band writes and what comes after them
+  // (the re-checks' strongly consistent price reads, metered apart: Metered.afterBands). When every
+  // message of the wave is in flight at once, the level changes wait only for that; messages beyond the
+  // concurrency wait for a slot, so the last wave starts once the earlier waves' whole work is done (at
+  // the binding rate) and then needs only its own state phase.
   const messages = Math.ceil(d.evaluations / ACCOUNTS_PER_MESSAGE);
-  const statePhase = bindings.filter((b) => !/Bands\S*( table)? writes/.test(b.resource))[0]?.seconds ?? 0;
-  const levelS = messages <= o.workConcurrency ? extra.lagS + statePhase : drainS;
+  const stateBinding = schedule(d.beforeBands ?? d, o, extra.cpuMs).filter(
+    (b) => !/Bands\S*( table)? writes/.test(b.resource),
+  )[0];
+  const statePhase = stateBinding?.seconds ?? 0;
+  const waves = Math.max(1, Math.ceil(messages / o.workConcurrency));
+  const lastWave = messages > 0 ? (messages - (waves - 1) * o.workConcurrency) / messages : 1;
+  const levelS = extra.lagS + (first?.seconds ?? 0) * (1 - lastWave) + statePhase * lastWave;
   return {
     name,
     evaluations: Math.round(d.evaluations),
@@ -396,6 +420,9 @@ function report(
     levelChanges: Math.round(d.levelChanges),
     escalationStarts: Math.round(d.escalationStarts),
     lastRiskLevelChangedS: round(levelS),
+    statePhaseS: round(statePhase),
+    statePhaseBinding: stateBinding?.resource ?? 'none',
+    messages,
     lastEscalationStartedS: round(levelS + escalationSeconds(d.escalationStarts)),
     droppedEscalations: 0,
     lastBandRowS: round(drainS),

@@ -51,6 +51,10 @@ if (json) {
     );
     for (const [text, ok] of GOALS[r.name]?.(r) ?? []) console.log(`  ${ok ? 'meets' : 'MISSES'}  ${text}`);
     console.log(`  binding: ${r.binding}; next: ${r.next} (margin ${r.marginToNextS} s)`);
+    if (r.levelChanges > 0)
+      console.log(
+        `  state phase (states and level changes, before band writes and re-checks): ${r.statePhaseS} s, bound by ${r.statePhaseBinding}; ${r.messages} work messages`,
+      );
     const goalS = GOAL_SECONDS[r.name];
     const table = /^dynamodb:(\w+) table (writes|reads)/.exec(r.binding);
     if (goalS !== undefined && table && r.bindings[0]!.seconds > goalS) {
