@@ -205,6 +205,19 @@ export class MarginGuardStack extends Stack {
     });
     this.escalation.alarmOnLateStarts(new SnsAction(this.observability.opsTopic));
     this.paging.reportFailuresTo(this.observability.opsTopic);
-    applyNagSuppressions(this);
+    applyNagSuppressions(this, {
+      restApi: this.api.api,
+      webSocketApi: this.live.api,
+      ackSecret: this.paging.ackSecret,
+      distribution: this.consoleSite.distribution,
+      userPool: this.consoleAuth.userPool,
+      deadLetterQueues: [
+        this.evaluation.deadLetterQueue,
+        this.evaluation.workDeadLetterQueue,
+        this.evaluation.coalescedDeadLetterQueue,
+        this.escalation.startDeadLetterQueue,
+        this.events.targetDeadLetterQueue,
+      ],
+    });
   }
 }
