@@ -9,6 +9,7 @@ import { awsDispatcher, lambdaSecrets, policyFallback } from '../lib/notificatio
 import { ackKeyring } from '../lib/secrets.ts';
 import { NotifyStore } from '../lib/notify-store.ts';
 import { OverviewRepository } from '../lib/overview-repository.ts';
+import { IngestRepository } from '../lib/ingest-repository.ts';
 import { readPolicy, type PolicyFallback } from '../lib/policy-setting.ts';
 import { readSummary } from '../lib/summary-store.ts';
 import { cognitoDirectory, cognitoIdentify } from './identity.ts';
@@ -45,6 +46,7 @@ export function apiDeps(
     now,
     settings,
     overview: new OverviewRepository(client, tables),
+    ingest: new IngestRepository(client, tables, undefined, now),
     readSummary: () => readSummary(settings),
     async updateAccount(accountId, fields) {
       const names = Object.keys(fields);

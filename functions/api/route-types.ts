@@ -6,6 +6,8 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { z } from 'zod';
 import type { OverviewSummary } from '../../shared/console/summary.ts';
+import type { ApplyOutcome } from '../../shared/ingest/apply.ts';
+import type { IngestUpdate } from '../../shared/ingest/contract.ts';
 import type { Alert } from '../../shared/notify/alert.ts';
 import type { NotificationPolicy } from '../../shared/notify/policy.ts';
 import type { RestrictionPolicy } from '../../shared/risk/restrictions.ts';
@@ -56,6 +58,8 @@ export interface ApiDeps {
    * only IAM callers that are no console sign-in can act.
    */
   identify?: Identify;
+  /** Applies ingestion updates only if newer (functions/lib/ingest-repository.ts); without it, a 501. */
+  ingest?: { apply(update: IngestUpdate): Promise<ApplyOutcome> };
   stage: string;
   now?: () => Date;
 }

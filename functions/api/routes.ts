@@ -33,6 +33,7 @@ import { actorFor } from './identity.ts';
 import { HttpError, json, notFound, parseBody, parseQuery, readBody } from './http.ts';
 import { DEFAULT_RESTRICTION_POLICY } from '../../shared/risk/restrictions.ts';
 import { BROKER_CONTROL_ROUTES, restrictionOf } from './broker-controls.ts';
+import { INGEST_ROUTES } from './ingest-routes.ts';
 
 export type { ApiDeps, Route } from './route-types.ts';
 import type { ApiDeps, Route } from './route-types.ts';
@@ -664,6 +665,7 @@ export const ROUTES: Route[] = [
     handle: (e, d) => manualOrders(e, d, 'liquidate'),
   },
   ...BROKER_CONTROL_ROUTES,
+  ...INGEST_ROUTES,
   {
     method: 'POST',
     path: '/accounts/{id}/hold',

@@ -54,6 +54,9 @@ export class Api extends Construct {
       tables[t].grantReadData(role);
     grantBandIndex(props.bandTables ?? [tables.bands], role, 'read');
     tables.accounts.grantReadWriteData(role);
+    // The ingestion routes (PUT /accounts/{id}/positions…, POST /prices) write books and prices.
+    tables.positions.grantWriteData(role);
+    tables.prices.grantWriteData(role);
     tables.actions.grantReadWriteData(role);
     tables.settings.grantWriteData(role);
     props.bus.grantPutEventsTo(role);

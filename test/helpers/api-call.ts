@@ -4,6 +4,8 @@ import type { ApiDeps } from '../../functions/api/routes.ts';
 
 export interface ApiCall {
   id?: string;
+  /** Path parameters besides `id` (e.g. `instrument`). */
+  path?: Record<string, string>;
   body?: unknown;
   query?: Record<string, string>;
   userArn?: string;
@@ -14,7 +16,8 @@ export function callApi(deps: ApiDeps, method: string, resource: string, options
   const event = {
     httpMethod: method,
     resource,
-    pathParameters: options.id ? { id: options.id } : null,
+    pathParameters:
+      options.id || options.path ? { ...(options.id ? { id: options.id } : {}), ...options.path } : null,
     queryStringParameters: options.query ?? null,
     body:
       options.body === undefined
