@@ -75,8 +75,14 @@ function addMonths(iso: string, months: number): string {
  * (margin 75% of its value); one with nine months or less must be paid for in full.
  */
 export function longDated(contract: OptionContract, asOf: string): boolean {
-  return contract.expiry > addMonths(asOf, 9);
+  let horizon = nineMonths.get(asOf);
+  if (horizon === undefined) {
+    if (nineMonths.size > 1000) nineMonths.clear();
+    nineMonths.set(asOf, (horizon = addMonths(asOf, 9)));
+  }
+  return contract.expiry > horizon;
 }
+const nineMonths = new Map<string, string>();
 
 /** Expired: past its last trading day. An expired option must be settled (cash or shares), never priced. */
 export function expired(contract: OptionContract, asOf: string): boolean {

@@ -1,7 +1,8 @@
 import { Decimal, ZERO } from '../../decimal.ts';
 import { simplePointBetween } from '../axis-points.ts';
 import type { CurveAxis, MaintenanceCurve } from '../model.ts';
-import { isOption } from './contract.ts';
+import type { Position } from '../../schemas/position.ts';
+import { isOption, nakedRates } from './contract.ts';
 import { optionBookRequirements, quoteOf, type PairingContext, type PairingPlan } from './pairing.ts';
 import type { Quote } from './strategies.ts';
 
@@ -16,13 +17,15 @@ import type { Quote } from './strategies.ts';
  *
  * - seeds: the points any one formula can kink at that are known in advance (each strike over today's
  *   underlying, the stock rule's own breakpoints), and the ends of the searched range;
- * - on each interval between seeds, `kinksOn` tests affinity by three interior samples against the chord
- *   (a 1e-24 relative tolerance: every value is an exact decimal sum except the chord's one division); a
+ * - on each interval between seeds, `kinksOn` tests affinity by five interior samples against the chord and
+ *   the slopes just inside both ends (a 1e-24 relative tolerance: every value is an exact decimal sum except
+ *   the chord's one division); a
  *   non-affine interval gets one kink solved from its end slopes when that point checks out on both
  *   sides, and is halved otherwise (the half point declared a breakpoint too: a breakpoint that is no
  *   kink costs the solver one more piece, never a wrong one).
- * - beyond the searched range ([0, 64 × the largest seed]) the book is taken to be affine: every rule is
- *   affine once the underlying is far past every strike (calls deep in, puts deep out of the money).
+ * - beyond the searched range ([0, 64 × the largest seed], the seeds including K / V for every moving option)
+ *   the book is taken to be affine: every rule is affine once the underlying is far past every strike
+ *   (calls deep in, puts deep out of the money) and option values far past every strike-sized constant.
  *
  * The search is sampled, so unlike the separable models' declared breakpoints this is a numerical
  * statement: test/unit/margin/options/curve.test.ts checks affinity between the returned breakpoints on
@@ -30,8 +33,9 @@ import type { Quote } from './strategies.ts';
  */
 
 const TOLERANCE = new Decimal('1e-24');
-const FRACTIONS = [new Decimal('0.2718281828'), new Decimal('0.5'), new Decimal('0.7071067812')];
+const FRACTIONS = ['0.0915', '0.2718281828', '0.5', '0.7071067812', '0.9182'].map((f) => new Decimal(f));
 const MAX_DEPTH = 48;
+const END_STEP = new Decimal('1e-7');
 
 export function optionCurve(
   ctx: PairingContext,
@@ -111,11 +115,41 @@ function seedsFor(
     const u0 = one.underlying(p.underlying!);
     const u1 = quoteAt(new Decimal(2)).underlying(p.underlying!);
     // The underlying moves with x when its price at x = 2 differs from x = 1: it is u0·x (scale) or x (price).
-    if (!u1.equals(u0)) seeds.push(axis === 'price' ? p.strike! : p.strike!.dividedBy(u0));
+    if (!u1.equals(u0))
+      for (const u of underlyingKinks(p)) seeds.push(axis === 'price' ? u : u.dividedBy(u0));
+    // Option values scale with x too: a value term meets a strike-sized constant (a spread's width, a 10%
+    // minimum) near x = K / V, far out when the option is cheap; the searched range must reach it.
+    const i = positions.indexOf(p);
+    if (axis === 'scale' && moving.includes(i))
+      seeds.push(p.strike!.dividedBy(p.price), p.strike!.times('0.1').dividedBy(p.price));
     // On the price axis the range must reach past every strike and underlying price.
     if (axis === 'price') seeds.push(p.strike!, u0);
   }
   return seeds.filter((s) => s.isFinite() && s.greaterThan(0));
+}
+
+/**
+ * Underlying prices where one of an option's own formulas kinks: the strike (in / out of the money); the
+ * uncovered call's and put's switch to their 10% minimums (rate·U − (K − U) = min·U → U = K / (1 + rate − min);
+ * rate·U − (U − K) = min·K → U = K(1 − min) / (1 − rate)); a protective put's or call's switch between 10% of
+ * the strike plus the OTM amount and the stock's own 25% / 30% / $5 a share. Grouping switches between them
+ * are found by the search.
+ */
+function underlyingKinks(p: Position): Decimal[] {
+  const k = p.strike!;
+  const { rate, minimumRate } = nakedRates(p);
+  const out = [k, k.dividedBy(new Decimal(1).plus(rate).minus(minimumRate))];
+  if (rate.lessThan(1))
+    out.push(k.times(new Decimal(1).minus(minimumRate)).dividedBy(new Decimal(1).minus(rate)));
+  const tenth = k.times('0.1');
+  out.push(
+    k.times('0.9').dividedBy('0.75'), // 0.1K + (U − K) = 0.25U
+    tenth.dividedBy('0.25'), // 0.1K = 0.25U
+    k.times('1.1').dividedBy('1.3'), // 0.1K + (K − U) = 0.30U
+    tenth.dividedBy('0.3'), // 0.1K = 0.30U
+    k.times('1.1').minus(5), // 0.1K + (K − U) = $5
+  );
+  return out.filter((u) => u.greaterThan(0));
 }
 
 function findBreakpoints(at: (x: Decimal) => Decimal, seeds: readonly Decimal[]): Decimal[] {
@@ -135,16 +169,26 @@ function findBreakpoints(at: (x: Decimal) => Decimal, seeds: readonly Decimal[])
   );
 }
 
+/**
+ * Affine on [l, r]? The chord must match at five interior points and the slopes just inside both ends
+ * (a step of 1e-7 of the width). Between seeds that hold every formula kink, each grouping's total is affine
+ * and the optimum, their minimum, is concave: a concave function on its chord at one interior point is
+ * affine, so the test is then exact. Kinks the seeds miss (a straddle's sides crossing, a group floored at
+ * 0) leave a dip that returns to the chord undetected only if it lies between the samples.
+ */
 function affineOn(at: (x: Decimal) => Decimal, l: Decimal, r: Decimal): boolean {
   const fl = at(l);
   const fr = at(r);
   const width = r.minus(l);
   const scale = fl.abs().plus(fr.abs()).plus(1);
-  return FRACTIONS.every((f) => {
-    const x = l.plus(width.times(f));
-    const chord = fl.plus(fr.minus(fl).times(f));
-    return at(x).minus(chord).abs().lessThanOrEqualTo(scale.times(TOLERANCE));
-  });
+  const near = (a: Decimal, b: Decimal) => a.minus(b).abs().lessThanOrEqualTo(scale.times(TOLERANCE));
+  const onChord = FRACTIONS.every((f) => near(at(l.plus(width.times(f))), fl.plus(fr.minus(fl).times(f))));
+  if (!onChord) return false;
+  const h = width.times(END_STEP);
+  return (
+    near(at(l.plus(h)), fl.plus(fr.minus(fl).times(END_STEP))) &&
+    near(at(r.minus(h)), fr.minus(fr.minus(fl).times(END_STEP)))
+  );
 }
 
 export function kinksOn(at: (x: Decimal) => Decimal, l: Decimal, r: Decimal, depth: number): Decimal[] {

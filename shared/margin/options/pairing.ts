@@ -30,7 +30,9 @@ import {
  * x_t = the most that fits, then fewer, down to 0; a node is cut when its saving plus the bound
  * Σ_{j ≥ t} saving_j · (the most of j that fits in what is left) cannot beat the best found. The bound never
  * underestimates (every later instance is bounded by the capacity left, ignoring the others), so the search
- * is exact; the first dive is the greedy pairing, so a good incumbent is found at once. A node budget
+ * is exact; the first dive is the greedy pairing, so a good incumbent is found at once. A node whose
+ * capacities left at its depth were already reached with at least its saving is cut too (its completions
+ * are the same). A node budget
  * (SEARCH_BUDGET) stops pathological books: the best pairing found is used and `optimal: false` is reported.
  * test/property/option-pairing.property.test.ts checks the result against exhaustive enumeration of every
  * valid pairing on books of up to 8 legs.
@@ -40,6 +42,7 @@ import {
  */
 
 export const SEARCH_BUDGET = 200_000;
+const MEMO_LIMIT = 100_000;
 
 export interface PairingProblem {
   /** Units of each leg that may be paired. */
@@ -70,6 +73,7 @@ export function maximiseSavings(problem: PairingProblem, budget = SEARCH_BUDGET)
   let best: PairingSolution = { units: [...x], saving: ZERO, optimal: true };
   let nodes = 0;
   let stopped = false;
+  const visited = new Map<string, Decimal>();
 
   const bound = (from: number) => {
     let b = ZERO;
@@ -87,6 +91,12 @@ export function maximiseSavings(problem: PairingProblem, budget = SEARCH_BUDGET)
     }
     if (saving.greaterThan(best.saving)) best = { units: [...x], saving, optimal: true };
     if (depth === order.length) return;
+    // The same capacities left at the same depth have the same completions: one reached with no more
+    // saving cannot do better (exact dominance, so the search stays exact).
+    const key = `${depth}:${left.join(',')}`;
+    const seen = visited.get(key);
+    if (seen !== undefined && seen.greaterThanOrEqualTo(saving)) return;
+    if (visited.size < MEMO_LIMIT) visited.set(key, saving);
     if (!saving.plus(bound(depth)).greaterThan(best.saving)) return;
     const inst = order[depth]!;
     for (let u = fits(inst.uses, left); u >= 0; u--) {
