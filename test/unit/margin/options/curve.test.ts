@@ -7,6 +7,8 @@ import {
   parseEvaluationInput,
 } from '../../../../shared/margin/evaluate.ts';
 import type { MaintenanceCurve } from '../../../../shared/margin/model.ts';
+import { evaluationToJson } from '../../../../shared/margin/serialize.ts';
+import { nonFiniteDecimals } from '../../../helpers/non-finite.ts';
 
 /**
  * The option book's maintenance curve (shared/margin/options/curve.ts) is found by a sampled kink search:
@@ -126,6 +128,20 @@ describe('option book curves', () => {
         }
       }),
       { numRuns: 12 },
+    );
+  });
+});
+
+describe('option book evaluations', () => {
+  it('carry no NaN or Infinity anywhere (full evaluations, every position price, the grouping)', () => {
+    fc.assert(
+      fc.property(bookArb, (raw) => {
+        const { model, book } = buildBook(parseEvaluationInput(inputOf(raw)), { asOf: '2026-03-02' });
+        const json = evaluationToJson(evaluateBookReference(model, book));
+        expect(nonFiniteDecimals(json)).toEqual([]);
+        expect(nonFiniteDecimals(JSON.parse(json.details.optionStrategies as string))).toEqual([]);
+      }),
+      { numRuns: 8 },
     );
   });
 });
