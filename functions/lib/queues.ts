@@ -48,11 +48,14 @@ export type WorkMessage =
     };
 
 /**
- * Accounts per work message: small enough that one message's evaluations finish well inside a run (100
- * at ~20 ms of CPU each), large enough that its accounts share most price reads (the price cache is per
- * message; at crash scale those reads bind the Prices table, see docs/guard-bands.md).
+ * Accounts per work message: small enough that one message's evaluations finish well inside a run (125
+ * at ~5 ms of CPU each), large enough that its accounts share most price reads (the price cache is per
+ * message; at crash scale those reads bind the Prices table, see docs/guard-bands.md) and that a crash
+ * wave's messages all fit the work queue's concurrency at once (the capacity model's crash tick: 731
+ * messages for 800 executions at 125, 914 at 100 — the last 114 then waited for a slot, and the last level
+ * change came after the earlier messages' band rewrites: 23 s instead of 7.7 s).
  */
-export const ACCOUNTS_PER_MESSAGE = 100;
+export const ACCOUNTS_PER_MESSAGE = 125;
 
 /** Account ids as work messages of ACCOUNTS_PER_MESSAGE each. */
 export function accountMessages(

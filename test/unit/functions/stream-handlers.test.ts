@@ -1,3 +1,4 @@
+import { ACCOUNTS_PER_MESSAGE } from '../../../functions/lib/queues.ts';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
@@ -188,8 +189,9 @@ describe('price-stream handler', () => {
     expect(evaluated).toEqual([]);
   });
 
-  it('sends a wide fan-out to the work queue in batches of 100', async () => {
-    const many = Array.from({ length: 240 }, (_, i) => `A${i}`);
+  it('sends a wide fan-out to the work queue in batches of ACCOUNTS_PER_MESSAGE (125)', async () => {
+    expect(ACCOUNTS_PER_MESSAGE).toBe(125);
+    const many = Array.from({ length: 290 }, (_, i) => `A${i}`);
     const { d, evaluated } = deps({ SPY: many });
     await makePriceStreamHandler(() => d)({ Records: [tick('1', '400', '2026-01-01T00:00:01Z')] });
     expect(evaluated).toEqual([]);
@@ -197,7 +199,7 @@ describe('price-stream handler', () => {
       (d.workQueue as CapturedWorkQueue).messages.map((m) =>
         m.kind === 'accounts' ? m.accountIds.length : 0,
       ),
-    ).toEqual([100, 100, 40]);
+    ).toEqual([125, 125, 40]);
   });
 });
 
