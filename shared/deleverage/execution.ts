@@ -77,6 +77,9 @@ export function applyFills(
   let cash = input.account.cash;
   const byInstrument = new Map(fills.map((f) => [f.instrument, f]));
   const positions: Position[] = [];
+  const underlyings = new Set(
+    input.positions.flatMap((p) => (p.instrumentType === 'option' ? [p.underlying] : [])),
+  );
   for (const p of input.positions) {
     const fill = byInstrument.get(p.instrument);
     if (!fill) {
@@ -91,7 +94,8 @@ export function applyFills(
         : cash.plus(traded.negated().times(fill.price.minus(p.avgCost ?? p.price)));
     cash = cash.minus(fill.fees);
     const remaining = p.quantity.plus(signed);
-    if (!remaining.isZero()) positions.push({ ...p, quantity: remaining });
+    // A closed underlying of a held option stays as a flat row: the option is priced from its price.
+    if (!remaining.isZero() || underlyings.has(p.instrument)) positions.push({ ...p, quantity: remaining });
   }
   return { account: { ...input.account, cash }, positions };
 }
