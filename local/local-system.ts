@@ -14,7 +14,7 @@ import { changedItem, messagesForChanges, type ChangedItem } from '../functions/
 import { OverviewRepository } from '../functions/lib/overview-repository.ts';
 import { refreshSummary } from '../functions/summary/handler.ts';
 import { eventMessages, type ChannelMessage } from '../shared/console/channels.ts';
-import { startEscalation } from '../functions/escalation-starter/start.ts';
+import { countFailedAttempts, startEscalation } from '../functions/escalation-starter/start.ts';
 import { runStep, type EscalationDeps } from '../functions/escalation/steps.ts';
 import { ActionsRepository, SettingsRepository } from '../functions/lib/actions-repository.ts';
 import type { DeadLetter } from '../functions/lib/queues.ts';
@@ -290,7 +290,15 @@ export async function startLocalSystem(options: LocalOptions): Promise<LocalSyst
       )
         return;
       clock.enter();
-      void startEscalation(e.detail, stepFunctions as never, 'local').finally(() => clock.leave());
+      // As the deployed starter does: an incident whose attempt failed is restarted as attempt n + 1.
+      void startEscalation(e.detail, stepFunctions as never, 'local', {
+        failedAttempts: (accountId, incidentId) =>
+          countFailedAttempts(
+            (a, i, step) => escalationDeps.actions.getStep(a, i, step),
+            accountId,
+            incidentId,
+          ),
+      }).finally(() => clock.leave());
     };
     const timelineRule = (e: DomainEvent) => {
       const d = e.detail as Record<string, unknown> & { accountId: string };
