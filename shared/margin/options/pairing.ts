@@ -1,4 +1,5 @@
 import { Decimal, ZERO, max, sum } from '../../decimal.ts';
+import { InputError } from '../../errors.ts';
 import type { Position } from '../../schemas/position.ts';
 import type { Requirement } from '../model.ts';
 import type { PositionRule } from '../model.ts';
@@ -272,7 +273,14 @@ export function quoteOf(positions: readonly Position[], prices?: readonly Decima
       const i = held.get(name);
       if (i !== undefined) return price(i);
       const u = given.get(name);
-      if (!u) throw new Error(`no price for underlying ${name}`); // optionBookIssues names it first
+      if (!u) {
+        // optionBookIssues names this at parse; a book built another way (a planner's fills) meets it here.
+        const at = positions.findIndex((p) => p.instrumentType === 'option' && p.underlying === name);
+        throw InputError.single(
+          `positions[${at}].underlyingPrice`,
+          `required: the book does not hold ${name}`,
+        );
+      }
       return u;
     },
   };
