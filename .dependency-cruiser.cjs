@@ -2,6 +2,7 @@
  * The layers (docs/architecture.md): imports point down only, and nothing imports in a circle.
  *   shared/ (the pure domain) ← functions/ (Lambda handlers and adapters) ← infra/ (CDK)
  *   ← local/, bench/, cli/, scripts/ (entry points) — and test/ may import anything.
+ * client/ (the broker's typed API client) and console/ (the browser app) import from shared/ only.
  * `npm test` runs this through scripts/checks.ts; test/unit/architecture.test.ts shows that an upward
  * import and a cycle each fail it.
  */
@@ -24,18 +25,23 @@ module.exports = {
     },
     layer(
       'shared',
-      ['functions', 'infra', 'local', 'bench', 'cli', 'scripts', 'console', 'test'],
+      ['client', 'functions', 'infra', 'local', 'bench', 'cli', 'scripts', 'console', 'test'],
       'shared/ is the domain: it imports nothing above it.',
     ),
     layer(
       'functions',
-      ['infra', 'local', 'bench', 'cli', 'scripts', 'console', 'test'],
+      ['client', 'infra', 'local', 'bench', 'cli', 'scripts', 'console', 'test'],
       'Handlers and adapters import the domain, never the CDK app or the tools above them.',
     ),
     layer(
       'infra',
       ['local', 'bench', 'cli', 'scripts', 'test'],
       'The CDK app imports handlers and the domain, never local mode or tools.',
+    ),
+    layer(
+      'client',
+      ['functions', 'infra', 'local', 'bench', 'cli', 'scripts', 'console', 'test'],
+      'The broker’s client shares only the domain’s types and schemas.',
     ),
     layer(
       'console',

@@ -15,7 +15,7 @@ const CHECKS = [
   'prettier --check .',
   'eslint .',
   'tsc --noEmit -p console',
-  'depcruise shared functions infra local bench cli scripts console test --config .dependency-cruiser.cjs',
+  'depcruise shared client functions infra local bench cli scripts console test --config .dependency-cruiser.cjs',
 ];
 
 const root = join(import.meta.dirname, '..');
