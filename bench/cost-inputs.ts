@@ -427,12 +427,17 @@ export async function meterCostInputs(accounts = 300): Promise<CostInputs> {
   w.clock.now = Date.parse('2026-01-05T20:59:00Z');
   move(w, () => 1);
   w.clock.now = Date.parse('2026-01-05T21:00:00Z');
+  // Measured at the open market's heartbeat (4 h), as the cost model expects: it scales these writes to
+  // closedHeartbeatMs itself (the deployed default would write none in these 4 hours).
+  const deployed = w.deps.config;
+  w.deps.config = { ...deployed, closedHeartbeatMs: deployed.heartbeatMs };
   const sweepClosed = await operation(w, async () => {
     for (let s = 0; s < 16; s++) {
       w.clock.now += 15 * 60_000;
       await sweep(w);
     }
   });
+  w.deps.config = deployed;
 
   const states = [...w.store.states.values()];
   const positions = [...w.store.positions.values()];

@@ -13,6 +13,7 @@
  */
 import costInputs from '../bench/cost-inputs.json' with { type: 'json' };
 import { MODEL_MIX } from '../bench/population.ts';
+import { ACCOUNTS_PER_MESSAGE } from '../functions/lib/queues.ts';
 import { escalationConfigSchema } from '../shared/escalation/settings.ts';
 import { DEFAULT_PIPELINE_CONFIG } from '../shared/pipeline/config.ts';
 import evaluatorCpu from '../bench/evaluator-cpu.json' with { type: 'json' };
@@ -291,7 +292,7 @@ export const DESIGN = {
   /** Evaluations in flight per invocation (runtime.ts concurrency). */
   evaluationsInFlight: 16,
   /** Accounts per work message (queues.ts) and the coalescing queue's event-source batch (evaluation.ts). */
-  accountsPerMessage: 100,
+  accountsPerMessage: ACCOUNTS_PER_MESSAGE,
   coalescedBatch: 10,
   /** Empty long polls of an event source's five pollers (20 s each), per queue per month. */
   idleReceivesPerQueueMonth: 5 * 3 * 60 * 24 * 30,
