@@ -260,34 +260,14 @@ async function validateExecution(
   input: z.output<typeof stepInputSchema>,
   fresh: Fresh,
 ): Promise<{ note: string | null; working: boolean }> {
-  if (!d.orders || fresh.recovered || fresh.held) return { note: null, working: false };
+  if (!d.orders || fresh.held) return { note: null, working: false };
   const now = d.now?.() ?? new Date();
   const orders = await d.orders.forIncident(input.accountId, input.incidentId);
   if (orders.length === 0) return { note: null, working: false };
   const state = executionState(orders, now, fresh.config.fillTimeoutSeconds * 1000);
-  const notes: string[] = [];
-  let working = state.open.length > 0;
-  for (const step of new Set(state.overdue.map((o) => o.step))) {
-    // Before pages were marked sent, a claim alone (`unfilled-page:<step>`) meant paged.
-    if (await d.actions.getStep(input.accountId, input.incidentId, `unfilled-page:${step}`)) continue;
-    const late = state.overdue.filter((o) => o.step === step);
-    const paged = await onceForIncident(d, input, `page-unfilled:${step}`, () =>
-      send(
-        d,
-        'failure',
-        facts(
-          input,
-          fresh,
-          'a person must check the orders with the broker',
-          `orders not filled within ${fresh.config.fillTimeoutSeconds}s: ${late.map((o) => `${o.side} ${unfilled(o).toFixed()} ${o.instrument} (${o.status})`).join(', ')}`,
-        ),
-        { page: true, severity: 'critical', key: `unfilled:${step}` },
-      ),
-    );
-    if (paged) notes.push(`paged: ${step} unfilled`);
-  }
   // A re-plan is audited with its publish (orderStep): one an earlier attempt began (its orders recorded,
-  // perhaps published, the step not marked) is finished whatever the level is now, never left unaudited.
+  // perhaps published, the step not marked) is finished whatever the level is now, recovered too (not on
+  // hold): never left unaudited.
   const replan = (step: string) =>
     orderStep(d, input, fresh, 'deleverage', step, (_event, plan) =>
       d.actions.audit({
@@ -308,6 +288,28 @@ async function validateExecution(
   for (const step of begun) {
     const record = await d.actions.getStep(input.accountId, input.incidentId, step);
     if (record?.status !== 'published') await replan(step);
+  }
+  if (fresh.recovered) return { note: null, working: false };
+  const notes: string[] = [];
+  let working = state.open.length > 0;
+  for (const step of new Set(state.overdue.map((o) => o.step))) {
+    // Before pages were marked sent, a claim alone (`unfilled-page:<step>`) meant paged.
+    if (await d.actions.getStep(input.accountId, input.incidentId, `unfilled-page:${step}`)) continue;
+    const late = state.overdue.filter((o) => o.step === step);
+    const paged = await onceForIncident(d, input, `page-unfilled:${step}`, () =>
+      send(
+        d,
+        'failure',
+        facts(
+          input,
+          fresh,
+          'a person must check the orders with the broker',
+          `orders not filled within ${fresh.config.fillTimeoutSeconds}s: ${late.map((o) => `${o.side} ${unfilled(o).toFixed()} ${o.instrument} (${o.status})`).join(', ')}`,
+        ),
+        { page: true, severity: 'critical', key: `unfilled:${step}` },
+      ),
+    );
+    if (paged) notes.push(`paged: ${step} unfilled`);
   }
   if (state.short.length > 0 && state.open.length === 0 && fresh.state?.level === 'CRITICAL') {
     const replans = begun.size;
