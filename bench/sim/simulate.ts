@@ -64,7 +64,11 @@ export const INVARIANTS = [
   'audit-missing',
   /** Every level change into an incident started its escalation, or is in the start dead-letter queue. */
   'escalation-lost',
-  /** A failed escalation execution recorded and paged its failure; a failed ladder is in the dead-letter queue. */
+  /**
+   * A failed escalation execution whose catch path ran recorded its failure (`failed-a<n>`, what restarts
+   * the incident) and audited it. (A catch path that itself ran out of retries leaves the execution
+   * failed with only its ExecutionsFailed alarm: counted as `alarmedOnly`.)
+   */
   'failure-unrecorded',
   /** What automation gives up on (a stream record, a ladder) is in a dead-letter queue (alarmed). */
   'record-lost',
@@ -113,6 +117,8 @@ export interface SimResult {
     unseen: number;
     /** Audit entries of a step's effect written twice by a retry before the step was marked done. */
     auditRepeats: number;
+    /** Failed executions whose catch path also ran out of retries: only the ExecutionsFailed alarm tells. */
+    alarmedOnly: number;
     simulatedMs: number;
   };
   trace: string[];
@@ -267,7 +273,7 @@ export async function simulate(options: SimOptions): Promise<SimResult> {
     acked: boolean;
     at: number;
   }[] = [];
-  /** Incidents a step saw at LIQUIDATION (not on hold): they must end in a liquidation request or a page. */
+  /** Incidents the liquidation step found at LIQUIDATION (not on hold): they must end in a request or a page. */
   const sawLiquidation = new Set<string>();
   const deliveryLog: DeliveryRecord[] = [];
   const rungsTaken: { pageId: string; tier: number; attempt: number }[] = [];
@@ -655,7 +661,9 @@ export async function simulate(options: SimOptions): Promise<SimResult> {
         return;
       }
       out = result.value;
-      if (out.level === 'LIQUIDATION' && !out.held && !out.recovered)
+      // The liquidation step found it at LIQUIDATION (a re-check's LIQUIDATION better again by the time
+      // the step ran is skipped by design: counted as `unseen`).
+      if (action === 'liquidate' && out.level === 'LIQUIDATION' && !out.held && !out.recovered)
         sawLiquidation.add(`${input.accountId}|${input.incidentId}`);
       switch (at) {
         case 'alert':
@@ -1122,12 +1130,25 @@ export async function simulate(options: SimOptions): Promise<SimResult> {
   }
 
   // failure-unrecorded / record-lost
-  for (const [name, x] of executions)
-    if (x.status === 'FAILED' && !x.failRecorded)
+  let alarmedOnly = 0;
+  for (const [name, x] of executions) {
+    if (x.status !== 'FAILED') continue;
+    if (!x.failRecorded) {
+      alarmedOnly += 1;
+      continue;
+    }
+    const recorded =
+      actions.steps.get(`${x.accountId}|${x.incidentId}|failed-a${x.attempt}`)?.status === 'published';
+    const audited = actions.audits.some(
+      (a) =>
+        a.action === 'escalation-failed' && a.incidentId === x.incidentId && a.details?.attempt === x.attempt,
+    );
+    if (!recorded || !audited)
       violate(
         'failure-unrecorded',
-        `execution ${name.slice(-16)} failed and its failure was not recorded or paged`,
+        `execution ${name.slice(-16)}: its catch path ran, the failure not recorded (${recorded}) or audited (${audited})`,
       );
+  }
   for (const g of givenUp) {
     const inDlq = deadLetters.some((d) => JSON.stringify(d.record).includes(g.key.split(' ')[0]!));
     if (!inDlq) violate('record-lost', `${g.kind} ${g.key} given up and not dead-lettered`);
@@ -1186,6 +1207,7 @@ export async function simulate(options: SimOptions): Promise<SimResult> {
       resent,
       unseen,
       auditRepeats,
+      alarmedOnly,
       simulatedMs: clock.now - START,
     },
     trace: options.trace ? trace : [],
