@@ -178,6 +178,7 @@ export class MarginGuardStack extends Stack {
         this.paging.steps,
         this.paging.sms,
         this.brokerFeedback.handler,
+        this.ingestion.handler,
         ...this.live.functions,
       ],
       deadLetterQueues: [

@@ -136,11 +136,11 @@ describe('storage', () => {
 });
 
 describe('evaluation', () => {
-  it('fifteen arm64 Node 24 functions; the evaluating ones share the pipeline configuration', () => {
+  it('sixteen arm64 Node 24 functions; the evaluating ones share the pipeline configuration', () => {
     const fns = ownFunctions(dev.template);
-    // 5 evaluation, escalation steps, starter and waker, paging ladder and SMS, broker feedback, API
-    // and summary, WebSocket connections and broadcaster
-    expect(Object.keys(fns)).toHaveLength(15);
+    // 5 evaluation, escalation steps, starter and waker, paging ladder and SMS, broker feedback,
+    // ingestion, API and summary, WebSocket connections and broadcaster
+    expect(Object.keys(fns)).toHaveLength(16);
     for (const f of Object.values(fns)) {
       expect(f.Properties.Architectures).toEqual(['arm64']);
       expect(f.Properties.Runtime).toBe('nodejs24.x');
@@ -308,7 +308,7 @@ describe('evaluation', () => {
         JSON.stringify(r.Properties.AssumeRolePolicyDocument).includes('lambda.amazonaws.com') &&
         !JSON.stringify(r.Properties.ManagedPolicyArns ?? '').includes('AWSLambdaBasicExecutionRole'),
     );
-    expect(lambdaRoles).toHaveLength(15);
+    expect(lambdaRoles).toHaveLength(16);
     for (const r of lambdaRoles) expect(r.Properties.ManagedPolicyArns).toBeUndefined();
   });
 });
@@ -330,8 +330,8 @@ describe('events and observability', () => {
     // the work queue, the coalescing queue, the escalation start queue
     expect(names.filter((n) => n === 'ApproximateAgeOfOldestMessage')).toHaveLength(3);
     expect(names.filter((n) => n === 'IteratorAge')).toHaveLength(2);
-    expect(names.filter((n) => n === 'Errors')).toHaveLength(14);
-    expect(names.filter((n) => n === 'Throttles')).toHaveLength(14);
+    expect(names.filter((n) => n === 'Errors')).toHaveLength(15);
+    expect(names.filter((n) => n === 'Throttles')).toHaveLength(15);
     // the escalation and the paging workflows (more in test/infra/reliability.test.ts)
     expect(names.filter((n) => n === 'ExecutionsFailed')).toHaveLength(2);
     for (const a of alarms) expect(a.AlarmActions).toHaveLength(1);
@@ -552,7 +552,7 @@ describe('config', () => {
       ...Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('AwsSolutions-.*')),
     ];
     expect(findings.map((f) => `${f.id}: ${String(f.entry.data).slice(0, 160)}`)).toEqual([]);
-    expect(Object.keys(ownFunctions(template))).toHaveLength(16);
+    expect(Object.keys(ownFunctions(template))).toHaveLength(17);
     const subs = Object.values(template.findResources('AWS::SNS::Subscription')).map(
       (s) => s.Properties.Protocol,
     );
@@ -562,8 +562,9 @@ describe('config', () => {
       MaximumRetryAttempts: 2,
       DestinationConfig: { OnFailure: { Destination: Match.anyValue() } },
     });
-    // without it, the bus's two Lambda targets only (broker feedback, console broadcaster)
-    template.resourceCountIs('AWS::Lambda::EventInvokeConfig', 3);
-    dev.template.resourceCountIs('AWS::Lambda::EventInvokeConfig', 2);
+    // with it, the forwarder too; without it, the bus's three Lambda targets (broker feedback, ingestion,
+    // console broadcaster)
+    template.resourceCountIs('AWS::Lambda::EventInvokeConfig', 4);
+    dev.template.resourceCountIs('AWS::Lambda::EventInvokeConfig', 3);
   }, 90_000); // a second synthesis with cdk-nag: slow on a busy 2-core box
 });
