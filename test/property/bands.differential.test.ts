@@ -113,7 +113,7 @@ const bookOf = (model: (typeof BAND_MODELS)[number]) =>
               instrumentTiers: Object.fromEntries(Object.entries(tables).map(([k, t]) => [renamed(k), t])),
             }
           : params,
-      },
+      } as RawBook['account'],
       positions: b.positions.map((p) => ({ ...p, instrument: renamed(p.instrument as string) })),
     };
   });

@@ -181,8 +181,8 @@ describe('optimal option pairing', () => {
         const at = positions.findIndex((p) => p.instrument === key);
         // Buying back a held short closes it rather than adding a leg: not this property.
         fc.pre(at < 0 || Number(positions[at]!.quantity) > 0);
-        const spot =
-          positions[0]!.instrumentType === 'option' ? { underlyingPrice: positions[0]!.underlyingPrice } : {};
+        const first = positions[0] as Record<string, unknown>;
+        const spot = first.instrumentType === 'option' ? { underlyingPrice: first.underlyingPrice } : {};
         const grownPositions =
           at >= 0
             ? positions.map((p, i) => (i === at ? { ...p, quantity: String(Number(p.quantity) + 1) } : p))
