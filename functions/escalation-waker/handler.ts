@@ -16,8 +16,8 @@ let deps: Parameters<typeof wakeEscalation>[2] | undefined;
 
 /**
  * The WakeOnLevelChange rule's target: ends the account's escalation wait, if one is waiting. A throttled
- * or failing SendTaskSuccess throws, so EventBridge retries the event (then its dead-letter queue; the
- * wait still ends at its backstop).
+ * or failing SendTaskSuccess throws, so Lambda retries the asynchronous invocation (twice, then the start
+ * dead-letter queue; the wait still ends at its backstop).
  */
 export const handler = withMetrics(async (event: unknown) => {
   const e = wakeEventSchema.parse(event);

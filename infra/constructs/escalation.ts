@@ -4,6 +4,7 @@ import { Rule, type IEventBus } from 'aws-cdk-lib/aws-events';
 import { Alarm, ComparisonOperator, TreatMissingData, type IAlarmAction } from 'aws-cdk-lib/aws-cloudwatch';
 import { LambdaFunction, SqsQueue } from 'aws-cdk-lib/aws-events-targets';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
+import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
@@ -293,6 +294,13 @@ export class Escalation extends Construct {
     });
     tables.actions.grantReadWriteData(this.waker.role);
     this.stateMachine.grantTaskResponse(this.waker.role);
+    // EventBridge invokes asynchronously: a wake-up that keeps failing in the handler (throttled
+    // SendTaskSuccess; Lambda's own two retries) lands in the start dead-letter queue, never dropped
+    // silently, and its wait still ends at the backstop.
+    this.waker.fn.configureAsyncInvoke({
+      retryAttempts: 2,
+      onFailure: new SqsDestination(this.startDeadLetterQueue),
+    });
     new Rule(this, 'WakeOnLevelChange', {
       eventBus: props.bus,
       description: "An account's level changed: end its escalation's wait, so the next step runs now",

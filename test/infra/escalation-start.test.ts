@@ -241,3 +241,16 @@ describe('escalation waits end on events (callback tasks and the waker)', () => 
     expect(definition.match(/\\"SecondsPath\\":\\"\$\.holdPollSeconds\\"/g)).toHaveLength(3); // the three holds
   });
 });
+
+describe('a wake-up that keeps failing is not dropped', () => {
+  it('the waker’s asynchronous invocations: two retries, then the start dead-letter queue', () => {
+    const { template } = only;
+    const waker = logicalId(template, 'AWS::Lambda::Function', 'EscalationWakerFunction');
+    const dlq = logicalId(template, 'AWS::SQS::Queue', 'EscalationStartDeadLetterQueue');
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: waker },
+      MaximumRetryAttempts: 2,
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [dlq, 'Arn'] } } },
+    });
+  });
+});

@@ -562,9 +562,9 @@ describe('config', () => {
       MaximumRetryAttempts: 2,
       DestinationConfig: { OnFailure: { Destination: Match.anyValue() } },
     });
-    // with it, the forwarder too; without it, the bus's three Lambda targets (broker feedback, ingestion,
-    // console broadcaster)
-    template.resourceCountIs('AWS::Lambda::EventInvokeConfig', 4);
-    dev.template.resourceCountIs('AWS::Lambda::EventInvokeConfig', 3);
+    // with it, the forwarder too; without it, the bus's four Lambda targets (broker feedback, ingestion,
+    // console broadcaster, escalation waker)
+    template.resourceCountIs('AWS::Lambda::EventInvokeConfig', 5);
+    dev.template.resourceCountIs('AWS::Lambda::EventInvokeConfig', 4);
   }, 90_000); // a second synthesis with cdk-nag: slow on a busy 2-core box
 });
