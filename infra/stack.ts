@@ -173,6 +173,7 @@ export class MarginGuardStack extends Stack {
         ...Object.values(fns),
         this.escalation.steps,
         this.escalation.starter,
+        this.escalation.waker,
         this.api.handler,
         this.api.summary,
         this.paging.steps,
@@ -195,6 +196,8 @@ export class MarginGuardStack extends Stack {
       rules: this.node.findAll().filter((c): c is Rule => c instanceof Rule),
       asyncFunctions: [
         this.brokerFeedback.handler,
+        this.ingestion.handler,
+        this.escalation.waker,
         this.live.broadcaster,
         this.paging.steps,
         this.api.summary,
@@ -202,7 +205,13 @@ export class MarginGuardStack extends Stack {
         fns.sweep,
         ...forwarder,
       ],
-      destinationFunctions: [this.brokerFeedback.handler, this.live.broadcaster, ...forwarder],
+      destinationFunctions: [
+        this.brokerFeedback.handler,
+        this.ingestion.handler,
+        this.escalation.waker,
+        this.live.broadcaster,
+        ...forwarder,
+      ],
     });
     this.escalation.alarmOnLateStarts(new SnsAction(this.observability.opsTopic));
     this.paging.reportFailuresTo(this.observability.opsTopic);

@@ -90,12 +90,17 @@ describe('EventBridge dead-letter queues', () => {
     const busTargets = lambdaTargets().filter(({ ruleId }) => resources[ruleId]!.Properties.EventBusName);
     expect(busTargets.map(({ target }) => idOf(target.Arn)!.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual([
       'BrokerFeedbackFunction',
+      'EscalationWakerFunction',
+      'IngestionIngestFunction',
       'LiveBroadcasterFunction',
     ]);
     for (const { target } of busTargets) {
       const fn = idOf(target.Arn)!;
       const dlq = idOf((target.DeadLetterConfig as { Arn: unknown }).Arn);
-      expect(dlq, fn).toMatch(/^EventsTargetDeadLetterQueue/);
+      // The waker's wake-ups go with the escalation starts they belong to; the others to the bus's DLQ.
+      expect(dlq, fn).toMatch(
+        fn.startsWith('EscalationWaker') ? /^EscalationStartDeadLetterQueue/ : /^EventsTargetDeadLetterQueue/,
+      );
       template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
         FunctionName: { Ref: fn },
         MaximumRetryAttempts: 2,

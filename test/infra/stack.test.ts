@@ -330,8 +330,8 @@ describe('events and observability', () => {
     // the work queue, the coalescing queue, the escalation start queue
     expect(names.filter((n) => n === 'ApproximateAgeOfOldestMessage')).toHaveLength(3);
     expect(names.filter((n) => n === 'IteratorAge')).toHaveLength(2);
-    expect(names.filter((n) => n === 'Errors')).toHaveLength(15);
-    expect(names.filter((n) => n === 'Throttles')).toHaveLength(15);
+    expect(names.filter((n) => n === 'Errors')).toHaveLength(16);
+    expect(names.filter((n) => n === 'Throttles')).toHaveLength(16);
     // the escalation and the paging workflows (more in test/infra/reliability.test.ts)
     expect(names.filter((n) => n === 'ExecutionsFailed')).toHaveLength(2);
     for (const a of alarms) expect(a.AlarmActions).toHaveLength(1);
