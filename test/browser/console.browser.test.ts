@@ -1,3 +1,5 @@
+/// <reference lib="dom" />
+// (The DOM types for page.evaluate callbacks: this file is type-checked with the rest of the project.)
 import chromium from '@sparticuz/chromium';
 import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
