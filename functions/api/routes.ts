@@ -29,6 +29,7 @@ import { linkActor } from '../../shared/notify/ack-token.ts';
 import { AckRefusedError, parseOrThrow, type AckRefusalCode } from '../../shared/errors.ts';
 import { acknowledgeLink, inspectLink, type AckLinkDeps } from '../lib/ack-links.ts';
 import { notificationPolicySchema } from '../../shared/notify/policy.ts';
+import { maskPolicyContacts } from '../../shared/notify/redact.ts';
 import { actorFor } from './identity.ts';
 import { HttpError, json, notFound, parseBody, parseQuery, readBody } from './http.ts';
 import { DEFAULT_RESTRICTION_POLICY } from '../../shared/risk/restrictions.ts';
@@ -417,8 +418,9 @@ export const ROUTES: Route[] = [
   {
     method: 'GET',
     path: '/notifications',
-    summary: 'The notification policy: routes, rules, on-call tiers, quiet hours, digests, alert fatigue',
-    handle: async (_e, d) => json(200, await d.notificationPolicy()),
+    summary:
+      'The notification policy: routes (contacts masked: they are write-only), rules, on-call tiers, quiet hours, digests, alert fatigue',
+    handle: async (_e, d) => json(200, maskPolicyContacts(await d.notificationPolicy())),
   },
   {
     method: 'PUT',

@@ -41,3 +41,33 @@ export function redactDelivery<
 export function findContacts(text: string): string[] {
   return [...text.matchAll(ACK_LINK), ...text.matchAll(EMAIL), ...text.matchAll(PHONE)].map((m) => m[0]);
 }
+
+/** The contact fields of a route (shared/notify/policy.ts routeSchema). */
+const CONTACT_FIELDS = ['chatId', 'address', 'phoneNumber'] as const;
+
+/** A contact with all but its edges hidden: `+44•••••••23`, `o•••@example.com`, `•••4567`. */
+export function maskContact(value: string): string {
+  const at = value.indexOf('@');
+  if (at > 0) return `${value[0]}•••${value.slice(at)}`;
+  if (value.startsWith('+'))
+    return `${value.slice(0, 3)}${'•'.repeat(Math.max(3, value.length - 5))}${value.slice(-2)}`;
+  return `•••${value.slice(-Math.min(4, Math.floor(value.length / 2)))}`;
+}
+
+/**
+ * A notification policy as `GET /notifications` shows it: every route's contact masked (maskContact).
+ * Contacts are write-only through the API — a viewer reads who is on call, not their phone number — and a
+ * masked contact sent back with `PUT /notifications` is refused by the policy's own validation, so a
+ * read-modify-write can never store one.
+ */
+export function maskPolicyContacts<P extends { routes: readonly Record<string, unknown>[] }>(policy: P): P {
+  return {
+    ...policy,
+    routes: policy.routes.map((route) => {
+      const out: Record<string, unknown> = { ...route };
+      for (const field of CONTACT_FIELDS)
+        if (typeof out[field] === 'string') out[field] = maskContact(out[field] as string);
+      return out;
+    }),
+  };
+}

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { findContacts, redactDelivery, redactText } from '../../../shared/notify/redact.ts';
+import { notificationPolicySchema } from '../../../shared/notify/policy.ts';
+import {
+  findContacts,
+  maskPolicyContacts,
+  redactDelivery,
+  redactText,
+} from '../../../shared/notify/redact.ts';
 
 describe('redaction of what logs say about notifications', () => {
   it('scrubs acknowledgement links, e-mail addresses and E.164 numbers, and nothing else', () => {
@@ -46,5 +52,33 @@ describe('redaction of what logs say about notifications', () => {
       to: 'pages',
     });
     expect(redactDelivery({ channel: 'webhook', to: '-' })).toEqual({ channel: 'webhook', to: '-' });
+  });
+});
+
+describe('GET /notifications shows who is on call, not how to reach them', () => {
+  it('masks every route’s contact, and a masked contact cannot be stored back', () => {
+    const policy = notificationPolicySchema.parse({
+      routes: [
+        { name: 'primary', channel: 'sms', phoneNumber: '+447700900123' },
+        { name: 'desk', channel: 'email', address: 'oncall@broker.example' },
+        { name: 'chat', channel: 'telegram', chatId: '-1001234567' },
+        { name: 'console', channel: 'websocket' },
+      ],
+    });
+    const shown = maskPolicyContacts(policy);
+    expect(shown.routes).toEqual([
+      expect.objectContaining({ name: 'primary', phoneNumber: '+44••••••••23' }),
+      expect.objectContaining({ name: 'desk', address: 'o•••@broker.example' }),
+      expect.objectContaining({ name: 'chat', chatId: '•••4567' }),
+      expect.objectContaining({ name: 'console', channel: 'websocket' }),
+    ]);
+    expect(findContacts(JSON.stringify(shown))).toEqual([]);
+    expect(JSON.stringify(shown)).not.toContain('1001234567');
+    // A read-modify-write that sends the masked policy back is refused, naming each masked contact.
+    const back = notificationPolicySchema.safeParse(JSON.parse(JSON.stringify(shown)));
+    expect(back.success).toBe(false);
+    expect(back.error!.issues.map((i) => i.path.join('.'))).toEqual(
+      expect.arrayContaining(['routes.0.phoneNumber', 'routes.1.address', 'routes.2.chatId']),
+    );
   });
 });
