@@ -1,4 +1,5 @@
 import './promise-with-resolvers.ts';
+import { existsSync, readFileSync } from 'node:fs';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { StateMachine } from 'aws-local-stepfunctions';
@@ -27,12 +28,20 @@ function resolveIntrinsics(value: unknown): string {
 let cached: Record<string, Record<string, unknown>> | undefined;
 
 /**
+ * Where a test run keeps the synthesized state machines (test/global-setup.ts writes them once): each
+ * local-mode test file would otherwise synthesize the whole stack again (about 2 CPU-seconds a file).
+ */
+export const STATE_MACHINES_FILE_ENV = 'MG_STATE_MACHINES_FILE';
+
+/**
  * The state machines exactly as the CDK stack synthesizes them. Only the definitions matter here, so
  * bundling is skipped and so is CDK's built-in CloudFormation validation of the whole template (a WASM
  * engine that took two thirds of the synth; `npm run synth` and the infra tests still run it).
  */
-function definitions(): Record<string, Record<string, unknown>> {
+export function definitions(): Record<string, Record<string, unknown>> {
   if (cached) return cached;
+  const file = process.env[STATE_MACHINES_FILE_ENV];
+  if (file && existsSync(file)) return (cached = JSON.parse(readFileSync(file, 'utf8')));
   const app = new App({
     context: { 'aws:cdk:bundling-stacks': [] },
     builtinCloudFormationValidation: false,
