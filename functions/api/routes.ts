@@ -31,7 +31,16 @@ import { acknowledgeLink, inspectLink, type AckLinkDeps } from '../lib/ack-links
 import { notificationPolicySchema } from '../../shared/notify/policy.ts';
 import { maskPolicyContacts } from '../../shared/notify/redact.ts';
 import { actorFor } from './identity.ts';
-import { HttpError, json, notFound, parseBody, parseQuery, readBody } from './http.ts';
+import {
+  bodyTooLarge,
+  HttpError,
+  json,
+  MAX_BODY_BYTES,
+  notFound,
+  parseBody,
+  parseQuery,
+  readBody,
+} from './http.ts';
 import { DEFAULT_RESTRICTION_POLICY } from '../../shared/risk/restrictions.ts';
 import { BROKER_CONTROL_ROUTES, restrictionOf } from './broker-controls.ts';
 import { INGEST_ROUTES } from './ingest-routes.ts';
@@ -83,6 +92,9 @@ const ackForm = z.strictObject({
 /** A form body (application/x-www-form-urlencoded) as an object of its fields, for its schema. */
 const formBody = (e: APIGatewayProxyEvent): Record<string, string> => {
   const text = e.body ? (e.isBase64Encoded ? Buffer.from(e.body, 'base64').toString('utf8') : e.body) : '';
+  // The same limit as JSON bodies (readBody): a 413 naming it, nothing parsed.
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes > MAX_BODY_BYTES) throw bodyTooLarge(bytes);
   return Object.fromEntries(new URLSearchParams(text));
 };
 /**

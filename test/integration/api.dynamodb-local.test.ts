@@ -248,6 +248,9 @@ describe('REST API', () => {
     const big = await call('POST', '/accounts/{id}/hold', { id: 'A1', body: huge });
     expect(big).toMatchObject({ status: 413, body: { error: 'body-too-large' } });
     expect(big.body.message).toMatch(/at most 262144/);
+    // The acknowledgement page's form too (it is read as a form, not JSON).
+    const form = await call('POST', '/ack', { body: `token=${'x'.repeat(300 * 1024)}` });
+    expect(form).toMatchObject({ status: 413, body: { error: 'body-too-large' } });
     const broken = await call('POST', '/accounts/{id}/hold', { id: 'A1', body: '{"reason": "wire <script>' });
     expect(broken).toEqual({
       status: 400,
