@@ -1,10 +1,10 @@
 import { TransactionCanceledException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { InputError, RetryLaterError } from '../../shared/errors.ts';
 import { applyUpdate, SEQUENCE_ATTRIBUTES, type ApplyOutcome } from '../../shared/ingest/apply.ts';
 import { MAX_BATCH_POSITIONS, type IngestUpdate } from '../../shared/ingest/contract.ts';
 import type { AccountItem, PositionItem } from '../../shared/pipeline/records.ts';
-import { pagesOf } from './pages.ts';
+import { RiskRepository } from './risk-repository.ts';
 import type { TableKey } from './table-definitions.ts';
 import { transactWrite, type RetryTools } from './transactions.ts';
 
@@ -19,7 +19,7 @@ type Item = Readonly<Record<string, unknown>>;
  * (the loser re-reads and decides again).
  */
 function unchanged(item: Item | null | undefined, key: string, attributes: readonly string[], n: string) {
-  if (!item) return { ConditionExpression: `attribute_not_exists(${key})`, names: {}, values: {} };
+  if (!item) return { ConditionExpression: `attribute_not_exists(${key})` };
   const names: Record<string, string> = {};
   const values: Record<string, unknown> = {};
   const terms = attributes.map((a, i) => {
@@ -28,7 +28,11 @@ function unchanged(item: Item | null | undefined, key: string, attributes: reado
     values[`:${n}${i}`] = item[a];
     return `#${n}${i} = :${n}${i}`;
   });
-  return { ConditionExpression: terms.join(' AND '), names, values };
+  return {
+    ConditionExpression: terms.join(' AND '),
+    ExpressionAttributeNames: names,
+    ...(Object.keys(values).length > 0 ? { ExpressionAttributeValues: values } : {}),
+  };
 }
 
 /**
@@ -40,23 +44,26 @@ function unchanged(item: Item | null | undefined, key: string, attributes: reado
  */
 export class IngestRepository {
   private readonly doc: DynamoDBDocumentClient;
+  /** The account and its positions, strongly consistent (the evaluator's own reads). */
+  private readonly reader: Pick<RiskRepository, 'getAccount' | 'getPositions'>;
 
   constructor(
     client: DynamoDBClient,
-    private readonly tables: Pick<Record<TableKey, string>, 'accounts' | 'positions'>,
+    private readonly tables: Record<TableKey, string>,
     private readonly tools?: RetryTools,
     private readonly now: () => Date = () => new Date(),
   ) {
     this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+    this.reader = new RiskRepository(client, tables);
   }
 
   async apply(update: IngestUpdate): Promise<ApplyOutcome> {
     for (let attempt = 1; ; attempt++) {
-      const account = await this.account(update.accountId);
+      const account = await this.reader.getAccount(update.accountId);
       const positions =
         update.type === 'AccountUpserted' || update.type === 'CashChanged'
           ? []
-          : await this.positions(update.accountId);
+          : await this.reader.getPositions(update.accountId);
       const outcome = applyUpdate({ account, positions }, update);
       if (outcome.status !== 'applied') return outcome;
       if (outcome.positions.length > MAX_BATCH_POSITIONS)
@@ -90,16 +97,9 @@ export class IngestRepository {
     outcome: Extract<ApplyOutcome, { status: 'applied' }>,
   ): TransactWriteCommandInput {
     const TransactItems: NonNullable<TransactWriteCommandInput['TransactItems']> = [];
-    const accountCondition = unchanged(account, 'accountId', SEQUENCE_ATTRIBUTES, 'a');
     const accountGuard = {
       TableName: this.tables.accounts,
-      ConditionExpression: accountCondition.ConditionExpression,
-      ...(Object.keys(accountCondition.names).length > 0
-        ? { ExpressionAttributeNames: accountCondition.names }
-        : {}),
-      ...(Object.keys(accountCondition.values).length > 0
-        ? { ExpressionAttributeValues: accountCondition.values }
-        : {}),
+      ...unchanged(account, 'accountId', SEQUENCE_ATTRIBUTES, 'a'),
     };
     if (outcome.account)
       TransactItems.push({
@@ -109,39 +109,14 @@ export class IngestRepository {
     else TransactItems.push({ ConditionCheck: { ...accountGuard, Key: { accountId: update.accountId } } });
     const stored = new Map(positions.map((p) => [p.instrument, p]));
     for (const item of outcome.positions) {
-      const condition = unchanged(stored.get(item.instrument), 'accountId', ['sequence'], 'p');
       TransactItems.push({
         Put: {
           TableName: this.tables.positions,
           Item: { ...item, updatedAt: this.now().toISOString() },
-          ConditionExpression: condition.ConditionExpression,
-          ...(Object.keys(condition.names).length > 0 ? { ExpressionAttributeNames: condition.names } : {}),
-          ...(Object.keys(condition.values).length > 0
-            ? { ExpressionAttributeValues: condition.values }
-            : {}),
+          ...unchanged(stored.get(item.instrument), 'accountId', ['sequence'], 'p'),
         },
       });
     }
     return { TransactItems };
-  }
-
-  private async account(accountId: string): Promise<AccountItem | null> {
-    const out = await this.doc.send(
-      new GetCommand({ TableName: this.tables.accounts, Key: { accountId }, ConsistentRead: true }),
-    );
-    return (out.Item as AccountItem | undefined) ?? null;
-  }
-
-  private async positions(accountId: string): Promise<PositionItem[]> {
-    const items: PositionItem[] = [];
-    for await (const page of pagesOf(this.doc, {
-      kind: 'query',
-      TableName: this.tables.positions,
-      KeyConditionExpression: 'accountId = :a',
-      ExpressionAttributeValues: { ':a': accountId },
-      ConsistentRead: true,
-    }))
-      items.push(...(page as PositionItem[]));
-    return items;
   }
 }
