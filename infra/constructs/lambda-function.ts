@@ -10,12 +10,14 @@ import { allowWildcards, LIST_STREAMS, TABLE_GRANTS } from '../wildcard-grants.t
 
 export interface MarginGuardFunctionProps {
   /** Folder under functions/ holding handler.ts. */
-  name: string;
-  description: string;
-  environment: Record<string, string>;
-  timeout?: Duration;
-  memorySize?: number;
-  logRetentionDays: number;
+  readonly name: string;
+  readonly description: string;
+  readonly environment: Record<string, string>;
+  /** @default Duration.seconds(60) */
+  readonly timeout?: Duration;
+  /** @default 1024 */
+  readonly memorySize?: number;
+  readonly logRetentionDays: number;
 }
 
 const ROOT = join(import.meta.dirname, '..', '..');

@@ -23,6 +23,10 @@ import type { MarginGuardFunction } from './lambda-function.ts';
 export interface ObservabilityProps {
   readonly stage: string;
   readonly key: IKey;
+  /**
+   * Subscribed to the ops topic (alarms) by e-mail.
+   * @default - no subscription: subscribe the topic yourself
+   */
   readonly alarmEmail?: string;
   readonly streamFunctions: MarginGuardFunction[];
   readonly functions: MarginGuardFunction[];
