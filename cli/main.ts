@@ -25,6 +25,27 @@ function usageError(message: string): CliResult {
   return { code: 2, stdout: '', stderr: `${message}\n\n${USAGE}\n` };
 }
 
+/** A misused command line (a stray argument): exit 2 with the usage. */
+class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+/** A command's `--name value` options (all strings), with no positional arguments. */
+function optionsOnly(
+  command: string,
+  args: string[],
+  names: readonly string[],
+): Record<string, string | undefined> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: Object.fromEntries(names.map((o) => [o, { type: 'string' as const }])),
+  });
+  if (positionals.length > 0)
+    throw new UsageError(`${command}: unexpected argument ${JSON.stringify(positionals[0])}`);
+  return values as Record<string, string | undefined>;
+}
+
 function formatOption(value: string | undefined): 'json' | 'table' {
   if (value === undefined || value === 'json' || value === 'table') return value ?? 'json';
   throw InputError.single('--format', `expected json or table, got ${JSON.stringify(value)}`);
@@ -49,57 +70,41 @@ export function runCli(argv: string[]): CliResult {
       return { code: 0, stdout: `${stdout}\n`, stderr: '' };
     }
     if (command === 'replay') {
-      const { values, positionals } = parseArgs({
-        args: rest,
-        allowPositionals: true,
-        options: Object.fromEntries(
-          [
-            'portfolio',
-            'prices',
-            'model',
-            'instrument',
-            'policy',
-            'strategy',
-            'priority',
-            'target-ratio',
-            'format',
-          ].map((o) => [o, { type: 'string' as const }]),
-        ),
-      });
-      if (positionals.length > 0)
-        return usageError(`replay: unexpected argument ${JSON.stringify(positionals[0])}`);
+      const values = optionsOnly('replay', rest, [
+        'portfolio',
+        'prices',
+        'model',
+        'instrument',
+        'policy',
+        'strategy',
+        'priority',
+        'target-ratio',
+        'format',
+      ]);
       if (!values.portfolio || !values.prices)
         return usageError('replay: --portfolio and --prices are required');
       const stdout = runReplay({
-        portfolio: values.portfolio as string,
-        prices: values.prices as string,
-        model: values.model as string | undefined,
-        instrument: values.instrument as string | undefined,
-        policy: values.policy as string | undefined,
-        strategy: values.strategy as string | undefined,
-        priority: values.priority as string | undefined,
-        targetRatio: values['target-ratio'] as string | undefined,
-        format: formatOption(values.format as string | undefined),
+        portfolio: values.portfolio,
+        prices: values.prices,
+        model: values.model,
+        instrument: values.instrument,
+        policy: values.policy,
+        strategy: values.strategy,
+        priority: values.priority,
+        targetRatio: values['target-ratio'],
+        format: formatOption(values.format),
       });
       return { code: 0, stdout: `${stdout}\n`, stderr: '' };
     }
     if (command === 'import') {
-      const { values, positionals } = parseArgs({
-        args: rest,
-        allowPositionals: true,
-        options: Object.fromEntries(
-          ['accounts', 'positions', 'prices', 'out'].map((o) => [o, { type: 'string' as const }]),
-        ),
-      });
-      if (positionals.length > 0)
-        return usageError(`import: unexpected argument ${JSON.stringify(positionals[0])}`);
+      const values = optionsOnly('import', rest, ['accounts', 'positions', 'prices', 'out']);
       if (!values.accounts || !values.positions)
         return usageError('import: --accounts and --positions are required');
       const stdout = runImport({
-        accounts: values.accounts as string,
-        positions: values.positions as string,
-        prices: values.prices as string | undefined,
-        out: values.out as string | undefined,
+        accounts: values.accounts,
+        positions: values.positions,
+        prices: values.prices,
+        out: values.out,
       });
       return { code: 0, stdout: `${stdout}\n`, stderr: '' };
     }
@@ -111,6 +116,7 @@ export function runCli(argv: string[]): CliResult {
       };
     return usageError(`unknown command ${JSON.stringify(command)}`);
   } catch (e) {
+    if (e instanceof UsageError) return usageError(e.message);
     if (e instanceof InputError)
       return {
         code: 2,

@@ -146,6 +146,11 @@ describe('margin-guard import', () => {
     expect(missing.stderr).toContain('none.jsonl: cannot read file (ENOENT)');
     const kind = runCli(['import', '--accounts', file('accounts.xlsx', ['x']), '--positions', positions]);
     expect(kind.stderr).toContain('accounts.xlsx: expected a .jsonl, .ndjson or .csv file, got ".xlsx"');
+    const stray = runCli(['import', 'extra', '--accounts', accounts, '--positions', positions]);
+    expect(stray).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('import: unexpected argument "extra"'),
+    });
     expect(runCli(['import', '--accounts', accounts]).stderr).toContain(
       '--accounts and --positions are required',
     );
